@@ -1,0 +1,89 @@
+# Task runner of the commerce process component. `make help` lists the tasks.
+# Everything runs from the project venv (.venv), created on first use.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+CACHE_DIR ?= $(or $(COMMERCE_CACHE_DIR),$(HOME)/.cache/ameide-commerce)
+BUF_VERSION := v1.50.0
+BUF := $(CACHE_DIR)/bin/buf
+PROTO_DIR := proto/ameide_core_proto/process/commerce/v1
+PROTOS := $(sort $(wildcard $(PROTO_DIR)/*.proto))
+
+.PHONY: help setup system-deps venv temporal-cli buf generate check-generated lint test \
+        demo demo-check bench bench-provision record-histories deb clean
+
+help:  ## List the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+setup: venv temporal-cli system-deps  ## Everything the tests and the demo need
+
+# Debian packages the tests start for real (PostgreSQL). Installed only when missing.
+system-deps:  ## Install Debian packages the tests use (needs root)
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(VENV)/.installed  ## Create the venv and install the project with all extras
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+temporal-cli: venv  ## Find or build the pinned Temporal CLI (dev server)
+	@$(PY) -m cloud.temporal.cli_binary --cache-dir $(CACHE_DIR)
+
+buf:
+	@test -x $(BUF) || GOBIN=$(CACHE_DIR)/bin go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+
+generate: venv  ## Regenerate protobuf, gRPC and Temporal wiring code from proto/
+	$(PY) -m grpc_tools.protoc -I proto --python_out=proto --pyi_out=proto $(PROTOS)
+	# gRPC stubs only for the file whose services are served over gRPC.
+	$(PY) -m grpc_tools.protoc -I proto --grpc_python_out=proto $(PROTO_DIR)/edge.proto
+	$(PY) -m grpc_tools.protoc -I proto \
+	  --plugin=protoc-gen-temporal-py=proto/codegen/protoc-gen-temporal-py \
+	  --temporal-py_out=proto $(PROTO_DIR)/workflows.proto
+
+check-generated: generate  ## Fail when generated code differs from its sources
+	@git diff --exit-code --stat -- proto/ || \
+	  (echo "generated code is stale: run 'make generate' and commit" && exit 1)
+	@test -z "$$(git status --porcelain --untracked-files=all -- proto/ | grep '^??')" || \
+	  (git status --porcelain -- proto/; echo "untracked generated files: commit them" && exit 1)
+
+lint: venv buf  ## ruff, mypy --strict, buf lint and buf breaking against main
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(BUF) lint
+	@if git rev-parse -q --verify main >/dev/null && git cat-file -e main:buf.yaml 2>/dev/null; then \
+	  $(BUF) breaking --against '.git#branch=main'; \
+	else echo "buf breaking: no main branch with buf.yaml to compare against"; fi
+
+test: setup  ## Run the test suite against real servers on loopback
+	$(PY) -m pytest -q
+
+record-histories: setup  ## Re-record the workflow histories the replay test uses
+	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_histories.py
+
+demo: setup  ## Local stack with a real agent; runs until Ctrl-C
+	$(VENV)/bin/commerce-cloud --data-dir var/demo/cloud demo
+
+demo-check: setup  ## The demo, non-interactive: exits 0 once the demo store is ready
+	rm -rf var/demo-check
+	$(VENV)/bin/commerce-cloud --data-dir var/demo-check/cloud demo --check
+
+bench: bench-provision  ## All benchmarks (tables, never pass/fail)
+
+bench-provision: setup  ## Provision N sites with N real mTLS agents; writes bench/results/provision.json
+	$(PY) -m bench.provision $(if $(N),--sites $(N),)
+
+deb: venv  ## Build the commerce-edge .deb into dist/
+	bash packaging/deb/build.sh
+
+clean:  ## Remove build outputs and demo data
+	rm -rf dist build var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Cloud coordinator: Temporal workflows, activities, adapters, the edge gateway and ops CLI."""

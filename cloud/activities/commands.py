@@ -1,0 +1,71 @@
+"""The activity that directs a store: queue a command, complete when the agent answers.
+
+Activity room: writes the site's durable command queue with this attempt's task token and
+returns through Temporal async completion; the gateway completes it with the agent's result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from ameide_core_proto.process.commerce.v1 import edge_pb2
+from cloud.activities.messages import SendSiteCommand
+from cloud.adapters.store import CloudStore
+
+logger = logging.getLogger(__name__)
+
+
+class CommandWaker(Protocol):
+    """Tells an in-process gateway that a command is waiting (a hint; the queue is the truth)."""
+
+    def wake(self) -> None: ...
+
+
+class _NoWaker:
+    def wake(self) -> None:
+        return None
+
+
+def command_outcome(command_id: str, ok: bool, result: bytes, error: str) -> edge_pb2.CommandResult:
+    """Turn a stored command outcome into the activity result, or raise its failure."""
+    if not ok:
+        raise ApplicationError(
+            f"the store agent refused command {command_id}: {error}",
+            type="SiteCommandFailed",
+            non_retryable=True,
+        )
+    return edge_pb2.CommandResult.FromString(result)
+
+
+class SiteCommandActivities:
+    """Puts commands on a site's durable queue."""
+
+    def __init__(self, store: CloudStore, waker: CommandWaker | None = None) -> None:
+        self._store = store
+        self._waker = waker or _NoWaker()
+
+    @activity.defn(name="SendSiteCommand")
+    async def send_site_command(self, req: SendSiteCommand) -> edge_pb2.CommandResult:
+        """Queue `req` for its site and complete when the agent reports (async completion)."""
+        info = activity.info()
+        record = await asyncio.to_thread(
+            self._store.commands.enqueue,
+            req.command_id, req.site_id, req.kind, req.payload, info.task_token,
+        )
+        if record.status in ("completed", "failed"):
+            # An earlier attempt already got the answer: return it without asking again.
+            return command_outcome(
+                record.command_id, record.status == "completed", record.result or b"",
+                record.error or "",
+            )
+        logger.info(
+            "command %s queued for site %s (attempt %d)", req.command_id, req.site_id,
+            info.attempt,
+        )
+        self._waker.wake()
+        activity.raise_complete_async()

@@ -1,0 +1,211 @@
+"""Activities of ProvisionStoreSite: validation, site rows, bootstrap tokens, readiness.
+
+Activity room: talks to the cloud store and the token minter it is given; raises
+`ApplicationError` with a `type` for every business failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from ameide_core_proto.process.commerce.v1 import facts_pb2
+from cloud.activities.messages import (
+    ExpireProvisioning,
+    IssueBootstrapToken,
+    IssuedBootstrapToken,
+    PreparedStoreSite,
+    PrepareStoreSite,
+    RecordedFact,
+    RecordStoreSiteReady,
+    UpdateSiteConditions,
+)
+from cloud.adapters.store import CloudStore, SiteConflict, UnknownChannel
+from cloud.adapters.tokens import token_hash
+from cloud.compat import CompatibilityPolicy
+from shared.errors import InvalidInput
+from shared.identity import validate_site_id
+
+logger = logging.getLogger(__name__)
+
+
+class TokenSource(Protocol):
+    """Derives the plaintext bootstrap token of a token id."""
+
+    def token(self, site_id: str, token_id: str) -> str: ...
+
+
+def _fail(kind: str, message: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def validate_provision_request(
+    site_id: str, sales_channel_id: str, name: str, timezone: str
+) -> None:
+    """Check the fields of a provisioning request; raise `InvalidInput` naming the field."""
+    validate_site_id(site_id)
+    if not sales_channel_id.strip():
+        raise InvalidInput("sales_channel_id is empty: every store site declares its sales channel")
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput("name must be 1 to 200 characters")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(
+            f"timezone {timezone!r} is not an IANA time zone (e.g. 'Europe/Amsterdam')"
+        ) from exc
+
+
+class StoreSiteActivities:
+    """Side effects of store-site provisioning."""
+
+    def __init__(
+        self,
+        store: CloudStore,
+        tokens: TokenSource,
+        compatibility: CompatibilityPolicy,
+        *,
+        token_ttl: timedelta,
+        enrollment_timeout: timedelta,
+        command_timeout: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._tokens = tokens
+        self._compat = compatibility
+        self._token_ttl = token_ttl
+        self._enrollment_timeout = enrollment_timeout
+        self._command_timeout = command_timeout
+        self._clock = clock
+
+    @activity.defn(name="PrepareStoreSite")
+    async def prepare_store_site(self, req: PrepareStoreSite) -> PreparedStoreSite:
+        """Validate the request and compatibility, then create the site (or find it)."""
+        return await asyncio.to_thread(self._prepare, req)
+
+    def _prepare(self, req: PrepareStoreSite) -> PreparedStoreSite:
+        try:
+            validate_provision_request(req.site_id, req.sales_channel_id, req.name, req.timezone)
+            self._compat.check_agent(req.agent_version)
+        except InvalidInput as exc:
+            raise _fail("InvalidSiteRequest", str(exc)) from exc
+        channel = self._store.channels.get(req.sales_channel_id)
+        if channel is None:
+            raise _fail(
+                "UnknownSalesChannel",
+                f"sales channel {req.sales_channel_id!r} does not exist; create it with "
+                "`commerce-cloud channels create` or pick one from `commerce-cloud channels list`",
+            )
+        try:
+            site = self._store.sites.create_or_get(
+                req.site_id, req.sales_channel_id, req.name, req.timezone, req.agent_version
+            )
+        except SiteConflict as exc:
+            raise _fail("SiteConflict", str(exc)) from exc
+        except UnknownChannel as exc:
+            raise _fail("UnknownSalesChannel", str(exc)) from exc
+        if site.status == "revoked":
+            raise _fail(
+                "SiteRevoked",
+                f"site {req.site_id} was revoked; a revoked site id is not reused, "
+                "provision the store under a new site id",
+            )
+        prepared = PreparedStoreSite(
+            site_id=site.site_id,
+            channel_streams=list(channel.streams),
+            enrollment_timeout_seconds=self._enrollment_timeout.total_seconds(),
+            command_timeout_seconds=self._command_timeout.total_seconds(),
+        )
+        if site.status == "ready" and site.certificate_serial:
+            return PreparedStoreSite(
+                **{
+                    **asdict(prepared),
+                    "already_ready": True,
+                    "certificate_serial": site.certificate_serial,
+                    "config_generation": site.config_generation or 0,
+                    "ready_at": site.updated_at,
+                }
+            )
+        self._store.audit.record(
+            "workflow:" + req.workflow_id, "site.provisioning", f"site/{req.site_id}", {}
+        )
+        return prepared
+
+    @activity.defn(name="IssueBootstrapToken")
+    async def issue_bootstrap_token(self, req: IssueBootstrapToken) -> IssuedBootstrapToken:
+        """Store the hash of a new one-time token (idempotent by token id)."""
+        return await asyncio.to_thread(self._issue_token, req)
+
+    def _issue_token(self, req: IssueBootstrapToken) -> IssuedBootstrapToken:
+        existing = self._store.tokens.get(req.token_id)
+        if existing is None:
+            now = self._clock()
+            self._store.tokens.revoke_unused_for_site(req.site_id, now)
+            plaintext = self._tokens.token(req.site_id, req.token_id)
+            existing = self._store.tokens.issue(
+                req.token_id, req.site_id, token_hash(plaintext), req.workflow_id,
+                now + self._token_ttl,
+            )
+            self._store.audit.record(
+                "workflow:" + req.workflow_id, "token.issued", f"site/{req.site_id}",
+                {"token_id": req.token_id, "expires_at": existing.expires_at.isoformat()},
+            )
+        return IssuedBootstrapToken(token_id=existing.token_id, expires_at=existing.expires_at)
+
+    @activity.defn(name="UpdateSiteConditions")
+    async def update_site_conditions(self, req: UpdateSiteConditions) -> None:
+        """Persist the site's status and conditions for `sites show`."""
+        conditions = [asdict(c) for c in req.conditions]
+        await asyncio.to_thread(
+            self._store.sites.set_conditions, req.site_id, req.status, _jsonable(conditions)
+        )
+
+    @activity.defn(name="ExpireProvisioning")
+    async def expire_provisioning(self, req: ExpireProvisioning) -> None:
+        """The agent never enrolled: revoke the token and mark the site timed out."""
+
+        def run() -> None:
+            now = self._clock()
+            revoked = self._store.tokens.revoke_unused_for_site(req.site_id, now)
+            self._store.sites.set_conditions(
+                req.site_id, "timed_out", _jsonable([asdict(c) for c in req.conditions])
+            )
+            self._store.audit.record(
+                "workflow", "site.provisioning_timed_out", f"site/{req.site_id}",
+                {"tokens_revoked": revoked},
+            )
+
+        await asyncio.to_thread(run)
+
+    @activity.defn(name="RecordStoreSiteReady")
+    async def record_store_site_ready(self, req: RecordStoreSiteReady) -> RecordedFact:
+        """Append the StoreSiteReady fact (once) and mark the site ready."""
+
+        def run() -> RecordedFact:
+            fact = facts_pb2.ProcessFact.FromString(req.fact)
+            added = self._store.facts.append(
+                fact.fact_id, fact.type, fact.subject,
+                fact.occurred_at.ToDatetime(tzinfo=UTC), fact.workflow_id, fact.run_id, req.fact,
+            )
+            self._store.sites.mark_ready(
+                req.site_id, req.certificate_serial, req.config_generation,
+                _jsonable([asdict(c) for c in req.conditions]),
+            )
+            return RecordedFact(fact_id=fact.fact_id, newly_recorded=added)
+
+        return await asyncio.to_thread(run)
+
+
+def _jsonable(conditions: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [
+        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in c.items()}
+        for c in conditions
+    ]

@@ -1,0 +1,68 @@
+"""The cloud store's repositories over SQLAlchemy Core (SQLite file or PostgreSQL).
+
+Adapter room: the only package that talks to the cloud database; schema and migrations
+live in `cloud.store`.
+"""
+
+from cloud.adapters.store.audit import AuditLog
+from cloud.adapters.store.certificates import REVOCATION_OVERLAP, CertificateRepository
+from cloud.adapters.store.channels import ChannelRepository
+from cloud.adapters.store.commands import CommandQueue
+from cloud.adapters.store.errors import (
+    CertificateConflict,
+    ChannelConflict,
+    CommandConflict,
+    SiteConflict,
+    SiteRevoked,
+    StoreError,
+    StoreUnavailable,
+    TokenRejected,
+    TokenRejection,
+    UnknownChannel,
+    UnknownSite,
+)
+from cloud.adapters.store.facts import FactLog
+from cloud.adapters.store.records import (
+    AuditRecord,
+    CertificateRecord,
+    ChannelRecord,
+    CommandRecord,
+    FactRecord,
+    NewCertificate,
+    SiteRecord,
+    TokenRecord,
+)
+from cloud.adapters.store.sites import SiteRepository
+from cloud.adapters.store.store import CloudStore
+from cloud.adapters.store.tokens import TokenRepository
+
+__all__ = [
+    "REVOCATION_OVERLAP",
+    "AuditLog",
+    "AuditRecord",
+    "CertificateConflict",
+    "CertificateRecord",
+    "CertificateRepository",
+    "ChannelConflict",
+    "ChannelRecord",
+    "ChannelRepository",
+    "CloudStore",
+    "CommandConflict",
+    "CommandQueue",
+    "CommandRecord",
+    "FactLog",
+    "FactRecord",
+    "NewCertificate",
+    "SiteConflict",
+    "SiteRecord",
+    "SiteRepository",
+    "SiteRevoked",
+    "StoreError",
+    "StoreUnavailable",
+    "TokenRecord",
+    "TokenRejected",
+    "TokenRejection",
+    "TokenRepository",
+    "UnknownChannel",
+    "UnknownSite",
+]

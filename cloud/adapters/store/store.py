@@ -1,0 +1,67 @@
+"""The cloud store facade: one object holding every repository over one engine.
+
+Adapter room: the composition roots (worker, gateway, CLI) open it; activities and the
+gateway receive it (or one of its repositories) as a port.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+
+import sqlalchemy as sa
+
+from cloud.adapters.store._db import Database
+from cloud.adapters.store.audit import AuditLog
+from cloud.adapters.store.certificates import CertificateRepository
+from cloud.adapters.store.channels import ChannelRepository
+from cloud.adapters.store.commands import CommandQueue
+from cloud.adapters.store.facts import FactLog
+from cloud.adapters.store.sites import SiteRepository
+from cloud.adapters.store.tokens import TokenRepository
+from cloud.store.engine import make_engine
+from cloud.store.migrate import upgrade_engine
+
+logger = logging.getLogger(__name__)
+
+
+class CloudStore:
+    """Repositories of the cloud store. Methods are synchronous: call them from threads
+    (e.g. `asyncio.to_thread`) in async code."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        db = Database(engine)
+        self.channels = ChannelRepository(db)
+        self.sites = SiteRepository(db)
+        self.tokens = TokenRepository(db)
+        self.certificates = CertificateRepository(db)
+        self.commands = CommandQueue(db)
+        self.facts = FactLog(db)
+        self.audit = AuditLog(db)
+
+    @classmethod
+    def open(cls, url: str) -> CloudStore:
+        """Connect to `url`, bring its schema to the newest revision, return the store."""
+        engine = make_engine(url)
+        try:
+            upgrade_engine(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> CloudStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

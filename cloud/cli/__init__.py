@@ -1,0 +1,1 @@
+"""The `commerce-cloud` ops CLI: builds a config, calls operations, prints tables or JSON."""

@@ -1,0 +1,374 @@
+"""Entry point of `commerce-cloud`: parses flags into a CloudConfig and dispatches commands."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import getpass
+import sys
+from datetime import UTC
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from temporalio.client import WorkflowFailureError
+from temporalio.service import RPCError
+
+from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
+from cloud.adapters.store import CloudStore
+from cloud.cli.output import console, emit_json, err_console, table, when
+from cloud.config import CloudConfig, load_cloud_config
+from cloud.ops import Enrollment, Ops
+from shared.errors import CommerceError, InvalidInput, NotFound
+from shared.logging import configure_logging
+from shared.version import package_version
+
+T = TypeVar("T")
+Step = store_site_pb2.ProvisionStep
+
+
+def _fail(message: str, code: int) -> None:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: Callable[..., T]) -> Callable[..., T]:
+    """Expected failures print one clear line; exit 2 for bad input, 1 otherwise."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except (InvalidInput, NotFound) as exc:
+            _fail(str(exc), 2)
+        except CommerceError as exc:
+            _fail(str(exc), 1)
+        except WorkflowFailureError as exc:
+            cause = exc.cause
+            while getattr(cause, "cause", None) is not None:
+                cause = cause.cause  # type: ignore[union-attr]
+            _fail(str(cause or exc), 1)
+        except RPCError as exc:
+            _fail(f"Temporal refused or could not be reached: {exc}; is `commerce-cloud serve` "
+                  "running (or TEMPORAL_ADDRESS set)?", 1)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+@click.group()
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="TOML config file (default: $COMMERCE_CLOUD_CONFIG).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Data directory (store, site CA, dev server).")
+@click.option("--database-url", default=None, help="SQLAlchemy URL of the cloud store.")
+@click.option("--log-level", default=None, help="Logging level (INFO, DEBUG, ...).")
+@click.pass_context
+def main(ctx: click.Context, config_file: Path | None, data_dir: Path | None,
+         database_url: str | None, log_level: str | None) -> None:
+    """Cloud coordinator of the commerce process: provisioning, facts, and the edge gateway."""
+    try:
+        config = load_cloud_config(
+            config_file, data_dir=data_dir, database_url=database_url, log_level=log_level
+        )
+    except CommerceError as exc:
+        _fail(str(exc), 2)
+    configure_logging(config.log_level if ctx.invoked_subcommand in ("serve", "worker", "gateway")
+                      else "WARNING")
+    ctx.obj = config
+
+
+def _ops(ctx: click.Context) -> Ops:
+    config: CloudConfig = ctx.obj
+    store = CloudStore.open(config.store_url)
+    ctx.call_on_close(store.close)
+    return Ops(config, store)
+
+
+# Processes
+
+
+@main.command()
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context) -> None:
+    """Run Temporal (embedded unless TEMPORAL_ADDRESS), the worker and the edge gateway."""
+    from cloud.runtime import serve as serve_all
+
+    run(serve_all(ctx.obj, worker=True, gateway=True))
+
+
+@main.command()
+@click.pass_context
+@handle_errors
+def worker(ctx: click.Context) -> None:
+    """Run only the Temporal worker."""
+    from cloud.runtime import serve as serve_all
+
+    run(serve_all(ctx.obj, worker=True, gateway=False))
+
+
+@main.command()
+@click.pass_context
+@handle_errors
+def gateway(ctx: click.Context) -> None:
+    """Run only the edge gateway."""
+    from cloud.runtime import serve as serve_all
+
+    run(serve_all(ctx.obj, worker=False, gateway=True))
+
+
+# Channels
+
+
+@main.group()
+def channels() -> None:
+    """Sales channels: each store site belongs to one."""
+
+
+@channels.command("create")
+@click.argument("channel_id")
+@click.option("--name", default="", help="Display name.")
+@click.option("--stream", "streams", multiple=True,
+              help="Down stream the channel publishes (repeat); default: catalog, prices, ...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def channels_create(ctx: click.Context, channel_id: str, name: str, streams: tuple[str, ...],
+                    as_json: bool) -> None:
+    """Create a sales channel (idempotent for the same values)."""
+    record = _ops(ctx).create_channel(channel_id, name, streams)
+    if as_json:
+        emit_json(record)
+    else:
+        console.print(f"channel [bold]{record.channel_id}[/bold] ready")
+
+
+@channels.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def channels_list(ctx: click.Context, as_json: bool) -> None:
+    """List sales channels."""
+    records = _ops(ctx).store.channels.list()
+    if as_json:
+        emit_json(records)
+        return
+    table("Sales channels", ["id", "name", "streams", "created"],
+          [(r.channel_id, r.name, ", ".join(r.streams) or "(defaults)", when(r.created_at))
+           for r in records])
+
+
+# Sites
+
+
+@main.group()
+def sites() -> None:
+    """Store sites: provision, inspect, revoke."""
+
+
+def _print_enrollment(enrollment: Enrollment) -> None:
+    console.print(
+        f"\nEnroll the store server of [bold]{enrollment.site_id}[/bold] "
+        f"(token valid until {when(enrollment.expires_at)}):\n"
+    )
+    console.print(f"  {enrollment.command}\n", highlight=False, soft_wrap=True)
+
+
+def _conditions_rows(conditions: Any) -> list[tuple[str, str, str, str]]:
+    return [
+        (c.type, conditions_pb2.ConditionStatus.Name(c.status).removeprefix("CONDITION_STATUS_"),
+         c.reason, c.message)
+        for c in conditions
+    ]
+
+
+@sites.command("provision")
+@click.argument("site_id")
+@click.option("--channel", "channel_id", required=True, help="Sales channel of the store.")
+@click.option("--name", required=True, help="Display name of the store.")
+@click.option("--timezone", required=True, help="IANA time zone, e.g. Europe/Amsterdam.")
+@click.option("--agent-version", default=None, help="Agent version the store runs.")
+@click.option("--wait/--no-wait", default=True, help="Wait until the store is ready.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_provision(ctx: click.Context, site_id: str, channel_id: str, name: str, timezone: str,
+                    agent_version: str | None, wait: bool, as_json: bool) -> None:
+    """Provision a store site and print the enrollment command for its server."""
+    from cloud.runtime import temporal_client
+
+    ops = _ops(ctx)
+    request = store_site_pb2.ProvisionStoreSiteInput(
+        site_id=site_id, sales_channel_id=channel_id, name=name, timezone=timezone,
+        agent_version=agent_version or package_version(),
+    )
+
+    async def go() -> dict[str, Any]:
+        client = await temporal_client(ops.config)
+        handle = await ops.start_provisioning(client, request)
+        with console.status("provisioning: validating", spinner="dots") as spinner:
+            def show(status: store_site_pb2.ProvisionStoreSiteStatus) -> None:
+                spinner.update(f"provisioning {site_id}: "
+                               f"{Step.Name(status.step).removeprefix('PROVISION_STEP_').lower()}")
+
+            status = await ops.wait_for_step(
+                handle, lambda s: s.step >= Step.PROVISION_STEP_AWAITING_ENROLLMENT, show
+            )
+        out: dict[str, Any] = {"site_id": site_id, "workflow_id": handle.id}
+        if status.bootstrap_token_id and status.step == Step.PROVISION_STEP_AWAITING_ENROLLMENT:
+            enrollment = ops.enrollment(
+                site_id, status.bootstrap_token_id,
+                status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
+            )
+            out["enrollment"] = {"token": enrollment.token, "command": enrollment.command,
+                                 "ca_fingerprint": enrollment.ca_fingerprint,
+                                 "expires_at": enrollment.expires_at}
+            if not as_json:
+                _print_enrollment(enrollment)
+        if not wait and status.step < Step.PROVISION_STEP_READY:
+            return out
+        with console.status(f"waiting for {site_id} to enroll and apply its configuration"):
+            result = await handle.result()
+        out["result"] = result
+        return out
+
+    out = run(go())
+    if as_json:
+        emit_json(out)
+        return
+    result = out.get("result")
+    if result is not None:
+        console.print(f"[green]site {site_id} is ready[/green] "
+                      f"(certificate {result.certificate_serial})")
+        table("Conditions", ["type", "status", "reason", "message"],
+              _conditions_rows(result.conditions))
+
+
+@sites.command("list")
+@click.option("--status", default=None, help="Only sites in this status.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
+    """List store sites."""
+    records = _ops(ctx).store.sites.list(status)
+    if as_json:
+        emit_json(records)
+        return
+    table("Store sites", ["site", "channel", "name", "status", "certificate", "last contact"],
+          [(r.site_id, r.sales_channel_id, r.name, r.status, r.certificate_serial,
+            when(r.last_seen_at)) for r in records])
+
+
+@sites.command("show")
+@click.argument("site_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
+    """Show one site with its conditions."""
+    record = _ops(ctx).site(site_id)
+    if as_json:
+        emit_json(record)
+        return
+    table(f"Site {record.site_id}", ["field", "value"], [
+        ("channel", record.sales_channel_id), ("name", record.name),
+        ("timezone", record.timezone), ("agent version", record.agent_version),
+        ("status", record.status), ("certificate", record.certificate_serial),
+        ("config generation", record.config_generation),
+        ("last contact", when(record.last_seen_at)), ("created", when(record.created_at)),
+    ])
+    table("Conditions", ["type", "status", "reason", "message"],
+          [(c.get("type"), c.get("status"), c.get("reason"), c.get("message"))
+           for c in record.conditions])
+
+
+@sites.command("revoke")
+@click.argument("site_id")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_revoke(ctx: click.Context, site_id: str, reason: str, as_json: bool) -> None:
+    """Revoke a site: its certificates stop working at the gateway at once."""
+    record = _ops(ctx).revoke_site(site_id, reason, actor=f"ops:{getpass.getuser()}")
+    if as_json:
+        emit_json(record)
+    else:
+        console.print(f"site [bold]{site_id}[/bold] revoked; its agent is disconnected")
+
+
+@sites.command("token")
+@click.argument("site_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_token(ctx: click.Context, site_id: str, as_json: bool) -> None:
+    """Show the enrollment command of a site's current bootstrap token."""
+    enrollment = _ops(ctx).current_enrollment(site_id)
+    if as_json:
+        emit_json({"site_id": site_id, "token": enrollment.token, "command": enrollment.command,
+                   "expires_at": enrollment.expires_at})
+    else:
+        _print_enrollment(enrollment)
+
+
+# Facts
+
+
+@main.group()
+def facts() -> None:
+    """The process-fact log."""
+
+
+@facts.command("tail")
+@click.option("--after", default=0, help="Only facts after this sequence number.")
+@click.option("--limit", default=50, help="At most this many facts.")
+@click.option("--subject", default=None, help="Only facts about this subject (e.g. site/x).")
+@click.option("--follow", is_flag=True, help="Keep printing new facts.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.pass_context
+@handle_errors
+def facts_tail(ctx: click.Context, after: int, limit: int, subject: str | None, follow: bool,
+               as_json: bool) -> None:
+    """Print process facts, oldest first."""
+    import time
+
+    from google.protobuf.json_format import MessageToDict
+
+    from ameide_core_proto.process.commerce.v1 import facts_pb2
+
+    store = _ops(ctx).store
+    cursor = after
+    while True:
+        records = store.facts.tail(cursor, limit, subject)
+        if as_json:
+            for r in records:
+                fact = facts_pb2.ProcessFact.FromString(r.payload)
+                emit_json({"seq": r.seq, **MessageToDict(fact, preserving_proto_field_name=True)})
+        elif records or not follow:
+            table("Process facts", ["seq", "occurred", "type", "subject", "fact id"],
+                  [(r.seq, when(r.occurred_at), r.fact_type, r.subject, r.fact_id)
+                   for r in records])
+        if records:
+            cursor = records[-1].seq
+        if not follow:
+            return
+        time.sleep(1.0)
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Exit 0 once the demo store is ready.")
+@click.pass_context
+@handle_errors
+def demo(ctx: click.Context, check: bool) -> None:
+    """Local stack: cloud on embedded defaults, a channel, and a real agent for a demo store."""
+    from cloud.demo import run_demo
+
+    sys.exit(run(run_demo(ctx.obj, check=check)))

@@ -1,0 +1,245 @@
+"""The mTLS control surface: certificate renewal and the per-site control stream.
+
+Gateway room: authenticates every call by the site in the client certificate, delivers
+queued commands, records results and completes the waiting activities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+from google.protobuf.message import DecodeError
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from ameide_core_proto.process.commerce.v1 import edge_pb2
+from cloud.adapters.pki import CertificateAuthority, CsrRejected, parse_site_csr
+from cloud.adapters.store import CloudStore, NewCertificate
+from cloud.gateway.peer import SitePeer, authenticate_site
+from cloud.gateway.ports import WorkflowNotifier
+from cloud.gateway.sessions import Session, SessionRegistry
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "ameide_core_proto.process.commerce.v1.EdgeControlService"
+HELLO_TIMEOUT = 10.0
+
+
+class MalformedFrame:
+    """Stands in for a request that did not decode, so the servicer can refuse it clearly."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+
+def _decoder(message: Any) -> Any:
+    def decode(data: bytes) -> Any:
+        try:
+            return message.FromString(data)
+        except (DecodeError, ValueError) as exc:
+            return MalformedFrame(f"{message.DESCRIPTOR.name} did not decode: {exc}")
+
+    return decode
+
+
+def _timestamp(value: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+async def _refuse_malformed(context: grpc.aio.ServicerContext, frame: object) -> None:
+    if isinstance(frame, MalformedFrame):
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"malformed frame ({frame.error}); agent and cloud may speak different protocol "
+            "versions: upgrade the commerce-edge package",
+        )
+
+
+class ControlServicer:
+    """Implements EdgeControlService with decoders that turn garbage into clear errors."""
+
+    def __init__(
+        self,
+        store: CloudStore,
+        ca: CertificateAuthority,
+        sessions: SessionRegistry,
+        notifier: WorkflowNotifier,
+        *,
+        lifetime: timedelta,
+        heartbeat_interval: int,
+    ) -> None:
+        self._store = store
+        self._ca = ca
+        self._sessions = sessions
+        self._notifier = notifier
+        self._lifetime = lifetime
+        self._heartbeat_interval = heartbeat_interval
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        """The generic handler to add to a grpc.aio server."""
+        return grpc.method_handlers_generic_handler(
+            SERVICE,
+            {
+                "RenewCertificate": grpc.unary_unary_rpc_method_handler(
+                    self.renew_certificate,
+                    request_deserializer=_decoder(edge_pb2.RenewCertificateRequest),
+                    response_serializer=edge_pb2.RenewCertificateResponse.SerializeToString,
+                ),
+                "Connect": grpc.stream_stream_rpc_method_handler(
+                    self.connect,
+                    request_deserializer=_decoder(edge_pb2.ConnectRequest),
+                    response_serializer=edge_pb2.ConnectResponse.SerializeToString,
+                ),
+            },
+        )
+
+    async def renew_certificate(
+        self, request: edge_pb2.RenewCertificateRequest | MalformedFrame,
+        context: grpc.aio.ServicerContext,
+    ) -> edge_pb2.RenewCertificateResponse:
+        await _refuse_malformed(context, request)
+        assert isinstance(request, edge_pb2.RenewCertificateRequest)
+        peer = await authenticate_site(context, self._store)
+        try:
+            csr = parse_site_csr(request.csr_pem)
+        except CsrRejected as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        if csr.site_id != peer.site_id:
+            logger.warning("site %s asked for a certificate of site %s", peer.site_id, csr.site_id)
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"site {peer.site_id} may not request a certificate for site {csr.site_id}",
+            )
+        now = datetime.now(UTC)
+        issued = self._ca.sign_site_certificate(csr, self._lifetime, now)
+        await asyncio.to_thread(
+            self._store.certificates.add_renewal,
+            NewCertificate(
+                serial=issued.serial,
+                site_id=peer.site_id,
+                pem=issued.pem,
+                public_key_sha256=issued.public_key_sha256,
+                not_before=issued.not_before,
+                not_after=issued.not_after,
+            ),
+        )
+        logger.info("renewed certificate of site %s: %s", peer.site_id, issued.serial)
+        return edge_pb2.RenewCertificateResponse(
+            certificate_pem=issued.pem, not_after=_timestamp(issued.not_after)
+        )
+
+    async def connect(
+        self,
+        requests: AsyncIterator[edge_pb2.ConnectRequest | MalformedFrame],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[edge_pb2.ConnectResponse]:
+        peer = await authenticate_site(context, self._store)
+        iterator = aiter(requests)
+        try:
+            first = await asyncio.wait_for(anext(iterator), HELLO_TIMEOUT)
+        except (TimeoutError, StopAsyncIteration):
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, "the first frame must be hello, sent at once"
+            )
+        await _refuse_malformed(context, first)
+        assert isinstance(first, edge_pb2.ConnectRequest)
+        if first.WhichOneof("frame") != "hello":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first frame must be hello")
+        yield edge_pb2.ConnectResponse(
+            welcome=edge_pb2.Welcome(
+                site_id=peer.site_id, heartbeat_interval_seconds=self._heartbeat_interval
+            )
+        )
+        session = await self._sessions.open(peer.site_id, peer.serial)
+        logger.info("site %s connected (agent %s)", peer.site_id, first.hello.agent_version)
+        reader = asyncio.create_task(self._read(iterator, peer, session, context))
+        try:
+            while True:
+                frame = await session.outbox.get()
+                if frame is None:
+                    break
+                yield frame
+            if session.closed_reason is not None:
+                await context.abort(grpc.StatusCode.UNAVAILABLE, session.closed_reason)
+            done, _ = await asyncio.wait({reader}, timeout=1.0)
+            error = reader.exception() if reader in done else None
+            if isinstance(error, _Refusal):
+                await context.abort(error.code, error.message)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+            self._sessions.close(session)
+            logger.info("site %s disconnected", peer.site_id)
+
+    async def _read(
+        self,
+        iterator: AsyncIterator[edge_pb2.ConnectRequest | MalformedFrame],
+        peer: SitePeer,
+        session: Session,
+        context: grpc.aio.ServicerContext,
+    ) -> None:
+        try:
+            async for frame in iterator:
+                if isinstance(frame, MalformedFrame):
+                    raise _Refusal(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        f"malformed frame ({frame.error}); upgrade the commerce-edge package",
+                    )
+                self._sessions.seen(peer.site_id)
+                kind = frame.WhichOneof("frame")
+                if kind == "heartbeat":
+                    await session.outbox.put(
+                        edge_pb2.ConnectResponse(
+                            heartbeat=edge_pb2.Heartbeat(
+                                sequence=frame.heartbeat.sequence,
+                                sent_at=_timestamp(datetime.now(UTC)),
+                            )
+                        )
+                    )
+                elif kind == "command_result":
+                    await self._finish_command(peer, frame.command_result)
+                else:
+                    raise _Refusal(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        f"unexpected frame {kind or 'with no content'} after hello",
+                    )
+        finally:
+            with contextlib.suppress(asyncio.QueueFull):
+                session.outbox.put_nowait(None)
+
+    async def _finish_command(self, peer: SitePeer, result: edge_pb2.CommandResult) -> None:
+        record = await asyncio.to_thread(
+            self._store.commands.complete,
+            result.command_id,
+            peer.site_id,
+            result.ok,
+            result.SerializeToString(deterministic=True),
+            result.error,
+            datetime.now(UTC),
+        )
+        if record is None:
+            logger.warning(
+                "site %s reported command %r that is not addressed to it",
+                peer.site_id, result.command_id,
+            )
+            raise _Refusal(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"command {result.command_id!r} is not addressed to site {peer.site_id}",
+            )
+        if record.task_token:
+            await self._notifier.command_finished(record.task_token, result)
+
+
+class _Refusal(Exception):
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

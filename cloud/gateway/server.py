@@ -1,0 +1,110 @@
+"""Lifecycle of the edge gateway: three listeners (discovery, enrollment, control) and sessions.
+
+Gateway room: builds grpc.aio servers with their credentials and limits; holds no policy.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import grpc
+
+from ameide_core_proto.process.commerce.v1 import edge_pb2_grpc
+from cloud.adapters.pki import FileCertificateAuthority
+from cloud.adapters.store import CloudStore
+from cloud.config import CloudConfig
+from cloud.gateway.control import ControlServicer
+from cloud.gateway.enrollment import DiscoveryServicer, EnrollmentServicer
+from cloud.gateway.ports import WorkflowNotifier
+from cloud.gateway.sessions import SessionRegistry
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GatewayPorts:
+    discovery: int
+    enroll: int
+    control: int
+
+
+class EdgeGateway:
+    """Starts and stops the gateway's listeners; `sessions` exposes live agents."""
+
+    def __init__(
+        self,
+        config: CloudConfig,
+        store: CloudStore,
+        ca: FileCertificateAuthority,
+        notifier: WorkflowNotifier,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._ca = ca
+        self._notifier = notifier
+        self.sessions = SessionRegistry(store)
+        self._servers: list[grpc.aio.Server] = []
+        self.ports = GatewayPorts(config.discovery_port, config.enroll_port, config.control_port)
+
+    def _options(self) -> list[tuple[str, int]]:
+        limit = self._config.max_message_bytes
+        return [
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", 4 * 1024 * 1024),
+            ("grpc.keepalive_time_ms", 60_000),
+            ("grpc.keepalive_timeout_ms", 20_000),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            ("grpc.keepalive_permit_without_calls", 1),
+        ]
+
+    async def start(self) -> GatewayPorts:
+        cfg = self._config
+        cert_pem, key_pem = self._ca.issue_server_certificate(cfg.gateway_public_names)
+        pair = [(key_pem.encode(), cert_pem.encode())]
+        ca_pem = self._ca.ca_certificate_pem().encode()
+        await self.sessions.start()
+
+        enroll = grpc.aio.server(options=self._options())
+        enroll_port = enroll.add_secure_port(
+            f"{cfg.gateway_host}:{cfg.enroll_port}", grpc.ssl_server_credentials(pair)
+        )
+        control = grpc.aio.server(options=self._options())
+        control_port = control.add_secure_port(
+            f"{cfg.gateway_host}:{cfg.control_port}",
+            grpc.ssl_server_credentials(pair, root_certificates=ca_pem, require_client_auth=True),
+        )
+        discovery = grpc.aio.server(options=self._options())
+        discovery_port = discovery.add_insecure_port(f"{cfg.gateway_host}:{cfg.discovery_port}")
+
+        edge_pb2_grpc.add_EdgeDiscoveryServiceServicer_to_server(
+            DiscoveryServicer(self._ca, enroll_port, control_port), discovery
+        )
+        edge_pb2_grpc.add_EdgeEnrollmentServiceServicer_to_server(
+            EnrollmentServicer(self._store, self._ca, self._notifier, cfg.certificate_lifetime),
+            enroll,
+        )
+        control.add_generic_rpc_handlers(
+            (
+                ControlServicer(
+                    self._store, self._ca, self.sessions, self._notifier,
+                    lifetime=cfg.certificate_lifetime,
+                    heartbeat_interval=cfg.heartbeat_interval_seconds,
+                ).handler(),
+            )
+        )
+        self._servers = [discovery, enroll, control]
+        for server in self._servers:
+            await server.start()
+        self.ports = GatewayPorts(discovery_port, enroll_port, control_port)
+        logger.info(
+            "edge gateway on %s: discovery %d, enroll %d (TLS), control %d (mTLS)",
+            cfg.gateway_host, discovery_port, enroll_port, control_port,
+        )
+        return self.ports
+
+    async def stop(self, grace: float = 5.0) -> None:
+        await self.sessions.stop()
+        for server in self._servers:
+            await server.stop(grace)
+        self._servers = []

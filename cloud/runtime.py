@@ -1,0 +1,118 @@
+"""Process lifecycle of `commerce-cloud serve|worker|gateway`: startup, run, graceful stop.
+
+Composition room: opens the store, brings up Temporal (embedded dev server unless an
+address is configured), then the worker and/or the edge gateway; SIGINT/SIGTERM drain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from temporalio.client import Client
+
+from cloud.adapters.pki import FileCertificateAuthority
+from cloud.adapters.store import CloudStore
+from cloud.adapters.temporal_notifier import TemporalNotifier
+from cloud.config import CloudConfig
+from cloud.gateway.server import EdgeGateway, GatewayPorts
+from cloud.temporal.connect import TemporalSettings, connect_client
+from cloud.temporal.devserver import DevServer
+from cloud.worker import SEARCH_ATTRIBUTES, build_worker
+
+logger = logging.getLogger(__name__)
+
+
+async def temporal_client(config: CloudConfig) -> Client:
+    """A client for ops commands: the configured cluster, else the embedded dev server."""
+    return await connect_client(TemporalSettings.from_cloud_config(config))
+
+
+@contextlib.asynccontextmanager
+async def temporal(config: CloudConfig) -> AsyncIterator[tuple[Client, str | None]]:
+    """Yield a connected client and the Web UI URL (None for an external cluster)."""
+    settings = TemporalSettings.from_cloud_config(config)
+    if not settings.embedded:
+        yield await connect_client(settings), None
+        return
+    async with DevServer(
+        config.data_dir / "temporal",
+        port=settings.dev_port,
+        ui_port=settings.ui_port,
+        ui=settings.ui,
+        namespace=settings.namespace,
+        search_attributes=SEARCH_ATTRIBUTES,
+    ) as server:
+        yield await connect_client(settings), server.ui_url
+
+
+@dataclass
+class Running:
+    """What a started cloud exposes (for the demo and tests)."""
+
+    client: Client
+    ui_url: str | None
+    gateway: EdgeGateway | None
+    ports: GatewayPorts | None
+
+
+@contextlib.asynccontextmanager
+async def running_cloud(
+    config: CloudConfig, *, worker: bool = True, gateway: bool = True
+) -> AsyncIterator[Running]:
+    """Start the configured parts; stop them in reverse order on exit."""
+    store = await asyncio.to_thread(CloudStore.open, config.store_url)
+    try:
+        async with temporal(config) as (client, ui_url):
+            ca = await asyncio.to_thread(FileCertificateAuthority.open_or_create, config.pki_dir)
+            edge: EdgeGateway | None = None
+            ports: GatewayPorts | None = None
+            if gateway:
+                edge = EdgeGateway(config, store, ca, TemporalNotifier(client))
+                ports = await edge.start()
+            worker_task: asyncio.Task[None] | None = None
+            temporal_worker = None
+            if worker:
+                temporal_worker = build_worker(
+                    client, config, store, edge.sessions if edge else None
+                )
+                worker_task = asyncio.create_task(temporal_worker.run(), name="worker")
+            try:
+                yield Running(client=client, ui_url=ui_url, gateway=edge, ports=ports)
+            finally:
+                if temporal_worker is not None and worker_task is not None:
+                    await temporal_worker.shutdown()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await worker_task
+                if edge is not None:
+                    await edge.stop()
+    finally:
+        await asyncio.to_thread(store.close)
+
+
+async def serve(config: CloudConfig, *, worker: bool, gateway: bool) -> None:
+    """Run until SIGINT/SIGTERM; a second signal exits at once."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals > 1:
+            logger.warning("second signal: exiting without draining")
+            raise SystemExit(130)
+        logger.info("stopping: draining in-flight work (signal again to force)")
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    async with running_cloud(config, worker=worker, gateway=gateway) as cloud:
+        if cloud.ui_url:
+            logger.info("Temporal Web UI: %s", cloud.ui_url)
+        logger.info("commerce cloud running (worker=%s, gateway=%s)", worker, gateway)
+        await stop.wait()

@@ -1,0 +1,68 @@
+"""Composition root of the cloud worker: config -> adapters -> activities -> Temporal Worker.
+
+The one place that wires real adapters into activities. Refuses to start when a declared
+workflow has no implementation or its types differ (generated registration checks).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from ameide_core_proto.process.commerce.v1.workflows_temporal import (
+    STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE,
+    store_site_workflow_service_workflows,
+)
+from cloud.activities.commands import CommandWaker, SiteCommandActivities
+from cloud.activities.store_site import StoreSiteActivities
+from cloud.adapters.store import CloudStore
+from cloud.adapters.tokens import TokenMinter
+from cloud.compat import MinimumAgentVersion
+from cloud.config import CloudConfig
+from cloud.temporal.connect import worker_build_id
+from cloud.workflows.store_site import ProvisionStoreSiteWorkflow
+
+logger = logging.getLogger(__name__)
+
+# Search attributes every commerce workflow may set; the dev server registers them at start.
+SEARCH_ATTRIBUTES = {"SiteId": "Keyword", "SalesChannelId": "Keyword"}
+
+
+def build_worker(
+    client: Client,
+    config: CloudConfig,
+    store: CloudStore,
+    waker: CommandWaker | None = None,
+) -> Worker:
+    """A worker serving the store-site workflows and their activities."""
+    site_activities = StoreSiteActivities(
+        store,
+        TokenMinter.open_or_create(config.pki_dir),
+        MinimumAgentVersion(config.min_agent_version),
+        token_ttl=config.bootstrap_token_ttl,
+        enrollment_timeout=config.enrollment_timeout,
+        command_timeout=config.command_timeout,
+    )
+    command_activities = SiteCommandActivities(store, waker)
+    workflows = store_site_workflow_service_workflows(
+        provision_store_site=ProvisionStoreSiteWorkflow
+    )
+    return Worker(
+        client,
+        task_queue=STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE,
+        workflows=workflows,
+        activities=[
+            site_activities.prepare_store_site,
+            site_activities.issue_bootstrap_token,
+            site_activities.update_site_conditions,
+            site_activities.expire_provisioning,
+            site_activities.record_store_site_ready,
+            command_activities.send_site_command,
+        ],
+        identity=f"{worker_build_id()}@commerce-cloud",
+        build_id=worker_build_id(),
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )

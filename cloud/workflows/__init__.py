@@ -1,0 +1,1 @@
+"""Deterministic workflow definitions; they import only envelopes, pure helpers and activity refs."""

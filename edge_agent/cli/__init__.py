@@ -1,0 +1,1 @@
+"""The `commerce-edge` command line."""

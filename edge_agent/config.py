@@ -1,0 +1,91 @@
+"""Edge agent configuration: a typed model loaded from TOML, `COMMERCE_EDGE_*` variables, flags.
+
+Pure configuration; no I/O beyond reading the optional TOML file through `shared.config`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from edge_agent import __version__
+from shared.config import load_config
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONFIG_FILE = Path("/etc/commerce-edge/agent.toml")
+ENV_PREFIX = "COMMERCE_EDGE_"
+
+
+class AgentConfig(BaseModel):
+    """Settings of one store server's agent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = Field(
+        Path("/var/lib/commerce-edge"),
+        description="Directory holding the site identity (identity/) and local state (state/).",
+    )
+    log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR.")
+    reconnect_initial_seconds: float = Field(
+        0.5, gt=0, description="Scale of the first reconnect delay (jittered, doubles per try)."
+    )
+    reconnect_max_seconds: float = Field(
+        30.0, gt=0, description="Longest delay between two attempts to reach the control stream."
+    )
+    renew_check_seconds: float = Field(
+        3600.0, gt=0, description="How often to check whether the certificate is due for renewal."
+    )
+    rpc_timeout_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="Deadline of each unary call to the cloud (discovery, enroll, renew).",
+    )
+    health_address: str = Field(
+        "127.0.0.1:8480",
+        description="HOST:PORT of the local health page; an empty string turns it off.",
+    )
+    agent_version: str = Field(__version__, description="Version this agent reports to the cloud.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @field_validator("health_address")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value:
+            split_host_port(value)
+        return value
+
+
+def split_host_port(address: str) -> tuple[str, int]:
+    """Split `HOST:PORT` (IPv6 hosts in brackets); `ValueError` saying what is wrong."""
+    host, sep, port_text = address.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"{address!r} is not HOST:PORT (e.g. 127.0.0.1:8480)")
+    return host, int(port_text)
+
+
+def load_agent_config(
+    *,
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> AgentConfig:
+    """Layer the TOML file (default /etc/commerce-edge/agent.toml when present), env, flags."""
+    file = config_file
+    if file is None and DEFAULT_CONFIG_FILE.is_file():
+        file = DEFAULT_CONFIG_FILE
+    return load_config(
+        AgentConfig, file=file, env_prefix=ENV_PREFIX, overrides=overrides, environ=environ
+    )

@@ -1,0 +1,8 @@
+"""Local health: the status facts and the loopback page that shows them to store staff."""
+
+from __future__ import annotations
+
+from edge_agent.health.report import StatusReport, gather_status
+from edge_agent.health.server import HealthServer, render_html
+
+__all__ = ["HealthServer", "StatusReport", "gather_status", "render_html"]

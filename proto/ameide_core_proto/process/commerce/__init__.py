@@ -1,0 +1,1 @@
+"""Generated protobuf contracts of the Ameide platform (namespace root)."""

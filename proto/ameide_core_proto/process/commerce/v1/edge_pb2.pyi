@@ -1,0 +1,136 @@
+import datetime
+
+from ameide_core_proto.process.commerce.v1 import store_site_pb2 as _store_site_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class GetTrustBundleRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetTrustBundleResponse(_message.Message):
+    __slots__ = ("ca_certificate_pem", "enroll_port", "control_port")
+    CA_CERTIFICATE_PEM_FIELD_NUMBER: _ClassVar[int]
+    ENROLL_PORT_FIELD_NUMBER: _ClassVar[int]
+    CONTROL_PORT_FIELD_NUMBER: _ClassVar[int]
+    ca_certificate_pem: str
+    enroll_port: int
+    control_port: int
+    def __init__(self, ca_certificate_pem: _Optional[str] = ..., enroll_port: _Optional[int] = ..., control_port: _Optional[int] = ...) -> None: ...
+
+class EnrollRequest(_message.Message):
+    __slots__ = ("bootstrap_token", "site_id", "csr_pem", "agent_version")
+    BOOTSTRAP_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    CSR_PEM_FIELD_NUMBER: _ClassVar[int]
+    AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    bootstrap_token: str
+    site_id: str
+    csr_pem: str
+    agent_version: str
+    def __init__(self, bootstrap_token: _Optional[str] = ..., site_id: _Optional[str] = ..., csr_pem: _Optional[str] = ..., agent_version: _Optional[str] = ...) -> None: ...
+
+class EnrollResponse(_message.Message):
+    __slots__ = ("site_id", "certificate_pem", "ca_certificate_pem", "not_after")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_PEM_FIELD_NUMBER: _ClassVar[int]
+    CA_CERTIFICATE_PEM_FIELD_NUMBER: _ClassVar[int]
+    NOT_AFTER_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    certificate_pem: str
+    ca_certificate_pem: str
+    not_after: _timestamp_pb2.Timestamp
+    def __init__(self, site_id: _Optional[str] = ..., certificate_pem: _Optional[str] = ..., ca_certificate_pem: _Optional[str] = ..., not_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RenewCertificateRequest(_message.Message):
+    __slots__ = ("csr_pem",)
+    CSR_PEM_FIELD_NUMBER: _ClassVar[int]
+    csr_pem: str
+    def __init__(self, csr_pem: _Optional[str] = ...) -> None: ...
+
+class RenewCertificateResponse(_message.Message):
+    __slots__ = ("certificate_pem", "not_after")
+    CERTIFICATE_PEM_FIELD_NUMBER: _ClassVar[int]
+    NOT_AFTER_FIELD_NUMBER: _ClassVar[int]
+    certificate_pem: str
+    not_after: _timestamp_pb2.Timestamp
+    def __init__(self, certificate_pem: _Optional[str] = ..., not_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AgentHello(_message.Message):
+    __slots__ = ("agent_version", "config_generation")
+    AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    agent_version: str
+    config_generation: int
+    def __init__(self, agent_version: _Optional[str] = ..., config_generation: _Optional[int] = ...) -> None: ...
+
+class Heartbeat(_message.Message):
+    __slots__ = ("sequence", "sent_at")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    SENT_AT_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    sent_at: _timestamp_pb2.Timestamp
+    def __init__(self, sequence: _Optional[int] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Command(_message.Message):
+    __slots__ = ("command_id", "issued_at", "apply_site_config")
+    COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
+    APPLY_SITE_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    command_id: str
+    issued_at: _timestamp_pb2.Timestamp
+    apply_site_config: _store_site_pb2.SiteConfig
+    def __init__(self, command_id: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., apply_site_config: _Optional[_Union[_store_site_pb2.SiteConfig, _Mapping]] = ...) -> None: ...
+
+class CommandResult(_message.Message):
+    __slots__ = ("command_id", "ok", "error", "site_config_applied")
+    COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    SITE_CONFIG_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    command_id: str
+    ok: bool
+    error: str
+    site_config_applied: SiteConfigApplied
+    def __init__(self, command_id: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., site_config_applied: _Optional[_Union[SiteConfigApplied, _Mapping]] = ...) -> None: ...
+
+class SiteConfigApplied(_message.Message):
+    __slots__ = ("site_id", "generation")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    generation: int
+    def __init__(self, site_id: _Optional[str] = ..., generation: _Optional[int] = ...) -> None: ...
+
+class Welcome(_message.Message):
+    __slots__ = ("site_id", "heartbeat_interval_seconds")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    heartbeat_interval_seconds: int
+    def __init__(self, site_id: _Optional[str] = ..., heartbeat_interval_seconds: _Optional[int] = ...) -> None: ...
+
+class ConnectRequest(_message.Message):
+    __slots__ = ("hello", "heartbeat", "command_result")
+    HELLO_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_RESULT_FIELD_NUMBER: _ClassVar[int]
+    hello: AgentHello
+    heartbeat: Heartbeat
+    command_result: CommandResult
+    def __init__(self, hello: _Optional[_Union[AgentHello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., command_result: _Optional[_Union[CommandResult, _Mapping]] = ...) -> None: ...
+
+class ConnectResponse(_message.Message):
+    __slots__ = ("welcome", "heartbeat", "command")
+    WELCOME_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    welcome: Welcome
+    heartbeat: Heartbeat
+    command: Command
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., command: _Optional[_Union[Command, _Mapping]] = ...) -> None: ...

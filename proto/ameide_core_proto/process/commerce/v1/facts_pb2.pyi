@@ -1,0 +1,93 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class StoreSiteReady(_message.Message):
+    __slots__ = ("site_id", "sales_channel_id", "certificate_serial", "config_generation")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    SALES_CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_SERIAL_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    sales_channel_id: str
+    certificate_serial: str
+    config_generation: int
+    def __init__(self, site_id: _Optional[str] = ..., sales_channel_id: _Optional[str] = ..., certificate_serial: _Optional[str] = ..., config_generation: _Optional[int] = ...) -> None: ...
+
+class StoreSiteRevoked(_message.Message):
+    __slots__ = ("site_id", "reason")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    reason: str
+    def __init__(self, site_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DomainVerified(_message.Message):
+    __slots__ = ("tenant_id", "hostname")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    hostname: str
+    def __init__(self, tenant_id: _Optional[str] = ..., hostname: _Optional[str] = ...) -> None: ...
+
+class DownsyncCompleted(_message.Message):
+    __slots__ = ("site_id", "changes_applied")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    changes_applied: int
+    def __init__(self, site_id: _Optional[str] = ..., changes_applied: _Optional[int] = ...) -> None: ...
+
+class RolloutRingAdvanced(_message.Message):
+    __slots__ = ("bundle_id", "ring", "sites_upgraded")
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    RING_FIELD_NUMBER: _ClassVar[int]
+    SITES_UPGRADED_FIELD_NUMBER: _ClassVar[int]
+    bundle_id: str
+    ring: str
+    sites_upgraded: int
+    def __init__(self, bundle_id: _Optional[str] = ..., ring: _Optional[str] = ..., sites_upgraded: _Optional[int] = ...) -> None: ...
+
+class RolloutRolledBack(_message.Message):
+    __slots__ = ("bundle_id", "ring", "reason")
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    RING_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    bundle_id: str
+    ring: str
+    reason: str
+    def __init__(self, bundle_id: _Optional[str] = ..., ring: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ProcessFact(_message.Message):
+    __slots__ = ("fact_id", "type", "subject", "occurred_at", "workflow_id", "run_id", "store_site_ready", "store_site_revoked", "domain_verified", "downsync_completed", "rollout_ring_advanced", "rollout_rolled_back")
+    FACT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_SITE_READY_FIELD_NUMBER: _ClassVar[int]
+    STORE_SITE_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    DOWNSYNC_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    ROLLOUT_RING_ADVANCED_FIELD_NUMBER: _ClassVar[int]
+    ROLLOUT_ROLLED_BACK_FIELD_NUMBER: _ClassVar[int]
+    fact_id: str
+    type: str
+    subject: str
+    occurred_at: _timestamp_pb2.Timestamp
+    workflow_id: str
+    run_id: str
+    store_site_ready: StoreSiteReady
+    store_site_revoked: StoreSiteRevoked
+    domain_verified: DomainVerified
+    downsync_completed: DownsyncCompleted
+    rollout_ring_advanced: RolloutRingAdvanced
+    rollout_rolled_back: RolloutRolledBack
+    def __init__(self, fact_id: _Optional[str] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., store_site_ready: _Optional[_Union[StoreSiteReady, _Mapping]] = ..., store_site_revoked: _Optional[_Union[StoreSiteRevoked, _Mapping]] = ..., domain_verified: _Optional[_Union[DomainVerified, _Mapping]] = ..., downsync_completed: _Optional[_Union[DownsyncCompleted, _Mapping]] = ..., rollout_ring_advanced: _Optional[_Union[RolloutRingAdvanced, _Mapping]] = ..., rollout_rolled_back: _Optional[_Union[RolloutRolledBack, _Mapping]] = ...) -> None: ...

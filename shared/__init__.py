@@ -1,0 +1,4 @@
+"""Code both sides use: identity naming, configuration loading, errors, logging.
+
+This package imports neither `cloud` nor `edge_agent`, and never `temporalio`.
+"""

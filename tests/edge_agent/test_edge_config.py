@@ -1,0 +1,45 @@
+"""Agent configuration: TOML file, then COMMERCE_EDGE_* variables, then flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge_agent import __version__
+from edge_agent.config import load_agent_config
+from shared.errors import ConfigError
+
+
+def test_defaults(tmp_path: Path) -> None:
+    config = load_agent_config(config_file=None, environ={})
+    assert config.data_dir == Path("/var/lib/commerce-edge")
+    assert config.health_address == "127.0.0.1:8480"
+    assert config.agent_version == __version__
+
+
+def test_file_then_environment_then_flags(tmp_path: Path) -> None:
+    toml = tmp_path / "agent.toml"
+    toml.write_text('data_dir = "/srv/a"\nreconnect_max_seconds = 12\nlog_level = "debug"\n')
+    config = load_agent_config(
+        config_file=toml,
+        environ={"COMMERCE_EDGE_DATA_DIR": "/srv/b", "COMMERCE_EDGE_RENEW_CHECK_SECONDS": "60"},
+        overrides={"data_dir": Path("/srv/c")},
+    )
+    assert config.data_dir == Path("/srv/c")
+    assert config.reconnect_max_seconds == 12
+    assert config.renew_check_seconds == 60
+    assert config.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"COMMERCE_EDGE_HEALTH_ADDRESS": "nope"}, "COMMERCE_EDGE_HEALTH_ADDRESS"),
+        ({"COMMERCE_EDGE_RECONNECT_MAX_SECONDS": "-1"}, "COMMERCE_EDGE_RECONNECT_MAX_SECONDS"),
+        ({"COMMERCE_EDGE_LOG_LEVEL": "loud"}, "COMMERCE_EDGE_LOG_LEVEL"),
+    ],
+)
+def test_bad_values_name_the_key(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load_agent_config(config_file=None, environ=environ)

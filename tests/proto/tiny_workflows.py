@@ -1,0 +1,41 @@
+"""A tiny ProvisionStoreSite workflow for the wiring tests.
+
+Its own module because the worker's sandbox re-imports it: it imports nothing but the workflow API
+and the messages.
+"""
+
+from __future__ import annotations
+
+from ameide_core_proto.process.commerce.v1 import store_site_pb2
+from temporalio import workflow
+
+
+@workflow.defn(name="ProvisionStoreSite")
+class TinyProvisionStoreSite:
+    """Implements the declaration with the least code: waits for enrollment, then returns."""
+
+    def __init__(self) -> None:
+        self._enrolled: store_site_pb2.EnrollmentCompleted | None = None
+
+    @workflow.run
+    async def run(
+        self, request: store_site_pb2.ProvisionStoreSiteInput
+    ) -> store_site_pb2.ProvisionStoreSiteResult:
+        await workflow.wait_condition(lambda: self._enrolled is not None)
+        assert self._enrolled is not None
+        return store_site_pb2.ProvisionStoreSiteResult(
+            site_id=request.site_id, certificate_serial=self._enrolled.certificate_serial
+        )
+
+    @workflow.signal(name="EnrollmentCompleted")
+    def enrollment_completed(self, event: store_site_pb2.EnrollmentCompleted) -> None:
+        self._enrolled = event
+
+    @workflow.query(name="GetProvisionStatus")
+    def get_provision_status(
+        self, request: store_site_pb2.GetProvisionStatusRequest
+    ) -> store_site_pb2.ProvisionStoreSiteStatus:
+        return store_site_pb2.ProvisionStoreSiteStatus(
+            site_id=workflow.info().workflow_id,
+            bootstrap_token_id="waiting" if self._enrolled is None else "enrolled",
+        )
