@@ -201,6 +201,9 @@ class Ops:
         finally:
             if not result_task.done():
                 result_task.cancel()
+            elif not result_task.cancelled():
+                # The caller reads the outcome from handle.result(); mark this one seen.
+                result_task.exception()
 
 
 def provision_handle(client: Client, site_id: str) -> WorkflowHandle[object, object]:

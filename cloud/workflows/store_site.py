@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from google.protobuf.timestamp_pb2 import Timestamp
@@ -73,19 +73,27 @@ class ProvisionStoreSiteWorkflow:
     ) -> store_site_pb2.ProvisionStoreSiteResult:
         self._input = input
         info = workflow.info()
-        prepared = await workflow.execute_activity_method(
-            StoreSiteActivities.prepare_store_site,
-            PrepareStoreSite(
-                site_id=input.site_id,
-                sales_channel_id=input.sales_channel_id,
-                name=input.name,
-                timezone=input.timezone,
-                agent_version=input.agent_version,
-                workflow_id=info.workflow_id,
-            ),
-            start_to_close_timeout=_STORE_TIMEOUT,
-            retry_policy=_STORE_RETRY,
-        )
+        try:
+            prepared = await workflow.execute_activity_method(
+                StoreSiteActivities.prepare_store_site,
+                PrepareStoreSite(
+                    site_id=input.site_id,
+                    sales_channel_id=input.sales_channel_id,
+                    name=input.name,
+                    timezone=input.timezone,
+                    agent_version=input.agent_version,
+                    workflow_id=info.workflow_id,
+                ),
+                start_to_close_timeout=_STORE_TIMEOUT,
+                retry_policy=_STORE_RETRY,
+            )
+        except ActivityError as err:
+            # A refused request fails the workflow with the refusal itself, not its wrapper.
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.non_retryable:
+                self._step = Step.PROVISION_STEP_FAILED
+                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from err
+            raise
         bindings = derive_replication_bindings(
             input.site_id, input.sales_channel_id, prepared.channel_streams
         )

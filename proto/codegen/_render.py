@@ -67,7 +67,8 @@ def _message_refs(file: FileModel) -> list[MessageRef]:
     for service in file.services:
         for workflow in service.workflows:
             refs += [workflow.input, workflow.result]
-            for handler in (*workflow.signals, *workflow.queries, *workflow.updates):
+            refs += [signal.arg for signal in workflow.signals]  # a signal has no result
+            for handler in (*workflow.queries, *workflow.updates):
                 refs += [handler.arg, handler.result]
     return refs
 

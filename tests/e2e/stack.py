@@ -1,0 +1,172 @@
+"""Test support: the real cloud stack (dev server, worker, gateway) and real agent processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from ameide_core_proto.process.commerce.v1 import store_site_pb2
+from cloud.adapters.store import CloudStore
+from cloud.config import CloudConfig
+from cloud.ops import Enrollment, Ops
+from cloud.runtime import Running, running_cloud
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cloud_config(data_dir: Path, **overrides: Any) -> CloudConfig:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "temporal_dev_port": free_port(),
+        "temporal_ui_port": free_port(),
+        "temporal_ui": False,
+        "discovery_port": free_port(),
+        "enroll_port": free_port(),
+        "control_port": free_port(),
+        "heartbeat_interval_seconds": 2,
+        "command_timeout_seconds": 60,
+    }
+    values.update(overrides)
+    return CloudConfig(**values)
+
+
+def cloud_env(config: CloudConfig) -> dict[str, str]:
+    """Environment for a `commerce-cloud` child process with the same settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMERCE_")}
+    for key, value in config.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, list):
+            value = ",".join(value)
+        env[f"COMMERCE_CLOUD_{key.upper()}"] = str(value)
+    return env
+
+
+@dataclass
+class Stack:
+    config: CloudConfig
+    running: Running
+    store: CloudStore
+    ops: Ops
+
+    async def provision(
+        self, site_id: str, channel: str = "web-eu", **fields: str
+    ) -> tuple[Any, store_site_pb2.ProvisionStoreSiteStatus]:
+        request = store_site_pb2.ProvisionStoreSiteInput(
+            site_id=site_id, sales_channel_id=channel, name=fields.get("name", f"Store {site_id}"),
+            timezone=fields.get("timezone", "Europe/Amsterdam"),
+            agent_version=fields.get("agent_version", "0.1.0"),
+        )
+        handle = await self.ops.start_provisioning(self.running.client, request)
+        status = await self.ops.wait_for_step(
+            handle, lambda s: s.step >= store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT,
+            interval=0.1,
+        )
+        return handle, status
+
+    def enrollment(self, status: store_site_pb2.ProvisionStoreSiteStatus) -> Enrollment:
+        return self.ops.enrollment(
+            status.site_id, status.bootstrap_token_id,
+            status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
+        )
+
+
+@contextlib.asynccontextmanager
+async def cloud_stack(data_dir: Path, **overrides: Any) -> AsyncIterator[Stack]:
+    config = cloud_config(data_dir, **overrides)
+    async with running_cloud(config) as running:
+        store = await asyncio.to_thread(CloudStore.open, config.store_url)
+        ops = Ops(config, store)
+        await asyncio.to_thread(ops.create_channel, "web-eu", "Web EU", [])
+        try:
+            yield Stack(config=config, running=running, store=store, ops=ops)
+        finally:
+            await asyncio.to_thread(store.close)
+
+
+def edge(*args: str, data_dir: Path, check: bool = False, timeout: float = 60
+         ) -> subprocess.CompletedProcess[str]:
+    """Run `commerce-edge` to completion."""
+    return subprocess.run(
+        [str(BIN / "commerce-edge"), *args, "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=timeout, check=check,
+        env={**os.environ, "COMMERCE_EDGE_HEALTH_ADDRESS": ""},
+    )
+
+
+async def enroll_agent(enrollment: Enrollment, data_dir: Path, *, fingerprint: str | None = None,
+                       token: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `commerce-edge enroll` (in a thread: the gateway shares this event loop)."""
+    return await asyncio.to_thread(
+        edge,
+        "enroll", "--cloud", enrollment.cloud_address, "--token", token or enrollment.token,
+        "--ca-fingerprint", fingerprint or enrollment.ca_fingerprint, data_dir=data_dir,
+    )
+
+
+@contextlib.asynccontextmanager
+async def agent_process(data_dir: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A running `commerce-edge run`, stopped with SIGTERM at the end."""
+    log = (data_dir / "agent.log").open("ab")
+    proc = await asyncio.create_subprocess_exec(
+        str(BIN / "commerce-edge"), "run", "--data-dir", str(data_dir),
+        stdout=log, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "COMMERCE_EDGE_HEALTH_ADDRESS": "",
+             "COMMERCE_EDGE_RECONNECT_MAX_SECONDS": "2"},
+    )
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), 15)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        log.close()
+
+
+async def agent_status(data_dir: Path) -> dict[str, Any]:
+    out = await asyncio.to_thread(edge, "status", "--json", data_dir=data_dir)
+    return dict(json.loads(out.stdout))
+
+
+async def eventually(predicate: Any, timeout: float = 30.0, interval: float = 0.2) -> None:
+    """Wait until `predicate()` (sync or async) is truthy; bounded."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+def has_temporal_cli() -> bool:
+    from cloud.temporal.cli_binary import default_cache_dir, resolve_temporal_cli
+
+    return resolve_temporal_cli(default_cache_dir(), allow_build=False) is not None or bool(
+        shutil.which("temporal")
+    )

@@ -1,0 +1,94 @@
+"""ProvisionStoreSite end to end: real dev server, real gateway (mTLS), real agent processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowFailureError
+
+from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
+from tests.e2e.stack import (
+    agent_process,
+    agent_status,
+    cloud_stack,
+    enroll_agent,
+    eventually,
+    has_temporal_cli,
+)
+
+pytestmark = pytest.mark.skipif(not has_temporal_cli(), reason="Temporal CLI not available")
+
+
+async def _connected(agent_dir: Path) -> bool:
+    return (await agent_status(agent_dir))["connection_state"] == "connected"
+
+
+async def test_provisioning_end_to_end(tmp_path: Path) -> None:
+    async with cloud_stack(tmp_path / "cloud") as stack:
+        handle, status = await stack.provision("store-0042")
+        assert status.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
+        enrollment = stack.enrollment(status)
+        assert enrollment.token.startswith("store-0042.")
+        # Only the hash of the token is stored, never the token.
+        token = stack.store.tokens.get(status.bootstrap_token_id)
+        assert token is not None and enrollment.token not in repr(token)
+
+        agent_dir = tmp_path / "store"
+        enrolled = await enroll_agent(enrollment, agent_dir)
+        assert enrolled.returncode == 0, enrolled.stderr
+        async with agent_process(agent_dir):
+            result = await handle.result()
+            await eventually(lambda: _connected(agent_dir))
+            status_json = await agent_status(agent_dir)
+
+        assert result.site_id == "store-0042"
+        assert result.certificate_serial == status_json["certificate_serial"]
+        assert status_json["config_generation"] == 1
+        assert {b.stream for b in result.bindings} >= {"catalog", "orders"}
+        ready = {c.type: c for c in result.conditions}["Ready"]
+        assert ready.status == conditions_pb2.CONDITION_STATUS_TRUE
+
+        site = stack.store.sites.get("store-0042")
+        assert site is not None and site.status == "ready"
+        assert site.certificate_serial == result.certificate_serial
+        facts = stack.store.facts.tail(0, 100, "site/store-0042")
+        assert [f.fact_type for f in facts] == ["StoreSiteReady"]
+        assert facts[0].fact_id == result.ready_fact_id
+
+        final = await handle.get_provision_status()
+        assert final.step == store_site_pb2.PROVISION_STEP_READY
+        described = await handle.raw.describe()
+        attrs = {k.name: v for k, v in described.typed_search_attributes}
+        assert attrs["SiteId"] == "store-0042"
+        assert attrs["SalesChannelId"] == "web-eu"
+
+        # Same inputs again: the existing result, no new token, certificate or fact.
+        again, _ = await stack.provision("store-0042")
+        repeat = await again.result()
+        assert repeat.certificate_serial == result.certificate_serial
+        assert len(stack.store.facts.tail(0, 100, "site/store-0042")) == 1
+        assert len(stack.store.certificates.for_site("store-0042")) == 1
+
+        # Conflicting inputs fail clearly.
+        with pytest.raises(WorkflowFailureError) as failure:
+            conflict, _ = await stack.provision("store-0042", timezone="Europe/Berlin")
+            await conflict.result()
+        assert "timezone" in str(failure.value.cause)
+
+
+async def test_enrollment_timeout_revokes_token(tmp_path: Path) -> None:
+    async with cloud_stack(tmp_path / "cloud", enrollment_timeout_hours=2 / 3600) as stack:
+        handle, status = await stack.provision("store-late")
+        enrollment = stack.enrollment(status)
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+        assert "did not enroll" in str(failure.value.cause)
+        site = stack.store.sites.get("store-late")
+        assert site is not None and site.status == "timed_out"
+        assert any(c["type"] == "ProvisioningTimedOut" for c in site.conditions)
+        token = stack.store.tokens.get(status.bootstrap_token_id)
+        assert token is not None and token.revoked_at is not None
+        refused = await enroll_agent(enrollment, tmp_path / "store")
+        assert refused.returncode != 0
+        assert "revoked" in refused.stderr

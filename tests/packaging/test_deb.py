@@ -1,0 +1,164 @@
+"""The commerce-edge Debian package: build it once, then inspect, run and verify what it holds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD_SCRIPT = REPO / "packaging" / "deb" / "build.sh"
+UNIT = REPO / "systemd" / "commerce-edge.service"
+PREFIX = "/opt/commerce-edge"
+VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+def _run(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        check=False,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+@pytest.fixture(scope="session")
+def edge_deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("dpkg-deb") is None or not Path("/usr/bin/python3").exists():
+        pytest.skip("needs Debian's dpkg-deb and /usr/bin/python3")
+    if not (REPO / "edge_agent" / "cli" / "main.py").exists():
+        pytest.skip("edge_agent/cli/main.py does not exist yet; nothing to package")
+    out_dir = tmp_path_factory.mktemp("deb")
+    built = _run(BUILD_SCRIPT, env={**os.environ, "OUT_DIR": str(out_dir)})
+    assert built.returncode == 0, built.stderr[-4000:]
+    deb = out_dir / f"commerce-edge_{VERSION}_amd64.deb"
+    assert built.stdout.strip().splitlines()[-1] == str(deb)
+    return deb
+
+
+@pytest.fixture(scope="session")
+def extracted(edge_deb: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("root")
+    _run("dpkg-deb", "-x", edge_deb, root).check_returncode()
+    _run("dpkg-deb", "-e", edge_deb, root / "DEBIAN").check_returncode()
+    return root
+
+
+@pytest.fixture(scope="session")
+def contents(edge_deb: Path) -> list[str]:
+    listing = _run("dpkg-deb", "--contents", edge_deb)
+    listing.check_returncode()
+    # "mode owner/group size date time ./path[ -> target]"
+    return [line.split(maxsplit=5)[5].removeprefix(".") for line in listing.stdout.splitlines()]
+
+
+def _in_final_place(extracted: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    """Run `command` in a private mount namespace where the package's /opt tree is mounted."""
+    if shutil.which("unshare") is None or _run("unshare", "-m", "true").returncode != 0:
+        pytest.skip("needs `unshare -m` (root or user namespaces) to mount the tree at /opt")
+    script = (
+        "set -e; mount -t tmpfs none /opt; mkdir /opt/commerce-edge; "
+        f'mount --bind "{extracted}{PREFIX}" {PREFIX}; exec "$@"'
+    )
+    return _run("unshare", "-m", "sh", "-c", script, "sh", *command)
+
+
+def test_control_fields(edge_deb: Path) -> None:
+    fields = _run("dpkg-deb", "--field", edge_deb, "Package", "Version", "Architecture", "Depends")
+    fields.check_returncode()
+    assert f"Version: {VERSION}" in fields.stdout
+    assert "Package: commerce-edge" in fields.stdout
+    assert "Architecture: amd64" in fields.stdout
+    assert "python3 (>= 3.11)" in fields.stdout
+
+
+def test_package_holds_unit_config_binary_and_no_temporal(contents: list[str]) -> None:
+    assert "/lib/systemd/system/commerce-edge.service" in contents
+    assert "/etc/commerce-edge/agent.toml" in contents
+    assert f"/usr/bin/commerce-edge -> {PREFIX}/bin/commerce-edge" in contents
+    assert f"{PREFIX}/bin/commerce-edge" in contents
+    assert not [p for p in contents if "/site-packages/temporalio" in p]
+    assert not [p for p in contents if "/site-packages/cloud/" in p]
+    assert not [p for p in contents if p.endswith("_temporal.py")]
+    assert any("/site-packages/edge_agent/" in p for p in contents)
+
+
+def test_config_is_a_conffile_and_scripts_are_valid(extracted: Path) -> None:
+    conffiles = (extracted / "DEBIAN" / "conffiles").read_text().split()
+    assert conffiles == ["/etc/commerce-edge/agent.toml"]
+    tomllib.loads((extracted / "etc" / "commerce-edge" / "agent.toml").read_text())
+    for script in ("postinst", "prerm", "postrm"):
+        path = extracted / "DEBIAN" / script
+        assert os.access(path, os.X_OK), script
+        assert _run("sh", "-n", path).returncode == 0, script
+
+
+def test_venv_names_its_final_path_only(extracted: Path) -> None:
+    venv = extracted / PREFIX.lstrip("/")
+    shebang = (venv / "bin" / "commerce-edge").read_text().splitlines()[0]
+    assert shebang == f"#!{PREFIX}/bin/python"
+    assert os.readlink(venv / "bin" / "python3") == "/usr/bin/python3"
+    assert f"{PREFIX}\n" in (venv / "pyvenv.cfg").read_text()
+    leftovers = _run("grep", "-rlF", "/tmp/", venv)
+    assert leftovers.stdout == "", f"files naming a build path: {leftovers.stdout[:500]}"
+
+
+def test_packaged_cli_runs_from_the_extracted_tree(extracted: Path) -> None:
+    venv = extracted / PREFIX.lstrip("/")
+    helped = _run(venv / "bin" / "python", venv / "bin" / "commerce-edge", "--help")
+    assert helped.returncode == 0, helped.stderr
+    assert "enroll" in helped.stdout
+    assert "run" in helped.stdout
+    no_temporal = _run(venv / "bin" / "python", "-c", "import temporalio")
+    assert "No module named 'temporalio'" in no_temporal.stderr
+
+
+def test_packaged_cli_runs_at_its_final_path(extracted: Path) -> None:
+    shown = _in_final_place(extracted, f"{PREFIX}/bin/commerce-edge", "--version")
+    assert shown.returncode == 0, shown.stderr
+    assert VERSION in shown.stdout
+
+
+def test_packaged_unit_passes_systemd_analyze_verify(extracted: Path) -> None:
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze missing; apt-get install systemd")
+    unit = extracted / "lib" / "systemd" / "system" / "commerce-edge.service"
+    assert unit.read_text() == UNIT.read_text()
+    verified = _in_final_place(extracted, "systemd-analyze", "verify", str(unit))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stderr == ""
+
+
+@pytest.fixture
+def unit_text() -> Iterator[str]:
+    yield UNIT.read_text()
+
+
+def test_unit_runs_the_agent_as_its_own_user_with_hardening(unit_text: str) -> None:
+    lines = set(unit_text.splitlines())
+    for directive in (
+        f"ExecStart={PREFIX}/bin/commerce-edge run --data-dir /var/lib/commerce-edge",
+        "User=commerce-edge",
+        "StateDirectory=commerce-edge",
+        "StateDirectoryMode=0700",
+        "ConfigurationDirectory=commerce-edge",
+        "Restart=on-failure",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        "ReadWritePaths=/var/lib/commerce-edge",
+        "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+    ):
+        assert directive in lines, directive
+    assert any(line.startswith("TimeoutStopSec=") for line in lines)
+    assert sys.platform.startswith("linux")
