@@ -209,6 +209,8 @@ def sites_provision(ctx: click.Context, site_id: str, channel_id: str, name: str
         agent_version=agent_version or package_version(),
     )
 
+    ops.check_request(request)  # bad input is refused before anything starts
+
     async def go() -> dict[str, Any]:
         client = await temporal_client(ops.config)
         handle = await ops.start_provisioning(client, request)

@@ -6,6 +6,7 @@ Store room: runs the migrations in `cloud/store/migrations/` against one databas
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -18,6 +19,10 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+# Alembic keeps its migration context in module globals, so one process migrates from one
+# thread at a time; other processes are kept out by the database (see migrations/env.py).
+_ALEMBIC_LOCK = threading.Lock()
+
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
     """An Alembic config for our migrations; `connection` is the one env.py migrates."""
@@ -29,7 +34,7 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 def upgrade_engine(engine: sa.Engine) -> None:
     """Upgrade the database behind `engine` to head (safe when several processes race)."""
-    with engine.connect() as connection:
+    with _ALEMBIC_LOCK, engine.connect() as connection:
         command.upgrade(alembic_config(connection), "head")
         if connection.in_transaction():
             connection.commit()

@@ -75,6 +75,8 @@ fi
 "$venv/bin/python" -c 'import edge_agent.cli.main' \
     || die "edge_agent.cli.main does not import in the packaged environment"
 find "$venv" -name __pycache__ -prune -exec rm -rf {} +
+# pip records the wheel's build-time location; it means nothing on a store server.
+rm -f "$site_packages"/ameide_commerce_process-*.dist-info/direct_url.json
 
 # 3. Move the venv to its final path: rewrite every mention of the staging path.
 grep -rlIF "$venv" "$venv" | while IFS= read -r file; do

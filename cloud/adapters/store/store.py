@@ -10,12 +10,14 @@ import logging
 from types import TracebackType
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from cloud.adapters.store._db import Database
 from cloud.adapters.store.audit import AuditLog
 from cloud.adapters.store.certificates import CertificateRepository
 from cloud.adapters.store.channels import ChannelRepository
 from cloud.adapters.store.commands import CommandQueue
+from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
 from cloud.adapters.store.sites import SiteRepository
 from cloud.adapters.store.tokens import TokenRepository
@@ -46,6 +48,12 @@ class CloudStore:
         engine = make_engine(url)
         try:
             upgrade_engine(engine)
+        except sa_exc.DBAPIError as exc:
+            engine.dispose()
+            raise StoreUnavailable(
+                f"cannot open the cloud store at {engine.url.render_as_string()}: {exc.orig}; "
+                "check database_url and that the database server is running"
+            ) from exc
         except BaseException:
             engine.dispose()
             raise

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +68,20 @@ def test_upgrade_is_idempotent_and_records_the_revision(fresh_url: Callable[[], 
 
 
 def test_processes_starting_together_migrate_once(fresh_url: Callable[[], str]) -> None:
+    url = fresh_url()
+    script = (
+        "import sys; from cloud.store.migrate import upgrade_to_head; upgrade_to_head(sys.argv[1])"
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], errors
+    assert _diff(url, tables.metadata) == []
+
+
+def test_threads_of_one_process_migrate_one_at_a_time(fresh_url: Callable[[], str]) -> None:
     url = fresh_url()
     barrier = threading.Barrier(3)
     failures: list[BaseException] = []

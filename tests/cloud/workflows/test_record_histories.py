@@ -1,0 +1,132 @@
+"""Records the replay corpus of ProvisionStoreSite against the real dev server and a real agent.
+
+Runs only with COMMERCE_RECORD_HISTORIES=1 (`make record-histories`); writes
+tests/histories/provision_store_site/*.json and regenerates the broken copy in
+tests/histories/broken/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import ApplicationError
+
+from ameide_core_proto.process.commerce.v1 import store_site_pb2
+from ameide_core_proto.process.commerce.v1.workflows_temporal import (
+    StoreSiteWorkflowServiceClient,
+)
+from shared.version import package_version
+from tests.cloud.workflows.corpus import (
+    HAPPY_PATH,
+    NONDETERMINISTIC,
+    PROVISION_STORE_SITE_DIR,
+    break_history,
+    write_history,
+)
+from tests.support.cloud_stack import (
+    CloudStack,
+    cloud_stack,
+    edge_agent,
+    wait_until_awaiting_enrollment,
+)
+
+logger = logging.getLogger(__name__)
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("COMMERCE_RECORD_HISTORIES") != "1",
+        reason="records histories only with COMMERCE_RECORD_HISTORIES=1 (make record-histories)",
+    ),
+]
+
+CHANNEL = "web-nl"
+RESULT_TIMEOUT = 120.0
+
+
+def _request(site_id: str, channel: str = CHANNEL) -> store_site_pb2.ProvisionStoreSiteInput:
+    return store_site_pb2.ProvisionStoreSiteInput(
+        site_id=site_id,
+        sales_channel_id=channel,
+        name=f"Store {site_id}",
+        timezone="Europe/Amsterdam",
+        agent_version=package_version(),
+    )
+
+
+async def _save(stack: CloudStack, raw: WorkflowHandle[object, object], scenario: str) -> Path:
+    """Fetch the history of exactly the run `raw` started and write it to the corpus."""
+    run = stack.client.get_workflow_handle(raw.id, run_id=raw.result_run_id)
+    history = await run.fetch_history()
+    path = PROVISION_STORE_SITE_DIR / f"{scenario}.json"
+    write_history(path, history.to_json())
+    return path
+
+
+def _failure_type(failure: WorkflowFailureError) -> str | None:
+    cause = failure.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.__cause__
+    return cause.type if isinstance(cause, ApplicationError) else None
+
+
+async def test_record_happy_path_rerun_and_invalid_request(tmp_path: Path) -> None:
+    async with cloud_stack(tmp_path) as stack:
+        ops = stack.ops
+        await asyncio.to_thread(ops.create_channel, CHANNEL, "Web shop NL", [])
+
+        # (a) happy path: a real agent enrolls and applies its configuration.
+        request = _request("store-0001")
+        handle = await ops.start_provisioning(stack.client, request)
+        status = await wait_until_awaiting_enrollment(stack, handle)
+        assert status.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
+        async with edge_agent(stack, request.site_id, tmp_path / request.site_id) as agent:
+            try:
+                result = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+            except BaseException:
+                logger.error("agent log:\n%s", agent.log_tail())
+                raise
+        assert result.certificate_serial
+        assert result.ready_fact_id.endswith("/StoreSiteReady")
+        await _save(stack, handle.raw, "happy_path")
+
+        # (c) a re-run for the ready site returns the existing result without the agent.
+        again = await ops.start_provisioning(stack.client, request)
+        assert again.raw.result_run_id != handle.raw.result_run_id
+        existing = await asyncio.wait_for(again.result(), RESULT_TIMEOUT)
+        assert existing.certificate_serial == result.certificate_serial
+        assert [c.reason for c in existing.conditions] == ["AlreadyProvisioned"]
+        await _save(stack, again.raw, "already_ready")
+
+        # (d) an unknown channel: started directly, past the ops pre-check, so the workflow's
+        # own validation is what refuses it.
+        sites = StoreSiteWorkflowServiceClient(stack.client)
+        invalid = await sites.start_provision_store_site(_request("store-0002", "no-such-channel"))
+        with pytest.raises(WorkflowFailureError) as refused:
+            await asyncio.wait_for(invalid.result(), RESULT_TIMEOUT)
+        assert _failure_type(refused.value) == "UnknownSalesChannel"
+        await _save(stack, invalid.raw, "unknown_channel")
+
+    happy = json.loads(HAPPY_PATH.read_text())
+    NONDETERMINISTIC.parent.mkdir(parents=True, exist_ok=True)
+    NONDETERMINISTIC.write_text(json.dumps(break_history(happy), indent=2, sort_keys=True) + "\n")
+
+
+async def test_record_enrollment_timeout(tmp_path: Path) -> None:
+    # 0.001 h = 3.6 s: no agent ever enrolls, so the workflow times out and revokes the token.
+    async with cloud_stack(tmp_path, enrollment_timeout_hours=0.001) as stack:
+        ops = stack.ops
+        await asyncio.to_thread(ops.create_channel, CHANNEL, "Web shop NL", [])
+        handle = await ops.start_provisioning(stack.client, _request("store-0003"))
+        with pytest.raises(WorkflowFailureError) as timed_out:
+            await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        assert _failure_type(timed_out.value) == "ProvisioningTimedOut"
+        site = await asyncio.to_thread(ops.site, "store-0003")
+        assert site.status != "ready"
+        await _save(stack, handle.raw, "enrollment_timeout")
