@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import ctypes
 import errno
+import fcntl
 import logging
 import os
 import signal
@@ -237,7 +238,37 @@ class DevServer:
             args += ["--search-attribute", f"{name}={kind}"]
         return args
 
+    async def _hold_database_lock(self) -> int:
+        """Wait until no earlier dev server uses our database, then lock it for the next one.
+
+        The child inherits the locked descriptor, so the lock lasts exactly as long as the dev
+        server process: after a SIGKILL of this process the restarted one waits here until the
+        orphaned server (which got SIGTERM from the kernel) has finished shutting down.
+        """
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.data_dir / "temporal.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise DevServerError(
+                        f"another Temporal dev server still uses {self.db_path}; stop it "
+                        "(or wait for it to exit) and start again"
+                    ) from None
+                await asyncio.sleep(0.2)
+
     async def _spawn(self, cli: Path) -> None:
+        lock_fd = await self._hold_database_lock()
+        try:
+            await self._spawn_locked(cli, lock_fd)
+        finally:
+            os.close(lock_fd)  # the child keeps its inherited copy of the lock
+
+    async def _spawn_locked(self, cli: Path, lock_fd: int) -> None:
         _ensure_port_free(self.ip, self.port, "Temporal frontend")
         if self.ui:
             _ensure_port_free(self.ip, self.ui_port, "Temporal Web UI")
@@ -252,6 +283,7 @@ class DevServer:
                 stderr=log,
                 start_new_session=True,
                 preexec_fn=_die_with_parent(),
+                pass_fds=(lock_fd,),
             )
         logger.debug("started %s (pid %s)", cli, self._process.pid)
         try:

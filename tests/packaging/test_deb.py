@@ -72,6 +72,31 @@ def _in_final_place(extracted: Path, *command: str) -> subprocess.CompletedProce
     return _run("unshare", "-m", "sh", "-c", script, "sh", *command)
 
 
+# Runs the maintainer scripts as dpkg would, in a private mount namespace whose /etc, /var/lib,
+# /opt and /lib/systemd/system are throwaway copies: the host's users and units stay untouched.
+_MAINTAINER_SCRIPTS = """
+set -e
+pkg=$1; scratch=$2
+cp -a /etc "$scratch/etc"
+mount -t tmpfs none /etc && cp -a "$scratch/etc/." /etc/
+mount -t tmpfs none /var/lib
+mount -t tmpfs none /lib/systemd/system
+cp "$pkg/lib/systemd/system/commerce-edge.service" /lib/systemd/system/
+cp -a "$pkg/etc/commerce-edge" /etc/
+export DPKG_MAINTSCRIPT_PACKAGE=commerce-edge
+wants=/etc/systemd/system/multi-user.target.wants/commerce-edge.service
+DPKG_MAINTSCRIPT_NAME=postinst sh "$pkg/DEBIAN/postinst" configure >/dev/null
+echo "user=$(getent passwd commerce-edge | cut -d: -f1,6,7)"
+echo "state=$(stat -c '%U:%a' /var/lib/commerce-edge)"
+echo "enabled=$(test -L $wants && echo yes || echo no)"
+DPKG_MAINTSCRIPT_NAME=prerm sh "$pkg/DEBIAN/prerm" remove
+DPKG_MAINTSCRIPT_NAME=postrm sh "$pkg/DEBIAN/postrm" remove
+DPKG_MAINTSCRIPT_NAME=postrm sh "$pkg/DEBIAN/postrm" purge
+echo "purged_state=$(test -e /var/lib/commerce-edge && echo present || echo gone)"
+echo "purged_enabled=$(test -L $wants && echo yes || echo no)"
+"""
+
+
 def test_control_fields(edge_deb: Path) -> None:
     fields = _run("dpkg-deb", "--field", edge_deb, "Package", "Version", "Architecture", "Depends")
     fields.check_returncode()
@@ -140,6 +165,21 @@ def test_packaged_unit_passes_systemd_analyze_verify(extracted: Path) -> None:
     verified = _in_final_place(extracted, "systemd-analyze", "verify", str(unit))
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stderr == ""
+
+
+def test_maintainer_scripts_create_user_enable_and_purge(extracted: Path, tmp_path: Path) -> None:
+    if shutil.which("unshare") is None or _run("unshare", "-m", "true").returncode != 0:
+        pytest.skip("needs `unshare -m` to run maintainer scripts without touching this machine")
+    if shutil.which("deb-systemd-helper") is None or shutil.which("adduser") is None:
+        pytest.skip("needs adduser and init-system-helpers (the package's dependencies)")
+    ran = _run("unshare", "-m", "sh", "-c", _MAINTAINER_SCRIPTS, "sh", extracted, tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    facts = dict(line.split("=", 1) for line in ran.stdout.splitlines() if "=" in line)
+    assert facts["user"] == "commerce-edge:/var/lib/commerce-edge:/usr/sbin/nologin"
+    assert facts["state"] == "commerce-edge:700"
+    assert facts["enabled"] == "yes"
+    assert facts["purged_state"] == "gone"
+    assert facts["purged_enabled"] == "no"
 
 
 @pytest.fixture

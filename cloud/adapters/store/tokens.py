@@ -110,6 +110,24 @@ class TokenRepository:
             ).first()
         return None if row is None else _record(row)
 
+    def latest_usable_for_site(self, site_id: str, now: datetime) -> TokenRecord | None:
+        """The site's newest token that is unused, unrevoked and unexpired at `now`."""
+        when = aware(now, "now")
+        query = (
+            sa.select(bootstrap_tokens)
+            .where(
+                bootstrap_tokens.c.site_id == site_id,
+                bootstrap_tokens.c.used_at.is_(None),
+                bootstrap_tokens.c.revoked_at.is_(None),
+                bootstrap_tokens.c.expires_at > when,
+            )
+            .order_by(bootstrap_tokens.c.created_at.desc(), bootstrap_tokens.c.token_id.desc())
+            .limit(1)
+        )
+        with self._db.read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _record(row)
+
     def revoke_unused_for_site(self, site_id: str, at: datetime) -> int:
         """Revoke the site's tokens that were never used; returns how many."""
         when = aware(at, "at")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -33,6 +33,23 @@ def test_issue_is_idempotent_by_token_id(
     assert store.tokens.get_by_hash(token_hash("secret-other")) is None
     assert first.expires_at == NOW + timedelta(hours=1)
     assert first.used_at is None
+
+
+def test_latest_usable_token_skips_used_expired_and_revoked_ones(
+    store: CloudStore, site: SiteRecord
+) -> None:
+    def issue(token_id: str, created: datetime, expires: datetime) -> None:
+        store.tokens.issue(token_id, site.site_id, token_hash(token_id), "wf", expires, at=created)
+
+    issue("tok-old", NOW - timedelta(hours=3), NOW + timedelta(hours=1))
+    issue("tok-expired", NOW - timedelta(hours=2), NOW)
+    issue("tok-used", NOW - timedelta(hours=1), NOW + timedelta(hours=1))
+    store.certificates.enroll("tok-used", new_certificate(), NOW - timedelta(minutes=30))
+    latest = store.tokens.latest_usable_for_site(site.site_id, NOW)
+    assert latest is not None
+    assert latest.token_id == "tok-old"
+    store.tokens.revoke_unused_for_site(site.site_id, NOW)
+    assert store.tokens.latest_usable_for_site(site.site_id, NOW) is None
 
 
 def test_enroll_consumes_token_and_replay_by_same_key_returns_same_certificate(
