@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import json
 import logging
 import math
@@ -61,7 +60,6 @@ STOP_TIMEOUT = 30.0
 HOLD_PROVISION_CONCURRENCY = 200
 _SESSION_LINE = re.compile(r" cloud\.gateway\.control: site (\S+) (connected|disconnected)\b")
 _READY_LINE = "commerce cloud running"
-_PR_SET_PDEATHSIG = 1
 
 
 class BenchFailed(CommerceError):
@@ -194,16 +192,12 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def _die_with_parent() -> Callable[[], None] | None:
-    """preexec hook: the child gets SIGTERM if this process dies, so nothing outlives the bench."""
-    if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-
-    def hook() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-    return hook
+def _dying_with_us(argv: Sequence[str]) -> list[str]:
+    """`argv` under `setpriv --pdeathsig TERM` when available: the child gets SIGTERM if this
+    process dies, so nothing outlives the bench. Not a preexec_fn: forking this process and
+    running Python in the child while gRPC threads are busy aborts the child in gRPC core."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else list(argv)
 
 
 def _script(name: str) -> str:
@@ -290,12 +284,13 @@ class CloudProcess:
 
     async def __aenter__(self) -> CloudProcess:
         self._proc = await asyncio.create_subprocess_exec(
-            _script("commerce-cloud"), "--data-dir", str(self.config.data_dir), "serve",
+            *_dying_with_us(
+                [_script("commerce-cloud"), "--data-dir", str(self.config.data_dir), "serve"]
+            ),
             env=child_environment(self.config),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
-            preexec_fn=_die_with_parent(),
         )
         self._reader = asyncio.create_task(self._read_log(), name="cloud-log")
         exited = asyncio.ensure_future(self._proc.wait())
@@ -414,11 +409,13 @@ class ProcessAgent:
         log = self.data_dir / "enroll.log"
         with log.open("wb") as out:
             proc = await asyncio.create_subprocess_exec(
-                _script("commerce-edge"), "enroll", "--cloud", enrollment.cloud_address,
-                "--token", enrollment.token, "--ca-fingerprint", enrollment.ca_fingerprint,
-                "--data-dir", str(self.data_dir),
+                *_dying_with_us([
+                    _script("commerce-edge"), "enroll", "--cloud", enrollment.cloud_address,
+                    "--token", enrollment.token, "--ca-fingerprint", enrollment.ca_fingerprint,
+                    "--data-dir", str(self.data_dir),
+                ]),
                 env=self._env, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                stderr=asyncio.subprocess.STDOUT, preexec_fn=_die_with_parent(),
+                stderr=asyncio.subprocess.STDOUT,
             )
             code = await proc.wait()
         if code != 0:
@@ -427,9 +424,11 @@ class ProcessAgent:
     async def start(self) -> None:
         with (self.data_dir / "agent.log").open("ab") as out:
             self._proc = await asyncio.create_subprocess_exec(
-                _script("commerce-edge"), "run", "--data-dir", str(self.data_dir),
+                *_dying_with_us(
+                    [_script("commerce-edge"), "run", "--data-dir", str(self.data_dir)]
+                ),
                 env=self._env, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                stderr=asyncio.subprocess.STDOUT, preexec_fn=_die_with_parent(),
+                stderr=asyncio.subprocess.STDOUT,
             )
 
     async def stop(self) -> None:
@@ -509,7 +508,17 @@ async def provision_many(
                 ops, client, agent, poll_seconds=poll_seconds
             )
 
-    return dict(await asyncio.gather(*(one(agent) for agent in agents)))
+    try:
+        async with asyncio.TaskGroup() as group:  # one failure cancels the rest
+            tasks = [group.create_task(one(agent)) for agent in agents]
+    except ExceptionGroup as failures:
+        first = failures.exceptions[0]
+        logger.error("first provisioning failure", exc_info=first)
+        raise BenchFailed(
+            f"{len(failures.exceptions)} of {len(agents)} sites failed to provision; "
+            f"the first: {type(first).__name__}: {first}"
+        ) from first
+    return dict(task.result() for task in tasks)
 
 
 def count_ready_facts(store: CloudStore) -> int:

@@ -27,7 +27,7 @@ class CloudConfig(BaseModel):
 
     data_dir: Path = Field(
         default_factory=_default_data_dir,
-        description="Where the cloud keeps its SQLite store, site CA and Temporal dev-server files.",
+        description="Where the cloud keeps its SQLite store, site CA and dev-server files.",
     )
     database_url: str | None = Field(
         default=None,
@@ -42,12 +42,16 @@ class CloudConfig(BaseModel):
     )
     temporal_namespace: str = Field(default="default", description="Temporal namespace.")
     temporal_tls: bool = Field(default=False, description="Use TLS to reach Temporal.")
-    temporal_tls_ca_path: Path | None = Field(default=None, description="CA bundle for Temporal TLS.")
+    temporal_tls_ca_path: Path | None = Field(
+        default=None, description="CA bundle for Temporal TLS."
+    )
     temporal_tls_cert_path: Path | None = Field(default=None, description="Client cert for mTLS.")
     temporal_tls_key_path: Path | None = Field(default=None, description="Client key for mTLS.")
     temporal_api_key: str | None = Field(default=None, description="API key (Temporal Cloud).")
     temporal_dev_port: int = Field(default=7233, description="Port of the embedded dev server.")
-    temporal_ui_port: int = Field(default=8233, description="Web UI port of the embedded dev server.")
+    temporal_ui_port: int = Field(
+        default=8233, description="Web UI port of the embedded dev server."
+    )
     temporal_ui: bool = Field(default=True, description="Serve the dev server's Web UI.")
 
     gateway_host: str = Field(default="127.0.0.1", description="Address the edge gateway binds.")
@@ -55,7 +59,9 @@ class CloudConfig(BaseModel):
         default_factory=lambda: ["localhost", "127.0.0.1"],
         description="DNS names and IPs agents use to reach the gateway (server certificate SANs).",
     )
-    discovery_port: int = Field(default=8470, description="Plaintext port serving the trust bundle.")
+    discovery_port: int = Field(
+        default=8470, description="Plaintext port serving the trust bundle."
+    )
     enroll_port: int = Field(default=8471, description="TLS port for enrollment.")
     control_port: int = Field(default=8472, description="mTLS port for renewals and control.")
     heartbeat_interval_seconds: int = Field(default=15, ge=1, description="Agent heartbeat period.")

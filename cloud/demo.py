@@ -39,7 +39,10 @@ def _edge_binary() -> str:
 async def _run_edge(*args: str, log: Path | None = None) -> asyncio.subprocess.Process:
     stdout = log.open("ab") if log else None
     return await asyncio.create_subprocess_exec(
-        _edge_binary(), *args, stdout=stdout, stderr=asyncio.subprocess.STDOUT if log else None,
+        _edge_binary(),
+        *args,
+        stdout=stdout,
+        stderr=asyncio.subprocess.STDOUT if log else None,
         env={**os.environ, "COMMERCE_EDGE_HEALTH_ADDRESS": "127.0.0.1:8480"},
     )
 
@@ -55,32 +58,42 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
         try:
             await asyncio.to_thread(ops.create_channel, DEMO_CHANNEL, "Demo web shop", [])
             request = store_site_pb2.ProvisionStoreSiteInput(
-                site_id=DEMO_SITE, sales_channel_id=DEMO_CHANNEL, name="Demo store 001",
-                timezone="Europe/Amsterdam", agent_version=package_version(),
+                site_id=DEMO_SITE,
+                sales_channel_id=DEMO_CHANNEL,
+                name="Demo store 001",
+                timezone="Europe/Amsterdam",
+                agent_version=package_version(),
             )
             handle = await ops.start_provisioning(cloud.client, request)
             status = await ops.wait_for_step(
                 handle,
                 lambda s: s.step >= store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT,
             )
-            if status.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT and not (
-                edge_dir / "identity" / "site.crt"
-            ).exists():
+            if (
+                status.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
+                and not (edge_dir / "identity" / "site.crt").exists()
+            ):
                 enrollment = ops.enrollment(
-                    DEMO_SITE, status.bootstrap_token_id,
+                    DEMO_SITE,
+                    status.bootstrap_token_id,
                     status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
                 )
                 console.print(f"enrolling the demo store: {enrollment.command}", highlight=False)
                 enroll = await _run_edge(
-                    "enroll", "--cloud", enrollment.cloud_address, "--token", enrollment.token,
-                    "--ca-fingerprint", enrollment.ca_fingerprint, "--data-dir", str(edge_dir),
+                    "enroll",
+                    "--cloud",
+                    enrollment.cloud_address,
+                    "--token",
+                    enrollment.token,
+                    "--ca-fingerprint",
+                    enrollment.ca_fingerprint,
+                    "--data-dir",
+                    str(edge_dir),
                 )
                 if await enroll.wait() != 0:
                     console.print("[red]enrollment failed; see the message above[/red]")
                     return 1
-            agent = await _run_edge(
-                "run", "--data-dir", str(edge_dir), log=edge_dir / "agent.log"
-            )
+            agent = await _run_edge("run", "--data-dir", str(edge_dir), log=edge_dir / "agent.log")
             with console.status(f"waiting for {DEMO_SITE} to apply its configuration"):
                 result = await asyncio.wait_for(handle.result(), READY_TIMEOUT)
             console.print(

@@ -77,7 +77,9 @@ class Ops:
         return self._minter
 
     def cloud_address(self) -> str:
-        host = self.config.gateway_public_names[0] if self.config.gateway_public_names else "localhost"
+        host = (
+            self.config.gateway_public_names[0] if self.config.gateway_public_names else "localhost"
+        )
         return f"{host}:{self.config.discovery_port}"
 
     # Channels
@@ -208,6 +210,4 @@ class Ops:
 
 def provision_handle(client: Client, site_id: str) -> WorkflowHandle[object, object]:
     """The raw handle of a site's provisioning workflow (for the Web UI link and describe)."""
-    return client.get_workflow_handle(
-        PROVISION_STORE_SITE.id_template.format(site_id=site_id)
-    )
+    return client.get_workflow_handle(PROVISION_STORE_SITE.id_template.format(site_id=site_id))

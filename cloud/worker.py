@@ -31,6 +31,11 @@ logger = logging.getLogger(__name__)
 SEARCH_ATTRIBUTES = {"SiteId": "Keyword", "SalesChannelId": "Keyword"}
 
 
+def registered_workflows() -> list[type]:
+    """The workflow classes this worker serves, checked against their proto declarations."""
+    return store_site_workflow_service_workflows(provision_store_site=ProvisionStoreSiteWorkflow)
+
+
 def build_worker(
     client: Client,
     config: CloudConfig,
@@ -47,9 +52,7 @@ def build_worker(
         command_timeout=config.command_timeout,
     )
     command_activities = SiteCommandActivities(store, waker)
-    workflows = store_site_workflow_service_workflows(
-        provision_store_site=ProvisionStoreSiteWorkflow
-    )
+    workflows = registered_workflows()
     return Worker(
         client,
         task_queue=STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE,

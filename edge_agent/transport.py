@@ -9,8 +9,8 @@ import logging
 from typing import Any, cast
 
 import grpc
-from ameide_core_proto.process.commerce.v1 import edge_pb2_grpc
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2_grpc
 from edge_agent.errors import CloudUnreachable
 
 logger = logging.getLogger(__name__)

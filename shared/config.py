@@ -28,7 +28,9 @@ def _from_env(model: type[BaseModel], prefix: str, environ: Mapping[str, str]) -
             raw = environ[key]
             annotation = str(model.model_fields[name].annotation)
             # Lists come from the environment as comma-separated values.
-            values[name] = [v.strip() for v in raw.split(",") if v.strip()] if "list" in annotation else raw
+            values[name] = (
+                [v.strip() for v in raw.split(",") if v.strip()] if "list" in annotation else raw
+            )
     return values
 
 
@@ -51,7 +53,9 @@ def load_config(
         try:
             values.update(tomllib.loads(file.read_text()))
         except FileNotFoundError as exc:
-            raise ConfigError(f"config file {file} does not exist; create it or drop --config") from exc
+            raise ConfigError(
+                f"config file {file} does not exist; create it or drop --config"
+            ) from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {file} is not valid TOML: {exc}") from exc
     for var, field in (extra_env or {}).items():

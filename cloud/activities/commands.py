@@ -55,16 +55,24 @@ class SiteCommandActivities:
         info = activity.info()
         record = await asyncio.to_thread(
             self._store.commands.enqueue,
-            req.command_id, req.site_id, req.kind, req.payload, info.task_token,
+            req.command_id,
+            req.site_id,
+            req.kind,
+            req.payload,
+            info.task_token,
         )
         if record.status in ("completed", "failed"):
             # An earlier attempt already got the answer: return it without asking again.
             return command_outcome(
-                record.command_id, record.status == "completed", record.result or b"",
+                record.command_id,
+                record.status == "completed",
+                record.result or b"",
                 record.error or "",
             )
         logger.info(
-            "command %s queued for site %s (attempt %d)", req.command_id, req.site_id,
+            "command %s queued for site %s (attempt %d)",
+            req.command_id,
+            req.site_id,
             info.attempt,
         )
         self._waker.wake()

@@ -151,11 +151,16 @@ class StoreSiteActivities:
             self._store.tokens.revoke_unused_for_site(req.site_id, now)
             plaintext = self._tokens.token(req.site_id, req.token_id)
             existing = self._store.tokens.issue(
-                req.token_id, req.site_id, token_hash(plaintext), req.workflow_id,
+                req.token_id,
+                req.site_id,
+                token_hash(plaintext),
+                req.workflow_id,
                 now + self._token_ttl,
             )
             self._store.audit.record(
-                "workflow:" + req.workflow_id, "token.issued", f"site/{req.site_id}",
+                "workflow:" + req.workflow_id,
+                "token.issued",
+                f"site/{req.site_id}",
                 {"token_id": req.token_id, "expires_at": existing.expires_at.isoformat()},
             )
         return IssuedBootstrapToken(token_id=existing.token_id, expires_at=existing.expires_at)
@@ -179,7 +184,9 @@ class StoreSiteActivities:
                 req.site_id, "timed_out", _jsonable([asdict(c) for c in req.conditions])
             )
             self._store.audit.record(
-                "workflow", "site.provisioning_timed_out", f"site/{req.site_id}",
+                "workflow",
+                "site.provisioning_timed_out",
+                f"site/{req.site_id}",
                 {"tokens_revoked": revoked},
             )
 
@@ -192,11 +199,18 @@ class StoreSiteActivities:
         def run() -> RecordedFact:
             fact = facts_pb2.ProcessFact.FromString(req.fact)
             added = self._store.facts.append(
-                fact.fact_id, fact.type, fact.subject,
-                fact.occurred_at.ToDatetime(tzinfo=UTC), fact.workflow_id, fact.run_id, req.fact,
+                fact.fact_id,
+                fact.type,
+                fact.subject,
+                fact.occurred_at.ToDatetime(tzinfo=UTC),
+                fact.workflow_id,
+                fact.run_id,
+                req.fact,
             )
             self._store.sites.mark_ready(
-                req.site_id, req.certificate_serial, req.config_generation,
+                req.site_id,
+                req.certificate_serial,
+                req.config_generation,
                 _jsonable([asdict(c) for c in req.conditions]),
             )
             return RecordedFact(fact_id=fact.fact_id, newly_recorded=added)

@@ -22,7 +22,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from shared.errors import IdentityError, InvalidInput
-from shared.identity import certificate_fingerprint, public_key_fingerprint, site_id_of_csr, site_uri
+from shared.identity import (
+    certificate_fingerprint,
+    public_key_fingerprint,
+    site_id_of_csr,
+    site_uri,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +115,9 @@ class FileCertificateAuthority:
         self._cert = cert
 
     @classmethod
-    def open_or_create(cls, pki_dir: Path, *, common_name: str = "Ameide Commerce Site CA") -> (
-        FileCertificateAuthority
-    ):
+    def open_or_create(
+        cls, pki_dir: Path, *, common_name: str = "Ameide Commerce Site CA"
+    ) -> FileCertificateAuthority:
         """Load the CA from `pki_dir`, creating it on first start."""
         key_path, cert_path = pki_dir / "site-ca.key", pki_dir / "site-ca.crt"
         if key_path.exists() and cert_path.exists():
@@ -134,9 +139,15 @@ class FileCertificateAuthority:
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                    crl_sign=True, encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
@@ -161,8 +172,13 @@ class FileCertificateAuthority:
     def ca_fingerprint(self) -> str:
         return certificate_fingerprint(self._cert)
 
-    def _builder(self, subject: x509.Name, public_key: ec.EllipticCurvePublicKey,
-                 not_before: datetime, not_after: datetime) -> x509.CertificateBuilder:
+    def _builder(
+        self,
+        subject: x509.Name,
+        public_key: ec.EllipticCurvePublicKey,
+        not_before: datetime,
+        not_after: datetime,
+    ) -> x509.CertificateBuilder:
         return (
             x509.CertificateBuilder()
             .subject_name(subject)
@@ -188,7 +204,9 @@ class FileCertificateAuthority:
         cert = (
             self._builder(subject, key, not_before, not_after)
             .add_extension(
-                x509.SubjectAlternativeName([x509.UniformResourceIdentifier(site_uri(csr.site_id))]),
+                x509.SubjectAlternativeName(
+                    [x509.UniformResourceIdentifier(site_uri(csr.site_id))]
+                ),
                 critical=False,
             )
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)

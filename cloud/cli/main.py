@@ -6,8 +6,8 @@ import asyncio
 import functools
 import getpass
 import sys
-from datetime import UTC
 from collections.abc import Callable, Coroutine
+from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,13 +45,16 @@ def handle_errors(fn: Callable[..., T]) -> Callable[..., T]:
         except CommerceError as exc:
             _fail(str(exc), 1)
         except WorkflowFailureError as exc:
-            cause = exc.cause
+            cause: BaseException | None = exc.cause
             while getattr(cause, "cause", None) is not None:
-                cause = cause.cause  # type: ignore[union-attr]
+                cause = getattr(cause, "cause")  # noqa: B009 (walks ApplicationError chains)
             _fail(str(cause or exc), 1)
         except RPCError as exc:
-            _fail(f"Temporal refused or could not be reached: {exc}; is `commerce-cloud serve` "
-                  "running (or TEMPORAL_ADDRESS set)?", 1)
+            _fail(
+                f"Temporal refused or could not be reached: {exc}; is `commerce-cloud serve` "
+                "running (or TEMPORAL_ADDRESS set)?",
+                1,
+            )
         raise AssertionError("unreachable")
 
     return wrapper
@@ -62,15 +65,29 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 @click.group()
-@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-              help="TOML config file (default: $COMMERCE_CLOUD_CONFIG).")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Data directory (store, site CA, dev server).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML config file (default: $COMMERCE_CLOUD_CONFIG).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Data directory (store, site CA, dev server).",
+)
 @click.option("--database-url", default=None, help="SQLAlchemy URL of the cloud store.")
 @click.option("--log-level", default=None, help="Logging level (INFO, DEBUG, ...).")
 @click.pass_context
-def main(ctx: click.Context, config_file: Path | None, data_dir: Path | None,
-         database_url: str | None, log_level: str | None) -> None:
+def main(
+    ctx: click.Context,
+    config_file: Path | None,
+    data_dir: Path | None,
+    database_url: str | None,
+    log_level: str | None,
+) -> None:
     """Cloud coordinator of the commerce process: provisioning, facts, and the edge gateway."""
     try:
         config = load_cloud_config(
@@ -78,8 +95,9 @@ def main(ctx: click.Context, config_file: Path | None, data_dir: Path | None,
         )
     except CommerceError as exc:
         _fail(str(exc), 2)
-    configure_logging(config.log_level if ctx.invoked_subcommand in ("serve", "worker", "gateway")
-                      else "WARNING")
+    configure_logging(
+        config.log_level if ctx.invoked_subcommand in ("serve", "worker", "gateway") else "WARNING"
+    )
     ctx.obj = config
 
 
@@ -134,13 +152,18 @@ def channels() -> None:
 @channels.command("create")
 @click.argument("channel_id")
 @click.option("--name", default="", help="Display name.")
-@click.option("--stream", "streams", multiple=True,
-              help="Down stream the channel publishes (repeat); default: catalog, prices, ...")
+@click.option(
+    "--stream",
+    "streams",
+    multiple=True,
+    help="Down stream the channel publishes (repeat); default: catalog, prices, ...",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @handle_errors
-def channels_create(ctx: click.Context, channel_id: str, name: str, streams: tuple[str, ...],
-                    as_json: bool) -> None:
+def channels_create(
+    ctx: click.Context, channel_id: str, name: str, streams: tuple[str, ...], as_json: bool
+) -> None:
     """Create a sales channel (idempotent for the same values)."""
     record = _ops(ctx).create_channel(channel_id, name, streams)
     if as_json:
@@ -159,9 +182,14 @@ def channels_list(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json(records)
         return
-    table("Sales channels", ["id", "name", "streams", "created"],
-          [(r.channel_id, r.name, ", ".join(r.streams) or "(defaults)", when(r.created_at))
-           for r in records])
+    table(
+        "Sales channels",
+        ["id", "name", "streams", "created"],
+        [
+            (r.channel_id, r.name, ", ".join(r.streams) or "(defaults)", when(r.created_at))
+            for r in records
+        ],
+    )
 
 
 # Sites
@@ -182,8 +210,12 @@ def _print_enrollment(enrollment: Enrollment) -> None:
 
 def _conditions_rows(conditions: Any) -> list[tuple[str, str, str, str]]:
     return [
-        (c.type, conditions_pb2.ConditionStatus.Name(c.status).removeprefix("CONDITION_STATUS_"),
-         c.reason, c.message)
+        (
+            c.type,
+            conditions_pb2.ConditionStatus.Name(c.status).removeprefix("CONDITION_STATUS_"),
+            c.reason,
+            c.message,
+        )
         for c in conditions
     ]
 
@@ -198,14 +230,25 @@ def _conditions_rows(conditions: Any) -> list[tuple[str, str, str, str]]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @handle_errors
-def sites_provision(ctx: click.Context, site_id: str, channel_id: str, name: str, timezone: str,
-                    agent_version: str | None, wait: bool, as_json: bool) -> None:
+def sites_provision(
+    ctx: click.Context,
+    site_id: str,
+    channel_id: str,
+    name: str,
+    timezone: str,
+    agent_version: str | None,
+    wait: bool,
+    as_json: bool,
+) -> None:
     """Provision a store site and print the enrollment command for its server."""
     from cloud.runtime import temporal_client
 
     ops = _ops(ctx)
     request = store_site_pb2.ProvisionStoreSiteInput(
-        site_id=site_id, sales_channel_id=channel_id, name=name, timezone=timezone,
+        site_id=site_id,
+        sales_channel_id=channel_id,
+        name=name,
+        timezone=timezone,
         agent_version=agent_version or package_version(),
     )
 
@@ -215,9 +258,12 @@ def sites_provision(ctx: click.Context, site_id: str, channel_id: str, name: str
         client = await temporal_client(ops.config)
         handle = await ops.start_provisioning(client, request)
         with console.status("provisioning: validating", spinner="dots") as spinner:
+
             def show(status: store_site_pb2.ProvisionStoreSiteStatus) -> None:
-                spinner.update(f"provisioning {site_id}: "
-                               f"{Step.Name(status.step).removeprefix('PROVISION_STEP_').lower()}")
+                spinner.update(
+                    f"provisioning {site_id}: "
+                    f"{Step.Name(status.step).removeprefix('PROVISION_STEP_').lower()}"
+                )
 
             status = await ops.wait_for_step(
                 handle, lambda s: s.step >= Step.PROVISION_STEP_AWAITING_ENROLLMENT, show
@@ -225,12 +271,16 @@ def sites_provision(ctx: click.Context, site_id: str, channel_id: str, name: str
         out: dict[str, Any] = {"site_id": site_id, "workflow_id": handle.id}
         if status.bootstrap_token_id and status.step == Step.PROVISION_STEP_AWAITING_ENROLLMENT:
             enrollment = ops.enrollment(
-                site_id, status.bootstrap_token_id,
+                site_id,
+                status.bootstrap_token_id,
                 status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
             )
-            out["enrollment"] = {"token": enrollment.token, "command": enrollment.command,
-                                 "ca_fingerprint": enrollment.ca_fingerprint,
-                                 "expires_at": enrollment.expires_at}
+            out["enrollment"] = {
+                "token": enrollment.token,
+                "command": enrollment.command,
+                "ca_fingerprint": enrollment.ca_fingerprint,
+                "expires_at": enrollment.expires_at,
+            }
             if not as_json:
                 _print_enrollment(enrollment)
         if not wait and status.step < Step.PROVISION_STEP_READY:
@@ -246,10 +296,14 @@ def sites_provision(ctx: click.Context, site_id: str, channel_id: str, name: str
         return
     result = out.get("result")
     if result is not None:
-        console.print(f"[green]site {site_id} is ready[/green] "
-                      f"(certificate {result.certificate_serial})")
-        table("Conditions", ["type", "status", "reason", "message"],
-              _conditions_rows(result.conditions))
+        console.print(
+            f"[green]site {site_id} is ready[/green] (certificate {result.certificate_serial})"
+        )
+        table(
+            "Conditions",
+            ["type", "status", "reason", "message"],
+            _conditions_rows(result.conditions),
+        )
 
 
 @sites.command("list")
@@ -263,9 +317,21 @@ def sites_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(records)
         return
-    table("Store sites", ["site", "channel", "name", "status", "certificate", "last contact"],
-          [(r.site_id, r.sales_channel_id, r.name, r.status, r.certificate_serial,
-            when(r.last_seen_at)) for r in records])
+    table(
+        "Store sites",
+        ["site", "channel", "name", "status", "certificate", "last contact"],
+        [
+            (
+                r.site_id,
+                r.sales_channel_id,
+                r.name,
+                r.status,
+                r.certificate_serial,
+                when(r.last_seen_at),
+            )
+            for r in records
+        ],
+    )
 
 
 @sites.command("show")
@@ -279,16 +345,29 @@ def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(record)
         return
-    table(f"Site {record.site_id}", ["field", "value"], [
-        ("channel", record.sales_channel_id), ("name", record.name),
-        ("timezone", record.timezone), ("agent version", record.agent_version),
-        ("status", record.status), ("certificate", record.certificate_serial),
-        ("config generation", record.config_generation),
-        ("last contact", when(record.last_seen_at)), ("created", when(record.created_at)),
-    ])
-    table("Conditions", ["type", "status", "reason", "message"],
-          [(c.get("type"), c.get("status"), c.get("reason"), c.get("message"))
-           for c in record.conditions])
+    table(
+        f"Site {record.site_id}",
+        ["field", "value"],
+        [
+            ("channel", record.sales_channel_id),
+            ("name", record.name),
+            ("timezone", record.timezone),
+            ("agent version", record.agent_version),
+            ("status", record.status),
+            ("certificate", record.certificate_serial),
+            ("config generation", record.config_generation),
+            ("last contact", when(record.last_seen_at)),
+            ("created", when(record.created_at)),
+        ],
+    )
+    table(
+        "Conditions",
+        ["type", "status", "reason", "message"],
+        [
+            (c.get("type"), c.get("status"), c.get("reason"), c.get("message"))
+            for c in record.conditions
+        ],
+    )
 
 
 @sites.command("revoke")
@@ -315,8 +394,14 @@ def sites_token(ctx: click.Context, site_id: str, as_json: bool) -> None:
     """Show the enrollment command of a site's current bootstrap token."""
     enrollment = _ops(ctx).current_enrollment(site_id)
     if as_json:
-        emit_json({"site_id": site_id, "token": enrollment.token, "command": enrollment.command,
-                   "expires_at": enrollment.expires_at})
+        emit_json(
+            {
+                "site_id": site_id,
+                "token": enrollment.token,
+                "command": enrollment.command,
+                "expires_at": enrollment.expires_at,
+            }
+        )
     else:
         _print_enrollment(enrollment)
 
@@ -337,8 +422,9 @@ def facts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @click.pass_context
 @handle_errors
-def facts_tail(ctx: click.Context, after: int, limit: int, subject: str | None, follow: bool,
-               as_json: bool) -> None:
+def facts_tail(
+    ctx: click.Context, after: int, limit: int, subject: str | None, follow: bool, as_json: bool
+) -> None:
     """Print process facts, oldest first."""
     import time
 
@@ -355,9 +441,11 @@ def facts_tail(ctx: click.Context, after: int, limit: int, subject: str | None, 
                 fact = facts_pb2.ProcessFact.FromString(r.payload)
                 emit_json({"seq": r.seq, **MessageToDict(fact, preserving_proto_field_name=True)})
         elif records or not follow:
-            table("Process facts", ["seq", "occurred", "type", "subject", "fact id"],
-                  [(r.seq, when(r.occurred_at), r.fact_type, r.subject, r.fact_id)
-                   for r in records])
+            table(
+                "Process facts",
+                ["seq", "occurred", "type", "subject", "fact id"],
+                [(r.seq, when(r.occurred_at), r.fact_type, r.subject, r.fact_id) for r in records],
+            )
         if records:
             cursor = records[-1].seq
         if not follow:

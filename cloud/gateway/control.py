@@ -53,7 +53,7 @@ def _timestamp(value: datetime) -> Timestamp:
     return ts
 
 
-async def _refuse_malformed(context: grpc.aio.ServicerContext, frame: object) -> None:
+async def _refuse_malformed(context: grpc.aio.ServicerContext[Any, Any], frame: object) -> None:
     if isinstance(frame, MalformedFrame):
         await context.abort(
             grpc.StatusCode.INVALID_ARGUMENT,
@@ -82,7 +82,7 @@ class ControlServicer:
         self._lifetime = lifetime
         self._heartbeat_interval = heartbeat_interval
 
-    def handler(self) -> grpc.GenericRpcHandler:
+    def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The generic handler to add to a grpc.aio server."""
         return grpc.method_handlers_generic_handler(
             SERVICE,
@@ -101,8 +101,9 @@ class ControlServicer:
         )
 
     async def renew_certificate(
-        self, request: edge_pb2.RenewCertificateRequest | MalformedFrame,
-        context: grpc.aio.ServicerContext,
+        self,
+        request: edge_pb2.RenewCertificateRequest | MalformedFrame,
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> edge_pb2.RenewCertificateResponse:
         await _refuse_malformed(context, request)
         assert isinstance(request, edge_pb2.RenewCertificateRequest)
@@ -138,7 +139,7 @@ class ControlServicer:
     async def connect(
         self,
         requests: AsyncIterator[edge_pb2.ConnectRequest | MalformedFrame],
-        context: grpc.aio.ServicerContext,
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> AsyncIterator[edge_pb2.ConnectResponse]:
         peer = await authenticate_site(context, self._store)
         iterator = aiter(requests)
@@ -184,7 +185,7 @@ class ControlServicer:
         iterator: AsyncIterator[edge_pb2.ConnectRequest | MalformedFrame],
         peer: SitePeer,
         session: Session,
-        context: grpc.aio.ServicerContext,
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> None:
         try:
             async for frame in iterator:
@@ -228,7 +229,8 @@ class ControlServicer:
         if record is None:
             logger.warning(
                 "site %s reported command %r that is not addressed to it",
-                peer.site_id, result.command_id,
+                peer.site_id,
+                result.command_id,
             )
             raise _Refusal(
                 grpc.StatusCode.PERMISSION_DENIED,

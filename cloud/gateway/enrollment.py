@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -26,8 +27,8 @@ _TOKEN_REFUSALS = {
     "(commerce-cloud sites token SITE_ID)",
     "expired": "bootstrap token has expired; ask cloud ops to provision the site again for a new "
     "token",
-    "revoked": "bootstrap token was revoked (the site was re-provisioned or revoked); ask cloud ops "
-    "for the current token",
+    "revoked": "bootstrap token was revoked (the site was re-provisioned or revoked); "
+    "ask cloud ops for the current token",
     "used_by_other_key": "bootstrap token was already used by another key; a token enrolls one "
     "store server once. Ask cloud ops to re-provision the site if this server replaces it",
 }
@@ -49,8 +50,8 @@ class DiscoveryServicer(edge_pb2_grpc.EdgeDiscoveryServiceServicer):
             control_port=control_port,
         )
 
-    async def GetTrustBundle(  # noqa: N802 (gRPC method name)
-        self, request: edge_pb2.GetTrustBundleRequest, context: grpc.aio.ServicerContext
+    async def GetTrustBundle(
+        self, request: edge_pb2.GetTrustBundleRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> edge_pb2.GetTrustBundleResponse:
         return self._response
 
@@ -70,8 +71,8 @@ class EnrollmentServicer(edge_pb2_grpc.EdgeEnrollmentServiceServicer):
         self._notifier = notifier
         self._lifetime = lifetime
 
-    async def Enroll(  # noqa: N802 (gRPC method name)
-        self, request: edge_pb2.EnrollRequest, context: grpc.aio.ServicerContext
+    async def Enroll(
+        self, request: edge_pb2.EnrollRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> edge_pb2.EnrollResponse:
         try:
             token_site, token_id = parse_token(request.bootstrap_token)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import grpc
 from cryptography import x509
@@ -25,9 +26,11 @@ class SitePeer:
     serial: str
 
 
-async def authenticate_site(context: grpc.aio.ServicerContext, store: CloudStore) -> SitePeer:
+async def authenticate_site(
+    context: grpc.aio.ServicerContext[Any, Any], store: CloudStore
+) -> SitePeer:
     """Return the calling site, or abort UNAUTHENTICATED saying why."""
-    pems = context.auth_context().get("x509_pem_cert") or []
+    pems = list(context.auth_context().get("x509_pem_cert") or [])
     if not pems:
         await context.abort(
             grpc.StatusCode.UNAUTHENTICATED,

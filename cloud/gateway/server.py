@@ -77,17 +77,20 @@ class EdgeGateway:
         discovery = grpc.aio.server(options=self._options())
         discovery_port = discovery.add_insecure_port(f"{cfg.gateway_host}:{cfg.discovery_port}")
 
-        edge_pb2_grpc.add_EdgeDiscoveryServiceServicer_to_server(
+        edge_pb2_grpc.add_EdgeDiscoveryServiceServicer_to_server(  # type: ignore[no-untyped-call]
             DiscoveryServicer(self._ca, enroll_port, control_port), discovery
         )
-        edge_pb2_grpc.add_EdgeEnrollmentServiceServicer_to_server(
+        edge_pb2_grpc.add_EdgeEnrollmentServiceServicer_to_server(  # type: ignore[no-untyped-call]
             EnrollmentServicer(self._store, self._ca, self._notifier, cfg.certificate_lifetime),
             enroll,
         )
         control.add_generic_rpc_handlers(
             (
                 ControlServicer(
-                    self._store, self._ca, self.sessions, self._notifier,
+                    self._store,
+                    self._ca,
+                    self.sessions,
+                    self._notifier,
                     lifetime=cfg.certificate_lifetime,
                     heartbeat_interval=cfg.heartbeat_interval_seconds,
                 ).handler(),
@@ -99,7 +102,10 @@ class EdgeGateway:
         self.ports = GatewayPorts(discovery_port, enroll_port, control_port)
         logger.info(
             "edge gateway on %s: discovery %d, enroll %d (TLS), control %d (mTLS)",
-            cfg.gateway_host, discovery_port, enroll_port, control_port,
+            cfg.gateway_host,
+            discovery_port,
+            enroll_port,
+            control_port,
         )
         return self.ports
 

@@ -1,1 +1,1 @@
-"""Deterministic workflow definitions; they import only envelopes, pure helpers and activity refs."""
+"""Deterministic workflow definitions: envelopes, pure helpers and activity references only."""

@@ -10,7 +10,6 @@ once no open workflow predates it, `workflow.deprecate_patch` replaces the branc
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -48,7 +47,10 @@ _STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=[
-        "InvalidSiteRequest", "UnknownSalesChannel", "SiteConflict", "SiteRevoked",
+        "InvalidSiteRequest",
+        "UnknownSalesChannel",
+        "SiteConflict",
+        "SiteRevoked",
     ],
 )
 _STORE_TIMEOUT = timedelta(seconds=30)
@@ -61,7 +63,7 @@ class ProvisionStoreSiteWorkflow:
 
     def __init__(self) -> None:
         self._input = store_site_pb2.ProvisionStoreSiteInput()
-        self._step: store_site_pb2.ProvisionStep.ValueType = Step.PROVISION_STEP_VALIDATING
+        self._step: store_site_pb2.ProvisionStep = Step.PROVISION_STEP_VALIDATING
         self._conditions: dict[str, conditions_pb2.Condition] = {}
         self._token_id = ""
         self._token_expires_at: Timestamp | None = None
@@ -113,14 +115,22 @@ class ProvisionStoreSiteWorkflow:
         self._token_id = issued.token_id
         self._token_expires_at = _timestamp(issued.expires_at)
         self._step = Step.PROVISION_STEP_AWAITING_ENROLLMENT
-        self._set("Enrolled", _FALSE, "AwaitingEnrollment",
-                  "waiting for the store agent to enroll with its bootstrap token")
+        self._set(
+            "Enrolled",
+            _FALSE,
+            "AwaitingEnrollment",
+            "waiting for the store agent to enroll with its bootstrap token",
+        )
         await self._persist("provisioning")
 
         await self._await_enrollment(prepared)
         assert self._enrollment is not None
-        self._set("Enrolled", _TRUE, "CertificateIssued",
-                  f"agent enrolled with certificate {self._enrollment.certificate_serial}")
+        self._set(
+            "Enrolled",
+            _TRUE,
+            "CertificateIssued",
+            f"agent enrolled with certificate {self._enrollment.certificate_serial}",
+        )
 
         self._step = Step.PROVISION_STEP_CONFIGURING
         config = store_site_pb2.SiteConfig(
@@ -134,8 +144,12 @@ class ProvisionStoreSiteWorkflow:
         self._set("Configured", _FALSE, "ConfigPushed", "site configuration sent to the agent")
         await self._persist("provisioning")
         await self._apply_config(config, prepared)
-        self._set("Configured", _TRUE, "AgentAcknowledged",
-                  f"agent applied configuration generation {CONFIG_GENERATION}")
+        self._set(
+            "Configured",
+            _TRUE,
+            "AgentAcknowledged",
+            f"agent applied configuration generation {CONFIG_GENERATION}",
+        )
 
         ready_at = workflow.now()
         fact_id = f"{info.workflow_id}/StoreSiteReady"
@@ -181,7 +195,7 @@ class ProvisionStoreSiteWorkflow:
         timeout = timedelta(seconds=prepared.enrollment_timeout_seconds)
         try:
             await workflow.wait_condition(lambda: self._enrollment is not None, timeout=timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._step = Step.PROVISION_STEP_FAILED
             message = (
                 f"site {self._input.site_id} did not enroll within {timeout}; its bootstrap "
@@ -197,7 +211,9 @@ class ProvisionStoreSiteWorkflow:
                 start_to_close_timeout=_STORE_TIMEOUT,
                 retry_policy=_STORE_RETRY,
             )
-            raise ApplicationError(message, type="ProvisioningTimedOut", non_retryable=True)
+            raise ApplicationError(
+                message, type="ProvisioningTimedOut", non_retryable=True
+            ) from None
 
     async def _apply_config(
         self, config: store_site_pb2.SiteConfig, prepared: PreparedStoreSite
@@ -219,9 +235,13 @@ class ProvisionStoreSiteWorkflow:
             )
         except Exception:
             self._step = Step.PROVISION_STEP_FAILED
-            self._set("Configured", _FALSE, "AgentDidNotAcknowledge",
-                      "the store agent did not apply its configuration; check that "
-                      "`commerce-edge status` shows it connected, then provision again")
+            self._set(
+                "Configured",
+                _FALSE,
+                "AgentDidNotAcknowledge",
+                "the store agent did not apply its configuration; check that "
+                "`commerce-edge status` shows it connected, then provision again",
+            )
             await self._persist("provisioning")
             raise
 
@@ -263,22 +283,35 @@ class ProvisionStoreSiteWorkflow:
         )
 
     def _set(
-        self, kind: str, status: conditions_pb2.ConditionStatus.ValueType, reason: str,
+        self,
+        kind: str,
+        status: conditions_pb2.ConditionStatus,
+        reason: str,
         message: str,
     ) -> None:
         previous = self._conditions.get(kind)
         changed = previous is None or previous.status != status
-        when = _timestamp(workflow.now()) if changed or previous is None else previous.last_transition_time
+        when = (
+            _timestamp(workflow.now())
+            if changed or previous is None
+            else previous.last_transition_time
+        )
         self._conditions[kind] = conditions_pb2.Condition(
-            type=kind, status=status, reason=reason, message=message,
-            last_transition_time=when, observed_generation=CONFIG_GENERATION,
+            type=kind,
+            status=status,
+            reason=reason,
+            message=message,
+            last_transition_time=when,
+            observed_generation=CONFIG_GENERATION,
         )
 
     def _condition_records(self) -> list[ConditionRecord]:
         return [
             ConditionRecord(
                 type=c.type,
-                status=conditions_pb2.ConditionStatus.Name(c.status).removeprefix("CONDITION_STATUS_"),
+                status=conditions_pb2.ConditionStatus.Name(c.status).removeprefix(
+                    "CONDITION_STATUS_"
+                ),
                 reason=c.reason,
                 message=c.message,
                 last_transition_time=c.last_transition_time.ToDatetime(),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
-
 from edge_agent.errors import ProjectionError
 from edge_agent.projection import Projection
 

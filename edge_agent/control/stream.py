@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from ameide_core_proto.process.commerce.v1 import edge_pb2
 from google.protobuf import timestamp_pb2
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2
 from edge_agent.control.commands import CommandDispatcher
 from edge_agent.errors import AgentError
 from edge_agent.identity.current import load_identity

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
-from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cryptography.hazmat.primitives import serialization
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2
 from edge_agent.config import split_host_port
 from edge_agent.identity.certificates import (
     CertificateFacts,

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
-from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cryptography.hazmat.primitives import serialization
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2
 from edge_agent.identity.certificates import CertificateFacts, check_site_certificate
 from edge_agent.identity.certificates import load_certificate as _load
 from edge_agent.identity.current import SiteIdentity, load_identity

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
-from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2
 from google.protobuf import json_format
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2
 from edge_agent.errors import ProjectionError
 
 logger = logging.getLogger(__name__)

@@ -12,9 +12,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ameide_core_proto.process.commerce.v1 import options_pb2
 from google.protobuf import descriptor_pb2, duration_pb2
 from google.protobuf.message import Message
+
+from ameide_core_proto.process.commerce.v1 import options_pb2
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 import sys
 
-# Registers the wiring extensions, so parsing the request keeps them on the method options.
-from ameide_core_proto.process.commerce.v1 import options_pb2  # noqa: F401
 from google.protobuf.compiler import plugin_pb2
 
+# Registers the wiring extensions, so parsing the request keeps them on the method options.
+from ameide_core_proto.process.commerce.v1 import options_pb2  # noqa: F401
 from codegen._model import MessageIndex, WiringError, read_file
 from codegen._render import output_name, render
 

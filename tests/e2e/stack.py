@@ -71,20 +71,24 @@ class Stack:
         self, site_id: str, channel: str = "web-eu", **fields: str
     ) -> tuple[Any, store_site_pb2.ProvisionStoreSiteStatus]:
         request = store_site_pb2.ProvisionStoreSiteInput(
-            site_id=site_id, sales_channel_id=channel, name=fields.get("name", f"Store {site_id}"),
+            site_id=site_id,
+            sales_channel_id=channel,
+            name=fields.get("name", f"Store {site_id}"),
             timezone=fields.get("timezone", "Europe/Amsterdam"),
             agent_version=fields.get("agent_version", "0.1.0"),
         )
         handle = await self.ops.start_provisioning(self.running.client, request)
         status = await self.ops.wait_for_step(
-            handle, lambda s: s.step >= store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT,
+            handle,
+            lambda s: s.step >= store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT,
             interval=0.1,
         )
         return handle, status
 
     def enrollment(self, status: store_site_pb2.ProvisionStoreSiteStatus) -> Enrollment:
         return self.ops.enrollment(
-            status.site_id, status.bootstrap_token_id,
+            status.site_id,
+            status.bootstrap_token_id,
             status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
         )
 
@@ -102,35 +106,60 @@ async def cloud_stack(data_dir: Path, **overrides: Any) -> AsyncIterator[Stack]:
             await asyncio.to_thread(store.close)
 
 
-def edge(*args: str, data_dir: Path, check: bool = False, timeout: float = 60
-         ) -> subprocess.CompletedProcess[str]:
+def edge(
+    *args: str, data_dir: Path, check: bool = False, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run `commerce-edge` to completion."""
     return subprocess.run(
         [str(BIN / "commerce-edge"), *args, "--data-dir", str(data_dir)],
-        capture_output=True, text=True, timeout=timeout, check=check,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
         env={**os.environ, "COMMERCE_EDGE_HEALTH_ADDRESS": ""},
     )
 
 
-async def enroll_agent(enrollment: Enrollment, data_dir: Path, *, fingerprint: str | None = None,
-                       token: str | None = None) -> subprocess.CompletedProcess[str]:
+async def enroll_agent(
+    enrollment: Enrollment,
+    data_dir: Path,
+    *,
+    fingerprint: str | None = None,
+    token: str | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run `commerce-edge enroll` (in a thread: the gateway shares this event loop)."""
     return await asyncio.to_thread(
         edge,
-        "enroll", "--cloud", enrollment.cloud_address, "--token", token or enrollment.token,
-        "--ca-fingerprint", fingerprint or enrollment.ca_fingerprint, data_dir=data_dir,
+        "enroll",
+        "--cloud",
+        enrollment.cloud_address,
+        "--token",
+        token or enrollment.token,
+        "--ca-fingerprint",
+        fingerprint or enrollment.ca_fingerprint,
+        data_dir=data_dir,
     )
 
 
 @contextlib.asynccontextmanager
-async def agent_process(data_dir: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+async def agent_process(
+    data_dir: Path, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
     """A running `commerce-edge run`, stopped with SIGTERM at the end."""
     log = (data_dir / "agent.log").open("ab")
     proc = await asyncio.create_subprocess_exec(
-        str(BIN / "commerce-edge"), "run", "--data-dir", str(data_dir),
-        stdout=log, stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "COMMERCE_EDGE_HEALTH_ADDRESS": "",
-             "COMMERCE_EDGE_RECONNECT_MAX_SECONDS": "2"},
+        str(BIN / "commerce-edge"),
+        "run",
+        "--data-dir",
+        str(data_dir),
+        stdout=log,
+        stderr=asyncio.subprocess.STDOUT,
+        env={
+            **os.environ,
+            "COMMERCE_EDGE_HEALTH_ADDRESS": "",
+            "COMMERCE_EDGE_RECONNECT_MAX_SECONDS": "2",
+            **(extra_env or {}),
+        },
     )
     try:
         yield proc

@@ -43,7 +43,10 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
 
 def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "commerce-cloud"), *args], capture_output=True, text=True, timeout=60,
+        [str(BIN / "commerce-cloud"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env=cloud_env(stack.config),
     )
 
@@ -53,8 +56,10 @@ def csr_for(site_id: str, key: ec.EllipticCurvePrivateKey | None = None) -> str:
     csr = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, site_id)]))
-        .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(
-            site_uri(site_id))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(site_uri(site_id))]),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
     return csr.public_bytes(serialization.Encoding.PEM).decode()
@@ -83,28 +88,61 @@ async def enrolled_site(stack: Stack, site_id: str, root: Path) -> tuple[object,
 
 @pytest.mark.parametrize(
     ("site_id", "why"),
-    [("Store_1", "invalid site id"), ("../../etc/passwd", "invalid site id"),
-     ("a", "invalid site id"), ("store-1\nX-Injected: 1", "invalid site id")],
+    [
+        ("Store_1", "invalid site id"),
+        ("../../etc/passwd", "invalid site id"),
+        ("a", "invalid site id"),
+        ("store-1\nX-Injected: 1", "invalid site id"),
+    ],
 )
 async def test_cli_refuses_invalid_site_ids(stack: Stack, site_id: str, why: str) -> None:
     out = await asyncio.to_thread(
-        cli, stack, "sites", "provision", site_id, "--channel", "web-eu", "--name", "x",
-        "--timezone", "UTC",
+        cli,
+        stack,
+        "sites",
+        "provision",
+        site_id,
+        "--channel",
+        "web-eu",
+        "--name",
+        "x",
+        "--timezone",
+        "UTC",
     )
     assert out.returncode == 2
     assert why in out.stderr and "Traceback" not in out.stderr
-    assert stack.store.sites.list() == [] or all(s.site_id != site_id for s in stack.store.sites.list())
+    assert stack.store.sites.list() == [] or all(
+        s.site_id != site_id for s in stack.store.sites.list()
+    )
 
 
 async def test_cli_refuses_unknown_channel_and_bad_timezone(stack: Stack) -> None:
     out = await asyncio.to_thread(
-        cli, stack, "sites", "provision", "store-x1", "--channel", "nope", "--name", "x",
-        "--timezone", "UTC",
+        cli,
+        stack,
+        "sites",
+        "provision",
+        "store-x1",
+        "--channel",
+        "nope",
+        "--name",
+        "x",
+        "--timezone",
+        "UTC",
     )
     assert out.returncode == 2 and "sales channel 'nope' does not exist" in out.stderr
     out = await asyncio.to_thread(
-        cli, stack, "sites", "provision", "store-x1", "--channel", "web-eu", "--name", "x",
-        "--timezone", "Mars/Olympus",
+        cli,
+        stack,
+        "sites",
+        "provision",
+        "store-x1",
+        "--channel",
+        "web-eu",
+        "--name",
+        "x",
+        "--timezone",
+        "Mars/Olympus",
     )
     assert out.returncode == 2 and "not an IANA time zone" in out.stderr
     assert stack.store.sites.get("store-x1") is None
@@ -115,7 +153,10 @@ async def test_workflow_refuses_unknown_channel_without_partial_state(stack: Sta
     with pytest.raises(WorkflowFailureError) as failure:
         await client.execute_provision_store_site(
             store_site_pb2.ProvisionStoreSiteInput(
-                site_id="store-x2", sales_channel_id="ghost", name="x", timezone="UTC",
+                site_id="store-x2",
+                sales_channel_id="ghost",
+                name="x",
+                timezone="UTC",
                 agent_version="0.1.0",
             )
         )
@@ -125,8 +166,19 @@ async def test_workflow_refuses_unknown_channel_without_partial_state(stack: Sta
 
 async def test_incompatible_agent_version_is_refused(stack: Stack) -> None:
     out = await asyncio.to_thread(
-        cli, stack, "sites", "provision", "store-old", "--channel", "web-eu", "--name", "x",
-        "--timezone", "UTC", "--agent-version", "0.0.1",
+        cli,
+        stack,
+        "sites",
+        "provision",
+        "store-old",
+        "--channel",
+        "web-eu",
+        "--name",
+        "x",
+        "--timezone",
+        "UTC",
+        "--agent-version",
+        "0.0.1",
     )
     assert out.returncode == 2 and "older than the oldest supported" in out.stderr
     assert stack.store.sites.get("store-old") is None
@@ -181,16 +233,23 @@ async def test_csr_for_another_site_than_the_token_is_refused(stack: Stack) -> N
     async with tls_channel(stack, stack.running.ports.enroll) as channel:  # type: ignore[union-attr]
         stub = edge_pb2_grpc.EdgeEnrollmentServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await stub.Enroll(edge_pb2.EnrollRequest(
-                bootstrap_token=enrollment.token, csr_pem=csr_for("store-victim"),
-                agent_version="0.1.0",
-            ))
+            await stub.Enroll(
+                edge_pb2.EnrollRequest(
+                    bootstrap_token=enrollment.token,
+                    csr_pem=csr_for("store-victim"),
+                    agent_version="0.1.0",
+                )
+            )
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert "CSR asks for site store-victim" in (refused.value.details() or "")
         with pytest.raises(grpc.aio.AioRpcError) as garbage:
-            await stub.Enroll(edge_pb2.EnrollRequest(
-                bootstrap_token=enrollment.token, csr_pem="-----BEGIN nonsense", agent_version="x",
-            ))
+            await stub.Enroll(
+                edge_pb2.EnrollRequest(
+                    bootstrap_token=enrollment.token,
+                    csr_pem="-----BEGIN nonsense",
+                    agent_version="x",
+                )
+            )
         assert garbage.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert stack.store.certificates.for_site("store-csr") == []
     assert stack.store.certificates.for_site("store-victim") == []
@@ -206,7 +265,9 @@ async def test_site_a_cannot_act_as_site_b(stack: Stack, tmp_path: Path) -> None
     async with tls_channel(stack, stack.running.ports.control, a_dir) as channel:  # type: ignore[union-attr]
         stub = edge_pb2_grpc.EdgeControlServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as renew:
-            await stub.RenewCertificate(edge_pb2.RenewCertificateRequest(csr_pem=csr_for("store-b")))
+            await stub.RenewCertificate(
+                edge_pb2.RenewCertificateRequest(csr_pem=csr_for("store-b"))
+            )
         assert renew.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert "may not request a certificate for site store-b" in (renew.value.details() or "")
 
@@ -214,8 +275,11 @@ async def test_site_a_cannot_act_as_site_b(stack: Stack, tmp_path: Path) -> None
         await call.write(edge_pb2.ConnectRequest(hello=edge_pb2.AgentHello(agent_version="0.1.0")))
         welcome = await call.read()
         assert welcome.welcome.site_id == "store-a"  # the site comes from the certificate
-        await call.write(edge_pb2.ConnectRequest(command_result=edge_pb2.CommandResult(
-            command_id=b_command, ok=True)))
+        await call.write(
+            edge_pb2.ConnectRequest(
+                command_result=edge_pb2.CommandResult(command_id=b_command, ok=True)
+            )
+        )
         with pytest.raises(grpc.aio.AioRpcError) as hijack:
             while True:
                 await call.read()
@@ -251,7 +315,9 @@ async def test_revoked_site_is_cut_off_at_once(stack: Stack, tmp_path: Path) -> 
     handle, a_dir = await enrolled_site(stack, "store-rev", tmp_path)
     async with agent_process(a_dir):
         await handle.result()  # type: ignore[attr-defined]
-        out = await asyncio.to_thread(cli, stack, "sites", "revoke", "store-rev", "--reason", "stolen")
+        out = await asyncio.to_thread(
+            cli, stack, "sites", "revoke", "store-rev", "--reason", "stolen"
+        )
         assert out.returncode == 0, out.stderr
 
         async def rejected() -> bool:
@@ -261,7 +327,9 @@ async def test_revoked_site_is_cut_off_at_once(stack: Stack, tmp_path: Path) -> 
     async with tls_channel(stack, stack.running.ports.control, a_dir) as channel:  # type: ignore[union-attr]
         stub = edge_pb2_grpc.EdgeControlServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await stub.RenewCertificate(edge_pb2.RenewCertificateRequest(csr_pem=csr_for("store-rev")))
+            await stub.RenewCertificate(
+                edge_pb2.RenewCertificateRequest(csr_pem=csr_for("store-rev"))
+            )
         assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
         assert "revoked" in (refused.value.details() or "")
     site = stack.store.sites.get("store-rev")

@@ -41,17 +41,24 @@ def _port_open(port: int) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def serve_process(config: CloudConfig, log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+async def serve_process(
+    config: CloudConfig, log: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
     """`commerce-cloud serve` as its own process (so it can be SIGKILLed)."""
     out = log.open("ab")
     proc = await asyncio.create_subprocess_exec(
-        str(BIN / "commerce-cloud"), "serve", env=cloud_env(config), stdout=out,
+        str(BIN / "commerce-cloud"),
+        "serve",
+        env=cloud_env(config),
+        stdout=out,
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
         await eventually(
-            lambda: proc.returncode is not None or (
-                _port_open(config.discovery_port) and _port_open(config.temporal_dev_port)),
+            lambda: (
+                proc.returncode is not None
+                or (_port_open(config.discovery_port) and _port_open(config.temporal_dev_port))
+            ),
             timeout=90,
         )
         assert proc.returncode is None, log.read_text()[-3000:]
@@ -78,9 +85,12 @@ def _count(store_url: str, table: sa.Table, site_id: str) -> int:
     engine = sa.create_engine(store_url)
     try:
         with engine.connect() as conn:
-            return int(conn.scalar(
-                sa.select(sa.func.count()).select_from(table).where(table.c.site_id == site_id)
-            ) or 0)
+            return int(
+                conn.scalar(
+                    sa.select(sa.func.count()).select_from(table).where(table.c.site_id == site_id)
+                )
+                or 0
+            )
     finally:
         engine.dispose()
 
@@ -92,8 +102,11 @@ async def test_cloud_killed_mid_provisioning_completes_without_duplicates(tmp_pa
     ops = Ops(config, store)
     agent_dir = tmp_path / "store"
     request = store_site_pb2.ProvisionStoreSiteInput(
-        site_id="store-kill", sales_channel_id="web-eu", name="Kill test",
-        timezone="Europe/Amsterdam", agent_version="0.1.0",
+        site_id="store-kill",
+        sales_channel_id="web-eu",
+        name="Kill test",
+        timezone="Europe/Amsterdam",
+        agent_version="0.1.0",
     )
     try:
         await asyncio.to_thread(ops.create_channel, "web-eu", "Web EU", [])
@@ -101,11 +114,13 @@ async def test_cloud_killed_mid_provisioning_completes_without_duplicates(tmp_pa
             client = await temporal_client(config)
             handle = await ops.start_provisioning(client, request)
             status = await ops.wait_for_step(
-                handle, lambda s: s.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT,
+                handle,
+                lambda s: s.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT,
                 interval=0.1,
             )
             enrollment = ops.enrollment(
-                "store-kill", status.bootstrap_token_id,
+                "store-kill",
+                status.bootstrap_token_id,
                 status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
             )
             await _sigkill(proc, config)  # 1: while waiting for enrollment
@@ -116,7 +131,8 @@ async def test_cloud_killed_mid_provisioning_completes_without_duplicates(tmp_pa
             client = await temporal_client(config)
             handle = ops_handle = await ops.start_provisioning(client, request)
             await ops.wait_for_step(
-                ops_handle, lambda s: s.step == store_site_pb2.PROVISION_STEP_CONFIGURING,
+                ops_handle,
+                lambda s: s.step == store_site_pb2.PROVISION_STEP_CONFIGURING,
                 interval=0.1,
             )
             await _sigkill(proc, config)  # 2: while the configuration command is queued
@@ -143,10 +159,18 @@ async def test_agent_killed_during_enrollment_can_enroll_again(tmp_path: Path) -
 
         # Killed at an arbitrary point: as soon as its key exists.
         proc = await asyncio.create_subprocess_exec(
-            str(BIN / "commerce-edge"), "enroll", "--cloud", enrollment.cloud_address,
-            "--token", enrollment.token, "--ca-fingerprint", enrollment.ca_fingerprint,
-            "--data-dir", str(agent_dir),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            str(BIN / "commerce-edge"),
+            "enroll",
+            "--cloud",
+            enrollment.cloud_address,
+            "--token",
+            enrollment.token,
+            "--ca-fingerprint",
+            enrollment.ca_fingerprint,
+            "--data-dir",
+            str(agent_dir),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         key = agent_dir / "identity" / "site.key"
         await eventually(lambda: key.exists() or proc.returncode is not None, interval=0.005)

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import grpc
-from ameide_core_proto.process.commerce.v1 import edge_pb2, edge_pb2_grpc, store_site_pb2
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from google.protobuf import timestamp_pb2
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2, edge_pb2_grpc, store_site_pb2
 from shared.identity import (
     certificate_fingerprint,
     public_key_fingerprint,

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
-
 from edge_agent.control import ControlClient
 from edge_agent.projection import Projection
 from tests.edge_agent.edge_fake_gateway import FakeGateway, site_config_command

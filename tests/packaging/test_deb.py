@@ -21,13 +21,9 @@ VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["versi
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
-def _run(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def _run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(a) for a in args],
-        capture_output=True,
-        text=True,
-        check=False,
-        **kwargs,  # type: ignore[call-overload]
+        [str(a) for a in args], capture_output=True, text=True, check=False, env=env
     )
 
 

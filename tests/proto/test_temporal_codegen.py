@@ -17,6 +17,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from ameide_core_proto.process.commerce.v1 import workflows_temporal as wiring
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
@@ -28,11 +33,6 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     check_workflow_implementation,
     store_site_workflow_service_workflows,
 )
-from temporalio import workflow
-from temporalio.client import WorkflowExecutionStatus
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
-
 from tests.proto.tiny_workflows import TinyProvisionStoreSite
 
 logger = logging.getLogger(__name__)

@@ -6,8 +6,9 @@ and the messages.
 
 from __future__ import annotations
 
-from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from temporalio import workflow
+
+from ameide_core_proto.process.commerce.v1 import store_site_pb2
 
 
 @workflow.defn(name="ProvisionStoreSite")

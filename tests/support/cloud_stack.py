@@ -14,7 +14,7 @@ import os
 import shutil
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
@@ -121,10 +121,11 @@ async def wait_until_awaiting_enrollment(
     stack: CloudStack, handle: ProvisionStoreSiteHandle
 ) -> store_site_pb2.ProvisionStoreSiteStatus:
     """Poll the status query until the workflow waits for the agent (or has ended)."""
-    done: Callable[[store_site_pb2.ProvisionStoreSiteStatus], bool] = (
-        lambda s: s.step >= store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
-    )
-    return await stack.ops.wait_for_step(handle, done, interval=0.2)
+
+    def enrolling_or_later(status: store_site_pb2.ProvisionStoreSiteStatus) -> bool:
+        return status.step >= store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
+
+    return await stack.ops.wait_for_step(handle, enrolling_or_later, interval=0.2)
 
 
 # Edge agent processes
@@ -191,7 +192,7 @@ async def enroll_edge(stack: CloudStack, site_id: str, data_dir: Path) -> str:
     Raises AssertionError with the agent's output when enrollment fails.
     """
     enrollment = await current_enrollment(stack, site_id)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     process = await asyncio.create_subprocess_exec(
         edge_binary(), "enroll",
         "--cloud", enrollment.cloud_address,

@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowHistory
+from temporalio.workflow import _Definition
 
-from ameide_core_proto.process.commerce.v1.workflows_temporal import (
-    store_site_workflow_service_workflows,
-)
-from cloud.workflows.store_site import ProvisionStoreSiteWorkflow
+from cloud import worker
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +31,15 @@ BROKEN_SUFFIX = "Renamed"
 
 def registered_workflows() -> list[type]:
     """The workflow classes the worker registers, built by the same generated function."""
-    return store_site_workflow_service_workflows(provision_store_site=ProvisionStoreSiteWorkflow)
+    return worker.registered_workflows()
+
+
+def workflow_type_name(cls: type) -> str:
+    """The workflow type a registered class serves (the SDK keeps it on a private definition)."""
+    name = _Definition.must_from_class(cls).name
+    if name is None:
+        raise ValueError(f"{cls.__name__} is a dynamic workflow; the corpus needs named types")
+    return name
 
 
 def corpus_files() -> list[Path]:

@@ -70,7 +70,7 @@ async def _save(stack: CloudStack, raw: WorkflowHandle[object, object], scenario
 
 
 def _failure_type(failure: WorkflowFailureError) -> str | None:
-    cause = failure.cause
+    cause: BaseException | None = failure.cause
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.__cause__
     return cause.type if isinstance(cause, ApplicationError) else None

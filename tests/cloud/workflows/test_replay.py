@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.worker import Replayer
-from temporalio.workflow import NondeterminismError, _Definition
+from temporalio.workflow import NondeterminismError
 
 from tests.cloud.workflows.corpus import (
     BROKEN_ACTIVITY,
@@ -25,6 +25,7 @@ from tests.cloud.workflows.corpus import (
     load_history,
     registered_workflows,
     workflow_type,
+    workflow_type_name,
 )
 
 
@@ -61,7 +62,7 @@ def test_broken_history_is_the_happy_path_with_one_change() -> None:
 
 
 def test_every_registered_workflow_type_has_a_history() -> None:
-    registered = {_Definition.must_from_class(cls).name for cls in registered_workflows()}
+    registered = {workflow_type_name(cls) for cls in registered_workflows()}
     recorded = {workflow_type(json.loads(path.read_text())) for path in corpus_files()}
     missing = registered - recorded
     assert not missing, (
