@@ -19,7 +19,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cloud.adapters.pki import CertificateAuthority, CsrRejected, parse_site_csr
-from cloud.adapters.store import CloudStore, NewCertificate
+from cloud.adapters.store import CloudStore
+from cloud.gateway.enrollment import certificate_record
 from cloud.gateway.peer import SitePeer, authenticate_site
 from cloud.gateway.ports import WorkflowNotifier
 from cloud.gateway.sessions import Session, SessionRegistry
@@ -122,14 +123,7 @@ class ControlServicer:
         issued = self._ca.sign_site_certificate(csr, self._lifetime, now)
         await asyncio.to_thread(
             self._store.certificates.add_renewal,
-            NewCertificate(
-                serial=issued.serial,
-                site_id=peer.site_id,
-                pem=issued.pem,
-                public_key_sha256=issued.public_key_sha256,
-                not_before=issued.not_before,
-                not_after=issued.not_after,
-            ),
+            certificate_record(issued, peer.site_id),
         )
         logger.info("renewed certificate of site %s: %s", peer.site_id, issued.serial)
         return edge_pb2.RenewCertificateResponse(

@@ -15,7 +15,12 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2, edge_pb2_grpc, store_site_pb2
-from cloud.adapters.pki import CertificateAuthority, CsrRejected, parse_site_csr
+from cloud.adapters.pki import (
+    CertificateAuthority,
+    CsrRejected,
+    IssuedCertificate,
+    parse_site_csr,
+)
 from cloud.adapters.store import CloudStore, NewCertificate, TokenRejected
 from cloud.adapters.tokens import MalformedToken, parse_token, token_hash
 from cloud.gateway.ports import WorkflowNotifier
@@ -32,6 +37,18 @@ _TOKEN_REFUSALS = {
     "used_by_other_key": "bootstrap token was already used by another key; a token enrolls one "
     "store server once. Ask cloud ops to re-provision the site if this server replaces it",
 }
+
+
+def certificate_record(issued: IssuedCertificate, site_id: str) -> NewCertificate:
+    """What the store keeps of a certificate the CA just signed for `site_id`."""
+    return NewCertificate(
+        serial=issued.serial,
+        site_id=site_id,
+        pem=issued.pem,
+        public_key_sha256=issued.public_key_sha256,
+        not_before=issued.not_before,
+        not_after=issued.not_after,
+    )
 
 
 def _timestamp(value: datetime) -> Timestamp:
@@ -101,14 +118,7 @@ class EnrollmentServicer(edge_pb2_grpc.EdgeEnrollmentServiceServicer):
             record = await asyncio.to_thread(
                 self._store.certificates.enroll,
                 token.token_id,
-                NewCertificate(
-                    serial=issued.serial,
-                    site_id=token.site_id,
-                    pem=issued.pem,
-                    public_key_sha256=issued.public_key_sha256,
-                    not_before=issued.not_before,
-                    not_after=issued.not_after,
-                ),
+                certificate_record(issued, token.site_id),
                 now,
             )
         except TokenRejected as exc:
