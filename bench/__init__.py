@@ -1,1 +1,1 @@
-"""Benchmarks: they drive the real system on loopback and print tables; they never assert timings."""
+"""Benchmarks: they drive the real system on loopback and print tables; no timing asserts."""

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
@@ -166,6 +167,7 @@ class Ops:
             request,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            memo={"input": json_format.MessageToDict(request, preserving_proto_field_name=True)},
             search_attributes=TypedSearchAttributes(
                 [
                     SearchAttributePair(SITE_ID_KEY, request.site_id),
@@ -173,12 +175,15 @@ class Ops:
                 ]
             ),
         )
-        status = await handle.get_provision_status()
-        if status.input.site_id and status.input != request:
+        # The memo holds the input a run started with; reading it needs no workflow task.
+        described = await handle.raw.describe()
+        started_with = store_site_pb2.ProvisionStoreSiteInput()
+        json_format.ParseDict(await described.memo_value("input", default={}), started_with)
+        if started_with != request:
             raise InvalidInput(
                 f"site {request.site_id} is already being provisioned with other inputs "
-                f"(channel {status.input.sales_channel_id}, name {status.input.name!r}, "
-                f"timezone {status.input.timezone}, agent {status.input.agent_version}); "
+                f"(channel {started_with.sales_channel_id}, name {started_with.name!r}, "
+                f"timezone {started_with.timezone}, agent {started_with.agent_version}); "
                 "wait for it to finish or use the same values"
             )
         return handle
@@ -188,9 +193,10 @@ class Ops:
         handle: ProvisionStoreSiteHandle,
         done: Callable[[store_site_pb2.ProvisionStoreSiteStatus], bool],
         on_status: Callable[[store_site_pb2.ProvisionStoreSiteStatus], None] | None = None,
-        interval: float = 0.5,
+        interval: float = 0.2,
+        max_interval: float = 2.0,
     ) -> store_site_pb2.ProvisionStoreSiteStatus:
-        """Poll the status query until `done` says so (or the workflow ends)."""
+        """Poll the status query until `done` says so (or the workflow ends), backing off."""
         result_task: asyncio.Task[object] = asyncio.create_task(handle.result())
         try:
             while True:
@@ -200,6 +206,7 @@ class Ops:
                 if done(status) or result_task.done():
                     return status
                 await asyncio.wait({result_task}, timeout=interval)
+                interval = min(interval * 1.5, max_interval)
         finally:
             if not result_task.done():
                 result_task.cancel()

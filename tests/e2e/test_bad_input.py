@@ -19,6 +19,7 @@ from ameide_core_proto.process.commerce.v1 import edge_pb2, edge_pb2_grpc, store
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     StoreSiteWorkflowServiceClient,
 )
+from shared.errors import InvalidInput
 from shared.identity import site_uri
 from tests.e2e.stack import (
     BIN,
@@ -334,3 +335,11 @@ async def test_revoked_site_is_cut_off_at_once(stack: Stack, tmp_path: Path) -> 
         assert "revoked" in (refused.value.details() or "")
     site = stack.store.sites.get("store-rev")
     assert site is not None and site.status == "revoked"
+
+
+async def test_running_provisioning_with_other_inputs_is_refused(stack: Stack) -> None:
+    await stack.provision("store-busy")
+    with pytest.raises(InvalidInput, match="already being provisioned with other inputs"):
+        await stack.provision("store-busy", name="Another name")
+    site = stack.store.sites.get("store-busy")
+    assert site is not None and site.name == "Store store-busy"
