@@ -37,7 +37,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 temporal-cli: venv  ## Find or build the pinned Temporal CLI (dev server)
-	@$(PY) -m cloud.temporal.cli_binary --cache-dir $(CACHE_DIR)
+	@$(PY) -m cloud.temporal --cache-dir $(CACHE_DIR)
 
 buf:
 	@test -x $(BUF) || GOBIN=$(CACHE_DIR)/bin go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)

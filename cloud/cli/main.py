@@ -439,7 +439,10 @@ def facts_tail(
         if as_json:
             for r in records:
                 fact = facts_pb2.ProcessFact.FromString(r.payload)
-                emit_json({"seq": r.seq, **MessageToDict(fact, preserving_proto_field_name=True)})
+                emit_json(
+                    {"seq": r.seq, **MessageToDict(fact, preserving_proto_field_name=True)},
+                    line=True,
+                )
         elif records or not follow:
             table(
                 "Process facts",

@@ -33,8 +33,11 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(jsonable(value), indent=2, sort_keys=True) + "\n")
+def emit_json(value: Any, *, line: bool = False) -> None:
+    """Print `value` as JSON: indented, or as one line (for JSON-lines streams)."""
+    indent = None if line else 2
+    sys.stdout.write(json.dumps(jsonable(value), indent=indent, sort_keys=True) + "\n")
+    sys.stdout.flush()
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

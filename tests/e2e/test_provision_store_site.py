@@ -118,3 +118,20 @@ async def test_agent_renews_its_certificate_over_mtls(tmp_path: Path) -> None:
                 )
 
             await eventually(uses_new_certificate, timeout=30)
+
+
+async def test_site_that_never_comes_back_fails_by_the_command_timeout(tmp_path: Path) -> None:
+    async with cloud_stack(tmp_path / "cloud", command_timeout_seconds=1) as stack:
+        handle, status = await stack.provision("store-gone")
+        agent_dir = tmp_path / "store"
+        assert (await enroll_agent(stack.enrollment(status), agent_dir)).returncode == 0
+        # The agent enrolled but never runs: the configuration command is never acknowledged.
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        final = await handle.get_provision_status()
+        assert final.step == store_site_pb2.PROVISION_STEP_FAILED
+        configured = {c.type: c for c in final.conditions}["Configured"]
+        assert configured.reason == "AgentDidNotAcknowledge"
+        site = stack.store.sites.get("store-gone")
+        assert site is not None and site.status == "provisioning"
+        assert stack.store.facts.tail(0, 10, "site/store-gone") == []
