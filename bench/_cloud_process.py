@@ -94,42 +94,31 @@ def child_environment(config: CloudConfig) -> dict[str, str]:
     return env
 
 
-class CloudProcess:
-    """`commerce-cloud serve` (worker + gateway; it starts the dev server) as a child process.
+class _CloudChild:
+    """One `commerce-cloud <role>` child process whose stderr log is read line by line."""
 
-    Its log goes to `log_path`; the gateway's live sessions are counted from the log lines
-    it writes when a stream opens and closes.
-    """
-
-    def __init__(self, config: CloudConfig, log_path: Path) -> None:
+    def __init__(self, role: str, env: dict[str, str], config: CloudConfig, log_path: Path) -> None:
+        self.role = role
+        self.env = env
         self.config = config
         self.log_path = log_path
-        self._proc: asyncio.subprocess.Process | None = None
+        self.proc: asyncio.subprocess.Process | None = None
+        self.streams: Counter[str] = Counter()
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
-        self._streams: Counter[str] = Counter()
 
-    @property
-    def pid(self) -> int:
-        assert self._proc is not None
-        return self._proc.pid
-
-    def sessions(self) -> int:
-        """Sites with an open control stream, as the gateway logged them."""
-        return sum(1 for open_streams in self._streams.values() if open_streams > 0)
-
-    async def __aenter__(self) -> CloudProcess:
-        self._proc = await asyncio.create_subprocess_exec(
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
             *dying_with_us(
-                [script_path("commerce-cloud"), "--data-dir", str(self.config.data_dir), "serve"]
+                [script_path("commerce-cloud"), "--data-dir", str(self.config.data_dir), self.role]
             ),
-            env=child_environment(self.config),
+            env=self.env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
         )
-        self._reader = asyncio.create_task(self._read_log(), name="cloud-log")
-        exited = asyncio.ensure_future(self._proc.wait())
+        self._reader = asyncio.create_task(self._read_log(), name=f"cloud-{self.role}-log")
+        exited = asyncio.ensure_future(self.proc.wait())
         ready = asyncio.ensure_future(self._ready.wait())
         try:
             await asyncio.wait(
@@ -141,40 +130,88 @@ class CloudProcess:
         if not self._ready.is_set():
             await self.stop()
             raise BenchFailed(
-                f"commerce-cloud serve did not come up within {CLOUD_START_TIMEOUT:.0f} s "
-                f"(exit code {self._proc.returncode}); see {self.log_path}"
+                f"commerce-cloud {self.role} did not come up within {CLOUD_START_TIMEOUT:.0f} s "
+                f"(exit code {self.proc.returncode}); see {self.log_path}"
             )
-        logger.info("cloud process %d is up; log %s", self._proc.pid, self.log_path)
+        logger.info("cloud %s process %d is up; log %s", self.role, self.proc.pid, self.log_path)
+
+    async def stop(self) -> None:
+        if self.proc is not None:
+            await stop_process(self.proc, STOP_TIMEOUT)
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._reader, 5.0)
+
+    async def _read_log(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        with self.log_path.open("wb") as log:
+            async for raw in self.proc.stderr:
+                log.write(raw)
+                line = raw.decode(errors="replace")
+                match = _SESSION_LINE.search(line)
+                if match is not None:
+                    self.streams[match.group(1)] += 1 if match.group(2) == "connected" else -1
+                elif _READY_LINE in line:
+                    self._ready.set()
+
+
+class CloudProcess:
+    """The cloud under test as two children, the way it scales out: `commerce-cloud worker`
+    (which starts the embedded dev server) and `commerce-cloud gateway` pointed at that dev
+    server through TEMPORAL_ADDRESS. `pid` is the gateway's, so its RSS is the gateway's alone.
+
+    Logs go to `log_path` (worker: `<log_path>.worker`); live sessions are counted from the
+    lines the gateway writes when a stream opens and closes.
+    """
+
+    def __init__(self, config: CloudConfig, log_path: Path) -> None:
+        self.config = config
+        self.log_path = log_path
+        env = child_environment(config)
+        self._worker = _CloudChild("worker", env, config, log_path.with_suffix(".worker.log"))
+        gateway_env = {**env, "TEMPORAL_ADDRESS": f"127.0.0.1:{config.temporal_dev_port}"}
+        self._gateway = _CloudChild("gateway", gateway_env, config, log_path)
+
+    @property
+    def pid(self) -> int:
+        """The gateway process."""
+        assert self._gateway.proc is not None
+        return self._gateway.proc.pid
+
+    @property
+    def worker_pid(self) -> int:
+        assert self._worker.proc is not None
+        return self._worker.proc.pid
+
+    def sessions(self) -> int:
+        """Sites with an open control stream, as the gateway logged them."""
+        return sum(1 for open_streams in self._gateway.streams.values() if open_streams > 0)
+
+    async def __aenter__(self) -> CloudProcess:
+        await self._worker.start()
+        try:
+            await self._gateway.start()
+        except BaseException:
+            await self._worker.stop()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
     async def stop(self) -> None:
-        if self._proc is not None:
-            await stop_process(self._proc, STOP_TIMEOUT)
-        if self._reader is not None:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._reader, 5.0)
-
-    async def _read_log(self) -> None:
-        assert self._proc is not None and self._proc.stderr is not None
-        with self.log_path.open("wb") as log:
-            async for raw in self._proc.stderr:
-                log.write(raw)
-                line = raw.decode(errors="replace")
-                match = _SESSION_LINE.search(line)
-                if match is not None:
-                    self._streams[match.group(1)] += 1 if match.group(2) == "connected" else -1
-                elif _READY_LINE in line:
-                    self._ready.set()
+        await self._gateway.stop()
+        await self._worker.stop()
 
     async def wait_for_sessions(self, count: int, timeout: float) -> int:
         """Wait until `count` sessions are open (or `timeout`); return how many are."""
         deadline = time.monotonic() + timeout
         while self.sessions() < count and time.monotonic() < deadline:
-            if self._proc is not None and self._proc.returncode is not None:
-                raise BenchFailed(f"the cloud process exited; see {self.log_path}")
+            for child in (self._gateway, self._worker):
+                if child.proc is not None and child.proc.returncode is not None:
+                    raise BenchFailed(
+                        f"the cloud {child.role} process exited; see {child.log_path}"
+                    )
             await asyncio.sleep(0.2)
         return self.sessions()
 

@@ -61,9 +61,8 @@ class BenchOptions:
     agents_held: int = 1000
     real_agents: int = 3
     hold_seconds: float = 20.0
-    # Ops.wait_for_step polls a Temporal query; at 0.5 s (its default) 200 sites at once send
-    # 400 queries/s, the worker's query path falls behind and queries time out after 30 s.
-    poll_seconds: float = 2.0
+    # First interval of Ops.wait_for_step's status polling (it backs off to 2 s).
+    poll_seconds: float = 0.5
     timeout_seconds: float = 1200.0
 
 
@@ -286,7 +285,7 @@ def report_table(result: BenchResult) -> Table:
     table.add_row("control TCP connections", str(result.control_tcp_connections))
     table.add_row(
         "gateway RSS (MB)",
-        f"{result.gateway_rss_mb:.1f} (worker + gateway process, highest over "
+        f"{result.gateway_rss_mb:.1f} (gateway process alone, highest over "
         f"{opts.hold_seconds:.0f} s; peak since start {result.gateway_peak_rss_mb:.1f}; "
         f"{result.idle_rss_mb:.1f} when up with no agent)",
     )
@@ -343,7 +342,7 @@ def write_result(result: BenchResult, path: Path) -> None:
     default=BenchOptions.poll_seconds,
     show_default=True,
     type=click.FloatRange(0.05),
-    help="Status query interval while waiting for a token.",
+    help="First status-query interval while waiting for a token (backs off to 2 s).",
 )
 @click.option(
     "--timeout",
