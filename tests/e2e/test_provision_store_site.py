@@ -135,3 +135,21 @@ async def test_site_that_never_comes_back_fails_by_the_command_timeout(tmp_path:
         site = stack.store.sites.get("store-gone")
         assert site is not None and site.status == "provisioning"
         assert stack.store.facts.tail(0, 10, "site/store-gone") == []
+
+
+@pytest.mark.postgres
+async def test_provisioning_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    """The production store path: the whole provisioning against a real PostgreSQL server."""
+    async with cloud_stack(tmp_path / "cloud", database_url=postgres_url) as stack:
+        assert stack.store.engine.dialect.name == "postgresql"
+        handle, status = await stack.provision("store-pg")
+        agent_dir = tmp_path / "store"
+        assert (await enroll_agent(stack.enrollment(status), agent_dir)).returncode == 0
+        async with agent_process(agent_dir):
+            result = await handle.result()
+        site = stack.store.sites.get("store-pg")
+        assert site is not None and site.status == "ready"
+        assert site.certificate_serial == result.certificate_serial
+        assert [f.fact_type for f in stack.store.facts.tail(0, 10, "site/store-pg")] == [
+            "StoreSiteReady"
+        ]
