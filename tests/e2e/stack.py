@@ -60,6 +60,17 @@ def cloud_env(config: CloudConfig) -> dict[str, str]:
     return env
 
 
+def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `commerce-cloud` as ops do, configured like `stack` (call it in a thread)."""
+    return subprocess.run(
+        [str(BIN / "commerce-cloud"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=cloud_env(stack.config),
+    )
+
+
 @dataclass
 class Stack:
     config: CloudConfig

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,11 +21,10 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
 from shared.errors import InvalidInput
 from shared.identity import site_uri
 from tests.e2e.stack import (
-    BIN,
     Stack,
     agent_process,
     agent_status,
-    cloud_env,
+    cli,
     cloud_stack,
     enroll_agent,
     eventually,
@@ -40,16 +38,6 @@ pytestmark = pytest.mark.skipif(not has_temporal_cli(), reason="Temporal CLI not
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     async with cloud_stack(tmp_path_factory.mktemp("cloud"), max_message_bytes=64 * 1024) as s:
         yield s
-
-
-def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "commerce-cloud"), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=cloud_env(stack.config),
-    )
 
 
 def csr_for(site_id: str, key: ec.EllipticCurvePrivateKey | None = None) -> str:

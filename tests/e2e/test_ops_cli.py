@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.stack import (
-    BIN,
-    Stack,
     agent_process,
-    cloud_env,
+    cli,
     cloud_stack,
     edge,
     eventually,
@@ -21,16 +18,6 @@ from tests.e2e.stack import (
 )
 
 pytestmark = pytest.mark.skipif(not has_temporal_cli(), reason="Temporal CLI not available")
-
-
-def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "commerce-cloud"), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=cloud_env(stack.config),
-    )
 
 
 async def test_ops_provision_a_store_from_the_cli(tmp_path: Path) -> None:
