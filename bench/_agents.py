@@ -86,13 +86,7 @@ class ProcessAgent:
                 *dying_with_us(
                     [
                         script_path("commerce-edge"),
-                        "enroll",
-                        "--cloud",
-                        enrollment.cloud_address,
-                        "--token",
-                        enrollment.token,
-                        "--ca-fingerprint",
-                        enrollment.ca_fingerprint,
+                        *enrollment.arguments,
                         "--data-dir",
                         str(self.data_dir),
                     ]

@@ -79,17 +79,7 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
                     status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
                 )
                 console.print(f"enrolling the demo store: {enrollment.command}", highlight=False)
-                enroll = await _run_edge(
-                    "enroll",
-                    "--cloud",
-                    enrollment.cloud_address,
-                    "--token",
-                    enrollment.token,
-                    "--ca-fingerprint",
-                    enrollment.ca_fingerprint,
-                    "--data-dir",
-                    str(edge_dir),
-                )
+                enroll = await _run_edge(*enrollment.arguments, "--data-dir", str(edge_dir))
                 if await enroll.wait() != 0:
                     console.print("[red]enrollment failed; see the message above[/red]")
                     return 1

@@ -56,11 +56,22 @@ class Enrollment:
     cloud_address: str
 
     @property
+    def arguments(self) -> list[str]:
+        """`commerce-edge` arguments that enroll the store server."""
+        return [
+            "enroll",
+            "--cloud",
+            self.cloud_address,
+            "--token",
+            self.token,
+            "--ca-fingerprint",
+            self.ca_fingerprint,
+        ]
+
+    @property
     def command(self) -> str:
-        return (
-            f"commerce-edge enroll --cloud {self.cloud_address} --token {self.token} "
-            f"--ca-fingerprint {self.ca_fingerprint}"
-        )
+        """The command line an installer runs on the store server."""
+        return " ".join(["commerce-edge", *self.arguments])
 
 
 class Ops:

@@ -160,13 +160,7 @@ async def test_agent_killed_during_enrollment_can_enroll_again(tmp_path: Path) -
         # Killed at an arbitrary point: as soon as its key exists.
         proc = await asyncio.create_subprocess_exec(
             str(BIN / "commerce-edge"),
-            "enroll",
-            "--cloud",
-            enrollment.cloud_address,
-            "--token",
-            enrollment.token,
-            "--ca-fingerprint",
-            enrollment.ca_fingerprint,
+            *enrollment.arguments,
             "--data-dir",
             str(agent_dir),
             stdout=asyncio.subprocess.DEVNULL,
