@@ -14,12 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
-from google.protobuf.message import DecodeError
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cloud.adapters.pki import CertificateAuthority, CsrRejected, parse_site_csr
 from cloud.adapters.store import CloudStore
+from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed, timestamp
 from cloud.gateway.enrollment import certificate_record
 from cloud.gateway.peer import SitePeer, authenticate_site
 from cloud.gateway.ports import WorkflowNotifier
@@ -29,38 +28,6 @@ logger = logging.getLogger(__name__)
 
 SERVICE = "ameide_core_proto.process.commerce.v1.EdgeControlService"
 HELLO_TIMEOUT = 10.0
-
-
-class MalformedFrame:
-    """Stands in for a request that did not decode, so the servicer can refuse it clearly."""
-
-    def __init__(self, error: str) -> None:
-        self.error = error
-
-
-def _decoder(message: Any) -> Any:
-    def decode(data: bytes) -> Any:
-        try:
-            return message.FromString(data)
-        except (DecodeError, ValueError) as exc:
-            return MalformedFrame(f"{message.DESCRIPTOR.name} did not decode: {exc}")
-
-    return decode
-
-
-def _timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
-async def _refuse_malformed(context: grpc.aio.ServicerContext[Any, Any], frame: object) -> None:
-    if isinstance(frame, MalformedFrame):
-        await context.abort(
-            grpc.StatusCode.INVALID_ARGUMENT,
-            f"malformed frame ({frame.error}); agent and cloud may speak different protocol "
-            "versions: upgrade the commerce-edge package",
-        )
 
 
 class ControlServicer:
@@ -90,12 +57,12 @@ class ControlServicer:
             {
                 "RenewCertificate": grpc.unary_unary_rpc_method_handler(
                     self.renew_certificate,
-                    request_deserializer=_decoder(edge_pb2.RenewCertificateRequest),
+                    request_deserializer=decoder(edge_pb2.RenewCertificateRequest),
                     response_serializer=edge_pb2.RenewCertificateResponse.SerializeToString,
                 ),
                 "Connect": grpc.stream_stream_rpc_method_handler(
                     self.connect,
-                    request_deserializer=_decoder(edge_pb2.ConnectRequest),
+                    request_deserializer=decoder(edge_pb2.ConnectRequest),
                     response_serializer=edge_pb2.ConnectResponse.SerializeToString,
                 ),
             },
@@ -106,7 +73,7 @@ class ControlServicer:
         request: edge_pb2.RenewCertificateRequest | MalformedFrame,
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> edge_pb2.RenewCertificateResponse:
-        await _refuse_malformed(context, request)
+        await refuse_malformed(context, request)
         assert isinstance(request, edge_pb2.RenewCertificateRequest)
         peer = await authenticate_site(context, self._store)
         try:
@@ -127,7 +94,7 @@ class ControlServicer:
         )
         logger.info("renewed certificate of site %s: %s", peer.site_id, issued.serial)
         return edge_pb2.RenewCertificateResponse(
-            certificate_pem=issued.pem, not_after=_timestamp(issued.not_after)
+            certificate_pem=issued.pem, not_after=timestamp(issued.not_after)
         )
 
     async def connect(
@@ -143,7 +110,7 @@ class ControlServicer:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "the first frame must be hello, sent at once"
             )
-        await _refuse_malformed(context, first)
+        await refuse_malformed(context, first)
         assert isinstance(first, edge_pb2.ConnectRequest)
         if first.WhichOneof("frame") != "hello":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first frame must be hello")
@@ -195,7 +162,7 @@ class ControlServicer:
                         edge_pb2.ConnectResponse(
                             heartbeat=edge_pb2.Heartbeat(
                                 sequence=frame.heartbeat.sequence,
-                                sent_at=_timestamp(datetime.now(UTC)),
+                                sent_at=timestamp(datetime.now(UTC)),
                             )
                         )
                     )

@@ -12,9 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from ameide_core_proto.process.commerce.v1 import edge_pb2, edge_pb2_grpc, store_site_pb2
+from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2
 from cloud.adapters.pki import (
     CertificateAuthority,
     CsrRejected,
@@ -23,9 +22,14 @@ from cloud.adapters.pki import (
 )
 from cloud.adapters.store import CloudStore, NewCertificate, TokenRejected
 from cloud.adapters.tokens import MalformedToken, parse_token, token_hash
+from cloud.gateway.codec import MalformedFrame, refuse_malformed, timestamp, unary_handler
 from cloud.gateway.ports import WorkflowNotifier
 
 logger = logging.getLogger(__name__)
+
+_PACKAGE = "ameide_core_proto.process.commerce.v1"
+DISCOVERY_SERVICE = f"{_PACKAGE}.EdgeDiscoveryService"
+ENROLLMENT_SERVICE = f"{_PACKAGE}.EdgeEnrollmentService"
 
 _TOKEN_REFUSALS = {
     "unknown": "bootstrap token is not recognised; ask cloud ops for the site's current token "
@@ -51,13 +55,7 @@ def certificate_record(issued: IssuedCertificate, site_id: str) -> NewCertificat
     )
 
 
-def _timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
-class DiscoveryServicer(edge_pb2_grpc.EdgeDiscoveryServiceServicer):
+class DiscoveryServicer:
     """Serves the CA certificate and ports; public data, pinned by fingerprint on the agent."""
 
     def __init__(self, ca: CertificateAuthority, enroll_port: int, control_port: int) -> None:
@@ -67,13 +65,23 @@ class DiscoveryServicer(edge_pb2_grpc.EdgeDiscoveryServiceServicer):
             control_port=control_port,
         )
 
-    async def GetTrustBundle(
-        self, request: edge_pb2.GetTrustBundleRequest, context: grpc.aio.ServicerContext[Any, Any]
+    def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
+        return unary_handler(
+            DISCOVERY_SERVICE,
+            "GetTrustBundle",
+            self.get_trust_bundle,
+            edge_pb2.GetTrustBundleRequest,
+            edge_pb2.GetTrustBundleResponse,
+        )
+
+    async def get_trust_bundle(
+        self, request: object, context: grpc.aio.ServicerContext[Any, Any]
     ) -> edge_pb2.GetTrustBundleResponse:
+        await refuse_malformed(context, request)
         return self._response
 
 
-class EnrollmentServicer(edge_pb2_grpc.EdgeEnrollmentServiceServicer):
+class EnrollmentServicer:
     """Exchanges a one-time bootstrap token and a CSR for the site's certificate."""
 
     def __init__(
@@ -88,9 +96,22 @@ class EnrollmentServicer(edge_pb2_grpc.EdgeEnrollmentServiceServicer):
         self._notifier = notifier
         self._lifetime = lifetime
 
-    async def Enroll(
-        self, request: edge_pb2.EnrollRequest, context: grpc.aio.ServicerContext[Any, Any]
+    def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
+        return unary_handler(
+            ENROLLMENT_SERVICE,
+            "Enroll",
+            self.enroll,
+            edge_pb2.EnrollRequest,
+            edge_pb2.EnrollResponse,
+        )
+
+    async def enroll(
+        self,
+        request: edge_pb2.EnrollRequest | MalformedFrame,
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> edge_pb2.EnrollResponse:
+        await refuse_malformed(context, request)
+        assert isinstance(request, edge_pb2.EnrollRequest)
         try:
             token_site, token_id = parse_token(request.bootstrap_token)
             csr = parse_site_csr(request.csr_pem)
@@ -133,12 +154,12 @@ class EnrollmentServicer(edge_pb2_grpc.EdgeEnrollmentServiceServicer):
                 site_id=record.site_id,
                 certificate_serial=record.serial,
                 public_key_sha256=record.public_key_sha256,
-                enrolled_at=_timestamp(now),
+                enrolled_at=timestamp(now),
             ),
         )
         return edge_pb2.EnrollResponse(
             site_id=record.site_id,
             certificate_pem=record.pem,
             ca_certificate_pem=self._ca.ca_certificate_pem(),
-            not_after=_timestamp(record.not_after),
+            not_after=timestamp(record.not_after),
         )

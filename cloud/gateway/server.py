@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import grpc
 
-from ameide_core_proto.process.commerce.v1 import edge_pb2_grpc
 from cloud.adapters.pki import FileCertificateAuthority
 from cloud.adapters.store import CloudStore
 from cloud.config import CloudConfig
@@ -77,12 +76,15 @@ class EdgeGateway:
         discovery = grpc.aio.server(options=self._options())
         discovery_port = discovery.add_insecure_port(f"{cfg.gateway_host}:{cfg.discovery_port}")
 
-        edge_pb2_grpc.add_EdgeDiscoveryServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            DiscoveryServicer(self._ca, enroll_port, control_port), discovery
+        discovery.add_generic_rpc_handlers(
+            (DiscoveryServicer(self._ca, enroll_port, control_port).handler(),)
         )
-        edge_pb2_grpc.add_EdgeEnrollmentServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            EnrollmentServicer(self._store, self._ca, self._notifier, cfg.certificate_lifetime),
-            enroll,
+        enroll.add_generic_rpc_handlers(
+            (
+                EnrollmentServicer(
+                    self._store, self._ca, self._notifier, cfg.certificate_lifetime
+                ).handler(),
+            )
         )
         control.add_generic_rpc_handlers(
             (

@@ -331,3 +331,12 @@ async def test_running_provisioning_with_other_inputs_is_refused(stack: Stack) -
         await stack.provision("store-busy", name="Another name")
     site = stack.store.sites.get("store-busy")
     assert site is not None and site.name == "Store store-busy"
+
+
+async def test_garbage_on_the_enrollment_port_is_refused(stack: Stack) -> None:
+    method = "/ameide_core_proto.process.commerce.v1.EdgeEnrollmentService/Enroll"
+    async with tls_channel(stack, stack.running.ports.enroll) as channel:  # type: ignore[union-attr]
+        with pytest.raises(grpc.aio.AioRpcError) as garbage:
+            await channel.unary_unary(method)(b"\xff\xfe not a protobuf")
+    assert garbage.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "EnrollRequest did not decode" in (garbage.value.details() or "")
