@@ -125,7 +125,7 @@ class ControlServicer:
         try:
             while True:
                 frame = await session.outbox.get()
-                if frame is None:
+                if frame is None or session.closed_reason is not None:
                     break
                 yield frame
             if session.closed_reason is not None:
@@ -158,7 +158,7 @@ class ControlServicer:
                 self._sessions.seen(peer.site_id)
                 kind = frame.WhichOneof("frame")
                 if kind == "heartbeat":
-                    await session.outbox.put(
+                    session.offer(
                         edge_pb2.ConnectResponse(
                             heartbeat=edge_pb2.Heartbeat(
                                 sequence=frame.heartbeat.sequence,

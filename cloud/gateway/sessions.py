@@ -39,6 +39,19 @@ class Session:
             with contextlib.suppress(asyncio.QueueFull):
                 self.outbox.put_nowait(None)
 
+    def offer(self, frame: edge_pb2.ConnectResponse) -> bool:
+        """Queue `frame` without waiting; an agent that stopped reading is disconnected.
+
+        Never blocking keeps one slow store from stalling the pump for every other store;
+        what was not delivered stays in the durable queue for the reconnect.
+        """
+        try:
+            self.outbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.close("the agent is not reading its control stream; reconnect")
+            return False
+        return True
+
 
 def command_frame(record: CommandRecord) -> edge_pb2.ConnectResponse:
     """The stream frame that delivers a queued command."""
@@ -60,6 +73,7 @@ class SessionRegistry:
         self._wake = asyncio.Event()
         self._seen: dict[str, datetime] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -69,8 +83,6 @@ class SessionRegistry:
         loop = self._loop
         if loop is not None:
             loop.call_soon_threadsafe(self._wake.set)
-
-    _loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -116,8 +128,9 @@ class SessionRegistry:
     async def _deliver(self, session: Session, record: CommandRecord) -> None:
         if record.command_id in session.sent_commands:
             return
+        if not session.offer(command_frame(record)):
+            return
         session.sent_commands.add(record.command_id)
-        await session.outbox.put(command_frame(record))
         await asyncio.to_thread(
             self._store.commands.mark_delivered, record.command_id, datetime.now(UTC)
         )
