@@ -20,7 +20,7 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
 )
 from shared.errors import InvalidInput
 from shared.identity import site_uri
-from tests.e2e.stack import (
+from tests.support.stack import (
     Stack,
     agent_process,
     agent_status,

@@ -20,7 +20,7 @@ from cloud.config import CloudConfig
 from cloud.ops import Ops
 from cloud.runtime import temporal_client
 from cloud.store import tables
-from tests.e2e.stack import (
+from tests.support.stack import (
     BIN,
     agent_process,
     cloud_config,

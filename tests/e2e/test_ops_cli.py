@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import (
+from tests.support.stack import (
     agent_process,
     cli,
     cloud_stack,

@@ -8,7 +8,7 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
-from tests.e2e.stack import (
+from tests.support.stack import (
     agent_process,
     agent_status,
     cloud_stack,

@@ -44,9 +44,7 @@ def workflow_type_name(cls: type) -> str:
 
 def corpus_files() -> list[Path]:
     """Every history that must replay: tests/histories/**/*.json except broken/."""
-    return sorted(
-        path for path in HISTORIES_DIR.rglob("*.json") if BROKEN_DIR not in path.parents
-    )
+    return sorted(path for path in HISTORIES_DIR.rglob("*.json") if BROKEN_DIR not in path.parents)
 
 
 def corpus_id(path: Path) -> str:

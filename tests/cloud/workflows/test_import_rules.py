@@ -18,27 +18,70 @@ PACKAGES = ("cloud", "edge_agent", "shared")
 # Stdlib modules that do no I/O and are deterministic (no clocks, randomness or files).
 # Left out on purpose: os, sys, io, socket, subprocess, time, random, uuid (use
 # workflow.uuid4), pathlib, zoneinfo (reads tz files), logging (use workflow.logger).
-PURE_STDLIB = frozenset({
-    "__future__", "abc", "asyncio", "base64", "bisect", "collections", "contextlib", "copy",
-    "dataclasses", "datetime", "decimal", "enum", "fractions", "functools", "hashlib", "heapq",
-    "itertools", "json", "math", "numbers", "operator", "re", "string", "textwrap", "types",
-    "typing", "typing_extensions",
-})
+PURE_STDLIB = frozenset(
+    {
+        "__future__",
+        "abc",
+        "asyncio",
+        "base64",
+        "bisect",
+        "collections",
+        "contextlib",
+        "copy",
+        "dataclasses",
+        "datetime",
+        "decimal",
+        "enum",
+        "fractions",
+        "functools",
+        "hashlib",
+        "heapq",
+        "itertools",
+        "json",
+        "math",
+        "numbers",
+        "operator",
+        "re",
+        "string",
+        "textwrap",
+        "types",
+        "typing",
+        "typing_extensions",
+    }
+)
 WORKFLOW_ALLOWED = (
-    "temporalio.workflow", "temporalio.common", "temporalio.exceptions",
-    "ameide_core_proto", "google.protobuf", "cloud.workflows", "cloud.activities.messages",
+    "temporalio.workflow",
+    "temporalio.common",
+    "temporalio.exceptions",
+    "ameide_core_proto",
+    "google.protobuf",
+    "cloud.workflows",
+    "cloud.activities.messages",
 )
 # Named in the failure message because they are the usual suspects.
 WORKFLOW_IO = (
-    "cloud.adapters", "sqlalchemy", "grpc", "httpx", "os", "socket", "subprocess", "time",
-    "random", "pathlib",
+    "cloud.adapters",
+    "sqlalchemy",
+    "grpc",
+    "httpx",
+    "os",
+    "socket",
+    "subprocess",
+    "time",
+    "random",
+    "pathlib",
 )
 DATABASE_LIBRARIES = ("sqlalchemy", "alembic", "psycopg", "psycopg_pool", "psycopg2")
 DATABASE_HOMES = ("cloud/adapters/", "cloud/store/")
 NETWORK_CLIENTS = ("grpc", "grpc_status", "grpc_health", "temporalio.client")
 NETWORK_HOMES = (
-    "cloud/adapters/", "cloud/gateway/", "cloud/temporal/", "cloud/cli/",
-    "cloud/worker.py", "cloud/runtime.py", "cloud/demo.py",
+    "cloud/adapters/",
+    "cloud/gateway/",
+    "cloud/temporal/",
+    "cloud/cli/",
+    "cloud/worker.py",
+    "cloud/runtime.py",
+    "cloud/demo.py",
     # The ops service layer behind the CLI: it is handed a connected Client to start workflows.
     "cloud/ops.py",
 )
@@ -182,8 +225,9 @@ def boundary_breaches() -> Iterator[Breach]:
         for imp in _all_imports(top):
             for other in forbidden:
                 if _under(imp.target, other):
-                    yield Breach(imp.file, imp.line, rule, imp.target,
-                                 f"{top} must not depend on {other}")
+                    yield Breach(
+                        imp.file, imp.line, rule, imp.target, f"{top} must not depend on {other}"
+                    )
 
 
 def database_breaches() -> Iterator[Breach]:
@@ -192,8 +236,13 @@ def database_breaches() -> Iterator[Breach]:
         if any(_under(imp.target, lib) for lib in DATABASE_LIBRARIES) and not _in(
             imp.file, DATABASE_HOMES
         ):
-            yield Breach(imp.file, imp.line, rule, imp.target,
-                         "only cloud/adapters/ and cloud/store/ may use the database libraries")
+            yield Breach(
+                imp.file,
+                imp.line,
+                rule,
+                imp.target,
+                "only cloud/adapters/ and cloud/store/ may use the database libraries",
+            )
 
 
 def network_breaches() -> Iterator[Breach]:
@@ -201,9 +250,14 @@ def network_breaches() -> Iterator[Breach]:
     for imp in _all_imports("cloud"):
         hit = next((lib for lib in NETWORK_CLIENTS if _under(imp.target, lib)), None)
         if hit is not None and not _in(imp.file, NETWORK_HOMES):
-            yield Breach(imp.file, imp.line, rule, hit,
-                         "only cloud/adapters/, gateway/, temporal/, cli/ and the composition "
-                         "roots (worker.py, runtime.py, demo.py) may use grpc or temporalio.client")
+            yield Breach(
+                imp.file,
+                imp.line,
+                rule,
+                hit,
+                "only cloud/adapters/, gateway/, temporal/, cli/ and the composition "
+                "roots (worker.py, runtime.py, demo.py) may use grpc or temporalio.client",
+            )
 
 
 RULES = {
@@ -244,14 +298,18 @@ def test_collector_sees_passthrough_relative_and_nested_imports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
-    path = _write(tmp_path, "cloud/workflows/sample.py", (
-        "from temporalio import workflow\n"
-        "with workflow.unsafe.imports_passed_through():\n"
-        "    from cloud.activities.store_site import StoreSiteActivities\n"
-        "from .bindings import derive\n"
-        "def f():\n"
-        "    import time\n"
-    ))
+    path = _write(
+        tmp_path,
+        "cloud/workflows/sample.py",
+        (
+            "from temporalio import workflow\n"
+            "with workflow.unsafe.imports_passed_through():\n"
+            "    from cloud.activities.store_site import StoreSiteActivities\n"
+            "from .bindings import derive\n"
+            "def f():\n"
+            "    import time\n"
+        ),
+    )
     found = [(i.line, i.target, i.passed_through) for i in imports_of(path)]
     assert found == [
         (1, "temporalio.workflow", False),
@@ -265,30 +323,70 @@ def test_collector_sees_passthrough_relative_and_nested_imports(
     ("relative", "source", "rule", "expected"),
     [
         ("cloud/workflows/w.py", "import time\n", "workflows", "w.py:1: [workflows-import"),
-        ("cloud/workflows/w.py", "\n\nfrom cloud.adapters.store import CloudStore\n",
-         "workflows", "w.py:3: [workflows-import-only-deterministic-code] imports cloud.adapters"),
-        ("cloud/workflows/w.py", "from cloud.activities.store_site import A\n", "workflows",
-         "imports_passed_through"),
-        ("cloud/workflows/w.py", "from temporalio.client import Client\n", "workflows",
-         "temporalio.client"),
-        ("cloud/x.py", "from edge_agent.config import AgentConfig\n", "boundaries",
-         "cloud/x.py:1: [cloud-never-imports-edge-agent]"),
-        ("edge_agent/x.py", "import cloud.config\n", "boundaries",
-         "[edge-agent-never-imports-cloud]"),
-        ("shared/x.py", "from edge_agent import daemon\n", "boundaries",
-         "[shared-imports-neither-side]"),
-        ("cloud/gateway/x.py", "import sqlalchemy as sa\n", "database",
-         "cloud/gateway/x.py:1: [database-libraries-only-in-adapters-and-store]"),
-        ("cloud/activities/x.py", "from temporalio.client import Client\n", "network",
-         "cloud/activities/x.py:1: [network-clients-only-in-adapters-and-roots]"),
-        ("cloud/activities/x.py", "from temporalio import client\n", "network",
-         "imports temporalio.client"),
+        (
+            "cloud/workflows/w.py",
+            "\n\nfrom cloud.adapters.store import CloudStore\n",
+            "workflows",
+            "w.py:3: [workflows-import-only-deterministic-code] imports cloud.adapters",
+        ),
+        (
+            "cloud/workflows/w.py",
+            "from cloud.activities.store_site import A\n",
+            "workflows",
+            "imports_passed_through",
+        ),
+        (
+            "cloud/workflows/w.py",
+            "from temporalio.client import Client\n",
+            "workflows",
+            "temporalio.client",
+        ),
+        (
+            "cloud/x.py",
+            "from edge_agent.config import AgentConfig\n",
+            "boundaries",
+            "cloud/x.py:1: [cloud-never-imports-edge-agent]",
+        ),
+        (
+            "edge_agent/x.py",
+            "import cloud.config\n",
+            "boundaries",
+            "[edge-agent-never-imports-cloud]",
+        ),
+        (
+            "shared/x.py",
+            "from edge_agent import daemon\n",
+            "boundaries",
+            "[shared-imports-neither-side]",
+        ),
+        (
+            "cloud/gateway/x.py",
+            "import sqlalchemy as sa\n",
+            "database",
+            "cloud/gateway/x.py:1: [database-libraries-only-in-adapters-and-store]",
+        ),
+        (
+            "cloud/activities/x.py",
+            "from temporalio.client import Client\n",
+            "network",
+            "cloud/activities/x.py:1: [network-clients-only-in-adapters-and-roots]",
+        ),
+        (
+            "cloud/activities/x.py",
+            "from temporalio import client\n",
+            "network",
+            "imports temporalio.client",
+        ),
         ("cloud/activities/x.py", "import grpc.aio\n", "network", "imports grpc"),
     ],
 )
 def test_rule_reports_file_line_and_rule(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    relative: str, source: str, rule: str, expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    relative: str,
+    source: str,
+    rule: str,
+    expected: str,
 ) -> None:
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
     for top in PACKAGES:
@@ -301,15 +399,20 @@ def test_rule_reports_file_line_and_rule(
 @pytest.mark.parametrize(
     ("relative", "source", "rule"),
     [
-        ("cloud/workflows/w.py", (
-            "from __future__ import annotations\nimport asyncio\nfrom datetime import timedelta\n"
-            "from temporalio import workflow\nfrom temporalio.common import RetryPolicy\n"
-            "from google.protobuf.timestamp_pb2 import Timestamp\n"
-            "from ameide_core_proto.process.commerce.v1 import store_site_pb2\n"
-            "from cloud.activities.messages import PrepareStoreSite\n"
-            "with workflow.unsafe.imports_passed_through():\n"
-            "    from cloud.activities.store_site import StoreSiteActivities\n"
-        ), "workflows"),
+        (
+            "cloud/workflows/w.py",
+            (
+                "from __future__ import annotations\nimport asyncio\n"
+                "from datetime import timedelta\n"
+                "from temporalio import workflow\nfrom temporalio.common import RetryPolicy\n"
+                "from google.protobuf.timestamp_pb2 import Timestamp\n"
+                "from ameide_core_proto.process.commerce.v1 import store_site_pb2\n"
+                "from cloud.activities.messages import PrepareStoreSite\n"
+                "with workflow.unsafe.imports_passed_through():\n"
+                "    from cloud.activities.store_site import StoreSiteActivities\n"
+            ),
+            "workflows",
+        ),
         ("cloud/adapters/store/x.py", "import sqlalchemy as sa\n", "database"),
         ("cloud/store/x.py", "from alembic import command\n", "database"),
         ("cloud/cli/x.py", "from temporalio.client import Client\n", "network"),

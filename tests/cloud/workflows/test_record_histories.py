@@ -29,12 +29,7 @@ from tests.cloud.workflows.corpus import (
     break_history,
     write_history,
 )
-from tests.support.cloud_stack import (
-    CloudStack,
-    cloud_stack,
-    edge_agent,
-    wait_until_awaiting_enrollment,
-)
+from tests.support.stack import Stack, agent_log_tail, cloud_stack, enrolled_agent
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +55,7 @@ def _request(site_id: str, channel: str = CHANNEL) -> store_site_pb2.ProvisionSt
     )
 
 
-async def _save(stack: CloudStack, raw: WorkflowHandle[object, object], scenario: str) -> Path:
+async def _save(stack: Stack, raw: WorkflowHandle[object, object], scenario: str) -> Path:
     """Fetch the history of exactly the run `raw` started and write it to the corpus."""
     run = stack.client.get_workflow_handle(raw.id, run_id=raw.result_run_id)
     history = await run.fetch_history()
@@ -77,20 +72,21 @@ def _failure_type(failure: WorkflowFailureError) -> str | None:
 
 
 async def test_record_happy_path_rerun_and_invalid_request(tmp_path: Path) -> None:
-    async with cloud_stack(tmp_path) as stack:
+    async with cloud_stack(tmp_path / "cloud") as stack:
         ops = stack.ops
         await asyncio.to_thread(ops.create_channel, CHANNEL, "Web shop NL", [])
 
         # (a) happy path: a real agent enrolls and applies its configuration.
         request = _request("store-0001")
         handle = await ops.start_provisioning(stack.client, request)
-        status = await wait_until_awaiting_enrollment(stack, handle)
+        status = await stack.awaiting_enrollment(handle)
         assert status.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
-        async with edge_agent(stack, request.site_id, tmp_path / request.site_id) as agent:
+        agent_dir = tmp_path / request.site_id
+        async with enrolled_agent(stack, status, agent_dir):
             try:
                 result = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
             except BaseException:
-                logger.error("agent log:\n%s", agent.log_tail())
+                logger.error("agent log:\n%s", agent_log_tail(agent_dir))
                 raise
         assert result.certificate_serial
         assert result.ready_fact_id.endswith("/StoreSiteReady")
@@ -120,7 +116,7 @@ async def test_record_happy_path_rerun_and_invalid_request(tmp_path: Path) -> No
 
 async def test_record_enrollment_timeout(tmp_path: Path) -> None:
     # 0.001 h = 3.6 s: no agent ever enrolls, so the workflow times out and revokes the token.
-    async with cloud_stack(tmp_path, enrollment_timeout_hours=0.001) as stack:
+    async with cloud_stack(tmp_path / "cloud", enrollment_timeout_hours=0.001) as stack:
         ops = stack.ops
         await asyncio.to_thread(ops.create_channel, CHANNEL, "Web shop NL", [])
         handle = await ops.start_provisioning(stack.client, _request("store-0003"))

@@ -23,19 +23,19 @@ from cloud.temporal.connect import TemporalSettings, connect_client, worker_buil
 from cloud.worker import build_worker
 from shared.version import package_version
 from tests.cloud.workflows.corpus import registered_workflows
-from tests.support.cloud_stack import CloudStack, cloud_stack
+from tests.support.stack import Stack, cloud_stack
 
 POLLER_WAIT = 30.0
 
 
 @pytest.fixture(scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[CloudStack]:
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     async with cloud_stack(tmp_path_factory.mktemp("worker-guardrails")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-async def worker(stack: CloudStack) -> Worker:
+async def worker(stack: Stack) -> Worker:
     """A second worker from the same composition root, inspected but never run.
 
     Async because the SDK builds a worker only inside a running event loop; on its own client
@@ -55,7 +55,7 @@ def test_worker_carries_the_build_id(worker: Worker) -> None:
     assert str(config.get("identity")).startswith(worker_build_id())
 
 
-async def test_running_worker_polls_with_the_build_id(stack: CloudStack) -> None:
+async def test_running_worker_polls_with_the_build_id(stack: Stack) -> None:
     request = DescribeTaskQueueRequest(
         namespace=stack.client.namespace,
         task_queue=TaskQueue(name=STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE),

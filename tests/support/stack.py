@@ -1,4 +1,7 @@
-"""Test support: the real cloud stack (dev server, worker, gateway) and real agent processes."""
+"""Test support: the real cloud stack (dev server, worker, gateway) and real agent processes.
+
+Everything binds free loopback ports and lives under the given directory.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,10 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from temporalio.client import Client
+
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
+from ameide_core_proto.process.commerce.v1.workflows_temporal import ProvisionStoreSiteHandle
 from cloud.adapters.store import CloudStore
 from cloud.config import CloudConfig
 from cloud.ops import Enrollment, Ops
@@ -89,12 +95,21 @@ class Stack:
             agent_version=fields.get("agent_version", "0.1.0"),
         )
         handle = await self.ops.start_provisioning(self.running.client, request)
-        status = await self.ops.wait_for_step(
+        return handle, await self.awaiting_enrollment(handle)
+
+    @property
+    def client(self) -> Client:
+        return self.running.client
+
+    async def awaiting_enrollment(
+        self, handle: ProvisionStoreSiteHandle
+    ) -> store_site_pb2.ProvisionStoreSiteStatus:
+        """Wait until `handle`'s provisioning has issued its token (or ended)."""
+        return await self.ops.wait_for_step(
             handle,
             lambda s: s.step >= store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT,
             interval=0.1,
         )
-        return handle, status
 
     def enrollment(self, status: store_site_pb2.ProvisionStoreSiteStatus) -> Enrollment:
         return self.ops.enrollment(
@@ -106,6 +121,7 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def cloud_stack(data_dir: Path, **overrides: Any) -> AsyncIterator[Stack]:
+    """The cloud on embedded defaults in this process, with the channel `web-eu`."""
     config = cloud_config(data_dir, **overrides)
     async with running_cloud(config) as running:
         store = await asyncio.to_thread(CloudStore.open, config.store_url)
@@ -210,3 +226,21 @@ def has_temporal_cli() -> bool:
     return resolve_temporal_cli(default_cache_dir(), allow_build=False) is not None or bool(
         shutil.which("temporal")
     )
+
+
+@contextlib.asynccontextmanager
+async def enrolled_agent(
+    stack: Stack, status: store_site_pb2.ProvisionStoreSiteStatus, data_dir: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Enroll `data_dir` with the token of `status`, then run the agent until exit."""
+    done = await enroll_agent(stack.enrollment(status), data_dir)
+    if done.returncode != 0:
+        raise AssertionError(f"commerce-edge enroll exited {done.returncode}:\n{done.stderr}")
+    async with agent_process(data_dir) as process:
+        yield process
+
+
+def agent_log_tail(data_dir: Path, chars: int = 4000) -> str:
+    """The end of an agent's log, for failure messages."""
+    log = data_dir / "agent.log"
+    return log.read_text(errors="replace")[-chars:] if log.exists() else ""
