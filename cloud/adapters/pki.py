@@ -199,7 +199,9 @@ class FileCertificateAuthority:
         """Sign a client certificate binding `csr.site_id` as its URI SAN."""
         key = csr.csr.public_key()
         assert isinstance(key, ec.EllipticCurvePublicKey)  # parse_site_csr checked it
-        not_before, not_after = now - _BACKDATE, now + lifetime
+        # Backdate for clock skew, but never by a share of the lifetime that would make the
+        # agent's two-thirds renewal point fall in the past.
+        not_before, not_after = now - min(_BACKDATE, lifetime / 10), now + lifetime
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, csr.site_id)])
         cert = (
             self._builder(subject, key, not_before, not_after)

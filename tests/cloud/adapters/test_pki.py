@@ -81,3 +81,13 @@ def test_tokens_are_derived_and_only_their_hash_identifies_them(tmp_path: Path) 
     for bad in ("", "a.b", "Store_1.t.x", "store-1..x", "a" * 300):
         with pytest.raises(MalformedToken):
             parse_token(bad)
+
+
+def test_short_lived_certificates_are_not_backdated_past_their_renewal_point(
+    tmp_path: Path,
+) -> None:
+    ca = FileCertificateAuthority.open_or_create(tmp_path)
+    now = datetime.now(UTC)
+    issued = ca.sign_site_certificate(parse_site_csr(_csr(["store-7"])), timedelta(seconds=30), now)
+    renew_at = issued.not_before + (issued.not_after - issued.not_before) * 2 / 3
+    assert renew_at > now
