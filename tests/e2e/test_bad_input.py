@@ -8,18 +8,15 @@ from pathlib import Path
 
 import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from temporalio.client import WorkflowFailureError
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2, edge_pb2_grpc, store_site_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     StoreSiteWorkflowServiceClient,
 )
+from edge_agent.identity.keys import build_csr
 from shared.errors import InvalidInput
-from shared.identity import site_uri
 from tests.support.stack import (
     Stack,
     agent_process,
@@ -40,18 +37,19 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         yield s
 
 
-def csr_for(site_id: str, key: ec.EllipticCurvePrivateKey | None = None) -> str:
-    key = key or ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, site_id)]))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(site_uri(site_id))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return csr.public_bytes(serialization.Encoding.PEM).decode()
+def csr_for(site_id: str) -> str:
+    """A CSR for `site_id` made the way the agent makes one, with a fresh key."""
+    return build_csr(ec.generate_private_key(ec.SECP256R1()), site_id)
+
+
+async def renew_refusal(stack: Stack, agent_dir: Path, site_id: str) -> grpc.aio.AioRpcError:
+    """Ask for a certificate of `site_id` with the identity in `agent_dir`; return the refusal."""
+    port = stack.running.ports.control  # type: ignore[union-attr]
+    async with tls_channel(stack, port, agent_dir) as channel:
+        stub = edge_pb2_grpc.EdgeControlServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.RenewCertificate(edge_pb2.RenewCertificateRequest(csr_pem=csr_for(site_id)))
+    return refused.value
 
 
 def tls_channel(stack: Stack, port: int, agent_dir: Path | None = None) -> grpc.aio.Channel:
@@ -251,14 +249,12 @@ async def test_site_a_cannot_act_as_site_b(stack: Stack, tmp_path: Path) -> None
     b_command = "provision-store-site/store-b/apply-site-config/1"
     await eventually(lambda: stack.store.commands.get(b_command) is not None)
 
+    renew = await renew_refusal(stack, a_dir, "store-b")
+    assert renew.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "may not request a certificate for site store-b" in (renew.details() or "")
+
     async with tls_channel(stack, stack.running.ports.control, a_dir) as channel:  # type: ignore[union-attr]
         stub = edge_pb2_grpc.EdgeControlServiceStub(channel)
-        with pytest.raises(grpc.aio.AioRpcError) as renew:
-            await stub.RenewCertificate(
-                edge_pb2.RenewCertificateRequest(csr_pem=csr_for("store-b"))
-            )
-        assert renew.value.code() == grpc.StatusCode.PERMISSION_DENIED
-        assert "may not request a certificate for site store-b" in (renew.value.details() or "")
 
         call = stub.Connect()
         await call.write(edge_pb2.ConnectRequest(hello=edge_pb2.AgentHello(agent_version="0.1.0")))
@@ -313,14 +309,9 @@ async def test_revoked_site_is_cut_off_at_once(stack: Stack, tmp_path: Path) -> 
             return (await agent_status(a_dir))["connection_state"] == "rejected"
 
         await eventually(rejected, timeout=20)
-    async with tls_channel(stack, stack.running.ports.control, a_dir) as channel:  # type: ignore[union-attr]
-        stub = edge_pb2_grpc.EdgeControlServiceStub(channel)
-        with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await stub.RenewCertificate(
-                edge_pb2.RenewCertificateRequest(csr_pem=csr_for("store-rev"))
-            )
-        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
-        assert "revoked" in (refused.value.details() or "")
+    refused = await renew_refusal(stack, a_dir, "store-rev")
+    assert refused.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "revoked" in (refused.details() or "")
     site = stack.store.sites.get("store-rev")
     assert site is not None and site.status == "revoked"
 
