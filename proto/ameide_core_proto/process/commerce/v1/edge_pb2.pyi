@@ -2,12 +2,24 @@ import datetime
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2 as _store_site_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class CommandOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COMMAND_OUTCOME_UNSPECIFIED: _ClassVar[CommandOutcome]
+    COMMAND_OUTCOME_SUCCEEDED: _ClassVar[CommandOutcome]
+    COMMAND_OUTCOME_FAILED_RETRYABLE: _ClassVar[CommandOutcome]
+    COMMAND_OUTCOME_FAILED_PERMANENT: _ClassVar[CommandOutcome]
+COMMAND_OUTCOME_UNSPECIFIED: CommandOutcome
+COMMAND_OUTCOME_SUCCEEDED: CommandOutcome
+COMMAND_OUTCOME_FAILED_RETRYABLE: CommandOutcome
+COMMAND_OUTCOME_FAILED_PERMANENT: CommandOutcome
 
 class GetTrustBundleRequest(_message.Message):
     __slots__ = ()
@@ -88,16 +100,22 @@ class Command(_message.Message):
     def __init__(self, command_id: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., apply_site_config: _Optional[_Union[_store_site_pb2.SiteConfig, _Mapping]] = ...) -> None: ...
 
 class CommandResult(_message.Message):
-    __slots__ = ("command_id", "ok", "error", "site_config_applied")
+    __slots__ = ("command_id", "ok", "error", "site_config_applied", "outcome", "reason", "message")
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     SITE_CONFIG_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
     command_id: str
     ok: bool
     error: str
     site_config_applied: SiteConfigApplied
-    def __init__(self, command_id: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., site_config_applied: _Optional[_Union[SiteConfigApplied, _Mapping]] = ...) -> None: ...
+    outcome: CommandOutcome
+    reason: str
+    message: str
+    def __init__(self, command_id: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., site_config_applied: _Optional[_Union[SiteConfigApplied, _Mapping]] = ..., outcome: _Optional[_Union[CommandOutcome, str]] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class SiteConfigApplied(_message.Message):
     __slots__ = ("site_id", "generation")
