@@ -2,6 +2,8 @@
 
 Activity room: writes the site's durable command queue with this attempt's task token and
 returns through Temporal async completion; the gateway completes it with the agent's result.
+Each attempt (a retry after a retryable failure or a timeout) queues the same command id again,
+so the gateway delivers it once more; the agent applies a command id at most once.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import logging
 from typing import Protocol
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
+from cloud.activities.command_outcomes import settle
 from cloud.activities.messages import SendSiteCommand
 from cloud.adapters.store import CloudStore
 
@@ -31,15 +33,11 @@ class _NoWaker:
         return None
 
 
-def command_outcome(command_id: str, ok: bool, result: bytes, error: str) -> edge_pb2.CommandResult:
-    """Turn a stored command outcome into the activity result, or raise its failure."""
-    if not ok:
-        raise ApplicationError(
-            f"the store agent refused command {command_id}: {error}",
-            type="SiteCommandFailed",
-            non_retryable=True,
-        )
-    return edge_pb2.CommandResult.FromString(result)
+def stored_result(command_id: str, ok: bool, result: bytes, error: str) -> edge_pb2.CommandResult:
+    """The agent's answer as the queue stored it (older rows may hold no result bytes)."""
+    if result:
+        return edge_pb2.CommandResult.FromString(result)
+    return edge_pb2.CommandResult(command_id=command_id, ok=ok, error=error)
 
 
 class SiteCommandActivities:
@@ -63,11 +61,13 @@ class SiteCommandActivities:
         )
         if record.status in ("completed", "failed"):
             # An earlier attempt already got the answer: return it without asking again.
-            return command_outcome(
-                record.command_id,
-                record.status == "completed",
-                record.result or b"",
-                record.error or "",
+            return settle(
+                stored_result(
+                    record.command_id,
+                    record.status == "completed",
+                    record.result or b"",
+                    record.error or "",
+                )
             )
         logger.info(
             "command %s queued for site %s (attempt %d)",

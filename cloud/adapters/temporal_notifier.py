@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import StoreSiteWorkflowServiceClient
+from cloud.activities.command_outcomes import command_failure
 
 logger = logging.getLogger(__name__)
 
@@ -38,17 +38,12 @@ class TemporalNotifier:
 
     async def command_finished(self, task_token: bytes, result: edge_pb2.CommandResult) -> None:
         handle = self._client.get_async_activity_handle(task_token=task_token)
+        failure = command_failure(result)
         try:
-            if result.ok:
+            if failure is None:
                 await handle.complete(result)
             else:
-                await handle.fail(
-                    ApplicationError(
-                        f"the store agent refused command {result.command_id}: {result.error}",
-                        type="SiteCommandFailed",
-                        non_retryable=True,
-                    )
-                )
+                await handle.fail(failure)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise

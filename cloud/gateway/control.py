@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from typing import Any
 import grpc
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
+from cloud.activities.command_outcomes import SUCCEEDED, is_final, message_of, outcome_of
 from cloud.adapters.pki import CertificateAuthority, CsrRejected, parse_site_csr
 from cloud.adapters.store import CloudStore
 from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed, timestamp
@@ -179,13 +181,16 @@ class ControlServicer:
 
     async def _finish_command(self, peer: SitePeer, result: edge_pb2.CommandResult) -> None:
         record = await asyncio.to_thread(
-            self._store.commands.complete,
-            result.command_id,
-            peer.site_id,
-            result.ok,
-            result.SerializeToString(deterministic=True),
-            result.error,
-            datetime.now(UTC),
+            functools.partial(
+                self._store.commands.complete,
+                result.command_id,
+                peer.site_id,
+                outcome_of(result) == SUCCEEDED,
+                result.SerializeToString(deterministic=True),
+                message_of(result),
+                datetime.now(UTC),
+                final=is_final(result),
+            )
         )
         if record is None:
             logger.warning(

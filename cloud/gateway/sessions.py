@@ -30,7 +30,8 @@ class Session:
         default_factory=lambda: asyncio.Queue(maxsize=256)
     )
     closed_reason: str | None = None
-    sent_commands: set[str] = field(default_factory=set)
+    sent_commands: set[tuple[str, int]] = field(default_factory=set)
+    """(command id, queue seq) delivered on this stream: a re-queued command has a new seq."""
 
     def close(self, reason: str) -> None:
         """Ask the stream to end with `reason` (the servicer aborts with it)."""
@@ -126,11 +127,11 @@ class SessionRegistry:
         return site_id in self._sessions
 
     async def _deliver(self, session: Session, record: CommandRecord) -> None:
-        if record.command_id in session.sent_commands:
+        if (record.command_id, record.seq) in session.sent_commands:
             return
         if not session.offer(command_frame(record)):
             return
-        session.sent_commands.add(record.command_id)
+        session.sent_commands.add((record.command_id, record.seq))
         await asyncio.to_thread(
             self._store.commands.mark_delivered, record.command_id, datetime.now(UTC)
         )

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         facts_pb2,
         store_site_pb2,
     )
+    from cloud.activities.command_outcomes import SITE_COMMAND_FAILED
     from cloud.activities.commands import SiteCommandActivities
     from cloud.activities.messages import (
         ConditionRecord,
@@ -54,6 +55,11 @@ _STORE_RETRY = RetryPolicy(
     ],
 )
 _STORE_TIMEOUT = timedelta(seconds=30)
+_COMMAND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=[SITE_COMMAND_FAILED],
+)
 CONFIG_GENERATION = 1
 
 
@@ -228,13 +234,32 @@ class ProvisionStoreSiteWorkflow:
                     kind="apply_site_config",
                     payload=command.SerializeToString(deterministic=True),
                 ),
+                # The command timeout bounds every delivery together: a failure the agent calls
+                # retryable (a locked database, a full disk) is delivered again until it runs out.
                 start_to_close_timeout=timedelta(seconds=prepared.command_timeout_seconds),
-                retry_policy=RetryPolicy(
-                    maximum_attempts=3, non_retryable_error_types=["SiteCommandFailed"]
-                ),
+                schedule_to_close_timeout=timedelta(seconds=prepared.command_timeout_seconds),
+                retry_policy=_COMMAND_RETRY,
             )
-        except Exception:
+        except ActivityError as err:
             self._step = Step.PROVISION_STEP_FAILED
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type == SITE_COMMAND_FAILED:
+                # The agent refused for good: its own words end the workflow.
+                reason = str(cause.details[0]) if cause.details else "AgentRefused"
+                self._set(
+                    "Configured",
+                    _FALSE,
+                    reason,
+                    f"the store agent refused its configuration: {cause.message}",
+                )
+                await self._persist("provisioning")
+                raise ApplicationError(
+                    f"the store agent of site {config.site_id} refused its configuration "
+                    f"({reason}): {cause.message}",
+                    reason,
+                    type=SITE_COMMAND_FAILED,
+                    non_retryable=True,
+                ) from err
             self._set(
                 "Configured",
                 _FALSE,

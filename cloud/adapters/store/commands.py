@@ -50,9 +50,11 @@ class CommandQueue:
     ) -> CommandRecord:
         """Queue a command, idempotently by `command_id`.
 
-        New: stored as 'pending'. Still open ('pending'/'delivered'): the task token is
-        replaced (a retried activity waits now) and the payload kept. Finished: returned
-        unchanged, so the caller can complete its activity at once with the stored result.
+        New: stored as 'pending'. Still open ('pending'/'delivered'): another attempt of the
+        activity waits now, so the command goes back to the tail of the queue as 'pending'
+        with this attempt's task token (payload, creation time and id kept; a new `seq`, so
+        every gateway's pump delivers it again). Finished: returned unchanged, so the caller
+        can complete its activity at once with the stored result.
         """
         now = aware(at, "at") if at is not None else utcnow()
 
@@ -67,11 +69,22 @@ class CommandQueue:
                     )
                 if existing.finished:
                     return existing
+                # Re-queued at the tail: the pumps read by `seq`, so a new one redelivers it.
+                lock_appends(conn, APPEND_LOCK_COMMANDS)
+                conn.execute(commands.delete().where(commands.c.command_id == command_id))
                 conn.execute(
-                    commands.update()
-                    .where(commands.c.command_id == command_id, commands.c.status.in_(_OPEN))
-                    .values(task_token=task_token)
+                    commands.insert().values(
+                        command_id=command_id,
+                        site_id=existing.site_id,
+                        kind=existing.kind,
+                        payload=existing.payload,
+                        task_token=task_token,
+                        status="pending",
+                        error=existing.error,
+                        created_at=existing.created_at,
+                    )
                 )
+                logger.info("queued command %s for site %s again", command_id, site_id)
             else:
                 site = select_site(conn, site_id)
                 if site is None:
@@ -141,13 +154,27 @@ class CommandQueue:
         result: bytes,
         error: str,
         at: datetime,
+        *,
+        final: bool = True,
     ) -> CommandRecord | None:
-        """Record the site's answer; the first answer wins and later ones change nothing.
+        """Record the site's answer; the first final answer wins and later ones change nothing.
+
+        `final=False` is a failure that trying again may cure: the command stays open (its
+        `error` says why it failed last) until another attempt queues it again.
 
         Returns None when the command does not exist or belongs to another site (the caller
         treats that as a hostile or confused agent).
         """
         when = aware(at, "at")
+        if final:
+            values: dict[str, object] = {
+                "status": "completed" if ok else "failed",
+                "result": result,
+                "error": None if ok else error,
+                "completed_at": when,
+            }
+        else:
+            values = {"error": error}
 
         def work(conn: sa.Connection) -> CommandRecord | None:
             conn.execute(
@@ -157,12 +184,7 @@ class CommandQueue:
                     commands.c.site_id == site_id,
                     commands.c.status.in_(_OPEN),
                 )
-                .values(
-                    status="completed" if ok else "failed",
-                    result=result,
-                    error=None if ok else error,
-                    completed_at=when,
-                )
+                .values(**values)
             )
             stored = _select(conn, command_id)
             if stored is None or stored.site_id != site_id:

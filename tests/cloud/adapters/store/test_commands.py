@@ -12,20 +12,29 @@ def two_sites(store: CloudStore, site: SiteRecord) -> tuple[str, str]:
     return site.site_id, "store-0043"
 
 
-def test_enqueue_is_idempotent_and_replaces_the_task_token(
+def test_enqueue_is_idempotent_and_a_retry_queues_the_command_again(
     store: CloudStore, two_sites: tuple[str, str]
 ) -> None:
     first = store.commands.enqueue("cmd-1", "store-0042", "apply_config", b"config-v1", b"token-1")
     assert (first.status, first.payload, first.task_token) == ("pending", b"config-v1", b"token-1")
     store.commands.mark_delivered("cmd-1", NOW)
-    # A retried activity enqueues again with a new task token; the payload stays.
+    other = store.commands.enqueue("cmd-2", "store-0042", "apply_config", b"other", b"token-x")
+    # A retried activity enqueues again with a new task token: the payload stays and the
+    # command goes back to the tail of the queue, pending, so the gateway delivers it again.
     again = store.commands.enqueue("cmd-1", "store-0042", "apply_config", b"config-v2", b"token-2")
-    assert (again.seq, again.status, again.payload, again.task_token) == (
-        first.seq,
-        "delivered",
+    assert (again.status, again.payload, again.task_token, again.created_at) == (
+        "pending",
         b"config-v1",
         b"token-2",
+        first.created_at,
     )
+    assert again.seq > other.seq > first.seq
+    assert [c.command_id for c in store.commands.pending_after(other.seq)] == ["cmd-1"]
+    assert [c.command_id for c in store.commands.pending_for_site("store-0042")] == [
+        "cmd-2",
+        "cmd-1",
+    ]
+    store.commands.complete("cmd-2", "store-0042", True, b"", "", NOW)
     assert [c.command_id for c in store.commands.pending_for_site("store-0042")] == ["cmd-1"]
     with pytest.raises(
         CommandConflict, match="already queued as 'apply_config' for site store-0042"
@@ -56,6 +65,30 @@ def test_complete_is_idempotent_and_finished_commands_are_returned_unchanged(
     failed = store.commands.complete("cmd-2", "store-0042", False, b"", "disk full", NOW)
     assert failed is not None
     assert (failed.status, failed.error) == ("failed", "disk full")
+
+
+def test_a_retryable_answer_leaves_the_command_open_with_its_error(
+    store: CloudStore, two_sites: tuple[str, str]
+) -> None:
+    queued = store.commands.enqueue("cmd-1", "store-0042", "apply_config", b"cfg", b"token-1")
+    store.commands.mark_delivered("cmd-1", NOW)
+    busy = store.commands.complete(
+        "cmd-1", "store-0042", False, b"busy", "database is locked", NOW, final=False
+    )
+    assert busy is not None
+    assert (busy.status, busy.result, busy.error, busy.finished) == (
+        "delivered",
+        None,
+        "database is locked",
+        False,
+    )
+    # The next attempt queues it again; then the agent's final answer closes it.
+    again = store.commands.enqueue("cmd-1", "store-0042", "apply_config", b"cfg", b"token-2")
+    assert (again.status, again.error) == ("pending", "database is locked")
+    assert again.seq > queued.seq
+    done = store.commands.complete("cmd-1", "store-0042", True, b"applied", "", NOW)
+    assert done is not None
+    assert (done.status, done.result, done.error) == ("completed", b"applied", None)
 
 
 def test_completing_another_sites_command_returns_none_and_changes_nothing(
