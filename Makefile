@@ -12,7 +12,7 @@ BUF := $(CACHE_DIR)/bin/buf
 PROTO_DIR := proto/ameide_core_proto/process/commerce/v1
 PROTOS := $(sort $(wildcard $(PROTO_DIR)/*.proto))
 
-.PHONY: help setup system-deps venv temporal-cli buf generate check-generated lint test \
+.PHONY: help setup system-deps venv temporal-cli temporal-cli-present buf generate check-generated lint test \
         demo demo-check bench bench-provision record-histories deb clean
 
 help:  ## List the tasks
@@ -56,6 +56,13 @@ $(VENV)/.installed: pyproject.toml
 temporal-cli: venv  ## Find or build the pinned Temporal CLI (dev server)
 	@$(PY) -m cloud.temporal --cache-dir $(CACHE_DIR)
 
+# The demo may let the Temporal SDK download the CLI; the tests need the binary itself.
+temporal-cli-present: venv
+	@test -n "$$($(PY) -m cloud.temporal --cache-dir $(CACHE_DIR) 2>/dev/null)" || { \
+	  echo "no Temporal CLI binary: the tests run the real dev server. Install Go >= 1.25" \
+	    "and run 'make test' again (it builds the CLI into $(CACHE_DIR)/bin), or set" \
+	    "TEMPORAL_CLI to an existing binary." >&2; exit 1; }
+
 buf:
 	@test -x $(BUF) || GOBIN=$(CACHE_DIR)/bin go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
 
@@ -82,7 +89,7 @@ lint: venv buf  ## ruff, mypy --strict, buf lint and buf breaking against main
 	else echo "buf breaking: no main branch with buf.yaml to compare against"; fi
 
 # Exit status 5 means pytest collected no tests: a failure like any other, said out loud.
-test: setup  ## Run the test suite against real servers on loopback
+test: setup temporal-cli-present  ## Run the test suite against real servers on loopback
 	@$(PY) -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$status
