@@ -12,21 +12,38 @@ BUF := $(CACHE_DIR)/bin/buf
 PROTO_DIR := proto/ameide_core_proto/process/commerce/v1
 PROTOS := $(sort $(wildcard $(PROTO_DIR)/*.proto))
 
-.PHONY: help setup system-deps venv temporal-cli buf generate check-generated lint test \
+.PHONY: help setup system-deps venv temporal-cli temporal-cli-present buf generate check-generated lint test \
         demo demo-check bench bench-provision record-histories deb clean
 
 help:  ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-setup: venv temporal-cli system-deps  ## Everything the tests and the demo need
+# System packages first: `make venv` itself needs python3-venv on Debian.
+setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 
-# Debian packages the tests start for real (PostgreSQL). Installed only when missing.
-system-deps:  ## Install Debian packages the tests use (needs root)
-	@missing=""; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+# Debian packages whose tools the tests run for real (package found with `dpkg -S <tool>`):
+#   postgresql            initdb, pg_ctl and the 'postgres' user (tests/support/postgres.py)
+#   util-linux            runuser (PostgreSQL as root), unshare (tests/packaging), setpriv (bench)
+#   mount                 mount, inside `unshare -m` (tests/packaging/test_deb.py)
+#   dpkg                  dpkg-deb, dpkg --print-architecture (packaging/deb/build.sh)
+#   python3 python3-venv  /usr/bin/python3 -m venv: the .deb's venv, and `make venv`
+#   systemd               systemd-analyze verify of the unit
+#   adduser init-system-helpers   adduser, deb-systemd-helper: the .deb's maintainer scripts
+#   ca-certificates       HTTPS for pip and for `go install` of the Temporal CLI
+# The Temporal CLI is not a Debian package: `make temporal-cli` builds it with Go >= 1.25
+# (what its pinned go.mod asks for), or set TEMPORAL_CLI to an existing binary.
+SYSTEM_PACKAGES := postgresql util-linux mount dpkg python3 python3-venv systemd adduser \
+                   init-system-helpers ca-certificates
+
+system-deps:  ## Install the Debian packages the tests use, when missing (needs root or sudo)
+	@missing=$$(for pkg in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null | grep -q 'ok installed$$' || echo "$$pkg"; \
+	done | xargs); \
 	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "installing Debian packages: $$missing"; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $$missing; \
 	fi
 
 venv: $(VENV)/.installed  ## Create the venv and install the project with all extras
@@ -38,6 +55,13 @@ $(VENV)/.installed: pyproject.toml
 
 temporal-cli: venv  ## Find or build the pinned Temporal CLI (dev server)
 	@$(PY) -m cloud.temporal --cache-dir $(CACHE_DIR)
+
+# The demo may let the Temporal SDK download the CLI; the tests need the binary itself.
+temporal-cli-present: venv
+	@test -n "$$($(PY) -m cloud.temporal --cache-dir $(CACHE_DIR) 2>/dev/null)" || { \
+	  echo "no Temporal CLI binary: the tests run the real dev server. Install Go >= 1.25" \
+	    "and run 'make test' again (it builds the CLI into $(CACHE_DIR)/bin), or set" \
+	    "TEMPORAL_CLI to an existing binary." >&2; exit 1; }
 
 buf:
 	@test -x $(BUF) || GOBIN=$(CACHE_DIR)/bin go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
@@ -64,8 +88,11 @@ lint: venv buf  ## ruff, mypy --strict, buf lint and buf breaking against main
 	  $(BUF) breaking --against '.git#branch=main'; \
 	else echo "buf breaking: no main branch with buf.yaml to compare against"; fi
 
-test: setup  ## Run the test suite against real servers on loopback
-	$(PY) -m pytest -q
+# Exit status 5 means pytest collected no tests: a failure like any other, said out loud.
+test: setup temporal-cli-present  ## Run the test suite against real servers on loopback
+	@$(PY) -m pytest -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
+	exit $$status
 
 record-histories: setup  ## Re-record the workflow histories the replay test uses
 	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_histories.py

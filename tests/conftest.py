@@ -1,7 +1,10 @@
-"""Fixtures shared by the whole test suite."""
+"""Suite-wide plugins: real servers the tests need, and the rule that CI never passes by skipping.
+
+- tests/support/servers.py: require()/require_tool(), the `temporal_cli` fixture, the `opt_in`
+  marker and the hooks that turn skips into failures under CI.
+- tests/support/postgres.py: `postgres_server`, `postgres_database`, `postgres_url`.
+"""
 
 from __future__ import annotations
 
-from tests.support.postgres import postgres_database, postgres_server, postgres_url
-
-__all__ = ["postgres_database", "postgres_server", "postgres_url"]
+pytest_plugins = ["tests.support.servers", "tests.support.postgres"]

@@ -9,7 +9,7 @@ import pytest
 
 from bench.provision import BenchOptions, run_benchmark, write_result
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.usefixtures("temporal_cli")]
 
 RESULT_KEYS = {
     "sites",

@@ -28,10 +28,9 @@ from tests.support.stack import (
     cloud_stack,
     enroll_agent,
     eventually,
-    has_temporal_cli,
 )
 
-pytestmark = pytest.mark.skipif(not has_temporal_cli(), reason="Temporal CLI not available")
+pytestmark = pytest.mark.usefixtures("temporal_cli")
 
 
 def _port_open(port: int) -> bool:

@@ -14,10 +14,9 @@ from tests.support.stack import (
     cloud_stack,
     edge,
     eventually,
-    has_temporal_cli,
 )
 
-pytestmark = pytest.mark.skipif(not has_temporal_cli(), reason="Temporal CLI not available")
+pytestmark = pytest.mark.usefixtures("temporal_cli")
 
 
 async def test_ops_provision_a_store_from_the_cli(tmp_path: Path) -> None:

@@ -14,10 +14,9 @@ from tests.support.stack import (
     cloud_stack,
     enroll_agent,
     eventually,
-    has_temporal_cli,
 )
 
-pytestmark = pytest.mark.skipif(not has_temporal_cli(), reason="Temporal CLI not available")
+pytestmark = pytest.mark.usefixtures("temporal_cli")
 
 
 async def _connected(agent_dir: Path) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -12,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.servers import require, require_mount_namespaces, require_tool
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO / "packaging" / "deb" / "build.sh"
 UNIT = REPO / "systemd" / "commerce-edge.service"
 PREFIX = "/opt/commerce-edge"
 VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+# The interpreter build.sh builds the package's venv on (its default DEB_PYTHON).
+DEB_PYTHON = "/usr/bin/python3"
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -29,10 +32,16 @@ def _run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Com
 
 @pytest.fixture(scope="session")
 def edge_deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("dpkg-deb") is None or not Path("/usr/bin/python3").exists():
-        pytest.skip("needs Debian's dpkg-deb and /usr/bin/python3")
-    if not (REPO / "edge_agent" / "cli" / "main.py").exists():
-        pytest.skip("edge_agent/cli/main.py does not exist yet; nothing to package")
+    require_tool("dpkg-deb", "dpkg")
+    if not Path(DEB_PYTHON).exists():
+        require(
+            f"Debian's {DEB_PYTHON}", "install the Debian package 'python3' (`make system-deps`)"
+        )
+    if _run(DEB_PYTHON, "-c", "import ensurepip").returncode != 0:
+        require(
+            f"the venv module of {DEB_PYTHON}",
+            "install the Debian package 'python3-venv' (`make system-deps` does)",
+        )
     out_dir = tmp_path_factory.mktemp("deb")
     built = _run(BUILD_SCRIPT, env={**os.environ, "OUT_DIR": str(out_dir)})
     assert built.returncode == 0, built.stderr[-4000:]
@@ -59,8 +68,7 @@ def contents(edge_deb: Path) -> list[str]:
 
 def _in_final_place(extracted: Path, *command: str) -> subprocess.CompletedProcess[str]:
     """Run `command` in a private mount namespace where the package's /opt tree is mounted."""
-    if shutil.which("unshare") is None or _run("unshare", "-m", "true").returncode != 0:
-        pytest.skip("needs `unshare -m` (root or user namespaces) to mount the tree at /opt")
+    require_mount_namespaces()
     script = (
         "set -e; mount -t tmpfs none /opt; mkdir /opt/commerce-edge; "
         f'mount --bind "{extracted}{PREFIX}" {PREFIX}; exec "$@"'
@@ -154,8 +162,7 @@ def test_packaged_cli_runs_at_its_final_path(extracted: Path) -> None:
 
 
 def test_packaged_unit_passes_systemd_analyze_verify(extracted: Path) -> None:
-    if shutil.which("systemd-analyze") is None:
-        pytest.skip("systemd-analyze missing; apt-get install systemd")
+    require_tool("systemd-analyze", "systemd")
     unit = extracted / "lib" / "systemd" / "system" / "commerce-edge.service"
     assert unit.read_text() == UNIT.read_text()
     verified = _in_final_place(extracted, "systemd-analyze", "verify", str(unit))
@@ -164,10 +171,10 @@ def test_packaged_unit_passes_systemd_analyze_verify(extracted: Path) -> None:
 
 
 def test_maintainer_scripts_create_user_enable_and_purge(extracted: Path, tmp_path: Path) -> None:
-    if shutil.which("unshare") is None or _run("unshare", "-m", "true").returncode != 0:
-        pytest.skip("needs `unshare -m` to run maintainer scripts without touching this machine")
-    if shutil.which("deb-systemd-helper") is None or shutil.which("adduser") is None:
-        pytest.skip("needs adduser and init-system-helpers (the package's dependencies)")
+    require_mount_namespaces()
+    # The package's dependencies, which its maintainer scripts call.
+    require_tool("deb-systemd-helper", "init-system-helpers")
+    require_tool("adduser", "adduser")
     ran = _run("unshare", "-m", "sh", "-c", _MAINTAINER_SCRIPTS, "sh", extracted, tmp_path)
     assert ran.returncode == 0, ran.stderr
     facts = dict(line.split("=", 1) for line in ran.stdout.splitlines() if "=" in line)

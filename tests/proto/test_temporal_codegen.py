@@ -1,7 +1,7 @@
 """Tests of protoc-gen-temporal-py and of the Temporal wiring it generates for workflows.proto.
 
-Runs the real plugin through grpc_tools.protoc and, when the Temporal CLI is cached, the real
-Temporal dev server on loopback.
+Runs the real plugin through grpc_tools.protoc and the real Temporal dev server on loopback (the
+CLI the project resolves: TEMPORAL_CLI, PATH, then the cache `make temporal-cli` fills).
 """
 
 from __future__ import annotations
@@ -42,9 +42,6 @@ PROTO_ROOT = ROOT / "proto"
 PLUGIN = PROTO_ROOT / "codegen" / "protoc-gen-temporal-py"
 WORKFLOWS_PROTO = "ameide_core_proto/process/commerce/v1/workflows.proto"
 COMMITTED = PROTO_ROOT / "ameide_core_proto/process/commerce/v1/workflows_temporal.py"
-# The CLI the project caches (TEMPORAL_CLI overrides); the dev-server test skips without it.
-TEMPORAL_CLI = Path(os.environ.get("TEMPORAL_CLI", "/root/.cache/ameide-commerce/bin/temporal"))
-TEMPORAL_CLI_PRESENT = TEMPORAL_CLI.is_file()
 
 
 def run_plugin(
@@ -477,11 +474,9 @@ def test_registration_refuses_a_mismatched_class(cls: type, message: str) -> Non
 
 
 @pytest.fixture(scope="module")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    if not TEMPORAL_CLI_PRESENT:
-        pytest.skip(f"no Temporal CLI at {TEMPORAL_CLI}; set TEMPORAL_CLI to run this test")
+async def temporal_env(temporal_cli: Path) -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(TEMPORAL_CLI),
+        dev_server_existing_path=str(temporal_cli),
         ip="127.0.0.1",
         ui=False,
         dev_server_log_level="error",

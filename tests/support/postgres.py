@@ -1,8 +1,8 @@
 """Test support: a throwaway real PostgreSQL server on loopback (Debian `postgresql` binaries).
 
 Starts one server per test session in a temporary directory (trust auth, fsync off) and
-hands each test a fresh database. Tests that use it are marked `@pytest.mark.postgres` and
-skip with the reason when the binaries are missing.
+hands each test a fresh database. Tests that use it are marked `@pytest.mark.postgres`; when
+the server cannot run here they stop through `require` (a skip locally, a failure under CI).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.support.servers import require, require_tool
 
 logger = logging.getLogger(__name__)
 
@@ -131,20 +133,22 @@ def _service_user() -> str | None:
     try:
         pwd.getpwnam(_SERVICE_USER)
     except KeyError:
-        pytest.skip(f"running as root and there is no '{_SERVICE_USER}' user to run PostgreSQL")
-    if shutil.which("runuser") is None:
-        pytest.skip("running as root and `runuser` is missing; cannot start PostgreSQL")
+        require(
+            f"a '{_SERVICE_USER}' user to run PostgreSQL as (the tests run as root)",
+            "install the Debian package 'postgresql', which creates it (`make system-deps`)",
+        )
+    require_tool("runuser", "util-linux")
     return _SERVICE_USER
 
 
 @contextlib.contextmanager
 def running_postgres() -> Iterator[PostgresServer]:
-    """Start a PostgreSQL server for the duration of the block (skips when absent)."""
+    """Start a PostgreSQL server for the duration of the block (`require`s the binaries)."""
     bin_dir = find_postgres_bin()
     if bin_dir is None:
-        pytest.skip(
-            f"PostgreSQL server binaries not found under {_BIN_GLOB}; "
-            "install the Debian package 'postgresql' to run the PostgreSQL tests"
+        require(
+            f"the PostgreSQL server binaries (initdb, pg_ctl under {_BIN_GLOB})",
+            "install the Debian package 'postgresql' (`make system-deps` does)",
         )
     run_as = _service_user()
     base_dir = Path(tempfile.mkdtemp(prefix="commerce-pg-"))

@@ -28,6 +28,7 @@ from cloud.adapters.store import CloudStore
 from cloud.config import CloudConfig
 from cloud.ops import Enrollment, Ops
 from cloud.runtime import Running, running_cloud
+from tests.support.servers import require_temporal_cli
 
 BIN = Path(sys.executable).parent
 
@@ -122,6 +123,7 @@ class Stack:
 @contextlib.asynccontextmanager
 async def cloud_stack(data_dir: Path, **overrides: Any) -> AsyncIterator[Stack]:
     """The cloud on embedded defaults in this process, with the channel `web-eu`."""
+    require_temporal_cli()  # stop here rather than build or download the CLI mid-test
     config = cloud_config(data_dir, **overrides)
     async with running_cloud(config) as running:
         store = await asyncio.to_thread(CloudStore.open, config.store_url)

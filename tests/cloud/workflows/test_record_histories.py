@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.opt_in,
     pytest.mark.skipif(
         os.environ.get("COMMERCE_RECORD_HISTORIES") != "1",
         reason="records histories only with COMMERCE_RECORD_HISTORIES=1 (make record-histories)",
