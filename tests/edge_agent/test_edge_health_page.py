@@ -27,9 +27,7 @@ class Page:
 
 
 @pytest.fixture(scope="module")
-async def page(
-    test_ca: TestCA, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Page]:
+async def page(test_ca: TestCA, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Page]:
     """One enrolled agent process, connected to a fake gateway, with config generation 5."""
     gateway = FakeGateway(test_ca)
     gateway.heartbeat_interval = 1
