@@ -41,6 +41,10 @@ class _Work:
 
 _STOP = object()
 
+BACKGROUND_BUSY_TIMEOUT = 0.1
+"""Background (status) writes wait at most this long for a lock, so a command queued behind
+one waits about its own busy timeout, not two."""
+
 
 class WriterThread:
     """A queue of write jobs served by one thread holding the write connection."""
@@ -51,7 +55,7 @@ class WriterThread:
         self._queue: queue.SimpleQueue[_Work | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="projection-writer", daemon=True)
         self._opened: asyncio.Future[None] | None = None
-        self._synchronous_full = True
+        self._durable_mode = True
         self._closed = False
 
     async def start(self) -> None:
@@ -68,8 +72,9 @@ class WriterThread:
     async def run(self, job: Job[T], *, durable: bool = True) -> T:
         """Run `job` in a transaction on the writer thread and return what it returned.
 
-        `durable` commits with `synchronous=FULL`; otherwise `NORMAL` (may be lost on power
-        loss, never corrupted). A job whose caller stopped waiting before it started is skipped.
+        `durable` commits with `synchronous=FULL` and waits the full busy timeout for a lock;
+        otherwise `NORMAL` (may be lost on power loss, never corrupted) and a short wait. A job
+        whose caller stopped waiting before it started is skipped.
         """
         self._check_open()
         loop = asyncio.get_running_loop()
@@ -97,6 +102,10 @@ class WriterThread:
         self._queue.put(_STOP)
         await asyncio.to_thread(self._thread.join)
 
+    @property
+    def _background_busy_timeout(self) -> float:
+        return min(self._busy_timeout, BACKGROUND_BUSY_TIMEOUT)
+
     def _check_open(self) -> None:
         if self._closed or not self._thread.is_alive():
             raise ProjectionError(
@@ -111,8 +120,12 @@ class WriterThread:
         try:
             conn = connect_writer(self._path, self._busy_timeout)
         except (sqlite3.Error, OSError) as exc:
-            error = translate(exc, self._path, self._busy_timeout)
-            _resolve(opened.get_loop(), opened, None, error)
+            _resolve(
+                opened.get_loop(), opened, None, translate(exc, self._path, self._busy_timeout)
+            )
+            return
+        except Exception as exc:  # a defect: the caller of start() must not wait forever
+            _resolve(opened.get_loop(), opened, None, exc)
             return
         _resolve(opened.get_loop(), opened, None, None)
         try:
@@ -121,7 +134,10 @@ class WriterThread:
                 if work is _STOP:
                     break
                 assert isinstance(work, _Work)
-                self._execute(conn, work)
+                try:
+                    self._execute(conn, work)
+                except Exception:  # a failing callback must not end the writer
+                    logger.exception("a projection write callback failed")
         finally:
             conn.close()
 
@@ -133,7 +149,8 @@ class WriterThread:
         try:
             value = self._transaction(conn, work)
         except (sqlite3.Error, OSError) as exc:
-            error = translate(exc, self._path, self._busy_timeout)
+            waited = self._busy_timeout if work.durable else self._background_busy_timeout
+            error = translate(exc, self._path, waited)
             error.__cause__ = exc
         except Exception as exc:  # a defect in the job: hand it to the caller as it is
             error = exc
@@ -146,9 +163,11 @@ class WriterThread:
             work.on_error(error)
 
     def _transaction(self, conn: sqlite3.Connection, work: _Work) -> Any:
-        if work.durable != self._synchronous_full:
+        if work.durable != self._durable_mode:
+            busy = self._busy_timeout if work.durable else self._background_busy_timeout
             conn.execute(f"PRAGMA synchronous={'FULL' if work.durable else 'NORMAL'}")
-            self._synchronous_full = work.durable
+            conn.execute(f"PRAGMA busy_timeout={round(busy * 1000)}")
+            self._durable_mode = work.durable
         conn.execute("BEGIN IMMEDIATE")
         try:
             value = work.job(conn)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
+from edge_agent.config import load_agent_config
 from edge_agent.control import outcomes
 from edge_agent.errors import (
     DatabaseBusy,
@@ -21,6 +22,7 @@ from edge_agent.errors import (
 )
 from edge_agent.projection import Projection, database_path, read_connection_state
 from edge_agent.projection._errors import translate
+from shared.errors import ConfigError
 from tests.edge_agent.edge_fake_gateway import site_config_command
 from tests.edge_agent.edge_support import SITE
 from tests.support.sqlite_lock import exclusive_lock
@@ -190,3 +192,18 @@ def test_an_unexpected_sqlite_error_is_permanent(tmp_path: Path) -> None:
     conn.close()
     assert type(error) is ProjectionError and not error.retryable
     assert error.reason == "DatabaseFailed"
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+def test_busy_timeout_comes_from_config_and_bad_values_name_the_key() -> None:
+    assert load_agent_config(config_file=None, environ={}).database_busy_timeout_seconds == 5.0
+    set_by_env = load_agent_config(
+        config_file=None, environ={"COMMERCE_EDGE_DATABASE_BUSY_TIMEOUT_SECONDS": "0.25"}
+    )
+    assert set_by_env.database_busy_timeout_seconds == 0.25
+    with pytest.raises(ConfigError, match="COMMERCE_EDGE_DATABASE_BUSY_TIMEOUT_SECONDS"):
+        load_agent_config(
+            config_file=None, environ={"COMMERCE_EDGE_DATABASE_BUSY_TIMEOUT_SECONDS": "-1"}
+        )
