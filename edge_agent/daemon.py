@@ -15,8 +15,7 @@ from contextlib import suppress
 from edge_agent.config import AgentConfig, split_host_port
 from edge_agent.control import ControlClient
 from edge_agent.health import HealthServer, IdentitySummary, LiveStatus
-from edge_agent.identity import RenewalTask, load_identity
-from edge_agent.identity.certificates import CertificateFacts
+from edge_agent.identity import CertificateFacts, RenewalTask, load_identity
 from edge_agent.projection import Projection
 
 logger = logging.getLogger(__name__)

@@ -71,7 +71,7 @@ async def test_cloud_keeps_seeing_the_site_while_its_database_is_locked(tmp_path
                         pages += 1
                     await asyncio.sleep(0.5)
 
-            assert pages >= 5, "the lock was released before the checks could run"
+            assert pages >= 3, "the lock was released before the checks could run"
             # Heartbeats kept arriving: last contact moved well past the start of the lock.
             assert max(seen_during_lock) >= locked_at + timedelta(seconds=4), (
                 seen_during_lock,
