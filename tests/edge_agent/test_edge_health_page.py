@@ -157,3 +157,40 @@ async def test_page_is_on_loopback_only_by_default(page: Page) -> None:
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as http:
             await http.get(f"http://{address}:{page.port}/health.json")
+
+
+async def test_page_turns_503_when_the_cloud_goes_away(
+    gateway: FakeGateway, enrolled: Path
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/health.json"
+    env = {"COMMERCE_EDGE_HEALTH_ADDRESS": f"127.0.0.1:{port}"}
+    async with agent_process(enrolled, env), httpx.AsyncClient(timeout=5) as http:
+        await gateway.wait_for_connections(1)
+
+        async def page_status() -> httpx.Response | None:
+            with contextlib.suppress(httpx.TransportError):
+                return await http.get(url)
+            return None
+
+        for _ in range(100):
+            up = await page_status()
+            if up is not None and up.status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        assert up is not None and up.status_code == 200, agent_log(enrolled)[-3000:]
+
+        await gateway.stop()
+        for _ in range(100):
+            down = await page_status()
+            if down is not None and down.status_code == 503:
+                break
+            await asyncio.sleep(0.1)
+        assert down is not None and down.status_code == 503, agent_log(enrolled)[-3000:]
+        body = down.json()
+        assert body["connection_state"] in {"disconnected", "connecting"}
+        assert body["healthy"] is False
+        assert body["site_id"] == SITE
+        assert body["last_error"]
+        page = await http.get(f"http://127.0.0.1:{port}/")
+        assert "Needs attention" in page.text
