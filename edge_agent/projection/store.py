@@ -51,6 +51,7 @@ class Projection:
         self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
         self._flush_in_flight = False
+        self._urgent_waiting = False
         self._last_flush = -STATUS_PERSIST_SECONDS
         self._status_failing = False
         self._closed = False
@@ -137,8 +138,11 @@ class Projection:
         return self._board.snapshot()
 
     def _schedule_flush(self, *, urgent: bool) -> None:
-        if self._closed or self._flush_in_flight:
-            return  # close() writes the last snapshot; a finishing flush schedules the next
+        if self._closed:
+            return  # close() writes the last snapshot
+        if self._flush_in_flight:
+            self._urgent_waiting = self._urgent_waiting or urgent
+            return  # the finishing flush schedules the next
         if self._timer is not None:
             if not urgent:
                 return
@@ -195,8 +199,9 @@ class Projection:
         elif error is None and self._status_failing:
             self._status_failing = False
             logger.info("connection state recorded again")
+        urgent, self._urgent_waiting = self._urgent_waiting and error is None, False
         if self._board.unpersisted() is not None:
-            self._schedule_flush(urgent=False)
+            self._schedule_flush(urgent=urgent)
 
 
 def read_connection_state(
