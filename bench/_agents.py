@@ -52,7 +52,7 @@ class SimulatedAgent:
         )
 
     async def start(self) -> None:
-        self._projection = Projection.open(self.data_dir)
+        self._projection = await Projection.open(self.data_dir)
         client = ControlClient(
             data_dir=self.data_dir, projection=self._projection, agent_version=package_version()
         )
@@ -66,7 +66,7 @@ class SimulatedAgent:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         if self._projection is not None:
-            self._projection.close()
+            await self._projection.close()
 
 
 class ProcessAgent:

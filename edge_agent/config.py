@@ -45,9 +45,21 @@ class AgentConfig(BaseModel):
         gt=0,
         description="Deadline of each unary call to the cloud (discovery, enroll, renew).",
     )
+    database_busy_timeout_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=600,
+        description=(
+            "How long a write to the local state database waits for a lock held by another "
+            "process before the command fails as retryable (reason DatabaseBusy)."
+        ),
+    )
     health_address: str = Field(
         "127.0.0.1:8480",
-        description="HOST:PORT of the local health page; an empty string turns it off.",
+        description=(
+            "HOST:PORT of the local health page (loopback by default: anyone who can reach it "
+            "can read the site's status); an empty string turns it off."
+        ),
     )
     agent_version: str = Field(__version__, description="Version this agent reports to the cloud.")
 

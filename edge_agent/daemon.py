@@ -14,8 +14,8 @@ from contextlib import suppress
 
 from edge_agent.config import AgentConfig, split_host_port
 from edge_agent.control import ControlClient
-from edge_agent.health import HealthServer, gather_status
-from edge_agent.identity import RenewalTask, load_identity
+from edge_agent.health import HealthServer, IdentitySummary, LiveStatus
+from edge_agent.identity import CertificateFacts, RenewalTask, load_identity
 from edge_agent.projection import Projection
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,10 @@ class AgentDaemon:
             identity.certificate.serial_hex,
             identity.certificate.days_left(),
         )
-        projection = Projection.open(cfg.data_dir)
+        projection = await Projection.open(
+            cfg.data_dir, busy_timeout_seconds=cfg.database_busy_timeout_seconds
+        )
+        live = LiveStatus(IdentitySummary.of(identity), projection.connection_state)
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
         try:
@@ -64,7 +67,7 @@ class AgentDaemon:
                     installed.append(sig)
             if cfg.health_address:
                 host, port = split_host_port(cfg.health_address)
-                self.health = HealthServer(host, port, lambda: gather_status(cfg.data_dir))
+                self.health = HealthServer(host, port, live.report)
                 await self.health.start()
             self.control = ControlClient(
                 data_dir=cfg.data_dir,
@@ -78,7 +81,7 @@ class AgentDaemon:
                 cfg.data_dir,
                 check_seconds=cfg.renew_check_seconds,
                 timeout=cfg.rpc_timeout_seconds,
-                on_renewed=lambda _facts: self._reconnect(),
+                on_renewed=lambda facts: self._renewed(live, facts),
             )
             await self._supervise(
                 {
@@ -91,8 +94,12 @@ class AgentDaemon:
                 loop.remove_signal_handler(sig)
             if self.health is not None:
                 await self.health.stop()
-            projection.close()
+            await projection.close()
             logger.info("commerce-edge stopped")
+
+    def _renewed(self, live: LiveStatus, facts: CertificateFacts) -> None:
+        live.certificate_renewed(facts)
+        self._reconnect()
 
     def _reconnect(self) -> None:
         if self.control is not None:

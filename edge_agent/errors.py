@@ -1,16 +1,33 @@
 """Edge agent errors: the agent's branch of the tree in `shared.errors`.
 
-Tree::
+Every agent error says whether trying the same thing again can help (`retryable`) and names
+itself for machines (`reason`); `edge_agent.control.outcomes` is the one place that turns them
+into a command's outcome. Tree (reason, retryable)::
 
     CommerceError (shared.errors)
     ├── InvalidInput / ConfigError / IdentityError / TrustError / EnrollmentRefused (shared)
-    └── AgentError                 the agent could not do what was asked
-        ├── CloudUnreachable       the gateway could not be reached or answered too late
-        ├── NotEnrolled            the agent has no site identity on this box yet
-        └── ProjectionError        the local state database failed
+    └── AgentError                  the agent could not do what was asked
+        ├── CloudUnreachable        the gateway could not be reached or answered too late
+        ├── NotEnrolled             the agent has no site identity on this box yet
+        ├── ProjectionError         the local state database failed         DatabaseFailed  no
+        │   ├── DatabaseBusy        locked by another connection too long   DatabaseBusy    yes
+        │   ├── DiskFull            no space left for the database          DiskFull        yes
+        │   ├── DatabaseIOError     the disk reported an I/O error          DatabaseIOError yes
+        │   ├── DatabaseDamaged     the file is corrupt or not a database   DatabaseDamaged no
+        │   └── DatabaseNotWritable permissions, read-only mount, cannot open  ...NotWritable no
+        └── CommandRejected         the command itself cannot be carried out                no
+            ├── MissingCommandId    the command has no id                   MissingCommandId
+            ├── WrongSite           addressed to another site               WrongSite
+            ├── UnknownAction       an action this agent does not know      UnknownAction
+            └── MalformedCommand    the payload breaks the contract         MalformedCommand
+
+`ProjectionError` itself is what an unexpected SQLite error becomes (a constraint or a misuse:
+a defect, so the same command would fail the same way again).
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from shared.errors import CommerceError
 
@@ -18,14 +35,91 @@ from shared.errors import CommerceError
 class AgentError(CommerceError):
     """The agent could not do what was asked."""
 
+    reason: ClassVar[str] = "AgentFailed"
+    retryable: ClassVar[bool] = False
+
 
 class CloudUnreachable(AgentError):
     """The cloud gateway could not be reached or did not answer in time."""
+
+    reason = "CloudUnreachable"
+    retryable = True
 
 
 class NotEnrolled(AgentError):
     """This box has no site identity yet; `commerce-edge enroll` makes one."""
 
+    reason = "NotEnrolled"
+
 
 class ProjectionError(AgentError):
     """The local state database could not be read or written."""
+
+    reason = "DatabaseFailed"
+
+
+class DatabaseBusy(ProjectionError):
+    """Another connection held the database lock for longer than the busy timeout."""
+
+    reason = "DatabaseBusy"
+    retryable = True
+
+
+class DiskFull(ProjectionError):
+    """The disk (or the database's size limit) has no room for the write."""
+
+    reason = "DiskFull"
+    retryable = True
+
+
+class DatabaseIOError(ProjectionError):
+    """The operating system reported an I/O error on the database file.
+
+    Retryable: storage hiccups (a USB disk re-attaching, a transient EIO) clear up by
+    themselves, and the cloud's command deadline bounds how long a lasting fault is retried.
+    """
+
+    reason = "DatabaseIOError"
+    retryable = True
+
+
+class DatabaseDamaged(ProjectionError):
+    """The database file is corrupt or not a database; retrying cannot repair it."""
+
+    reason = "DatabaseDamaged"
+
+
+class DatabaseNotWritable(ProjectionError):
+    """The database cannot be opened or written (permissions, read-only mount, missing dir)."""
+
+    reason = "DatabaseNotWritable"
+
+
+class CommandRejected(AgentError):
+    """The command cannot be carried out as sent; delivering it again cannot help."""
+
+    reason = "CommandRejected"
+
+
+class MissingCommandId(CommandRejected):
+    """The command carries no command id, so it cannot be applied exactly once."""
+
+    reason = "MissingCommandId"
+
+
+class WrongSite(CommandRejected):
+    """The command is addressed to a different site than this agent's."""
+
+    reason = "WrongSite"
+
+
+class UnknownAction(CommandRejected):
+    """The command's action is not one this agent version understands."""
+
+    reason = "UnknownAction"
+
+
+class MalformedCommand(CommandRejected):
+    """The command's payload breaks the contract (e.g. a generation below 1)."""
+
+    reason = "MalformedCommand"

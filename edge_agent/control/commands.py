@@ -1,71 +1,126 @@
 """Command dispatch: turn a cloud `Command` into a `CommandResult`, once per command id.
 
-Touches the projection only; knows nothing about the stream that carried the command.
+Touches the projection only, through the `CommandStore` port; knows nothing about the stream
+that carried the command. What a failure reports is decided in `control.outcomes`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Protocol
 
-from ameide_core_proto.process.commerce.v1 import edge_pb2
-from edge_agent.errors import ProjectionError
-from edge_agent.projection import Projection
+from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2
+from edge_agent.control import outcomes
+from edge_agent.errors import (
+    MalformedCommand,
+    MissingCommandId,
+    ProjectionError,
+    UnknownAction,
+    WrongSite,
+)
 
 logger = logging.getLogger(__name__)
 
 
-class CommandDispatcher:
-    """Applies commands addressed to `site_id`; a command seen before gets its stored result."""
+class CommandStore(Protocol):
+    """Where handled commands and what they changed are kept (the projection)."""
 
-    def __init__(self, projection: Projection, site_id: str) -> None:
-        self._projection = projection
+    async def command_result(self, command_id: str) -> edge_pb2.CommandResult | None: ...
+
+    async def record_result(self, result: edge_pb2.CommandResult) -> edge_pb2.CommandResult: ...
+
+    async def apply_site_config(
+        self,
+        command_id: str,
+        config: store_site_pb2.SiteConfig,
+        result_of: Callable[[edge_pb2.SiteConfigApplied], edge_pb2.CommandResult],
+    ) -> edge_pb2.CommandResult: ...
+
+
+class CommandDispatcher:
+    """Applies commands addressed to `site_id`; a command seen before gets its stored result.
+
+    Succeeded and permanently failed commands are recorded under their id; a retryable
+    failure is not, so the same command id is applied again when the cloud redelivers it.
+    """
+
+    def __init__(self, store: CommandStore, site_id: str) -> None:
+        self._store = store
         self._site_id = site_id
 
-    def handle(self, command: edge_pb2.Command) -> edge_pb2.CommandResult:
-        if not command.command_id:
-            return edge_pb2.CommandResult(ok=False, error="command has no command_id; not applied")
+    async def handle(self, command: edge_pb2.Command) -> edge_pb2.CommandResult:
         try:
-            stored = self._projection.command_result(command.command_id)
-            if stored is not None:
-                logger.info(
-                    "command %s was handled before; resending its result", command.command_id
-                )
-                return stored
-            return self._apply(command)
-        except ProjectionError as exc:
-            # Not recorded: the cloud redelivers and the next attempt may succeed.
-            logger.error("command %s failed: %s", command.command_id, exc)
-            return edge_pb2.CommandResult(command_id=command.command_id, ok=False, error=str(exc))
+            return await self._handle(command)
+        except Exception as exc:
+            result = outcomes.failed(command.command_id, exc)
+            logger.log(
+                logging.WARNING if result.outcome == outcomes.FAILED_RETRYABLE else logging.ERROR,
+                "command %s failed (%s, %s): %s",
+                command.command_id or "without id",
+                result.reason,
+                edge_pb2.CommandOutcome.Name(result.outcome),
+                result.message,
+                exc_info=result.reason == outcomes.INTERNAL_ERROR,
+            )
+            if outcomes.is_final(result) and command.command_id:
+                return await self._record_refusal(result)
+            return result
 
-    def _apply(self, command: edge_pb2.Command) -> edge_pb2.CommandResult:
+    async def _handle(self, command: edge_pb2.Command) -> edge_pb2.CommandResult:
+        if not command.command_id:
+            raise MissingCommandId(
+                "the command has no command_id, so it cannot be applied exactly once; it was "
+                "not applied. Report this to cloud operations"
+            )
+        stored = await self._store.command_result(command.command_id)
+        if stored is not None:
+            logger.info("command %s was handled before; resending its result", command.command_id)
+            return outcomes.with_outcome(stored)
         action = command.WhichOneof("action")
         if action == "apply_site_config":
-            config = command.apply_site_config
-            if config.site_id != self._site_id:
-                result = edge_pb2.CommandResult(
-                    command_id=command.command_id,
-                    ok=False,
-                    error=(
-                        f"site config is for site {config.site_id!r} but this agent is site "
-                        f"{self._site_id!r}; not applied"
-                    ),
-                )
-                logger.error("refused command %s: %s", command.command_id, result.error)
-                self._projection.record_result(result)
-                return result
-            result = self._projection.apply_site_config(command.command_id, config)
-            logger.info(
-                "applied site config generation %d (command %s)",
-                result.site_config_applied.generation,
-                command.command_id,
+            return await self._apply_site_config(command.command_id, command.apply_site_config)
+        raise UnknownAction(
+            f"command {command.command_id} carries "
+            f"{'no action' if action is None else f'action {action!r}'} this agent does not "
+            "know (a newer cloud may send actions an older agent lacks); it was not applied. "
+            "Upgrade the agent, then send the change again as a new command"
+        )
+
+    async def _apply_site_config(
+        self, command_id: str, config: store_site_pb2.SiteConfig
+    ) -> edge_pb2.CommandResult:
+        if config.site_id != self._site_id:
+            raise WrongSite(
+                f"site config is for site {config.site_id!r} but this agent is site "
+                f"{self._site_id!r}; not applied. Check which site the command was meant for"
+            )
+        if config.generation < 1:
+            raise MalformedCommand(
+                f"site config for {config.site_id!r} has generation {config.generation}; "
+                "generations start at 1. Not applied; report this to cloud operations"
+            )
+        result = await self._store.apply_site_config(
+            command_id,
+            config,
+            lambda applied: outcomes.succeeded(command_id, site_config_applied=applied),
+        )
+        logger.info(
+            "applied site config generation %d (command %s)",
+            result.site_config_applied.generation,
+            command_id,
+        )
+        return outcomes.with_outcome(result)
+
+    async def _record_refusal(self, result: edge_pb2.CommandResult) -> edge_pb2.CommandResult:
+        """Record a permanent failure so a redelivery gets the same answer (or the first one)."""
+        try:
+            return await self._store.record_result(result)
+        except ProjectionError as exc:
+            logger.error(
+                "could not record the refusal of command %s (%s); a redelivery will be "
+                "handled again",
+                result.command_id,
+                exc,
             )
             return result
-        # Not recorded: a newer agent may understand it when the cloud redelivers.
-        logger.error("command %s has an action this agent does not know", command.command_id)
-        return edge_pb2.CommandResult(
-            command_id=command.command_id,
-            ok=False,
-            error=(
-                f"agent does not support command action {action or 'none'!r}; upgrade the agent"
-            ),
-        )

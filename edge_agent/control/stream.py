@@ -328,7 +328,7 @@ class _Session:
                     silence_limit = 3.0 * self._interval
                 elif kind == "command":
                     # Handled to the end, result written, before stop is looked at again.
-                    result = self._dispatcher.handle(frame.command)
+                    result = await self._dispatcher.handle(frame.command)
                     await self._write(call, edge_pb2.ConnectRequest(command_result=result))
                 else:
                     logger.warning("ignoring unexpected %r frame from the gateway", kind)

@@ -1,20 +1,21 @@
 """The facts store staff and `status` see: identity, cloud endpoint, connection, config.
 
-Reads the identity files and the projection read-only; writes nothing.
+`build_report` is pure; `gather_status` reads the identity files and the projection read-only
+(blocking: for the `status` CLI, never for an event loop); writes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from edge_agent.identity.certificates import CertificateFacts, load_certificate
-from edge_agent.identity.files import IdentityPaths, load_record
-from edge_agent.projection import Projection
+from edge_agent.identity.current import SiteIdentity
+from edge_agent.identity.files import EnrollmentRecord, IdentityPaths, load_record
+from edge_agent.projection import ConnectionState, read_connection_state
 from shared.errors import CommerceError
 
 logger = logging.getLogger(__name__)
@@ -48,60 +49,71 @@ class StatusReport:
         return data
 
 
+@dataclass(frozen=True)
+class IdentitySummary:
+    """What the report says about the site identity: the record and the certificate held."""
+
+    record: EnrollmentRecord
+    certificate: CertificateFacts
+
+    @classmethod
+    def of(cls, identity: SiteIdentity) -> IdentitySummary:
+        return cls(identity.record, identity.certificate)
+
+
+def build_report(
+    identity: IdentitySummary | None,
+    connection: ConnectionState | None,
+    *,
+    problem: str | None = None,
+    now: datetime | None = None,
+) -> StatusReport:
+    """The report for what is known; `problem` names what stops the agent from working."""
+    now = now or datetime.now(UTC)
+    days_left: float | None = None
+    if identity is not None:
+        days_left = round(identity.certificate.days_left(now), 1)
+        if days_left <= 0:
+            problem = problem or "certificate expired: the agent cannot reach the cloud; re-enroll"
+    elif problem is None:
+        problem = "not enrolled: run `commerce-edge enroll`"
+    state = connection or ConnectionState("never-connected", None, None, None, 0)
+    return StatusReport(
+        enrolled=identity is not None,
+        site_id=identity.record.site_id if identity else None,
+        certificate_serial=identity.certificate.serial_hex if identity else None,
+        certificate_not_after=identity.certificate.not_after.isoformat() if identity else None,
+        certificate_days_left=days_left,
+        cloud_endpoint=identity.record.control_target() if identity else None,
+        enrolled_at=identity.record.enrolled_at if identity else None,
+        connection_state=state.state,
+        connection_since=state.since,
+        last_contact_at=state.last_contact_at,
+        last_error=state.last_error,
+        config_generation=state.config_generation,
+        problem=problem,
+    )
+
+
 def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
     """Read what is on disk now; never raises for a half-set-up box, it says so instead."""
-    now = now or datetime.now(UTC)
     paths = IdentityPaths.under(data_dir)
     problem: str | None = None
-    site_id = serial = not_after = endpoint = enrolled_at = None
-    days_left: float | None = None
-    enrolled = False
+    identity: IdentitySummary | None = None
     try:
         record = load_record(paths)
-        if record is None:
-            problem = "not enrolled: run `commerce-edge enroll`"
-        else:
-            enrolled = True
-            site_id = record.site_id
-            endpoint = record.control_target()
-            enrolled_at = record.enrolled_at
+        if record is not None:
             facts = CertificateFacts.of(
                 load_certificate(paths.certificate.read_bytes(), str(paths.certificate))
             )
-            serial = facts.serial_hex
-            not_after = facts.not_after.isoformat()
-            days_left = round(facts.days_left(now), 1)
-            if days_left <= 0:
-                problem = "certificate expired: the agent cannot reach the cloud; re-enroll"
+            identity = IdentitySummary(record, facts)
     except (CommerceError, OSError) as exc:
         problem = str(exc)
 
-    state, since, contact, error, generation = "never-connected", None, None, None, 0
+    connection: ConnectionState | None = None
     try:
-        projection = Projection.open_read_only(data_dir)
-        if projection is not None:
-            try:
-                conn = projection.connection_state()
-            finally:
-                projection.close()
-            state, since, contact = conn.state, conn.since, conn.last_contact_at
-            error, generation = conn.last_error, conn.config_generation
-    except (CommerceError, OSError, sqlite3.Error) as exc:  # a locked or damaged file: say so
+        connection = read_connection_state(data_dir)
+    except CommerceError as exc:  # a locked or damaged file: say so
         logger.warning("could not read the local state database: %s", exc)
         problem = problem or f"local state database unreadable: {exc}"
-
-    return StatusReport(
-        enrolled=enrolled,
-        site_id=site_id,
-        certificate_serial=serial,
-        certificate_not_after=not_after,
-        certificate_days_left=days_left,
-        cloud_endpoint=endpoint,
-        enrolled_at=enrolled_at,
-        connection_state=state,
-        connection_since=since,
-        last_contact_at=contact,
-        last_error=error,
-        config_generation=generation,
-        problem=problem,
-    )
+    return build_report(identity, connection, problem=problem, now=now)

@@ -1,86 +1,124 @@
-"""The local health page: read-only HTTP on loopback, HTML for store staff, JSON at /health.json.
+"""The local health page: aiohttp on loopback, HTML for store staff, JSON at /health.json.
 
-Serves `gather_status` over asyncio streams; reads files and the projection, writes nothing.
+Serves whatever `report()` returns (the daemon passes its in-memory `LiveStatus`, so a request
+never waits on the disk); writes nothing. aiohttp parses HTTP and answers what it refuses
+(oversized request lines and headers: 400); this module adds 404/405 texts and no-store.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import html
+import ipaddress
 import json
 import logging
-from collections.abc import Callable
-from http import HTTPStatus
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from edge_agent.health.report import StatusReport
 
 logger = logging.getLogger(__name__)
 
-_MAX_REQUEST_LINE = 4096
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class _ProtocolLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """aiohttp logs every request it cannot parse with a traceback; for a page on a shop's
+    LAN one line is enough. Failures of our own handlers keep their traceback."""
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
+        if isinstance(exc_info, HttpProcessingError):
+            self.warning("health page refused a malformed request: %s", exc_info.message, **kwargs)
+            return
+        self.error(msg, *args, exc_info=exc_info, **kwargs)
 
 
 class HealthServer:
-    """`GET /` (HTML) and `GET /health.json`; 503 on /health.json while not healthy."""
+    """`GET`/`HEAD` on `/` (HTML) and `/health.json` (503 while not healthy)."""
 
     def __init__(self, host: str, port: int, report: Callable[[], StatusReport]) -> None:
         self._host = host
         self._port = port
         self._report = report
-        self._server: asyncio.Server | None = None
+        self._runner: web.AppRunner | None = None
 
     @property
     def port(self) -> int:
         """The bound port (useful when configured as 0)."""
-        if self._server is None or not self._server.sockets:
+        if self._runner is None or not self._runner.addresses:
             return self._port
-        return int(self._server.sockets[0].getsockname()[1])
+        return int(self._runner.addresses[0][1])
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self._host, self._port)
+        app = web.Application(middlewares=[_plain_errors])
+        app.router.add_get("/", self._page)
+        app.router.add_get("/index.html", self._page)
+        app.router.add_get("/health.json", self._json)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            logger=_ProtocolLog(logger, {}),
+            keepalive_timeout=5,
+            shutdown_timeout=2,
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
         logger.info("health page on http://%s:%d/", self._host, self.port)
+        if not _is_loopback(self._host):
+            logger.warning(
+                "the health page listens on %s, not on loopback: anyone who can reach this "
+                "server can read the site's status",
+                self._host,
+            )
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            line = await asyncio.wait_for(reader.readline(), timeout=5)
-            while True:  # skip headers; nothing here depends on them
-                header = await asyncio.wait_for(reader.readline(), timeout=5)
-                if header in (b"\r\n", b"\n", b""):
-                    break
-            status, content_type, body = self._respond(line[:_MAX_REQUEST_LINE])
-            head = (
-                f"HTTP/1.1 {status.value} {status.phrase}\r\n"
-                f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-                "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
-            )
-            writer.write(head.encode() + body)
-            await writer.drain()
-        except (TimeoutError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+    async def _page(self, _request: web.Request) -> web.Response:
+        return web.Response(text=render_html(self._report()), content_type="text/html")
 
-    def _respond(self, request_line: bytes) -> tuple[HTTPStatus, str, bytes]:
-        parts = request_line.decode("latin-1").split()
-        if len(parts) < 2 or parts[0] not in {"GET", "HEAD"}:
-            return HTTPStatus.METHOD_NOT_ALLOWED, "text/plain", b"only GET\n"
-        path = parts[1].split("?", 1)[0]
-        if path == "/health.json":
-            report = self._report()
-            status = HTTPStatus.OK if report.healthy else HTTPStatus.SERVICE_UNAVAILABLE
-            body = json.dumps(report.to_dict(), indent=2).encode()
-            return status, "application/json", body
-        if path in {"/", "/index.html"}:
-            return HTTPStatus.OK, "text/html; charset=utf-8", render_html(self._report()).encode()
-        return HTTPStatus.NOT_FOUND, "text/plain", b"not found; try / or /health.json\n"
+    async def _json(self, _request: web.Request) -> web.Response:
+        report = self._report()
+        return web.Response(
+            text=json.dumps(report.to_dict(), indent=2),
+            content_type="application/json",
+            status=200 if report.healthy else 503,
+        )
+
+
+@web.middleware
+async def _plain_errors(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Say what to do on 404/405; never let a cache keep a status page."""
+    try:
+        response = await handler(request)
+    except web.HTTPNotFound:
+        response = web.Response(status=404, text="not found; try / or /health.json\n")
+    except web.HTTPMethodNotAllowed as exc:
+        response = web.Response(
+            status=405,
+            text="this page is read-only: use GET or HEAD\n",
+            headers={"Allow": ", ".join(sorted(exc.allowed_methods))},
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def render_html(report: StatusReport) -> str:

@@ -1,12 +1,23 @@
-"""The agent's local SQLite projection (site config, applied commands, connection state)."""
+"""The agent's local SQLite projection (site config, applied commands, connection state).
+
+Disk work runs off the event loop (one writer thread, reader threads); see `store.Projection`.
+"""
 
 from __future__ import annotations
 
+from edge_agent.projection._records import ConnectionState, StoredSiteConfig
+from edge_agent.projection._schema import database_path
 from edge_agent.projection.store import (
-    ConnectionState,
+    DEFAULT_BUSY_TIMEOUT_SECONDS,
     Projection,
-    StoredSiteConfig,
-    database_path,
+    read_connection_state,
 )
 
-__all__ = ["ConnectionState", "Projection", "StoredSiteConfig", "database_path"]
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT_SECONDS",
+    "ConnectionState",
+    "Projection",
+    "StoredSiteConfig",
+    "database_path",
+    "read_connection_state",
+]

@@ -1,254 +1,222 @@
 """The agent's local SQLite projection (WAL): site config, applied commands, connection state.
 
-Owns `data_dir/state/edge.db`; schema via sqlite-utils, writes as plain `sqlite3` transactions.
+Owns `data_dir/state/edge.db`. The contract for the event loop: every method that touches
+the disk is a coroutine and runs off the loop (writes on the writer thread, reads on reader
+threads); `set_state`, `touch_contact` and `connection_state` are plain calls that only touch
+the status kept in memory, which the writer thread persists, coalesced, in the background.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextlib
 import logging
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
-
-import sqlite_utils
-from google.protobuf import json_format
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2
 from edge_agent.errors import ProjectionError
+from edge_agent.projection import _records
+from edge_agent.projection._errors import translate
+from edge_agent.projection._readers import ReaderPool
+from edge_agent.projection._records import ConnectionState, StoredSiteConfig
+from edge_agent.projection._schema import connect_reader, database_path
+from edge_agent.projection._status import StatusBoard
+from edge_agent.projection._writer import WriterThread
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-
-
-def database_path(data_dir: Path) -> Path:
-    return data_dir / "state" / "edge.db"
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-@dataclass(frozen=True)
-class ConnectionState:
-    """How the control stream stands, as `status` and the health page show it."""
-
-    state: str
-    since: str | None
-    last_contact_at: str | None
-    last_error: str | None
-    config_generation: int
-
-
-@dataclass(frozen=True)
-class StoredSiteConfig:
-    """The site configuration last applied, with the command that carried it."""
-
-    config: store_site_pb2.SiteConfig
-    command_id: str
-    applied_at: str
+DEFAULT_BUSY_TIMEOUT_SECONDS = 5.0
+STATUS_PERSIST_SECONDS = 1.0
+"""At most one background write of the connection status per this many seconds (state
+changes go at once); a crash may lose the last contact time, never an applied command."""
 
 
 class Projection:
-    """One connection to the projection database; use from one thread (the daemon's loop)."""
+    """The projection of one agent; build it with `await Projection.open(data_dir)`."""
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        writer: WriterThread,
+        readers: ReaderPool,
+        board: StatusBoard,
+    ) -> None:
         self.path = path
-        if read_only:
-            self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-        else:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, isolation_level=None)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._create_schema()
-        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._writer = writer
+        self._readers = readers
+        self._board = board
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._flush_in_flight = False
+        self._urgent_waiting = False
+        self._last_flush = -STATUS_PERSIST_SECONDS
+        self._status_failing = False
+        self._closed = False
 
     @classmethod
-    def open(cls, data_dir: Path) -> Projection:
-        return cls(database_path(data_dir))
-
-    @classmethod
-    def open_read_only(cls, data_dir: Path) -> Projection | None:
-        """For `status`: None when the agent has never run here."""
+    async def open(
+        cls, data_dir: Path, *, busy_timeout_seconds: float = DEFAULT_BUSY_TIMEOUT_SECONDS
+    ) -> Projection:
+        """Open (creating if needed) the database under `data_dir`; `ProjectionError` if not."""
         path = database_path(data_dir)
-        if not path.exists():
-            return None
-        return cls(path, read_only=True)
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def _create_schema(self) -> None:
-        db = sqlite_utils.Database(self._conn)
-        db.table("site_config").create(
-            {
-                "site_id": str,
-                "generation": int,
-                "sales_channel_id": str,
-                "name": str,
-                "timezone": str,
-                "bindings_json": str,
-                "config_pb": bytes,
-                "command_id": str,
-                "applied_at": str,
-            },
-            pk="site_id",
-            if_not_exists=True,
-        )
-        db.table("applied_commands").create(
-            {"command_id": str, "applied_at": str, "ok": int, "error": str, "result_pb": bytes},
-            pk="command_id",
-            if_not_exists=True,
-        )
-        db.table("connection_state").create(
-            {
-                "id": int,
-                "state": str,
-                "since": str,
-                "last_contact_at": str,
-                "last_error": str,
-            },
-            pk="id",
-            if_not_exists=True,
-        )
-        self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        writer = WriterThread(path, busy_timeout_seconds)
+        await writer.start()
+        readers = ReaderPool(path, busy_timeout_seconds)
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise ProjectionError(
-                f"local state database {self.path} failed: {exc}; check free disk space and "
-                "that the agent owns the file"
-            ) from exc
+            initial = await readers.run(_records.connection_state)
+        except BaseException:
+            await readers.stop()
+            await writer.stop()
+            raise
+        return cls(path, writer=writer, readers=readers, board=StatusBoard(initial))
+
+    async def close(self) -> None:
+        """Persist the last connection status, then stop the writer and reader threads."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        try:
+            version = await self._writer.run(self._persist_status)
+            if version is not None:
+                self._board.mark_persisted(version)
+        except ProjectionError as exc:
+            logger.warning("could not record the final connection state: %s", exc)
+        finally:
+            await self._writer.stop()
+            await self._readers.stop()
 
     # --- commands -----------------------------------------------------------------------------
 
-    def command_result(self, command_id: str) -> edge_pb2.CommandResult | None:
+    async def command_result(self, command_id: str) -> edge_pb2.CommandResult | None:
         """The stored result of a command already handled, else None."""
-        row = self._conn.execute(
-            "SELECT result_pb FROM applied_commands WHERE command_id = ?", (command_id,)
-        ).fetchone()
-        if row is None:
-            return None
-        return edge_pb2.CommandResult.FromString(row[0])
+        return await self._readers.run(lambda conn: _records.command_result(conn, command_id))
 
-    def record_result(self, result: edge_pb2.CommandResult) -> None:
-        """Record the result of a command that changed nothing (e.g. refused)."""
-        with self._transaction() as conn:
-            self._insert_result(conn, result)
+    async def record_result(self, result: edge_pb2.CommandResult) -> edge_pb2.CommandResult:
+        """Record the final result of a command that changed nothing; returns what is stored
+        (an earlier result for the same id wins)."""
+        return await self._writer.run(lambda conn: _records.record_result(conn, result))
 
-    def apply_site_config(
-        self, command_id: str, config: store_site_pb2.SiteConfig
+    async def apply_site_config(
+        self,
+        command_id: str,
+        config: store_site_pb2.SiteConfig,
+        result_of: Callable[[edge_pb2.SiteConfigApplied], edge_pb2.CommandResult],
     ) -> edge_pb2.CommandResult:
-        """Store `config` and the command's result in one transaction; older generations lose."""
-        with self._transaction() as conn:
-            row = conn.execute(
-                "SELECT generation FROM site_config WHERE site_id = ?", (config.site_id,)
-            ).fetchone()
-            kept_generation = config.generation
-            if row is not None and row[0] > config.generation:
-                kept_generation = row[0]
-                logger.warning(
-                    "command %s carries site config generation %d, older than the applied %d; "
-                    "keeping the newer one",
-                    command_id,
-                    config.generation,
-                    row[0],
-                )
-            else:
-                conn.execute("DELETE FROM site_config")
-                conn.execute(
-                    "INSERT INTO site_config (site_id, generation, sales_channel_id, name, "
-                    "timezone, bindings_json, config_pb, command_id, applied_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        config.site_id,
-                        config.generation,
-                        config.sales_channel_id,
-                        config.name,
-                        config.timezone,
-                        json.dumps(
-                            [json_format.MessageToDict(b) for b in config.bindings],
-                            sort_keys=True,
-                        ),
-                        config.SerializeToString(),
-                        command_id,
-                        _now(),
-                    ),
-                )
-            result = edge_pb2.CommandResult(
-                command_id=command_id,
-                ok=True,
-                site_config_applied=edge_pb2.SiteConfigApplied(
-                    site_id=config.site_id, generation=kept_generation
-                ),
-            )
-            self._insert_result(conn, result)
+        """Store `config` and the command's result (`result_of` what was kept) in one
+        transaction; older generations lose; a command id seen before changes nothing."""
+        result, generation = await self._writer.run(
+            lambda conn: _records.apply_site_config(conn, command_id, config, result_of)
+        )
+        self._board.set_generation(generation)
         return result
 
-    def _insert_result(self, conn: sqlite3.Connection, result: edge_pb2.CommandResult) -> None:
-        conn.execute(
-            "INSERT INTO applied_commands (command_id, applied_at, ok, error, result_pb) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (result.command_id, _now(), int(result.ok), result.error, result.SerializeToString()),
-        )
+    async def site_config(self) -> StoredSiteConfig | None:
+        return await self._readers.run(_records.site_config)
 
-    def site_config(self) -> StoredSiteConfig | None:
-        row = self._conn.execute(
-            "SELECT config_pb, command_id, applied_at FROM site_config"
-        ).fetchone()
-        if row is None:
-            return None
-        return StoredSiteConfig(store_site_pb2.SiteConfig.FromString(row[0]), row[1], row[2])
+    async def applied_command_count(self) -> int:
+        return await self._readers.run(_records.applied_command_count)
 
-    def applied_command_count(self) -> int:
-        return int(self._conn.execute("SELECT count(*) FROM applied_commands").fetchone()[0])
-
-    # --- connection state ---------------------------------------------------------------------
+    # --- connection state: in memory now, on disk soon ----------------------------------------
 
     def set_state(self, state: str, *, error: str | None = None) -> None:
         """Record a state change; `since` moves only when the state itself changes."""
-        now = _now()
-        with self._transaction() as conn:
-            row = conn.execute("SELECT state, since FROM connection_state WHERE id = 1").fetchone()
-            if row is None:
-                conn.execute(
-                    "INSERT INTO connection_state (id, state, since, last_contact_at, last_error) "
-                    "VALUES (1, ?, ?, NULL, ?)",
-                    (state, now, error),
-                )
-            else:
-                since = row[1] if row[0] == state else now
-                conn.execute(
-                    "UPDATE connection_state SET state = ?, since = ?, last_error = ? WHERE id = 1",
-                    (state, since, error),
-                )
+        changed = self._board.set_state(state, error)
+        self._schedule_flush(urgent=changed)
 
     def touch_contact(self) -> None:
         """The gateway just said something."""
-        self._conn.execute(
-            "UPDATE connection_state SET last_contact_at = ? WHERE id = 1", (_now(),)
-        )
+        self._board.touch_contact()
+        self._schedule_flush(urgent=False)
 
     def connection_state(self) -> ConnectionState:
-        row = self._conn.execute(
-            "SELECT state, since, last_contact_at, last_error FROM connection_state WHERE id = 1"
-        ).fetchone()
-        config = self.site_config()
-        generation = config.config.generation if config is not None else 0
-        if row is None:
-            return ConnectionState("never-connected", None, None, None, generation)
-        return ConnectionState(row[0], row[1], row[2], row[3], generation)
+        return self._board.snapshot()
+
+    def _schedule_flush(self, *, urgent: bool) -> None:
+        if self._closed:
+            return  # close() writes the last snapshot
+        if self._flush_in_flight:
+            self._urgent_waiting = self._urgent_waiting or urgent
+            return  # the finishing flush schedules the next
+        if self._timer is not None:
+            if not urgent:
+                return
+            self._timer.cancel()
+        delay = 0.0
+        if not urgent:
+            delay = max(0.0, self._last_flush + STATUS_PERSIST_SECONDS - self._loop.time())
+        self._timer = self._loop.call_later(delay, self._start_flush)
+
+    def _start_flush(self) -> None:
+        self._timer = None
+        if self._closed:
+            return
+        self._flush_in_flight = True
+        self._last_flush = self._loop.time()
+        self._writer.post(
+            self._persist_status, on_done=self._flush_done, on_error=self._flush_failed
+        )
+
+    def _persist_status(self, conn: sqlite3.Connection) -> int | None:
+        """Writer thread: write the newest status snapshot; its version, None if current."""
+        pending = self._board.unpersisted()
+        if pending is None:
+            return None
+        state, version = pending
+        _records.write_connection_state(conn, state)
+        return version
+
+    def _flush_done(self, version: int | None) -> None:
+        """Writer thread, after the commit."""
+        if version is not None:
+            self._board.mark_persisted(version)
+        self._call_on_loop(self._flush_finished, None)
+
+    def _flush_failed(self, error: Exception) -> None:
+        """Writer thread."""
+        self._call_on_loop(self._flush_finished, error)
+
+    def _call_on_loop(
+        self, callback: Callable[[Exception | None], None], arg: Exception | None
+    ) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone; close() was not awaited
+            self._loop.call_soon_threadsafe(callback, arg)
+
+    def _flush_finished(self, error: Exception | None) -> None:
+        self._flush_in_flight = False
+        if error is not None and not self._status_failing:
+            self._status_failing = True
+            logger.warning(
+                "could not record the connection state (kept in memory, retrying): %s",
+                error,
+                exc_info=not isinstance(error, ProjectionError),
+            )
+        elif error is None and self._status_failing:
+            self._status_failing = False
+            logger.info("connection state recorded again")
+        urgent, self._urgent_waiting = self._urgent_waiting and error is None, False
+        if self._board.unpersisted() is not None:
+            self._schedule_flush(urgent=urgent)
+
+
+def read_connection_state(
+    data_dir: Path, *, busy_timeout_seconds: float = DEFAULT_BUSY_TIMEOUT_SECONDS
+) -> ConnectionState | None:
+    """For `commerce-edge status` (its own process): the state last persisted by the agent,
+    None when the agent has never run here. Blocking; not for an event loop."""
+    path = database_path(data_dir)
+    if not path.exists():
+        return None
+    try:
+        conn = connect_reader(path, busy_timeout_seconds)
+        try:
+            return _records.connection_state(conn)
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError) as exc:
+        raise translate(exc, path, busy_timeout_seconds) from exc

@@ -109,7 +109,7 @@ async def test_run_unenrolled_says_what_to_do(data_dir: Path) -> None:
 async def test_status_json_shows_identity_and_connection(
     gateway: FakeGateway, enrolled: Path
 ) -> None:
-    projection = Projection.open(enrolled)
+    projection = await Projection.open(enrolled)
     client = ControlClient(data_dir=enrolled, projection=projection, agent_version="1.2.3")
     stopping = asyncio.Event()
     task = asyncio.ensure_future(client.run(stopping))
@@ -138,7 +138,7 @@ async def test_status_json_shows_identity_and_connection(
     finally:
         stopping.set()
         await asyncio.wait_for(task, 10)
-        projection.close()
+        await projection.close()
 
 
 def test_status_of_an_unenrolled_box(tmp_path: Path) -> None:

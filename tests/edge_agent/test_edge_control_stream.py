@@ -16,7 +16,7 @@ from tests.edge_agent.edge_support import SITE
 
 @asynccontextmanager
 async def running_client(data_dir: Path) -> AsyncIterator[tuple[ControlClient, Projection]]:
-    projection = Projection.open(data_dir)
+    projection = await Projection.open(data_dir)
     client = ControlClient(
         data_dir=data_dir,
         projection=projection,
@@ -32,7 +32,7 @@ async def running_client(data_dir: Path) -> AsyncIterator[tuple[ControlClient, P
     finally:
         stopping.set()
         await asyncio.wait_for(task, 10)
-        projection.close()
+        await projection.close()
 
 
 async def next_result(gateway: FakeGateway) -> edge_pb2.CommandResult:
@@ -58,7 +58,7 @@ async def test_hello_welcome_command_applied_and_result_sent(
         assert result.ok, result.error
         assert result.site_config_applied.site_id == SITE
         assert result.site_config_applied.generation == 7
-        stored = projection.site_config()
+        stored = await projection.site_config()
         assert stored is not None
         assert stored.config.name == "Store 42"
         assert stored.config.bindings[0].stream == "catalog"
@@ -68,12 +68,12 @@ async def test_hello_welcome_command_applied_and_result_sent(
         assert connection.heartbeats[0].sequence == 1
         assert projection.connection_state().last_contact_at is not None
     assert projection.path.exists()
-    reopened = Projection.open(enrolled)
+    reopened = await Projection.open(enrolled)
     try:
         assert reopened.connection_state().state == "stopped"
         assert reopened.connection_state().config_generation == 7
     finally:
-        reopened.close()
+        await reopened.close()
 
 
 async def test_same_command_twice_is_applied_once(gateway: FakeGateway, enrolled: Path) -> None:
@@ -84,10 +84,10 @@ async def test_same_command_twice_is_applied_once(gateway: FakeGateway, enrolled
         gateway.commands.put_nowait(site_config_command("cmd-1", SITE, generation=6, name="B"))
         second = await next_result(gateway)
         assert second == first
-        stored = projection.site_config()
+        stored = await projection.site_config()
         assert stored is not None
         assert (stored.config.name, stored.config.generation) == ("A", 5)
-        assert projection.applied_command_count() == 1
+        assert await projection.applied_command_count() == 1
 
 
 async def test_command_for_another_site_is_refused(gateway: FakeGateway, enrolled: Path) -> None:
@@ -97,7 +97,7 @@ async def test_command_for_another_site_is_refused(gateway: FakeGateway, enrolle
         assert not result.ok
         assert "store-0099" in result.error
         assert SITE in result.error
-        assert projection.site_config() is None
+        assert await projection.site_config() is None
         # The refusal is the command's result: a redelivery gets the same answer.
         gateway.commands.put_nowait(site_config_command("cmd-x", "store-0099"))
         assert await next_result(gateway) == result
@@ -113,7 +113,7 @@ async def test_older_generation_does_not_replace_newer(
         late = await next_result(gateway)
         assert late.ok
         assert late.site_config_applied.generation == 9
-        stored = projection.site_config()
+        stored = await projection.site_config()
         assert stored is not None
         assert stored.config.name == "new"
 

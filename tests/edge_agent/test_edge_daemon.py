@@ -65,11 +65,11 @@ async def test_daemon_renews_redials_serves_health_and_stops(
 
     daemon.request_stop()
     await asyncio.wait_for(running, 10)
-    projection = Projection.open(data_dir)
+    projection = await Projection.open(data_dir)
     try:
         assert projection.connection_state().state == "stopped"
     finally:
-        projection.close()
+        await projection.close()
 
 
 async def test_second_stop_request_forces_exit(gateway: FakeGateway, enrolled: Path) -> None:

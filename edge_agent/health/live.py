@@ -1,0 +1,29 @@
+"""The running agent's status, kept in memory so the health page never waits on the disk.
+
+The daemon builds it from the identity it loaded and the projection's in-memory connection
+status, and tells it about renewed certificates; no I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from edge_agent.health.report import IdentitySummary, StatusReport, build_report
+from edge_agent.identity.certificates import CertificateFacts
+from edge_agent.projection import ConnectionState
+
+
+class LiveStatus:
+    """`report()` is cheap and safe to call on the event loop for every request."""
+
+    def __init__(
+        self, identity: IdentitySummary, connection: Callable[[], ConnectionState]
+    ) -> None:
+        self._identity = identity
+        self._connection = connection
+
+    def certificate_renewed(self, facts: CertificateFacts) -> None:
+        self._identity = IdentitySummary(self._identity.record, facts)
+
+    def report(self) -> StatusReport:
+        return build_report(self._identity, self._connection())

@@ -1,0 +1,200 @@
+"""Projection room: the writer thread, sole owner of the database's one read-write connection.
+
+Jobs are functions of the connection; each runs in its own `BEGIN IMMEDIATE` transaction on
+this thread, in the order submitted, and its value or error goes back to the submitting event
+loop through a future. Only this module's thread touches the write connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from edge_agent.errors import ProjectionError
+from edge_agent.projection._errors import translate
+from edge_agent.projection._schema import connect_writer
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+Job = Callable[[sqlite3.Connection], T]
+
+
+@dataclass
+class _Work:
+    job: Job[Any]
+    durable: bool
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future[Any] | None = None
+    on_done: Callable[[Any], None] | None = field(default=None)
+    on_error: Callable[[Exception], None] | None = field(default=None)
+
+
+_STOP = object()
+
+BACKGROUND_BUSY_TIMEOUT = 0.1
+"""Background (status) writes wait at most this long for a lock, so a command queued behind
+one waits about its own busy timeout, not two."""
+
+
+class WriterThread:
+    """A queue of write jobs served by one thread holding the write connection."""
+
+    def __init__(self, path: Path, busy_timeout: float) -> None:
+        self._path = path
+        self._busy_timeout = busy_timeout
+        self._queue: queue.SimpleQueue[_Work | object] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="projection-writer", daemon=True)
+        self._opened: asyncio.Future[None] | None = None
+        self._durable_mode = True
+        self._closed = False
+
+    async def start(self) -> None:
+        """Open the connection (creating the schema) on the thread; raises what went wrong."""
+        loop = asyncio.get_running_loop()
+        self._opened = loop.create_future()
+        self._thread.start()
+        try:
+            await self._opened
+        except BaseException:
+            await asyncio.to_thread(self._thread.join)
+            raise
+
+    async def run(self, job: Job[T], *, durable: bool = True) -> T:
+        """Run `job` in a transaction on the writer thread and return what it returned.
+
+        `durable` commits with `synchronous=FULL` and waits the full busy timeout for a lock;
+        otherwise `NORMAL` (may be lost on power loss, never corrupted) and a short wait. A job
+        whose caller stopped waiting before it started is skipped.
+        """
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Work(job, durable, loop, future))
+        return await future
+
+    def post(
+        self,
+        job: Job[T],
+        *,
+        on_done: Callable[[T], None],
+        on_error: Callable[[Exception], None],
+    ) -> None:
+        """Queue `job` without waiting for it (not durable); the callbacks run on this thread,
+        `on_done` after the commit."""
+        self._check_open()
+        self._queue.put(_Work(job, durable=False, on_done=on_done, on_error=on_error))
+
+    async def stop(self) -> None:
+        """Finish the queued jobs, close the connection and end the thread."""
+        self._closed = True
+        if not self._thread.is_alive():
+            return
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+
+    @property
+    def _background_busy_timeout(self) -> float:
+        return min(self._busy_timeout, BACKGROUND_BUSY_TIMEOUT)
+
+    def _check_open(self) -> None:
+        if self._closed or not self._thread.is_alive():
+            raise ProjectionError(
+                f"local state database {self._path} is closed; the agent is stopping"
+            )
+
+    # --- the thread ---------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        assert self._opened is not None
+        opened = self._opened
+        try:
+            conn = connect_writer(self._path, self._busy_timeout)
+        except (sqlite3.Error, OSError) as exc:
+            _resolve(
+                opened.get_loop(), opened, None, translate(exc, self._path, self._busy_timeout)
+            )
+            return
+        except Exception as exc:  # a defect: the caller of start() must not wait forever
+            _resolve(opened.get_loop(), opened, None, exc)
+            return
+        _resolve(opened.get_loop(), opened, None, None)
+        try:
+            while True:
+                work = self._queue.get()
+                if work is _STOP:
+                    break
+                assert isinstance(work, _Work)
+                try:
+                    self._execute(conn, work)
+                except Exception:  # a failing callback must not end the writer
+                    logger.exception("a projection write callback failed")
+        finally:
+            conn.close()
+
+    def _execute(self, conn: sqlite3.Connection, work: _Work) -> None:
+        if work.future is not None and work.future.cancelled():
+            return  # the caller gave up before the job started: nothing was done
+        value: Any = None
+        error: Exception | None = None
+        try:
+            value = self._transaction(conn, work)
+        except (sqlite3.Error, OSError) as exc:
+            waited = self._busy_timeout if work.durable else self._background_busy_timeout
+            error = translate(exc, self._path, waited)
+            error.__cause__ = exc
+        except Exception as exc:  # a defect in the job: hand it to the caller as it is
+            error = exc
+        if work.loop is not None and work.future is not None:
+            _resolve(work.loop, work.future, value, error)
+        elif error is None:
+            if work.on_done is not None:
+                work.on_done(value)
+        elif work.on_error is not None:
+            work.on_error(error)
+
+    def _transaction(self, conn: sqlite3.Connection, work: _Work) -> Any:
+        if work.durable != self._durable_mode:
+            busy = self._busy_timeout if work.durable else self._background_busy_timeout
+            conn.execute(f"PRAGMA synchronous={'FULL' if work.durable else 'NORMAL'}")
+            conn.execute(f"PRAGMA busy_timeout={round(busy * 1000)}")
+            self._durable_mode = work.durable
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            value = work.job(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        return value
+
+
+def _resolve(
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future[Any],
+    value: Any,
+    error: BaseException | None,
+) -> None:
+    """Hand a job's outcome to the loop that waits for it (if it still runs and waits)."""
+
+    def settle() -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+        loop.call_soon_threadsafe(settle)
