@@ -19,7 +19,8 @@ into a command's outcome. Tree (reason, retryable)::
             ├── MissingCommandId    the command has no id                   MissingCommandId
             ├── WrongSite           addressed to another site               WrongSite
             ├── UnknownAction       an action this agent does not know      UnknownAction
-            └── MalformedCommand    the payload breaks the contract         MalformedCommand
+            ├── MalformedCommand    the payload breaks the contract         MalformedCommand
+            └── UnsupportedStream   binds a stream this release cannot sync UnsupportedStream
 
 `ProjectionError` itself is what an unexpected SQLite error becomes (a constraint or a misuse:
 a defect, so the same command would fail the same way again).
@@ -123,3 +124,9 @@ class MalformedCommand(CommandRejected):
     """The command's payload breaks the contract (e.g. a generation below 1)."""
 
     reason = "MalformedCommand"
+
+
+class UnsupportedStream(CommandRejected):
+    """The site configuration binds a replication stream this agent release cannot replicate."""
+
+    reason = "UnsupportedStream"

@@ -23,6 +23,7 @@ from edge_agent.config import AgentConfig, load_agent_config
 from edge_agent.daemon import AgentDaemon
 from edge_agent.health import StatusReport, gather_status
 from edge_agent.identity import enroll as enroll_site
+from edge_agent.projection import Projection
 from shared.errors import CommerceError, ConfigError, InvalidInput
 from shared.logging import configure_logging
 
@@ -127,6 +128,8 @@ def enroll(
             rpc_timeout=config.rpc_timeout_seconds,
         )
     )
+    # The local database is made now, so a disk problem shows while the installer is here.
+    asyncio.run(_prepare_database(config))
     table = Table(title=f"Enrolled as site {outcome.record.site_id}", show_header=False)
     table.add_row("Site", outcome.record.site_id)
     table.add_row("Certificate serial", outcome.certificate.serial_hex)
@@ -135,6 +138,13 @@ def enroll(
     table.add_row("Identity files", str(outcome.paths.root))
     Console().print(table)
     click.echo("Next: start the agent (systemctl start commerce-edge, or commerce-edge run).")
+
+
+async def _prepare_database(config: AgentConfig) -> None:
+    projection = await Projection.open(
+        config.data_dir, busy_timeout_seconds=config.database_busy_timeout_seconds
+    )
+    await projection.close()
 
 
 @main.command()

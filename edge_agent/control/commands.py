@@ -17,8 +17,10 @@ from edge_agent.errors import (
     MissingCommandId,
     ProjectionError,
     UnknownAction,
+    UnsupportedStream,
     WrongSite,
 )
+from edge_agent.replication import unsupported_bindings
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +101,18 @@ class CommandDispatcher:
             raise MalformedCommand(
                 f"site config for {config.site_id!r} has generation {config.generation}; "
                 "generations start at 1. Not applied; report this to cloud operations"
+            )
+        unsupported = unsupported_bindings(config.bindings)
+        if unsupported:
+            names = ", ".join(
+                f"{b.stream!r} ({store_site_pb2.ReplicationDirection.Name(b.direction)})"
+                for b in unsupported
+            )
+            raise UnsupportedStream(
+                f"site config generation {config.generation} binds stream(s) {names} that this "
+                f"agent release cannot replicate; not applied. Upgrade commerce-edge on this "
+                f"store server, or remove the stream(s) from sales channel "
+                f"{config.sales_channel_id!r}, then provision the site again"
             )
         result = await self._store.apply_site_config(
             command_id,
