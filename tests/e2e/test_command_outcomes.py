@@ -59,7 +59,10 @@ async def test_a_command_that_fails_transiently_twice_then_succeeds_completes_pr
         database = agent_dir / "state" / "edge.db"
         assert database.exists(), "enrollment prepares the agent's local database"
 
-        async with exclusive_lock(database), agent_process(agent_dir, FAST_BUSY):
+        async with (
+            agent_process(agent_dir, FAST_BUSY) as agent,
+            exclusive_lock(database) as lock,
+        ):
             # Each delivery meets the lock: the agent answers "retryable", the cloud retries.
             async def failed_twice() -> bool:
                 pending = await _pending_command(handle)
@@ -78,9 +81,11 @@ async def test_a_command_that_fails_transiently_twice_then_succeeds_completes_pr
             assert command is not None and not command.finished
             assert command.error and "locked" in command.error.lower()
 
-        # Lock released: the next delivery of the same command id applies it.
-        async with agent_process(agent_dir, FAST_BUSY):
+            # Lock released: the next delivery of the same command id, on the same stream,
+            # applies it.
+            await lock.release()
             result = await asyncio.wait_for(handle.result(), 90)
+            assert agent.returncode is None
         assert result.site_id == "store-busy"
         site = stack.store.sites.get("store-busy")
         assert site is not None and site.status == "ready"
