@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cloud.activities.messages import SendSiteCommand
-from cloud.adapters.store import CloudStore
+from cloud.ports import CommandsPort
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ def command_outcome(command_id: str, ok: bool, result: bytes, error: str) -> edg
 class SiteCommandActivities:
     """Puts commands on a site's durable queue."""
 
-    def __init__(self, store: CloudStore, waker: CommandWaker | None = None) -> None:
-        self._store = store
+    def __init__(self, commands: CommandsPort, waker: CommandWaker | None = None) -> None:
+        self._commands = commands
         self._waker = waker or _NoWaker()
 
     @activity.defn(name="SendSiteCommand")
@@ -54,7 +54,7 @@ class SiteCommandActivities:
         """Queue `req` for its site and complete when the agent reports (async completion)."""
         info = activity.info()
         record = await asyncio.to_thread(
-            self._store.commands.enqueue,
+            self._commands.enqueue,
             req.command_id,
             req.site_id,
             req.kind,

@@ -73,12 +73,11 @@ def _failure_type(failure: WorkflowFailureError) -> str | None:
 
 async def test_record_happy_path_rerun_and_invalid_request(tmp_path: Path) -> None:
     async with cloud_stack(tmp_path / "cloud") as stack:
-        ops = stack.ops
-        await asyncio.to_thread(ops.create_channel, CHANNEL, "Web shop NL", [])
+        await asyncio.to_thread(stack.ops.channels.create, CHANNEL, "Web shop NL", [])
 
         # (a) happy path: a real agent enrolls and applies its configuration.
         request = _request("store-0001")
-        handle = await ops.start_provisioning(stack.client, request)
+        handle = await stack.start(request)
         status = await stack.awaiting_enrollment(handle)
         assert status.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
         agent_dir = tmp_path / request.site_id
@@ -93,7 +92,7 @@ async def test_record_happy_path_rerun_and_invalid_request(tmp_path: Path) -> No
         await _save(stack, handle.raw, "happy_path")
 
         # (c) a re-run for the ready site returns the existing result without the agent.
-        again = await ops.start_provisioning(stack.client, request)
+        again = await stack.start(request)
         assert again.raw.result_run_id != handle.raw.result_run_id
         existing = await asyncio.wait_for(again.result(), RESULT_TIMEOUT)
         assert existing.certificate_serial == result.certificate_serial
@@ -117,12 +116,11 @@ async def test_record_happy_path_rerun_and_invalid_request(tmp_path: Path) -> No
 async def test_record_enrollment_timeout(tmp_path: Path) -> None:
     # 0.001 h = 3.6 s: no agent ever enrolls, so the workflow times out and revokes the token.
     async with cloud_stack(tmp_path / "cloud", enrollment_timeout_hours=0.001) as stack:
-        ops = stack.ops
-        await asyncio.to_thread(ops.create_channel, CHANNEL, "Web shop NL", [])
-        handle = await ops.start_provisioning(stack.client, _request("store-0003"))
+        await asyncio.to_thread(stack.ops.channels.create, CHANNEL, "Web shop NL", [])
+        handle = await stack.start(_request("store-0003"))
         with pytest.raises(WorkflowFailureError) as timed_out:
             await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
         assert _failure_type(timed_out.value) == "ProvisioningTimedOut"
-        site = await asyncio.to_thread(ops.site, "store-0003")
+        site = await asyncio.to_thread(stack.ops.sites.get, "store-0003")
         assert site.status != "ready"
         await _save(stack, handle.raw, "enrollment_timeout")

@@ -289,7 +289,14 @@ PROVISION_STORE_SITE: Final[WorkflowDeclaration] = WorkflowDeclaration(
             ),
         },
     ),
-    updates=MappingProxyType({}),
+    updates=MappingProxyType(
+        {
+            "WaitForProvisionStep": (
+                store_site_pb2.WaitForProvisionStepRequest,
+                store_site_pb2.ProvisionStoreSiteStatus,
+            ),
+        },
+    ),
 )
 """Workflow ProvisionStoreSite.
 
@@ -353,6 +360,25 @@ class ProvisionStoreSiteHandle:
             store_site_pb2.ProvisionStoreSiteStatus,
             value,
             "result of query 'GetProvisionStatus'",
+        )
+
+    async def wait_for_provision_step(
+        self,
+        arg: store_site_pb2.WaitForProvisionStepRequest,
+    ) -> store_site_pb2.ProvisionStoreSiteStatus:
+        """Runs update WaitForProvisionStep and waits for its result.
+
+        Waits until provisioning reaches the requested step (or ends) and returns its status.
+        """
+        value = await self._handle.execute_update(
+            "WaitForProvisionStep",
+            arg,
+            result_type=store_site_pb2.ProvisionStoreSiteStatus,
+        )
+        return _expect(
+            store_site_pb2.ProvisionStoreSiteStatus,
+            value,
+            "result of update 'WaitForProvisionStep'",
         )
 
 
