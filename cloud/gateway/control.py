@@ -17,12 +17,12 @@ import grpc
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cloud.adapters.pki import CertificateAuthority, CsrRejected, parse_site_csr
-from cloud.adapters.store import CloudStore
 from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
 from cloud.gateway.enrollment import certificate_record
 from cloud.gateway.peer import SitePeer, authenticate_site
 from cloud.gateway.ports import WorkflowNotifier
 from cloud.gateway.sessions import Session, SessionRegistry
+from cloud.ports import StorePort
 from shared.grpc_status import IDENTITY_REFUSED
 from shared.timestamps import to_timestamp
 
@@ -37,7 +37,7 @@ class ControlServicer:
 
     def __init__(
         self,
-        store: CloudStore,
+        store: StorePort,
         ca: CertificateAuthority,
         sessions: SessionRegistry,
         notifier: WorkflowNotifier,

@@ -20,10 +20,12 @@ from cloud.adapters.pki import (
     IssuedCertificate,
     parse_site_csr,
 )
-from cloud.adapters.store import CloudStore, NewCertificate, TokenRejected
+from cloud.adapters.store.errors import TokenRejected
+from cloud.adapters.store.records import NewCertificate
 from cloud.adapters.tokens import MalformedToken, parse_token, token_hash
 from cloud.gateway.codec import MalformedFrame, refuse_malformed, unary_handler
 from cloud.gateway.ports import WorkflowNotifier
+from cloud.ports import StorePort
 from shared.grpc_status import IDENTITY_REFUSED
 from shared.timestamps import to_timestamp
 
@@ -88,7 +90,7 @@ class EnrollmentServicer:
 
     def __init__(
         self,
-        store: CloudStore,
+        store: StorePort,
         ca: CertificateAuthority,
         notifier: WorkflowNotifier,
         lifetime: timedelta,

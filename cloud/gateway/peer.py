@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 from cryptography import x509
 
-from cloud.adapters.store import CloudStore
+from cloud.ports import StorePort
 from shared.errors import IdentityError
 from shared.grpc_status import IDENTITY_UNKNOWN
 from shared.identity import site_id_of_certificate
@@ -28,7 +28,7 @@ class SitePeer:
 
 
 async def authenticate_site(
-    context: grpc.aio.ServicerContext[Any, Any], store: CloudStore
+    context: grpc.aio.ServicerContext[Any, Any], store: StorePort
 ) -> SitePeer:
     """Return the calling site, or abort UNAUTHENTICATED saying why."""
     pems = list(context.auth_context().get("x509_pem_cert") or [])

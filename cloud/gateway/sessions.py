@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
-from cloud.adapters.store import CloudStore, CommandRecord
+from cloud.adapters.store.records import CommandRecord
+from cloud.ports import StorePort
 from shared.timestamps import to_timestamp
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def command_frame(record: CommandRecord) -> edge_pb2.ConnectResponse:
 class SessionRegistry:
     """Live sessions by site, plus the loops that feed and police them."""
 
-    def __init__(self, store: CloudStore, *, poll_interval: float = 0.5) -> None:
+    def __init__(self, store: StorePort, *, poll_interval: float = 0.5) -> None:
         self._store = store
         self._sessions: dict[str, Session] = {}
         self._poll_interval = poll_interval
