@@ -6,7 +6,6 @@ Reads the identity files and the projection read-only; writes nothing.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from edge_agent.identity.certificates import CertificateFacts, load_certificate
 from edge_agent.identity.files import IdentityPaths, load_record
-from edge_agent.projection import Projection
+from edge_agent.projection import DatabaseError, Projection
 from shared.errors import CommerceError
 
 logger = logging.getLogger(__name__)
@@ -86,7 +85,7 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
                 projection.close()
             state, since, contact = conn.state, conn.since, conn.last_contact_at
             error, generation = conn.last_error, conn.config_generation
-    except (CommerceError, OSError, sqlite3.Error) as exc:  # a locked or damaged file: say so
+    except (CommerceError, OSError, DatabaseError) as exc:  # a locked or damaged file: say so
         logger.warning("could not read the local state database: %s", exc)
         problem = problem or f"local state database unreadable: {exc}"
 

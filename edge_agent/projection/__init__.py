@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# What a failed read of the database raises, for callers outside this room (which never import
+# sqlite3 themselves).
+from sqlite3 import Error as DatabaseError
+
 from edge_agent.projection.store import (
     ConnectionState,
     Projection,
@@ -9,4 +13,10 @@ from edge_agent.projection.store import (
     database_path,
 )
 
-__all__ = ["ConnectionState", "Projection", "StoredSiteConfig", "database_path"]
+__all__ = [
+    "ConnectionState",
+    "DatabaseError",
+    "Projection",
+    "StoredSiteConfig",
+    "database_path",
+]
