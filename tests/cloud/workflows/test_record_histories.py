@@ -21,6 +21,7 @@ from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     StoreSiteWorkflowServiceClient,
 )
+from cloud.adapters.temporal_provisioning import TemporalProvisionRun
 from shared.version import package_version
 from tests.cloud.workflows.corpus import (
     HAPPY_PATH,
@@ -124,3 +125,35 @@ async def test_record_enrollment_timeout(tmp_path: Path) -> None:
         site = await asyncio.to_thread(stack.ops.sites.get, "store-0003")
         assert site.status != "ready"
         await _save(stack, handle.raw, "enrollment_timeout")
+
+
+async def test_record_progress_followed_by_updates(tmp_path: Path) -> None:
+    # Recorded on its own (-k progress) so the older histories stay as they were recorded.
+    async with cloud_stack(tmp_path / "cloud") as stack:
+        await asyncio.to_thread(stack.ops.channels.create, CHANNEL, "Web shop NL", [])
+        request = _request("store-0004")
+        handle = await stack.start(request)
+        seen: list[int] = []
+        run = TemporalProvisionRun(handle, request)
+        status = await stack.provisioning.wait_for_step(
+            run, store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT, lambda s: seen.append(s.step)
+        )
+        assert seen[-1] == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
+        agent_dir = tmp_path / request.site_id
+        async with enrolled_agent(stack, status, agent_dir):
+            # Waiting for READY while the run is still going: answered when it gets there.
+            ready = await asyncio.wait_for(
+                stack.wait_for_step(handle, store_site_pb2.PROVISION_STEP_READY), RESULT_TIMEOUT
+            )
+            result = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        assert ready.step == store_site_pb2.PROVISION_STEP_READY
+        assert result.certificate_serial
+        path = await _save(stack, handle.raw, "progress_updates")
+        names = {
+            event["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"][
+                "name"
+            ]
+            for event in json.loads(path.read_text())["events"]
+            if "workflowExecutionUpdateAcceptedEventAttributes" in event
+        }
+        assert names == {"WaitForProvisionStep"}
