@@ -31,6 +31,7 @@ __all__ = [
     "FactsPort",
     "SitesPort",
     "StorePort",
+    "TokenSource",
     "TokensPort",
 ]
 
@@ -203,6 +204,12 @@ class AuditPort(Protocol):
     ) -> None: ...
 
     def list(self, subject: str | None = None, limit: int = 100) -> list[AuditRecord]: ...
+
+
+class TokenSource(Protocol):
+    """Derives the plaintext bootstrap token of a token id (the store keeps only its hash)."""
+
+    def token(self, site_id: str, token_id: str) -> str: ...
 
 
 class StorePort(Protocol):

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -30,18 +29,12 @@ from cloud.activities.messages import (
 from cloud.adapters.store.errors import SiteConflict, UnknownChannel
 from cloud.adapters.tokens import token_hash
 from cloud.compat import CompatibilityPolicy
-from cloud.ports import StorePort
+from cloud.ports import StorePort, TokenSource
 from cloud.validation import validate_provision_request
 from shared.errors import InvalidInput
 from shared.timestamps import from_timestamp
 
 logger = logging.getLogger(__name__)
-
-
-class TokenSource(Protocol):
-    """Derives the plaintext bootstrap token of a token id."""
-
-    def token(self, site_id: str, token_id: str) -> str: ...
 
 
 def _fail(kind: str, message: str) -> ApplicationError:

@@ -9,14 +9,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
+from cloud.ports import TokenSource
 
 __all__ = ["CaFingerprint", "ProvisionRun", "ProvisioningWorkflows", "TokenSource"]
-
-
-class TokenSource(Protocol):
-    """Derives the plaintext bootstrap token of a token id."""
-
-    def token(self, site_id: str, token_id: str) -> str: ...
 
 
 class CaFingerprint(Protocol):
