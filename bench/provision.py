@@ -111,7 +111,7 @@ async def provision_site(provisioning: ProvisioningService, agent: Agent) -> flo
     started = time.perf_counter()
     run = await provisioning.start(request)
     status = await provisioning.wait_for_step(run, AWAITING)
-    enrollment = provisioning.enrollment(status)
+    enrollment = await provisioning.enrollment(status)
     if enrollment is None:
         raise BenchFailed(
             f"{agent.site_id} stopped at step {store_site_pb2.ProvisionStep.Name(status.step)} "

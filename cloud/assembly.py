@@ -55,9 +55,13 @@ class _LazyMinter:
 class _LazyCa:
     def __init__(self, config: CloudConfig) -> None:
         self._config = config
+        self._fingerprint: str | None = None
 
     def ca_fingerprint(self) -> str:
-        return FileCertificateAuthority.open_or_create(self._config.pki_dir).ca_fingerprint()
+        if self._fingerprint is None:
+            ca = FileCertificateAuthority.open_or_create(self._config.pki_dir)
+            self._fingerprint = ca.ca_fingerprint()
+        return self._fingerprint
 
 
 class _ConnectOnFirstStart:

@@ -67,7 +67,7 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
             status = await provisioning.wait_for_step(
                 run, store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
             )
-            enrollment = provisioning.enrollment(status)
+            enrollment = await provisioning.enrollment(status)
             if enrollment is not None and not (edge_dir / "identity" / "site.crt").exists():
                 console.print(f"enrolling the demo store: {enrollment.command}", highlight=False)
                 enroll = await _run_edge(*enrollment.arguments, "--data-dir", str(edge_dir))

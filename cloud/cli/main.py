@@ -266,7 +266,7 @@ def sites_provision(
                 run, Step.PROVISION_STEP_AWAITING_ENROLLMENT, show
             )
         out: dict[str, Any] = {"site_id": site_id, "workflow_id": run.id}
-        enrollment = provisioning.enrollment(status)
+        enrollment = await provisioning.enrollment(status)
         if enrollment is not None:
             out["enrollment"] = {
                 "token": enrollment.token,

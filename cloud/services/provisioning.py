@@ -99,11 +99,17 @@ class ProvisioningService:
                 return status
         return status
 
-    def enrollment(self, status: store_site_pb2.ProvisionStoreSiteStatus) -> Enrollment | None:
-        """The enrollment line of a run waiting for its agent, else None."""
+    async def enrollment(
+        self, status: store_site_pb2.ProvisionStoreSiteStatus
+    ) -> Enrollment | None:
+        """The enrollment line of a run waiting for its agent, else None.
+
+        Reads the token secret and the CA from disk, so it runs in a worker thread.
+        """
         if status.step != Step.PROVISION_STEP_AWAITING_ENROLLMENT or not status.bootstrap_token_id:
             return None
-        return self._enrollments.enrollment(
+        return await asyncio.to_thread(
+            self._enrollments.enrollment,
             status.site_id,
             status.bootstrap_token_id,
             from_timestamp(status.bootstrap_token_expires_at),

@@ -118,7 +118,7 @@ async def test_cloud_killed_mid_provisioning_completes_without_duplicates(tmp_pa
             status = await provisioning.wait_for_step(
                 run, store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
             )
-            enrollment = provisioning.enrollment(status)
+            enrollment = await provisioning.enrollment(status)
             assert enrollment is not None, status
             await _sigkill(proc, config)  # 1: while waiting for enrollment
 

@@ -29,6 +29,7 @@ from cloud.assembly import OpsServices, open_ops
 from cloud.config import CloudConfig
 from cloud.runtime import Running, running_cloud
 from cloud.services import Enrollment, ProvisioningService
+from shared.timestamps import from_timestamp
 
 BIN = Path(sys.executable).parent
 
@@ -131,9 +132,13 @@ class Stack:
         return await self.provisioning.wait_for_step(run, step)
 
     def enrollment(self, status: store_site_pb2.ProvisionStoreSiteStatus) -> Enrollment:
-        enrollment = self.provisioning.enrollment(status)
-        assert enrollment is not None, f"no token to enroll with at step {status.step}"
-        return enrollment
+        """The enrollment line of the token `status` names (reads the token secret and CA)."""
+        assert status.bootstrap_token_id, f"no token to enroll with at step {status.step}"
+        return self.ops.sites.enrollment(
+            status.site_id,
+            status.bootstrap_token_id,
+            from_timestamp(status.bootstrap_token_expires_at),
+        )
 
 
 @contextlib.asynccontextmanager

@@ -161,7 +161,7 @@ async def test_provisioning_refuses_bad_input_before_starting_anything(
     assert store.sites.list() == []
 
 
-def test_enrollment_only_for_a_run_waiting_for_its_agent(
+async def test_enrollment_only_for_a_run_waiting_for_its_agent(
     store: CloudStore, enrollments: EnrollmentIssuer
 ) -> None:
     provisioning = ProvisioningService(
@@ -175,11 +175,11 @@ def test_enrollment_only_for_a_run_waiting_for_its_agent(
         bootstrap_token_id="t1",
         bootstrap_token_expires_at=expires,
     )
-    enrollment = provisioning.enrollment(waiting)
+    enrollment = await provisioning.enrollment(waiting)
     assert enrollment is not None and enrollment.token.startswith("store-0042.t1.")
     assert enrollment.expires_at == NOW
     ready = store_site_pb2.ProvisionStoreSiteStatus()
     ready.CopyFrom(waiting)
     ready.step = store_site_pb2.PROVISION_STEP_READY
-    assert provisioning.enrollment(ready) is None
+    assert await provisioning.enrollment(ready) is None
 
