@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import cloud.ports
 import cloud.services
 from ameide_core_proto.process.commerce.v1 import facts_pb2, store_site_pb2
 from cloud.adapters.pki import FileCertificateAuthority
@@ -183,3 +184,30 @@ async def test_enrollment_only_for_a_run_waiting_for_its_agent(
     ready.step = store_site_pb2.PROVISION_STEP_READY
     assert await provisioning.enrollment(ready) is None
 
+
+
+def test_store_ports_are_pinned_and_the_store_fits_them(store: CloudStore) -> None:
+    assert sorted(cloud.ports.__all__) == [
+        "AuditPort",
+        "CertificatesPort",
+        "ChannelsPort",
+        "CommandsPort",
+        "FactsPort",
+        "SitesPort",
+        "StorePort",
+        "TokenSource",
+        "TokensPort",
+    ]
+    # Structural: every repository method a port names exists on the real store.
+    for port, repository in [
+        (cloud.ports.ChannelsPort, store.channels),
+        (cloud.ports.SitesPort, store.sites),
+        (cloud.ports.TokensPort, store.tokens),
+        (cloud.ports.CertificatesPort, store.certificates),
+        (cloud.ports.CommandsPort, store.commands),
+        (cloud.ports.FactsPort, store.facts),
+        (cloud.ports.AuditPort, store.audit),
+    ]:
+        names = [n for n in vars(port) if not n.startswith("_") and callable(vars(port)[n])]
+        missing = [n for n in names if not callable(getattr(repository, n, None))]
+        assert names and not missing, f"{type(repository).__name__} lacks {missing}"
