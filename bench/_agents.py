@@ -11,7 +11,7 @@ from typing import Protocol
 
 from bench._cloud_process import dying_with_us, script_path, stop_process
 from bench._errors import BenchFailed
-from cloud.ops import Enrollment
+from cloud.services import Enrollment
 from edge_agent.control import ControlClient
 from edge_agent.identity import enroll
 from edge_agent.projection import Projection

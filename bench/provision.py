@@ -1,9 +1,10 @@
 """Provisioning benchmark: N sites provisioned at once, then many agents held by one gateway.
 
 Bench room: runs `commerce-cloud serve` as a child process (loopback, temporary data dir, free
-ports), drives it as ops would (`Ops` + a Temporal client) and plays the store agents: the
-first few as real `commerce-edge` processes, the rest in this process with the agent's own
-enrollment and control-stream code over real gRPC + mTLS. Prints a table; asserts no timings.
+ports), drives it as ops would (the ops services over a Temporal client) and plays the store
+agents: the first few as real `commerce-edge` processes, the rest in this process with the
+agent's own enrollment and control-stream code over real gRPC + mTLS. Prints a table;
+asserts no timings.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from temporalio.client import Client
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from bench._agents import Agent, Fleet, fast_scratch
@@ -37,9 +37,9 @@ from bench._cloud_process import (
 )
 from bench._errors import BenchFailed
 from bench._machine import established_connections, machine_info, percentile, raise_fd_limit, rss_mb
-from cloud.adapters.store import CloudStore
-from cloud.ops import Ops
-from cloud.runtime import temporal_client
+from cloud.assembly import open_ops
+from cloud.services import FactService, ProvisioningService
+from cloud.temporal.connect import TemporalSettings, connect_client
 from shared.errors import CommerceError
 from shared.logging import configure_logging
 from shared.version import package_version
@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 RESULT_PATH = Path(__file__).resolve().parent / "results" / "provision.json"
 TARGETS = ("200 sites ready in under 60 s", "1,000 connected agents under 300 MB gateway RSS")
 # Sites provisioned only to reach the held-agent count are not timed; bounding them keeps
-# the status polling of ops from dominating the dev server.
+# their workflows from crowding out the timed ones on the dev server.
 HOLD_PROVISION_CONCURRENCY = 200
 
 
@@ -61,8 +61,6 @@ class BenchOptions:
     agents_held: int = 1000
     real_agents: int = 3
     hold_seconds: float = 20.0
-    # First interval of Ops.wait_for_step's status polling (it backs off to 2 s).
-    poll_seconds: float = 0.5
     timeout_seconds: float = 1200.0
 
 
@@ -101,7 +99,7 @@ class BenchResult:
         }
 
 
-async def provision_site(ops: Ops, client: Client, agent: Agent, *, poll_seconds: float) -> float:
+async def provision_site(provisioning: ProvisioningService, agent: Agent) -> float:
     """Provision one site as ops would and let its agent enroll; seconds from start to result."""
     request = store_site_pb2.ProvisionStoreSiteInput(
         site_id=agent.site_id,
@@ -111,32 +109,26 @@ async def provision_site(ops: Ops, client: Client, agent: Agent, *, poll_seconds
         agent_version=package_version(),
     )
     started = time.perf_counter()
-    handle = await ops.start_provisioning(client, request)
-    status = await ops.wait_for_step(handle, lambda s: s.step >= AWAITING, interval=poll_seconds)
-    if status.step != AWAITING:
+    run = await provisioning.start(request)
+    status = await provisioning.wait_for_step(run, AWAITING)
+    enrollment = await provisioning.enrollment(status)
+    if enrollment is None:
         raise BenchFailed(
             f"{agent.site_id} stopped at step {store_site_pb2.ProvisionStep.Name(status.step)} "
             "instead of waiting for enrollment; see the cloud log"
         )
-    enrollment = ops.enrollment(
-        agent.site_id,
-        status.bootstrap_token_id,
-        status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
-    )
     await agent.enroll(enrollment)
     await agent.start()
-    result = await handle.result()
+    result = await run.result()
     if result.site_id != agent.site_id:
         raise BenchFailed(f"workflow of {agent.site_id} returned a result for {result.site_id}")
     return time.perf_counter() - started
 
 
 async def provision_many(
-    ops: Ops,
-    client: Client,
+    provisioning: ProvisioningService,
     agents: Sequence[Agent],
     *,
-    poll_seconds: float,
     concurrency: int | None = None,
 ) -> dict[str, float]:
     """Provision all `agents`' sites at once (or `concurrency` at a time); latency per site."""
@@ -144,9 +136,7 @@ async def provision_many(
 
     async def one(agent: Agent) -> tuple[str, float]:
         async with gate:
-            return agent.site_id, await provision_site(
-                ops, client, agent, poll_seconds=poll_seconds
-            )
+            return agent.site_id, await provision_site(provisioning, agent)
 
     try:
         async with asyncio.TaskGroup() as group:  # one failure cancels the rest
@@ -161,10 +151,10 @@ async def provision_many(
     return dict(task.result() for task in tasks)
 
 
-def count_ready_facts(store: CloudStore) -> int:
+def count_ready_facts(facts: FactService) -> int:
     """StoreSiteReady facts in the cloud's fact log (each site once)."""
     seq, ready = 0, 0
-    while batch := store.facts.tail(after_seq=seq, limit=500):
+    while batch := facts.tail(after_seq=seq, limit=500):
         ready += sum(1 for fact in batch if fact.fact_type == "StoreSiteReady")
         seq = batch[-1].seq
     return ready
@@ -212,28 +202,24 @@ async def run_benchmark(options: BenchOptions) -> BenchResult:
         config = bench_config(work / "cloud")
         cloud = await stack.enter_async_context(CloudProcess(config, work / "cloud.log"))
         idle_rss = rss_mb(cloud.pid)
-        client = await temporal_client(config)
-        store = await asyncio.to_thread(CloudStore.open, config.store_url)
-        stack.callback(store.close)
-        ops = Ops(config, store)
-        await asyncio.to_thread(ops.create_channel, CHANNEL, "Benchmark web shop", [])
+        client = await connect_client(TemporalSettings.from_cloud_config(config))
+        ops = await asyncio.to_thread(open_ops, config, actor="bench")
+        stack.callback(ops.close)
+        provisioning = ops.provisioning_through(client)
+        await asyncio.to_thread(ops.channels.create, CHANNEL, "Benchmark web shop", [])
         fleet = Fleet(agents_root, options.real_agents)
         stack.push_async_callback(fleet.stop)  # agents stop before the cloud does
         agents = [fleet.new_agent(i, f"bench-{i:05d}") for i in range(held_target)]
 
         started = time.perf_counter()
-        latencies = await provision_many(
-            ops, client, agents[: options.sites], poll_seconds=options.poll_seconds
-        )
+        latencies = await provision_many(provisioning, agents[: options.sites])
         all_ready = time.perf_counter() - started
         logger.info("%d sites ready in %.1f s", len(latencies), all_ready)
 
         started = time.perf_counter()
         await provision_many(
-            ops,
-            client,
+            provisioning,
             agents[options.sites :],
-            poll_seconds=max(1.0, options.poll_seconds),
             concurrency=HOLD_PROVISION_CONCURRENCY,
         )
         hold_sites = time.perf_counter() - started
@@ -254,7 +240,7 @@ async def run_benchmark(options: BenchOptions) -> BenchResult:
             gateway_rss_mb=rss,
             gateway_peak_rss_mb=rss_mb(cloud.pid, "VmHWM"),
             idle_rss_mb=idle_rss,
-            ready_facts=await asyncio.to_thread(count_ready_facts, store),
+            ready_facts=await asyncio.to_thread(count_ready_facts, ops.facts),
             fd_limit=fd_limit,
             machine=machine_info(),
         )
@@ -338,13 +324,6 @@ def write_result(result: BenchResult, path: Path) -> None:
     help="How long the held agents are sampled for RSS.",
 )
 @click.option(
-    "--poll-seconds",
-    default=BenchOptions.poll_seconds,
-    show_default=True,
-    type=click.FloatRange(0.05),
-    help="First status-query interval while waiting for a token (backs off to 2 s).",
-)
-@click.option(
     "--timeout",
     "timeout_seconds",
     default=BenchOptions.timeout_seconds,
@@ -365,7 +344,6 @@ def main(
     agents_held: int,
     real_agents: int,
     hold_seconds: float,
-    poll_seconds: float,
     timeout_seconds: float,
     output: Path,
     log_level: str,
@@ -377,7 +355,6 @@ def main(
         agents_held=agents_held,
         real_agents=real_agents,
         hold_seconds=hold_seconds,
-        poll_seconds=poll_seconds,
         timeout_seconds=timeout_seconds,
     )
     console = Console()

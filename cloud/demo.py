@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
-from cloud.adapters.store import CloudStore
+from cloud.assembly import open_ops
 from cloud.cli.output import console
 from cloud.config import CloudConfig
-from cloud.ops import Ops
 from cloud.runtime import running_cloud
 from shared.version import package_version
 
@@ -53,10 +52,10 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
     edge_dir.mkdir(parents=True, exist_ok=True)
     agent: asyncio.subprocess.Process | None = None
     async with running_cloud(config) as cloud:
-        store = await asyncio.to_thread(CloudStore.open, config.store_url)
-        ops = Ops(config, store)
+        ops = await asyncio.to_thread(open_ops, config, actor="demo")
+        provisioning = ops.provisioning_through(cloud.client)
         try:
-            await asyncio.to_thread(ops.create_channel, DEMO_CHANNEL, "Demo web shop", [])
+            await asyncio.to_thread(ops.channels.create, DEMO_CHANNEL, "Demo web shop", [])
             request = store_site_pb2.ProvisionStoreSiteInput(
                 site_id=DEMO_SITE,
                 sales_channel_id=DEMO_CHANNEL,
@@ -64,20 +63,12 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
                 timezone="Europe/Amsterdam",
                 agent_version=package_version(),
             )
-            handle = await ops.start_provisioning(cloud.client, request)
-            status = await ops.wait_for_step(
-                handle,
-                lambda s: s.step >= store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT,
+            run = await provisioning.start(request)
+            status = await provisioning.wait_for_step(
+                run, store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
             )
-            if (
-                status.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
-                and not (edge_dir / "identity" / "site.crt").exists()
-            ):
-                enrollment = ops.enrollment(
-                    DEMO_SITE,
-                    status.bootstrap_token_id,
-                    status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
-                )
+            enrollment = await provisioning.enrollment(status)
+            if enrollment is not None and not (edge_dir / "identity" / "site.crt").exists():
                 console.print(f"enrolling the demo store: {enrollment.command}", highlight=False)
                 enroll = await _run_edge(*enrollment.arguments, "--data-dir", str(edge_dir))
                 if await enroll.wait() != 0:
@@ -85,7 +76,7 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
                     return 1
             agent = await _run_edge("run", "--data-dir", str(edge_dir), log=edge_dir / "agent.log")
             with console.status(f"waiting for {DEMO_SITE} to apply its configuration"):
-                result = await asyncio.wait_for(handle.result(), READY_TIMEOUT)
+                result = await asyncio.wait_for(run.result(), READY_TIMEOUT)
             console.print(
                 f"\n[green]{DEMO_SITE} is ready[/green] at {datetime.now(UTC):%H:%M:%S} UTC "
                 f"(certificate {result.certificate_serial})\n"
@@ -117,4 +108,4 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
                     await asyncio.wait_for(agent.wait(), 15)
                 if agent.returncode is None:
                     agent.kill()
-            await asyncio.to_thread(store.close)
+            await asyncio.to_thread(ops.close)

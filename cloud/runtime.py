@@ -20,34 +20,10 @@ from cloud.adapters.store import CloudStore
 from cloud.adapters.temporal_notifier import TemporalNotifier
 from cloud.config import CloudConfig
 from cloud.gateway.server import EdgeGateway, GatewayPorts
-from cloud.temporal.connect import TemporalSettings, connect_client
-from cloud.temporal.devserver import DevServer
-from cloud.worker import SEARCH_ATTRIBUTES, build_worker
+from cloud.temporal.connect import TemporalSettings, open_temporal
+from cloud.worker import build_worker
 
 logger = logging.getLogger(__name__)
-
-
-async def temporal_client(config: CloudConfig) -> Client:
-    """A client for ops commands: the configured cluster, else the embedded dev server."""
-    return await connect_client(TemporalSettings.from_cloud_config(config))
-
-
-@contextlib.asynccontextmanager
-async def temporal(config: CloudConfig) -> AsyncIterator[tuple[Client, str | None]]:
-    """Yield a connected client and the Web UI URL (None for an external cluster)."""
-    settings = TemporalSettings.from_cloud_config(config)
-    if not settings.embedded:
-        yield await connect_client(settings), None
-        return
-    async with DevServer(
-        config.data_dir / "temporal",
-        port=settings.dev_port,
-        ui_port=settings.ui_port,
-        ui=settings.ui,
-        namespace=settings.namespace,
-        search_attributes=SEARCH_ATTRIBUTES,
-    ) as server:
-        yield await connect_client(settings), server.ui_url
 
 
 @dataclass
@@ -67,7 +43,9 @@ async def running_cloud(
     """Start the configured parts; stop them in reverse order on exit."""
     store = await asyncio.to_thread(CloudStore.open, config.store_url)
     try:
-        async with temporal(config) as (client, ui_url):
+        settings = TemporalSettings.from_cloud_config(config)
+        ui_url = settings.ui_url
+        async with open_temporal(settings, data_dir=config.data_dir) as client:
             ca = await asyncio.to_thread(FileCertificateAuthority.open_or_create, config.pki_dir)
             edge: EdgeGateway | None = None
             ports: GatewayPorts | None = None

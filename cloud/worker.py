@@ -27,10 +27,6 @@ from cloud.workflows.store_site import ProvisionStoreSiteWorkflow
 
 logger = logging.getLogger(__name__)
 
-# Search attributes every commerce workflow may set; the dev server registers them at start.
-SEARCH_ATTRIBUTES = {"SiteId": "Keyword", "SalesChannelId": "Keyword"}
-
-
 def registered_workflows() -> list[type]:
     """The workflow classes this worker serves, checked against their proto declarations."""
     return store_site_workflow_service_workflows(provision_store_site=ProvisionStoreSiteWorkflow)
@@ -51,7 +47,7 @@ def build_worker(
         enrollment_timeout=config.enrollment_timeout,
         command_timeout=config.command_timeout,
     )
-    command_activities = SiteCommandActivities(store, waker)
+    command_activities = SiteCommandActivities(store.commands, waker)
     workflows = registered_workflows()
     return Worker(
         client,

@@ -15,21 +15,6 @@ from edge_agent.errors import CloudUnreachable
 
 logger = logging.getLogger(__name__)
 
-# Codes that mean "the cloud does not accept who we are": retry slowly, tell a person.
-IDENTITY_REJECTED = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED})
-# Codes that mean "try again later".
-TRANSIENT = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.ABORTED,
-        grpc.StatusCode.CANCELLED,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.UNKNOWN,
-    }
-)
-
 _OPTIONS = [("grpc.max_receive_message_length", 16 * 1024 * 1024)]
 
 

@@ -12,21 +12,10 @@ import re
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from shared.errors import IdentityError, InvalidSiteId
+from shared.errors import IdentityError
+from shared.naming import validate_site_id as validate_site_id  # re-exported
 
 SITE_URI_PREFIX = "urn:ameide:commerce:site:"
-_SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-
-
-def validate_site_id(site_id: str) -> str:
-    """Return `site_id` when it is valid, else raise `InvalidSiteId` saying why."""
-    if not isinstance(site_id, str) or not _SITE_ID.fullmatch(site_id) or "--" in site_id:
-        shown = repr(site_id)[:80]
-        raise InvalidSiteId(
-            f"invalid site id {shown}: use 3 to 63 lowercase letters, digits and single '-', "
-            "starting and ending with a letter or digit (e.g. 'store-0042')"
-        )
-    return site_id
 
 
 def site_uri(site_id: str) -> str:

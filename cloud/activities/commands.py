@@ -17,7 +17,7 @@ from temporalio import activity
 from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cloud.activities.command_outcomes import settle
 from cloud.activities.messages import SendSiteCommand
-from cloud.adapters.store import CloudStore
+from cloud.ports import CommandsPort
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ def stored_result(command_id: str, ok: bool, result: bytes, error: str) -> edge_
 class SiteCommandActivities:
     """Puts commands on a site's durable queue."""
 
-    def __init__(self, store: CloudStore, waker: CommandWaker | None = None) -> None:
-        self._store = store
+    def __init__(self, commands: CommandsPort, waker: CommandWaker | None = None) -> None:
+        self._commands = commands
         self._waker = waker or _NoWaker()
 
     @activity.defn(name="SendSiteCommand")
@@ -52,7 +52,7 @@ class SiteCommandActivities:
         """Queue `req` for its site and complete when the agent reports (async completion)."""
         info = activity.info()
         record = await asyncio.to_thread(
-            self._store.commands.enqueue,
+            self._commands.enqueue,
             req.command_id,
             req.site_id,
             req.kind,

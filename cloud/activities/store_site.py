@@ -11,8 +11,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -28,40 +26,19 @@ from cloud.activities.messages import (
     RecordStoreSiteReady,
     UpdateSiteConditions,
 )
-from cloud.adapters.store import CloudStore, SiteConflict, UnknownChannel
+from cloud.adapters.store.errors import SiteConflict, UnknownChannel
 from cloud.adapters.tokens import token_hash
 from cloud.compat import CompatibilityPolicy
+from cloud.ports import StorePort, TokenSource
+from cloud.validation import validate_provision_request
 from shared.errors import InvalidInput
-from shared.identity import validate_site_id
+from shared.timestamps import from_timestamp
 
 logger = logging.getLogger(__name__)
 
 
-class TokenSource(Protocol):
-    """Derives the plaintext bootstrap token of a token id."""
-
-    def token(self, site_id: str, token_id: str) -> str: ...
-
-
 def _fail(kind: str, message: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
-
-
-def validate_provision_request(
-    site_id: str, sales_channel_id: str, name: str, timezone: str
-) -> None:
-    """Check the fields of a provisioning request; raise `InvalidInput` naming the field."""
-    validate_site_id(site_id)
-    if not sales_channel_id.strip():
-        raise InvalidInput("sales_channel_id is empty: every store site declares its sales channel")
-    if not name.strip() or len(name) > 200:
-        raise InvalidInput("name must be 1 to 200 characters")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(
-            f"timezone {timezone!r} is not an IANA time zone (e.g. 'Europe/Amsterdam')"
-        ) from exc
 
 
 class StoreSiteActivities:
@@ -69,7 +46,7 @@ class StoreSiteActivities:
 
     def __init__(
         self,
-        store: CloudStore,
+        store: StorePort,
         tokens: TokenSource,
         compatibility: CompatibilityPolicy,
         *,
@@ -202,7 +179,7 @@ class StoreSiteActivities:
                 fact.fact_id,
                 fact.type,
                 fact.subject,
-                fact.occurred_at.ToDatetime(tzinfo=UTC),
+                from_timestamp(fact.occurred_at),
                 fact.workflow_id,
                 fact.run_id,
                 req.fact,

@@ -71,6 +71,10 @@ class CertificateAuthority(Protocol):
         self, csr: ValidCsr, lifetime: timedelta, now: datetime
     ) -> IssuedCertificate: ...
 
+    def issue_server_certificate(
+        self, names: list[str], lifetime: timedelta = ...
+    ) -> tuple[str, str]: ...
+
 
 def parse_site_csr(csr_pem: str) -> ValidCsr:
     """Parse and check a site CSR: PEM PKCS#10, valid signature, EC P-256, one site URI."""

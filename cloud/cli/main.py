@@ -7,7 +7,6 @@ import functools
 import getpass
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,10 +15,10 @@ from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
-from cloud.adapters.store import CloudStore
+from cloud.assembly import OpsServices, open_ops
 from cloud.cli.output import console, emit_json, err_console, table, when
 from cloud.config import CloudConfig, load_cloud_config
-from cloud.ops import Enrollment, Ops
+from cloud.services import Enrollment
 from shared.errors import CommerceError, InvalidInput, NotFound
 from shared.logging import configure_logging
 from shared.version import package_version
@@ -101,11 +100,11 @@ def main(
     ctx.obj = config
 
 
-def _ops(ctx: click.Context) -> Ops:
+def _ops(ctx: click.Context) -> OpsServices:
     config: CloudConfig = ctx.obj
-    store = CloudStore.open(config.store_url)
-    ctx.call_on_close(store.close)
-    return Ops(config, store)
+    ops = open_ops(config, actor=f"ops:{getpass.getuser()}")
+    ctx.call_on_close(ops.close)
+    return ops
 
 
 # Processes
@@ -165,7 +164,7 @@ def channels_create(
     ctx: click.Context, channel_id: str, name: str, streams: tuple[str, ...], as_json: bool
 ) -> None:
     """Create a sales channel (idempotent for the same values)."""
-    record = _ops(ctx).create_channel(channel_id, name, streams)
+    record = _ops(ctx).channels.create(channel_id, name, streams)
     if as_json:
         emit_json(record)
     else:
@@ -178,7 +177,7 @@ def channels_create(
 @handle_errors
 def channels_list(ctx: click.Context, as_json: bool) -> None:
     """List sales channels."""
-    records = _ops(ctx).store.channels.list()
+    records = _ops(ctx).channels.list()
     if as_json:
         emit_json(records)
         return
@@ -241,8 +240,6 @@ def sites_provision(
     as_json: bool,
 ) -> None:
     """Provision a store site and print the enrollment command for its server."""
-    from cloud.runtime import temporal_client
-
     ops = _ops(ctx)
     request = store_site_pb2.ProvisionStoreSiteInput(
         site_id=site_id,
@@ -252,11 +249,11 @@ def sites_provision(
         agent_version=agent_version or package_version(),
     )
 
-    ops.check_request(request)  # bad input is refused before anything starts
+    provisioning = ops.provisioning
+    provisioning.check_request(request)  # bad input is refused before Temporal is reached
 
     async def go() -> dict[str, Any]:
-        client = await temporal_client(ops.config)
-        handle = await ops.start_provisioning(client, request)
+        run = await provisioning.start(request)
         with console.status("provisioning: validating", spinner="dots") as spinner:
 
             def show(status: store_site_pb2.ProvisionStoreSiteStatus) -> None:
@@ -265,16 +262,12 @@ def sites_provision(
                     f"{Step.Name(status.step).removeprefix('PROVISION_STEP_').lower()}"
                 )
 
-            status = await ops.wait_for_step(
-                handle, lambda s: s.step >= Step.PROVISION_STEP_AWAITING_ENROLLMENT, show
+            status = await provisioning.wait_for_step(
+                run, Step.PROVISION_STEP_AWAITING_ENROLLMENT, show
             )
-        out: dict[str, Any] = {"site_id": site_id, "workflow_id": handle.id}
-        if status.bootstrap_token_id and status.step == Step.PROVISION_STEP_AWAITING_ENROLLMENT:
-            enrollment = ops.enrollment(
-                site_id,
-                status.bootstrap_token_id,
-                status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
-            )
+        out: dict[str, Any] = {"site_id": site_id, "workflow_id": run.id}
+        enrollment = await provisioning.enrollment(status)
+        if enrollment is not None:
             out["enrollment"] = {
                 "token": enrollment.token,
                 "command": enrollment.command,
@@ -286,7 +279,7 @@ def sites_provision(
         if not wait and status.step < Step.PROVISION_STEP_READY:
             return out
         with console.status(f"waiting for {site_id} to enroll and apply its configuration"):
-            result = await handle.result()
+            result = await run.result()
         out["result"] = result
         return out
 
@@ -313,7 +306,7 @@ def sites_provision(
 @handle_errors
 def sites_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
     """List store sites."""
-    records = _ops(ctx).store.sites.list(status)
+    records = _ops(ctx).sites.list(status)
     if as_json:
         emit_json(records)
         return
@@ -341,7 +334,7 @@ def sites_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
 @handle_errors
 def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
     """Show one site with its conditions."""
-    record = _ops(ctx).site(site_id)
+    record = _ops(ctx).sites.get(site_id)
     if as_json:
         emit_json(record)
         return
@@ -378,7 +371,7 @@ def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
 @handle_errors
 def sites_revoke(ctx: click.Context, site_id: str, reason: str, as_json: bool) -> None:
     """Revoke a site: its certificates stop working at the gateway at once."""
-    record = _ops(ctx).revoke_site(site_id, reason, actor=f"ops:{getpass.getuser()}")
+    record = _ops(ctx).sites.revoke(site_id, reason, actor=f"ops:{getpass.getuser()}")
     if as_json:
         emit_json(record)
     else:
@@ -392,7 +385,7 @@ def sites_revoke(ctx: click.Context, site_id: str, reason: str, as_json: bool) -
 @handle_errors
 def sites_token(ctx: click.Context, site_id: str, as_json: bool) -> None:
     """Show the enrollment command of a site's current bootstrap token."""
-    enrollment = _ops(ctx).current_enrollment(site_id)
+    enrollment = _ops(ctx).sites.current_enrollment(site_id)
     if as_json:
         emit_json(
             {
@@ -432,10 +425,10 @@ def facts_tail(
 
     from ameide_core_proto.process.commerce.v1 import facts_pb2
 
-    store = _ops(ctx).store
+    fact_log = _ops(ctx).facts
     cursor = after
     while True:
-        records = store.facts.tail(cursor, limit, subject)
+        records = fact_log.tail(cursor, limit, subject)
         if as_json:
             for r in records:
                 fact = facts_pb2.ProcessFact.FromString(r.payload)

@@ -6,12 +6,10 @@ Gateway room: pure functions over protobuf and grpc types; no state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError
-from google.protobuf.timestamp_pb2 import Timestamp
 
 
 class MalformedFrame:
@@ -57,10 +55,3 @@ def unary_handler(
             )
         },
     )
-
-
-def timestamp(value: datetime) -> Timestamp:
-    """A protobuf Timestamp of an aware datetime."""
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts

@@ -19,12 +19,14 @@ import grpc
 from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cloud.activities.command_outcomes import SUCCEEDED, is_final, message_of, outcome_of
 from cloud.adapters.pki import CertificateAuthority, CsrRejected, parse_site_csr
-from cloud.adapters.store import CloudStore
-from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed, timestamp
+from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
 from cloud.gateway.enrollment import certificate_record
 from cloud.gateway.peer import SitePeer, authenticate_site
 from cloud.gateway.ports import WorkflowNotifier
 from cloud.gateway.sessions import Session, SessionRegistry
+from cloud.ports import StorePort
+from shared.grpc_status import IDENTITY_REFUSED
+from shared.timestamps import to_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ class ControlServicer:
 
     def __init__(
         self,
-        store: CloudStore,
+        store: StorePort,
         ca: CertificateAuthority,
         sessions: SessionRegistry,
         notifier: WorkflowNotifier,
@@ -85,7 +87,7 @@ class ControlServicer:
         if csr.site_id != peer.site_id:
             logger.warning("site %s asked for a certificate of site %s", peer.site_id, csr.site_id)
             await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
+                IDENTITY_REFUSED,
                 f"site {peer.site_id} may not request a certificate for site {csr.site_id}",
             )
         now = datetime.now(UTC)
@@ -96,7 +98,7 @@ class ControlServicer:
         )
         logger.info("renewed certificate of site %s: %s", peer.site_id, issued.serial)
         return edge_pb2.RenewCertificateResponse(
-            certificate_pem=issued.pem, not_after=timestamp(issued.not_after)
+            certificate_pem=issued.pem, not_after=to_timestamp(issued.not_after)
         )
 
     async def connect(
@@ -164,7 +166,7 @@ class ControlServicer:
                         edge_pb2.ConnectResponse(
                             heartbeat=edge_pb2.Heartbeat(
                                 sequence=frame.heartbeat.sequence,
-                                sent_at=timestamp(datetime.now(UTC)),
+                                sent_at=to_timestamp(datetime.now(UTC)),
                             )
                         )
                     )
@@ -199,7 +201,7 @@ class ControlServicer:
                 result.command_id,
             )
             raise _Refusal(
-                grpc.StatusCode.PERMISSION_DENIED,
+                IDENTITY_REFUSED,
                 f"command {result.command_id!r} is not addressed to site {peer.site_id}",
             )
         if record.task_token:

@@ -20,10 +20,14 @@ from cloud.adapters.pki import (
     IssuedCertificate,
     parse_site_csr,
 )
-from cloud.adapters.store import CloudStore, NewCertificate, TokenRejected
+from cloud.adapters.store.errors import TokenRejected
+from cloud.adapters.store.records import NewCertificate
 from cloud.adapters.tokens import MalformedToken, parse_token, token_hash
-from cloud.gateway.codec import MalformedFrame, refuse_malformed, timestamp, unary_handler
+from cloud.gateway.codec import MalformedFrame, refuse_malformed, unary_handler
 from cloud.gateway.ports import WorkflowNotifier
+from cloud.ports import StorePort
+from shared.grpc_status import IDENTITY_REFUSED
+from shared.timestamps import to_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +90,7 @@ class EnrollmentServicer:
 
     def __init__(
         self,
-        store: CloudStore,
+        store: StorePort,
         ca: CertificateAuthority,
         notifier: WorkflowNotifier,
         lifetime: timedelta,
@@ -119,12 +123,12 @@ class EnrollmentServicer:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         if request.site_id and request.site_id != token_site:
             await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
+                IDENTITY_REFUSED,
                 f"the bootstrap token was issued for site {token_site}, not {request.site_id}",
             )
         if csr.site_id != token_site:
             await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
+                IDENTITY_REFUSED,
                 f"the CSR asks for site {csr.site_id} but the bootstrap token was issued for "
                 f"site {token_site}; enroll with the token of site {csr.site_id}",
             )
@@ -132,7 +136,7 @@ class EnrollmentServicer:
             self._store.tokens.get_by_hash, token_hash(request.bootstrap_token)
         )
         if token is None or token.token_id != token_id or token.site_id != token_site:
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, _TOKEN_REFUSALS["unknown"])
+            await context.abort(IDENTITY_REFUSED, _TOKEN_REFUSALS["unknown"])
         now = datetime.now(UTC)
         issued = self._ca.sign_site_certificate(csr, self._lifetime, now)
         try:
@@ -145,7 +149,7 @@ class EnrollmentServicer:
         except TokenRejected as exc:
             logger.warning("enrollment for site %s refused: %s", token_site, exc.reason)
             await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED, _TOKEN_REFUSALS.get(exc.reason, str(exc))
+                IDENTITY_REFUSED, _TOKEN_REFUSALS.get(exc.reason, str(exc))
             )
         logger.info("site %s enrolled with certificate %s", record.site_id, record.serial)
         await self._notifier.enrollment_completed(
@@ -154,12 +158,12 @@ class EnrollmentServicer:
                 site_id=record.site_id,
                 certificate_serial=record.serial,
                 public_key_sha256=record.public_key_sha256,
-                enrolled_at=timestamp(now),
+                enrolled_at=to_timestamp(now),
             ),
         )
         return edge_pb2.EnrollResponse(
             site_id=record.site_id,
             certificate_pem=record.pem,
             ca_certificate_pem=self._ca.ca_certificate_pem(),
-            not_after=timestamp(record.not_after),
+            not_after=to_timestamp(record.not_after),
         )

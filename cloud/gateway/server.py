@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 import grpc
 
-from cloud.adapters.pki import FileCertificateAuthority
-from cloud.adapters.store import CloudStore
+from cloud.adapters.pki import CertificateAuthority
 from cloud.config import CloudConfig
 from cloud.gateway.control import ControlServicer
 from cloud.gateway.enrollment import DiscoveryServicer, EnrollmentServicer
 from cloud.gateway.ports import WorkflowNotifier
 from cloud.gateway.sessions import SessionRegistry
+from cloud.ports import StorePort
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ class EdgeGateway:
     def __init__(
         self,
         config: CloudConfig,
-        store: CloudStore,
-        ca: FileCertificateAuthority,
+        store: StorePort,
+        ca: CertificateAuthority,
         notifier: WorkflowNotifier,
     ) -> None:
         self._config = config

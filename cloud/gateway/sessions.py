@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from ameide_core_proto.process.commerce.v1 import edge_pb2
-from cloud.adapters.store import CloudStore, CommandRecord
+from cloud.adapters.store.records import CommandRecord
+from cloud.ports import StorePort
+from shared.timestamps import to_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -58,16 +58,14 @@ def command_frame(record: CommandRecord) -> edge_pb2.ConnectResponse:
     """The stream frame that delivers a queued command."""
     command = edge_pb2.Command.FromString(record.payload)
     command.command_id = record.command_id
-    issued = Timestamp()
-    issued.FromDatetime(record.created_at)
-    command.issued_at.CopyFrom(issued)
+    command.issued_at.CopyFrom(to_timestamp(record.created_at))
     return edge_pb2.ConnectResponse(command=command)
 
 
 class SessionRegistry:
     """Live sessions by site, plus the loops that feed and police them."""
 
-    def __init__(self, store: CloudStore, *, poll_interval: float = 0.5) -> None:
+    def __init__(self, store: StorePort, *, poll_interval: float = 0.5) -> None:
         self._store = store
         self._sessions: dict[str, Session] = {}
         self._poll_interval = poll_interval

@@ -60,6 +60,11 @@ class TemporalSettings(BaseModel):
         return self.address is None
 
     @property
+    def ui_url(self) -> str | None:
+        """The embedded dev server's Web UI, or None (external cluster, or UI off)."""
+        return f"http://127.0.0.1:{self.ui_port}" if self.embedded and self.ui else None
+
+    @property
     def target(self) -> str:
         """host:port to connect to (the dev server's when no address is set)."""
         return self.address or f"127.0.0.1:{self.dev_port}"

@@ -31,11 +31,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from cloud.temporal.cli_binary import default_cache_dir, resolve_temporal_cli
 from cloud.temporal.errors import DevServerError
+from cloud.temporal.search_attributes import SEARCH_ATTRIBUTES
 from shared.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SEARCH_ATTRIBUTES: Mapping[str, str] = {"SiteId": "Keyword", "SalesChannelId": "Keyword"}
+DEFAULT_SEARCH_ATTRIBUTES: Mapping[str, str] = SEARCH_ATTRIBUTES
 
 _SEARCH_ATTRIBUTE_KEYS: Mapping[str, Callable[[str], SearchAttributeKey[Any]]] = {
     "Text": SearchAttributeKey.for_text,

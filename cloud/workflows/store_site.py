@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from cloud.activities.store_site import StoreSiteActivities
     from cloud.workflows.bindings import derive_replication_bindings
+    from shared.timestamps import from_timestamp, to_timestamp
 
 Step = store_site_pb2.ProvisionStep
 _TRUE = conditions_pb2.CONDITION_STATUS_TRUE
@@ -74,12 +75,22 @@ class ProvisionStoreSiteWorkflow:
         self._token_id = ""
         self._token_expires_at: Timestamp | None = None
         self._enrollment: store_site_pb2.EnrollmentCompleted | None = None
+        # Set when the run is over, however it ended, so waiting updates answer.
+        self._ended = False
 
     @workflow.run
     async def run(
         self, input: store_site_pb2.ProvisionStoreSiteInput
     ) -> store_site_pb2.ProvisionStoreSiteResult:
         self._input = input
+        try:
+            return await self._provision(input)
+        finally:
+            self._ended = True
+
+    async def _provision(
+        self, input: store_site_pb2.ProvisionStoreSiteInput
+    ) -> store_site_pb2.ProvisionStoreSiteResult:
         info = workflow.info()
         try:
             prepared = await workflow.execute_activity_method(
@@ -119,7 +130,7 @@ class ProvisionStoreSiteWorkflow:
             retry_policy=_STORE_RETRY,
         )
         self._token_id = issued.token_id
-        self._token_expires_at = _timestamp(issued.expires_at)
+        self._token_expires_at = to_timestamp(issued.expires_at)
         self._step = Step.PROVISION_STEP_AWAITING_ENROLLMENT
         self._set(
             "Enrolled",
@@ -163,7 +174,7 @@ class ProvisionStoreSiteWorkflow:
             fact_id=fact_id,
             type="StoreSiteReady",
             subject=f"site/{input.site_id}",
-            occurred_at=_timestamp(ready_at),
+            occurred_at=to_timestamp(ready_at),
             workflow_id=info.workflow_id,
             run_id=info.run_id,
             store_site_ready=facts_pb2.StoreSiteReady(
@@ -192,7 +203,7 @@ class ProvisionStoreSiteWorkflow:
             sales_channel_id=input.sales_channel_id,
             certificate_serial=self._enrollment.certificate_serial,
             bindings=bindings,
-            ready_at=_timestamp(ready_at),
+            ready_at=to_timestamp(ready_at),
             ready_fact_id=fact_id,
             conditions=list(self._conditions.values()),
         )
@@ -277,7 +288,7 @@ class ProvisionStoreSiteWorkflow:
     ) -> store_site_pb2.ProvisionStoreSiteResult:
         self._step = Step.PROVISION_STEP_READY
         self._set("Ready", _TRUE, "AlreadyProvisioned", "the store site was already provisioned")
-        ready_at = _timestamp(prepared.ready_at) if prepared.ready_at else None
+        ready_at = to_timestamp(prepared.ready_at) if prepared.ready_at else None
         return store_site_pb2.ProvisionStoreSiteResult(
             site_id=self._input.site_id,
             sales_channel_id=self._input.sales_channel_id,
@@ -298,6 +309,30 @@ class ProvisionStoreSiteWorkflow:
         self, request: store_site_pb2.GetProvisionStatusRequest
     ) -> store_site_pb2.ProvisionStoreSiteStatus:
         """Where provisioning stands, for the ops CLI."""
+        return self._status()
+
+    @workflow.update(name="WaitForProvisionStep")
+    async def wait_for_provision_step(
+        self, request: store_site_pb2.WaitForProvisionStepRequest
+    ) -> store_site_pb2.ProvisionStoreSiteStatus:
+        """Answers once provisioning has reached `request.step` (or gone past it, or ended).
+
+        Adds no commands of its own, so histories recorded before it still replay.
+        """
+        await workflow.wait_condition(lambda: self._step >= request.step or self._ended)
+        return self._status()
+
+    @wait_for_provision_step.validator
+    def _check_wait_for_provision_step(
+        self, request: store_site_pb2.WaitForProvisionStepRequest
+    ) -> None:
+        if request.step not in Step.values() or request.step == Step.PROVISION_STEP_UNSPECIFIED:
+            raise ValueError(
+                f"WaitForProvisionStep needs a provisioning step, got {request.step}; "
+                "pass one of PROVISION_STEP_VALIDATING .. PROVISION_STEP_READY"
+            )
+
+    def _status(self) -> store_site_pb2.ProvisionStoreSiteStatus:
         return store_site_pb2.ProvisionStoreSiteStatus(
             site_id=self._input.site_id,
             step=self._step,
@@ -317,7 +352,7 @@ class ProvisionStoreSiteWorkflow:
         previous = self._conditions.get(kind)
         changed = previous is None or previous.status != status
         when = (
-            _timestamp(workflow.now())
+            to_timestamp(workflow.now())
             if changed or previous is None
             else previous.last_transition_time
         )
@@ -339,7 +374,7 @@ class ProvisionStoreSiteWorkflow:
                 ),
                 reason=c.reason,
                 message=c.message,
-                last_transition_time=c.last_transition_time.ToDatetime(),
+                last_transition_time=from_timestamp(c.last_transition_time),
                 observed_generation=c.observed_generation,
             )
             for c in self._conditions.values()
@@ -355,8 +390,3 @@ class ProvisionStoreSiteWorkflow:
             retry_policy=_STORE_RETRY,
         )
 
-
-def _timestamp(value: object) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)  # type: ignore[arg-type]
-    return ts

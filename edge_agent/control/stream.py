@@ -23,7 +23,9 @@ from edge_agent.control.commands import CommandDispatcher
 from edge_agent.errors import AgentError
 from edge_agent.identity.current import load_identity
 from edge_agent.projection import Projection
-from edge_agent.transport import IDENTITY_REJECTED, control_stub, tls_channel
+from edge_agent.transport import control_stub, tls_channel
+from shared.grpc_status import IDENTITY_REJECTED
+from shared.timestamps import to_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +58,7 @@ class _Reconnect(Exception):
 
 
 def _timestamp() -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(datetime.now(UTC))
-    return stamp
+    return to_timestamp(datetime.now(UTC))
 
 
 class ControlClient:

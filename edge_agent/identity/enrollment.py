@@ -39,6 +39,7 @@ from edge_agent.transport import (
     unreachable,
 )
 from shared.errors import EnrollmentRefused, IdentityError, InvalidInput
+from shared.grpc_status import IDENTITY_REJECTED
 from shared.identity import certificate_fingerprint, normalize_fingerprint, validate_site_id
 
 logger = logging.getLogger(__name__)
@@ -46,8 +47,7 @@ logger = logging.getLogger(__name__)
 # Refusals: the gateway looked at the token or CSR and said no. Anything else is transport.
 _REFUSALS = frozenset(
     {
-        grpc.StatusCode.UNAUTHENTICATED,
-        grpc.StatusCode.PERMISSION_DENIED,
+        *IDENTITY_REJECTED,
         grpc.StatusCode.INVALID_ARGUMENT,
         grpc.StatusCode.FAILED_PRECONDITION,
         grpc.StatusCode.ALREADY_EXISTS,

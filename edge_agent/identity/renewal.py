@@ -23,6 +23,7 @@ from edge_agent.identity.files import PRIVATE_MODE, write_atomic
 from edge_agent.identity.keys import build_csr
 from edge_agent.transport import control_stub, tls_channel, unreachable
 from shared.errors import CommerceError, IdentityError
+from shared.grpc_status import IDENTITY_REJECTED
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ async def renew_certificate(
                 edge_pb2.RenewCertificateRequest(csr_pem=csr_pem), timeout=rpc_timeout
             )
         except grpc.aio.AioRpcError as exc:
-            if exc.code() in {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}:
+            if exc.code() in IDENTITY_REJECTED:
                 raise IdentityError(
                     f"the cloud refused to renew the certificate of site {identity.site_id!r}: "
                     f"{exc.details() or exc.code().name}; the site may be revoked, ask cloud "

@@ -67,7 +67,9 @@ fi
 # none of it. The package manager of this venv is dpkg, so pip and setuptools go as well.
 site_packages=$(echo "$venv"/lib/python*/site-packages)
 rm -rf "$site_packages/cloud" "$venv/bin/commerce-cloud"
-find "$site_packages/ameide_core_proto" -name '*_temporal.py' -delete
+# The Temporal wiring (generated *_temporal.py and the runtime they share) is cloud-only.
+find "$site_packages/ameide_core_proto" \( -name '*_temporal.py' -o -name '_temporal_runtime.py' \) \
+    -delete
 if grep -rlE '^\s*(import|from) temporalio' "$site_packages" >/dev/null; then
     die "packaged modules import temporalio: $(grep -rlE '^\s*(import|from) temporalio' "$site_packages" | head -5)"
 fi

@@ -1,6 +1,7 @@
 """Turns a FileModel into the text of its `*_temporal.py` module.
 
-Pure: the same model always gives the same bytes. The fixed runtime part comes from _runtime.
+Pure: the same model always gives the same bytes. The shared runtime is imported, not pasted
+(see _runtime).
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from codegen._model import (
     WorkflowModel,
 )
 from codegen._naming import docstring_lines, snake_case, string_literal, upper_snake_case
-from codegen._runtime import RUNTIME, RUNTIME_EXPORTS, STDLIB_IMPORTS, THIRD_PARTY_IMPORTS
+from codegen._runtime import (
+    RUNTIME_EXPORTS,
+    RUNTIME_IMPORTS,
+    STDLIB_IMPORTS,
+    THIRD_PARTY_IMPORTS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +62,6 @@ def render(file: FileModel) -> str:
         *lay_out(
             Group("__all__ = ", tuple(string_literal(n) for n in names.exports()), "[", "]"), ""
         ),
-        *RUNTIME.splitlines(),
         *body,
     ]
     return "\n".join(lines) + "\n"
@@ -128,7 +133,7 @@ def _imports(modules: _Modules) -> list[str]:
     lines += _import_section(list(THIRD_PARTY_IMPORTS))
     lines.append("")
     # First party to the generated module, which lives in the ameide_core_proto package.
-    lines += _import_section(modules.imports())
+    lines += _import_section([*RUNTIME_IMPORTS, *modules.imports()])
     return lines
 
 
@@ -281,7 +286,7 @@ def _render_handle(workflow: WorkflowModel, modules: _Modules, names: _Names) ->
     ]
     lines += lay_out(
         Group(
-            "return _expect",
+            "return expect_message",
             (
                 result_type,
                 "await self._handle.result()",
@@ -344,7 +349,7 @@ def _render_handler_method(
         )
     lines += lay_out(call, _I2)
     what = string_literal(f"result of {kind} {handler.name!r}")
-    lines += lay_out(Group("return _expect", (result_type, "value", what)), _I2)
+    lines += lay_out(Group("return expect_message", (result_type, "value", what)), _I2)
     return lines
 
 
@@ -392,7 +397,7 @@ def _render_client(
         ]
         lines += lay_out(
             Group(
-                "handle = await _start",
+                "handle = await start_workflow",
                 (
                     "self._client",
                     constant,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -313,6 +314,14 @@ async def test_revoked_site_is_cut_off_at_once(stack: Stack, tmp_path: Path) -> 
     assert "revoked" in (refused.details() or "")
     site = stack.store.sites.get("store-rev")
     assert site is not None and site.status == "revoked"
+    # The revocation is in the fact log too, as ops read it.
+    tail = await asyncio.to_thread(
+        cli, stack, "facts", "tail", "--subject", "site/store-rev", "--json"
+    )
+    assert tail.returncode == 0, tail.stderr
+    facts = [json.loads(line) for line in tail.stdout.splitlines()]
+    assert [f["type"] for f in facts] == ["StoreSiteReady", "StoreSiteRevoked"]
+    assert facts[1]["store_site_revoked"] == {"site_id": "store-rev", "reason": "stolen"}
 
 
 async def test_running_provisioning_with_other_inputs_is_refused(stack: Stack) -> None:

@@ -100,7 +100,7 @@ async def test_a_permanent_refusal_ends_provisioning_with_the_agents_message(
     async with cloud_stack(tmp_path / "cloud") as stack:
         # A channel publishing a stream this agent release cannot project.
         await asyncio.to_thread(
-            stack.ops.create_channel, "web-future", "Web Future", ["catalog", "holo-shelf"]
+            stack.ops.channels.create, "web-future", "Web Future", ["catalog", "holo-shelf"]
         )
         handle, status = await stack.provision("store-old", channel="web-future")
         agent_dir = tmp_path / "store"

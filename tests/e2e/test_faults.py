@@ -8,18 +8,17 @@ import os
 import signal
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from temporalio.client import Client
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
-from cloud.adapters.store import CloudStore
+from cloud.assembly import open_ops
 from cloud.config import CloudConfig
-from cloud.ops import Ops
-from cloud.runtime import temporal_client
 from cloud.store import tables
+from cloud.temporal.connect import TemporalSettings, connect_client
 from tests.support.stack import (
     BIN,
     agent_process,
@@ -31,6 +30,10 @@ from tests.support.stack import (
 )
 
 pytestmark = pytest.mark.usefixtures("temporal_cli")
+
+
+async def _client(config: CloudConfig) -> Client:
+    return await connect_client(TemporalSettings.from_cloud_config(config))
 
 
 def _port_open(port: int) -> bool:
@@ -97,8 +100,7 @@ def _count(store_url: str, table: sa.Table, site_id: str) -> int:
 async def test_cloud_killed_mid_provisioning_completes_without_duplicates(tmp_path: Path) -> None:
     config = cloud_config(tmp_path / "cloud")
     log = tmp_path / "serve.log"
-    store = await asyncio.to_thread(CloudStore.open, config.store_url)
-    ops = Ops(config, store)
+    ops = await asyncio.to_thread(open_ops, config)
     agent_dir = tmp_path / "store"
     request = store_site_pb2.ProvisionStoreSiteInput(
         site_id="store-kill",
@@ -108,46 +110,40 @@ async def test_cloud_killed_mid_provisioning_completes_without_duplicates(tmp_pa
         agent_version="0.1.0",
     )
     try:
-        await asyncio.to_thread(ops.create_channel, "web-eu", "Web EU", [])
+        await asyncio.to_thread(ops.channels.create, "web-eu", "Web EU", [])
         async with serve_process(config, log) as proc:
-            client = await temporal_client(config)
-            handle = await ops.start_provisioning(client, request)
-            status = await ops.wait_for_step(
-                handle,
-                lambda s: s.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT,
-                interval=0.1,
+            provisioning = ops.provisioning_through(await _client(config))
+            run = await provisioning.start(request)
+            status = await provisioning.wait_for_step(
+                run, store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
             )
-            enrollment = ops.enrollment(
-                "store-kill",
-                status.bootstrap_token_id,
-                status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
-            )
+            enrollment = await provisioning.enrollment(status)
+            assert enrollment is not None, status
             await _sigkill(proc, config)  # 1: while waiting for enrollment
 
         async with serve_process(config, log) as proc:
             done = await enroll_agent(enrollment, agent_dir)
             assert done.returncode == 0, done.stderr
-            client = await temporal_client(config)
-            handle = ops_handle = await ops.start_provisioning(client, request)
-            await ops.wait_for_step(
-                ops_handle,
-                lambda s: s.step == store_site_pb2.PROVISION_STEP_CONFIGURING,
-                interval=0.1,
+            provisioning = ops.provisioning_through(await _client(config))
+            run = await provisioning.start(request)
+            status = await provisioning.wait_for_step(
+                run, store_site_pb2.PROVISION_STEP_CONFIGURING
             )
+            assert status.step == store_site_pb2.PROVISION_STEP_CONFIGURING, status
             await _sigkill(proc, config)  # 2: while the configuration command is queued
 
         async with serve_process(config, log), agent_process(agent_dir):
-            client = await temporal_client(config)
-            handle = await ops.start_provisioning(client, request)
-            result = await asyncio.wait_for(handle.result(), 120)
+            provisioning = ops.provisioning_through(await _client(config))
+            run = await provisioning.start(request)
+            result = await asyncio.wait_for(run.result(), 120)
         assert result.site_id == "store-kill"
         assert _count(config.store_url, tables.bootstrap_tokens, "store-kill") == 1
         assert _count(config.store_url, tables.certificates, "store-kill") == 1
-        assert [f.fact_type for f in store.facts.tail(0, 100, "site/store-kill")] == [
+        assert [f.fact_type for f in ops.facts.tail(0, 100, "site/store-kill")] == [
             "StoreSiteReady"
         ]
     finally:
-        await asyncio.to_thread(store.close)
+        await asyncio.to_thread(ops.close)
 
 
 async def test_agent_killed_during_enrollment_can_enroll_again(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
 from tests.support.stack import (
@@ -27,6 +27,10 @@ async def test_provisioning_end_to_end(tmp_path: Path) -> None:
     async with cloud_stack(tmp_path / "cloud") as stack:
         handle, status = await stack.provision("store-0042")
         assert status.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
+        # Asking to wait for no step at all is refused, saying what to pass.
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.wait_for_provision_step(store_site_pb2.WaitForProvisionStepRequest())
+        assert "needs a provisioning step" in str(refused.value.cause)
         enrollment = stack.enrollment(status)
         assert enrollment.token.startswith("store-0042.")
         # Only the hash of the token is stored, never the token.
@@ -57,6 +61,17 @@ async def test_provisioning_end_to_end(tmp_path: Path) -> None:
 
         final = await handle.get_provision_status()
         assert final.step == store_site_pb2.PROVISION_STEP_READY
+        # Waiting on a finished run answers with its last status at once.
+        reached = await stack.wait_for_step(handle, store_site_pb2.PROVISION_STEP_READY)
+        assert reached.step == store_site_pb2.PROVISION_STEP_READY
+        # The wait for the token was answered by the workflow (an update), not by polling.
+        history = await handle.raw.fetch_history()
+        updates = [
+            e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+            for e in history.events
+            if e.HasField("workflow_execution_update_accepted_event_attributes")
+        ]
+        assert updates == ["WaitForProvisionStep"]
         described = await handle.raw.describe()
         attrs = {k.name: v for k, v in described.typed_search_attributes}
         assert attrs["SiteId"] == "store-0042"
@@ -83,6 +98,8 @@ async def test_enrollment_timeout_revokes_token(tmp_path: Path) -> None:
         with pytest.raises(WorkflowFailureError) as failure:
             await handle.result()
         assert "did not enroll" in str(failure.value.cause)
+        ended = await stack.wait_for_step(handle, store_site_pb2.PROVISION_STEP_READY)
+        assert ended.step == store_site_pb2.PROVISION_STEP_FAILED
         site = stack.store.sites.get("store-late")
         assert site is not None and site.status == "timed_out"
         assert any(c["type"] == "ProvisioningTimedOut" for c in site.conditions)

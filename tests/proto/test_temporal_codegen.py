@@ -230,7 +230,12 @@ def test_provision_store_site_declaration() -> None:
             store_site_pb2.ProvisionStoreSiteStatus,
         )
     }
-    assert dict(PROVISION_STORE_SITE.updates) == {}
+    assert dict(PROVISION_STORE_SITE.updates) == {
+        "WaitForProvisionStep": (
+            store_site_pb2.WaitForProvisionStepRequest,
+            store_site_pb2.ProvisionStoreSiteStatus,
+        )
+    }
     assert STORE_SITE_WORKFLOW_SERVICE == (PROVISION_STORE_SITE,)
 
 
@@ -510,9 +515,23 @@ async def test_generated_client_drives_a_workflow(temporal_env: WorkflowEnvironm
             site_id="provision-store-site/store-0007", bootstrap_token_id="waiting"
         )
 
+        # The update answers only once the signal below arrives.
+        waiting = asyncio.create_task(
+            handle.wait_for_provision_step(
+                store_site_pb2.WaitForProvisionStepRequest(
+                    step=store_site_pb2.PROVISION_STEP_CONFIGURING
+                )
+            )
+        )
         again = sites.get_provision_store_site_handle(handle.id)
         await again.notify_enrollment_completed(
             store_site_pb2.EnrollmentCompleted(site_id="store-0007", certificate_serial="0a1b")
+        )
+        reached = await asyncio.wait_for(waiting, timeout=30)
+        assert reached == store_site_pb2.ProvisionStoreSiteStatus(
+            site_id="provision-store-site/store-0007",
+            step=store_site_pb2.PROVISION_STEP_CONFIGURING,
+            bootstrap_token_id="enrolled",
         )
         result = await asyncio.wait_for(handle.result(), timeout=30)
         assert result == store_site_pb2.ProvisionStoreSiteResult(

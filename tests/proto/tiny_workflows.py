@@ -40,3 +40,12 @@ class TinyProvisionStoreSite:
             site_id=workflow.info().workflow_id,
             bootstrap_token_id="waiting" if self._enrolled is None else "enrolled",
         )
+
+    @workflow.update(name="WaitForProvisionStep")
+    async def wait_for_provision_step(
+        self, request: store_site_pb2.WaitForProvisionStepRequest
+    ) -> store_site_pb2.ProvisionStoreSiteStatus:
+        await workflow.wait_condition(lambda: self._enrolled is not None)
+        return store_site_pb2.ProvisionStoreSiteStatus(
+            site_id=workflow.info().workflow_id, step=request.step, bootstrap_token_id="enrolled"
+        )

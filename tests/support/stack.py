@@ -15,8 +15,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +24,12 @@ from temporalio.client import Client
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import ProvisionStoreSiteHandle
 from cloud.adapters.store import CloudStore
+from cloud.adapters.temporal_provisioning import TemporalProvisionRun
+from cloud.assembly import OpsServices, open_ops
 from cloud.config import CloudConfig
-from cloud.ops import Enrollment, Ops
 from cloud.runtime import Running, running_cloud
+from cloud.services import Enrollment, ProvisioningService
+from shared.timestamps import from_timestamp
 from tests.support.servers import require_temporal_cli
 
 BIN = Path(sys.executable).parent
@@ -82,8 +84,23 @@ def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
 class Stack:
     config: CloudConfig
     running: Running
-    store: CloudStore
-    ops: Ops
+    ops: OpsServices
+    provisioning: ProvisioningService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.provisioning = self.ops.provisioning_through(self.running.client)
+
+    @property
+    def store(self) -> CloudStore:
+        return self.ops.store
+
+    async def start(
+        self, request: store_site_pb2.ProvisionStoreSiteInput
+    ) -> ProvisionStoreSiteHandle:
+        """Start (or attach to) provisioning as ops do; the typed handle of the run."""
+        run = await self.provisioning.start(request)
+        assert isinstance(run, TemporalProvisionRun)
+        return run.handle
 
     async def provision(
         self, site_id: str, channel: str = "web-eu", **fields: str
@@ -95,7 +112,7 @@ class Stack:
             timezone=fields.get("timezone", "Europe/Amsterdam"),
             agent_version=fields.get("agent_version", "0.1.0"),
         )
-        handle = await self.ops.start_provisioning(self.running.client, request)
+        handle = await self.start(request)
         return handle, await self.awaiting_enrollment(handle)
 
     @property
@@ -106,17 +123,22 @@ class Stack:
         self, handle: ProvisionStoreSiteHandle
     ) -> store_site_pb2.ProvisionStoreSiteStatus:
         """Wait until `handle`'s provisioning has issued its token (or ended)."""
-        return await self.ops.wait_for_step(
-            handle,
-            lambda s: s.step >= store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT,
-            interval=0.1,
-        )
+        return await self.wait_for_step(handle, store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT)
+
+    async def wait_for_step(
+        self, handle: ProvisionStoreSiteHandle, step: store_site_pb2.ProvisionStep
+    ) -> store_site_pb2.ProvisionStoreSiteStatus:
+        """The status once `handle`'s run reached `step` (or ended), as the services wait."""
+        run = TemporalProvisionRun(handle, store_site_pb2.ProvisionStoreSiteInput())
+        return await self.provisioning.wait_for_step(run, step)
 
     def enrollment(self, status: store_site_pb2.ProvisionStoreSiteStatus) -> Enrollment:
-        return self.ops.enrollment(
+        """The enrollment line of the token `status` names (reads the token secret and CA)."""
+        assert status.bootstrap_token_id, f"no token to enroll with at step {status.step}"
+        return self.ops.sites.enrollment(
             status.site_id,
             status.bootstrap_token_id,
-            status.bootstrap_token_expires_at.ToDatetime(tzinfo=UTC),
+            from_timestamp(status.bootstrap_token_expires_at),
         )
 
 
@@ -126,13 +148,12 @@ async def cloud_stack(data_dir: Path, **overrides: Any) -> AsyncIterator[Stack]:
     require_temporal_cli()  # stop here rather than build or download the CLI mid-test
     config = cloud_config(data_dir, **overrides)
     async with running_cloud(config) as running:
-        store = await asyncio.to_thread(CloudStore.open, config.store_url)
-        ops = Ops(config, store)
-        await asyncio.to_thread(ops.create_channel, "web-eu", "Web EU", [])
+        ops = await asyncio.to_thread(open_ops, config)
         try:
-            yield Stack(config=config, running=running, store=store, ops=ops)
+            await asyncio.to_thread(ops.channels.create, "web-eu", "Web EU", [])
+            yield Stack(config=config, running=running, ops=ops)
         finally:
-            await asyncio.to_thread(store.close)
+            await asyncio.to_thread(ops.close)
 
 
 def edge(

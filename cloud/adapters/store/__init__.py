@@ -29,6 +29,7 @@ from cloud.adapters.store.records import (
     CommandRecord,
     FactRecord,
     NewCertificate,
+    NewFact,
     SiteRecord,
     TokenRecord,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "FactLog",
     "FactRecord",
     "NewCertificate",
+    "NewFact",
     "SiteConflict",
     "SiteRecord",
     "SiteRepository",

@@ -11,10 +11,34 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from cloud.adapters.store._db import APPEND_LOCK_FACTS, Database, aware, lock_appends
-from cloud.adapters.store.records import FactRecord
+from cloud.adapters.store.records import FactRecord, NewFact
 from cloud.store.tables import process_facts
 
 logger = logging.getLogger(__name__)
+
+
+def insert_fact(conn: sa.Connection, fact: NewFact) -> bool:
+    """Append `fact` inside the caller's transaction (make it the last statement); False
+    (and no new row) when its fact id is already in the log."""
+    occurred = aware(fact.occurred_at, "occurred_at")
+    seen = conn.execute(
+        sa.select(process_facts.c.seq).where(process_facts.c.fact_id == fact.fact_id)
+    ).first()
+    if seen is not None:
+        return False
+    lock_appends(conn, APPEND_LOCK_FACTS)
+    conn.execute(
+        process_facts.insert().values(
+            fact_id=fact.fact_id,
+            fact_type=fact.fact_type,
+            subject=fact.subject,
+            occurred_at=occurred,
+            workflow_id=fact.workflow_id,
+            run_id=fact.run_id,
+            payload=fact.payload,
+        )
+    )
+    return True
 
 
 class FactLog:
@@ -34,29 +58,16 @@ class FactLog:
         payload: bytes,
     ) -> bool:
         """Append a fact; False (and no new row) when `fact_id` is already in the log."""
-        occurred = aware(occurred_at, "occurred_at")
-
-        def work(conn: sa.Connection) -> bool:
-            seen = conn.execute(
-                sa.select(process_facts.c.seq).where(process_facts.c.fact_id == fact_id)
-            ).first()
-            if seen is not None:
-                return False
-            lock_appends(conn, APPEND_LOCK_FACTS)
-            conn.execute(
-                process_facts.insert().values(
-                    fact_id=fact_id,
-                    fact_type=fact_type,
-                    subject=subject,
-                    occurred_at=occurred,
-                    workflow_id=workflow_id,
-                    run_id=run_id,
-                    payload=payload,
-                )
-            )
-            return True
-
-        appended = self._db.write(work)
+        fact = NewFact(
+            fact_id=fact_id,
+            fact_type=fact_type,
+            subject=subject,
+            occurred_at=aware(occurred_at, "occurred_at"),
+            workflow_id=workflow_id,
+            run_id=run_id,
+            payload=payload,
+        )
+        appended = self._db.write(lambda conn: insert_fact(conn, fact))
         if appended:
             logger.info("fact %s (%s) about %s", fact_id, fact_type, subject)
         return appended

@@ -73,6 +73,19 @@ class NewCertificate:
 
 
 @dataclass(frozen=True)
+class NewFact:
+    """A process fact to append, with its deterministic id and serialized `ProcessFact`."""
+
+    fact_id: str
+    fact_type: str
+    subject: str
+    occurred_at: datetime
+    workflow_id: str
+    run_id: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
 class CertificateRecord:
     serial: str
     site_id: str

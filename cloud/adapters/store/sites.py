@@ -1,7 +1,7 @@
 """Store sites of the cloud store: creation, status and conditions, last contact, revocation.
 
 Adapter room: reads and writes `sites`; `revoke` also revokes the site's certificates and
-unused tokens and writes the audit row, all in one transaction.
+unused tokens and writes the audit row and the revocation fact, all in one transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from cloud.adapters.store._db import Database, aware, jsonable, utcnow
 from cloud.adapters.store.audit import insert_audit
 from cloud.adapters.store.errors import SiteConflict, SiteRevoked, UnknownChannel, UnknownSite
-from cloud.adapters.store.records import SiteRecord
+from cloud.adapters.store.facts import insert_fact
+from cloud.adapters.store.records import NewFact, SiteRecord
 from cloud.store.tables import SITE_STATUSES, bootstrap_tokens, certificates, sales_channels, sites
 from shared.errors import InvalidInput
 from shared.identity import validate_site_id
@@ -187,12 +188,24 @@ class SiteRepository:
             },
         )
 
-    def revoke(self, site_id: str, reason: str, actor: str) -> SiteRecord:
-        """Revoke the site, all its certificates and its unused tokens, with an audit row.
+    def revoke(
+        self,
+        site_id: str,
+        reason: str,
+        actor: str,
+        *,
+        fact: NewFact | None = None,
+        at: datetime | None = None,
+    ) -> SiteRecord:
+        """Revoke the site, all its certificates and its unused tokens, with an audit row
+        and, when given, the revocation `fact`: all of it in one transaction, or none of it.
 
-        Revoking a revoked site returns it unchanged. Raises `UnknownSite`.
+        Revoking a revoked site returns it unchanged (and appends no fact). Raises
+        `UnknownSite`.
         """
-        at = utcnow()
+        at = aware(at, "at") if at is not None else utcnow()
+        if fact is not None:
+            aware(fact.occurred_at, "fact occurred_at")
 
         def work(conn: sa.Connection) -> SiteRecord:
             site = select_site(conn, site_id, for_update=True)
@@ -238,6 +251,8 @@ class SiteRepository:
                 detail={"reason": reason, "certificates": sorted(serials), "tokens": tokens},
                 at=at,
             )
+            if fact is not None:
+                insert_fact(conn, fact)
             revoked = select_site(conn, site_id)
             assert revoked is not None
             return revoked

@@ -16,13 +16,12 @@ import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from cloud.temporal.devserver import DevServer
 from cloud.temporal.errors import DevServerError
+from cloud.temporal.search_attributes import SITE_ID
 from shared.errors import ConfigError
-
-SITE_ID = SearchAttributeKey.for_keyword("SiteId")
 
 
 def _server(data_dir: Path, cli: Path, free_port: Callable[[], int], **kwargs: object) -> DevServer:

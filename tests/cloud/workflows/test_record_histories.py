@@ -21,6 +21,7 @@ from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     StoreSiteWorkflowServiceClient,
 )
+from cloud.adapters.temporal_provisioning import TemporalProvisionRun
 from shared.version import package_version
 from tests.cloud.workflows.corpus import (
     HAPPY_PATH,
@@ -74,12 +75,11 @@ def _failure_type(failure: WorkflowFailureError) -> str | None:
 
 async def test_record_happy_path_rerun_and_invalid_request(tmp_path: Path) -> None:
     async with cloud_stack(tmp_path / "cloud") as stack:
-        ops = stack.ops
-        await asyncio.to_thread(ops.create_channel, CHANNEL, "Web shop NL", [])
+        await asyncio.to_thread(stack.ops.channels.create, CHANNEL, "Web shop NL", [])
 
         # (a) happy path: a real agent enrolls and applies its configuration.
         request = _request("store-0001")
-        handle = await ops.start_provisioning(stack.client, request)
+        handle = await stack.start(request)
         status = await stack.awaiting_enrollment(handle)
         assert status.step == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
         agent_dir = tmp_path / request.site_id
@@ -94,7 +94,7 @@ async def test_record_happy_path_rerun_and_invalid_request(tmp_path: Path) -> No
         await _save(stack, handle.raw, "happy_path")
 
         # (c) a re-run for the ready site returns the existing result without the agent.
-        again = await ops.start_provisioning(stack.client, request)
+        again = await stack.start(request)
         assert again.raw.result_run_id != handle.raw.result_run_id
         existing = await asyncio.wait_for(again.result(), RESULT_TIMEOUT)
         assert existing.certificate_serial == result.certificate_serial
@@ -118,12 +118,43 @@ async def test_record_happy_path_rerun_and_invalid_request(tmp_path: Path) -> No
 async def test_record_enrollment_timeout(tmp_path: Path) -> None:
     # 0.001 h = 3.6 s: no agent ever enrolls, so the workflow times out and revokes the token.
     async with cloud_stack(tmp_path / "cloud", enrollment_timeout_hours=0.001) as stack:
-        ops = stack.ops
-        await asyncio.to_thread(ops.create_channel, CHANNEL, "Web shop NL", [])
-        handle = await ops.start_provisioning(stack.client, _request("store-0003"))
+        await asyncio.to_thread(stack.ops.channels.create, CHANNEL, "Web shop NL", [])
+        handle = await stack.start(_request("store-0003"))
         with pytest.raises(WorkflowFailureError) as timed_out:
             await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
         assert _failure_type(timed_out.value) == "ProvisioningTimedOut"
-        site = await asyncio.to_thread(ops.site, "store-0003")
+        site = await asyncio.to_thread(stack.ops.sites.get, "store-0003")
         assert site.status != "ready"
         await _save(stack, handle.raw, "enrollment_timeout")
+
+
+async def test_record_progress_followed_by_updates(tmp_path: Path) -> None:
+    # Recorded on its own (-k progress) so the older histories stay as they were recorded.
+    async with cloud_stack(tmp_path / "cloud") as stack:
+        await asyncio.to_thread(stack.ops.channels.create, CHANNEL, "Web shop NL", [])
+        request = _request("store-0004")
+        handle = await stack.start(request)
+        seen: list[int] = []
+        run = TemporalProvisionRun(handle, request)
+        status = await stack.provisioning.wait_for_step(
+            run, store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT, lambda s: seen.append(s.step)
+        )
+        assert seen[-1] == store_site_pb2.PROVISION_STEP_AWAITING_ENROLLMENT
+        agent_dir = tmp_path / request.site_id
+        async with enrolled_agent(stack, status, agent_dir):
+            # Waiting for READY while the run is still going: answered when it gets there.
+            ready = await asyncio.wait_for(
+                stack.wait_for_step(handle, store_site_pb2.PROVISION_STEP_READY), RESULT_TIMEOUT
+            )
+            result = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        assert ready.step == store_site_pb2.PROVISION_STEP_READY
+        assert result.certificate_serial
+        path = await _save(stack, handle.raw, "progress_updates")
+        names = {
+            event["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"][
+                "name"
+            ]
+            for event in json.loads(path.read_text())["events"]
+            if "workflowExecutionUpdateAcceptedEventAttributes" in event
+        }
+        assert names == {"WaitForProvisionStep"}

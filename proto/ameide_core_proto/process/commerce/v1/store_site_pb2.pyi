@@ -115,6 +115,12 @@ class GetProvisionStatusRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class WaitForProvisionStepRequest(_message.Message):
+    __slots__ = ("step",)
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    step: ProvisionStep
+    def __init__(self, step: _Optional[_Union[ProvisionStep, str]] = ...) -> None: ...
+
 class EnrollmentCompleted(_message.Message):
     __slots__ = ("site_id", "certificate_serial", "public_key_sha256", "enrolled_at")
     SITE_ID_FIELD_NUMBER: _ClassVar[int]

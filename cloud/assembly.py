@@ -1,0 +1,129 @@
+"""Builds the ops services from a CloudConfig: the CLI, the demo and the benchmark share it.
+
+Composition room: opens the cloud store, the token minter and the site CA (the last two on
+first use, so read-only commands create no key material) and wires them into the services;
+`provisioning` adds the Temporal adapter for a connected client.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from temporalio.client import Client
+
+from ameide_core_proto.process.commerce.v1 import store_site_pb2
+from cloud.adapters.pki import FileCertificateAuthority
+from cloud.adapters.store import CloudStore
+from cloud.adapters.temporal_provisioning import TemporalProvisioning
+from cloud.adapters.tokens import TokenMinter
+from cloud.compat import MinimumAgentVersion
+from cloud.config import CloudConfig
+from cloud.services import (
+    ChannelService,
+    EnrollmentIssuer,
+    FactService,
+    ProvisioningService,
+    ProvisioningWorkflows,
+    ProvisionRun,
+    SiteService,
+)
+from cloud.temporal.connect import TemporalSettings, connect_client
+
+__all__ = ["OpsServices", "cloud_address", "open_ops"]
+
+logger = logging.getLogger(__name__)
+
+
+def cloud_address(config: CloudConfig) -> str:
+    """host:port an installer's agent dials first (the gateway's discovery listener)."""
+    host = config.gateway_public_names[0] if config.gateway_public_names else "localhost"
+    return f"{host}:{config.discovery_port}"
+
+
+class _LazyMinter:
+    def __init__(self, config: CloudConfig) -> None:
+        self._config = config
+        self._minter: TokenMinter | None = None
+
+    def token(self, site_id: str, token_id: str) -> str:
+        if self._minter is None:
+            self._minter = TokenMinter.open_or_create(self._config.pki_dir)
+        return self._minter.token(site_id, token_id)
+
+
+class _LazyCa:
+    def __init__(self, config: CloudConfig) -> None:
+        self._config = config
+        self._fingerprint: str | None = None
+
+    def ca_fingerprint(self) -> str:
+        if self._fingerprint is None:
+            ca = FileCertificateAuthority.open_or_create(self._config.pki_dir)
+            self._fingerprint = ca.ca_fingerprint()
+        return self._fingerprint
+
+
+class _ConnectOnFirstStart:
+    """`ProvisioningWorkflows` that connects to the configured Temporal when first used, so
+    input checks and store-only commands never need Temporal to be up."""
+
+    def __init__(self, config: CloudConfig) -> None:
+        self._config = config
+        self._workflows: TemporalProvisioning | None = None
+
+    async def start(self, request: store_site_pb2.ProvisionStoreSiteInput) -> ProvisionRun:
+        if self._workflows is None:
+            client = await connect_client(TemporalSettings.from_cloud_config(self._config))
+            self._workflows = TemporalProvisioning(client)
+        return await self._workflows.start(request)
+
+
+@dataclass
+class OpsServices:
+    """The services of one ops session over one opened store; `close` releases the store."""
+
+    config: CloudConfig
+    store: CloudStore
+    channels: ChannelService
+    sites: SiteService
+    facts: FactService
+    enrollments: EnrollmentIssuer
+    provisioning: ProvisioningService
+    """Connects to the configured Temporal on its first start."""
+
+    def provisioning_through(self, client: Client) -> ProvisioningService:
+        """A provisioning service starting workflows through an already connected `client`."""
+        workflows = TemporalProvisioning(client)
+        return _provisioning(self.config, self.store, self.enrollments, workflows)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
+    """Open the store and wire the services; `actor` is who the audit log names."""
+    opened = CloudStore.open(config.store_url)
+    enrollments = EnrollmentIssuer(_LazyMinter(config), _LazyCa(config), cloud_address(config))
+    return OpsServices(
+        config=config,
+        store=opened,
+        channels=ChannelService(opened.channels, opened.audit, actor=actor),
+        sites=SiteService(opened.sites, opened.tokens, enrollments),
+        facts=FactService(opened.facts),
+        enrollments=enrollments,
+        provisioning=_provisioning(config, opened, enrollments, _ConnectOnFirstStart(config)),
+    )
+
+
+def _provisioning(
+    config: CloudConfig,
+    store: CloudStore,
+    enrollments: EnrollmentIssuer,
+    workflows: ProvisioningWorkflows,
+) -> ProvisioningService:
+    return ProvisioningService(
+        store.channels, MinimumAgentVersion(config.min_agent_version), workflows, enrollments
+    )
+
+

@@ -1,0 +1,50 @@
+"""What the ops services need besides the store: tokens, the site CA, the provisioning workflow.
+
+Port room: `typing.Protocol`s only; the composition roots (CLI, demo, bench) hand in the
+adapters (`TokenMinter`, `FileCertificateAuthority`, `TemporalProvisioning`).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ameide_core_proto.process.commerce.v1 import store_site_pb2
+from cloud.ports import TokenSource
+
+__all__ = ["CaFingerprint", "ProvisionRun", "ProvisioningWorkflows", "TokenSource"]
+
+
+class CaFingerprint(Protocol):
+    """The site CA, as far as an installer needs it: its fingerprint to pin."""
+
+    def ca_fingerprint(self) -> str: ...
+
+
+class ProvisionRun(Protocol):
+    """One run of a site's ProvisionStoreSite workflow."""
+
+    @property
+    def id(self) -> str:
+        """Workflow id."""
+        ...
+
+    @property
+    def started_with(self) -> store_site_pb2.ProvisionStoreSiteInput:
+        """The input the run was started with (another caller's, when it was running)."""
+        ...
+
+    async def wait_for_step(
+        self, step: store_site_pb2.ProvisionStep
+    ) -> store_site_pb2.ProvisionStoreSiteStatus:
+        """The status once the run has reached `step` (or gone past it, or ended)."""
+        ...
+
+    async def result(self) -> store_site_pb2.ProvisionStoreSiteResult:
+        """Waits for the run to end; raises its failure."""
+        ...
+
+
+class ProvisioningWorkflows(Protocol):
+    """Starts (or attaches to) the provisioning workflow of a site."""
+
+    async def start(self, request: store_site_pb2.ProvisionStoreSiteInput) -> ProvisionRun: ...
