@@ -158,3 +158,20 @@ async def test_record_progress_followed_by_updates(tmp_path: Path) -> None:
             if "workflowExecutionUpdateAcceptedEventAttributes" in event
         }
         assert names == {"WaitForProvisionStep"}
+
+
+async def test_record_agent_refused_its_configuration(tmp_path: Path) -> None:
+    # Recorded on its own (-k agent_refused): the agent refuses its configuration for good.
+    async with cloud_stack(tmp_path / "cloud") as stack:
+        await asyncio.to_thread(
+            stack.ops.channels.create, "web-future", "Web Future", ["catalog", "holo-shelf"]
+        )
+        request = _request("store-0005", "web-future")
+        handle = await stack.start(request)
+        status = await stack.awaiting_enrollment(handle)
+        agent_dir = tmp_path / request.site_id
+        async with enrolled_agent(stack, status, agent_dir):
+            with pytest.raises(WorkflowFailureError) as refused:
+                await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        assert _failure_type(refused.value) == "SiteCommandFailed"
+        await _save(stack, handle.raw, "agent_refused")
