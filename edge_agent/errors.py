@@ -7,7 +7,8 @@ Tree::
     └── AgentError                 the agent could not do what was asked
         ├── CloudUnreachable       the gateway could not be reached or answered too late
         ├── NotEnrolled            the agent has no site identity on this box yet
-        └── ProjectionError        the local state database failed
+        ├── ProjectionError        the local state database failed
+        └── DrainTimedOut          a graceful stop gave up on work still in flight
 """
 
 from __future__ import annotations
@@ -29,3 +30,10 @@ class NotEnrolled(AgentError):
 
 class ProjectionError(AgentError):
     """The local state database could not be read or written."""
+
+
+class DrainTimedOut(AgentError):
+    """A graceful stop passed its drain deadline with work in flight; the agent exited anyway.
+
+    Nothing is lost: the cloud redelivers a command until its result arrives.
+    """

@@ -1,8 +1,12 @@
-"""Test-only fake gateway: the three edge services on loopback with a throwaway test CA.
+"""Test-only fake gateway, for faults the real gateway (cloud.gateway) cannot produce.
 
-It stands in for the cloud gateway in the edge agent's tests only; it implements just enough
-of the wire contract in edge.proto (discovery, enrollment, renewal, control stream) to drive
-the agent, and records what the agent sent.
+Wire-contract tests run against the real gateway (tests/edge_agent/real_gateway.py). This
+fake stays only to misbehave on purpose: a control stream that never sends Welcome, welcomes
+another site, opens with a frame that is not a Welcome, goes silent after the Welcome without
+closing, drops the stream right after Welcome, redelivers a command id with a changed body;
+enrollment that fails with a chosen status; a certificate backdated to be due for renewal at
+once. It also records frames the real gateway does not surface (the hello's fields).
+It uses its own throwaway test CA.
 """
 
 from __future__ import annotations
@@ -158,6 +162,9 @@ class FakeGateway:
         self.enroll_failures: list[grpc.StatusCode] = []  # fail the next Enroll calls
         self.heartbeat_interval = 30
         self.drop_after_welcome = False
+        self.send_welcome = True  # False: read the hello, then say nothing at all
+        self.welcome_site_id: str | None = None  # welcome this site instead of the caller's
+        self.first_frame: edge_pb2.ConnectResponse | None = None  # instead of the Welcome
         self.cert_not_before_offset = dt.timedelta(minutes=-1)
         self.cert_lifetime = dt.timedelta(days=30)
         self._issued: dict[tuple[str, str], x509.Certificate] = {}
@@ -312,10 +319,15 @@ class _Control(edge_pb2_grpc.EdgeControlServiceServicer):
         async with gw.connected:
             gw.connections.append(connection)
             gw.connected.notify_all()
+        if not gw.send_welcome:
+            await asyncio.Event().wait()  # until the agent gives up and cancels
+        if gw.first_frame is not None:
+            await context.write(gw.first_frame)
         await context.write(
             edge_pb2.ConnectResponse(
                 welcome=edge_pb2.Welcome(
-                    site_id=site, heartbeat_interval_seconds=gw.heartbeat_interval
+                    site_id=gw.welcome_site_id or site,
+                    heartbeat_interval_seconds=gw.heartbeat_interval,
                 )
             )
         )
