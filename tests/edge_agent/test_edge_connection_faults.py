@@ -64,10 +64,6 @@ def frozen(proc: subprocess.Popen[bytes]) -> Iterator[None]:
             os.kill(proc.pid, signal.SIGCONT)
 
 
-async def state_of(data_dir: Path) -> str:
-    return str((await agent_status(data_dir))["connection_state"])
-
-
 async def wait_state(data_dir: Path, wanted: Any, timeout: float) -> dict[str, Any]:
     """Poll `commerce-edge status --json` until `wanted(status)`; return that status."""
     seen: list[dict[str, Any]] = []
@@ -86,7 +82,7 @@ async def wait_state(data_dir: Path, wanted: Any, timeout: float) -> dict[str, A
 
 
 def connected(status: dict[str, Any]) -> bool:
-    return status["connection_state"] == "connected"
+    return bool(status["connection_state"] == "connected")
 
 
 @pytest.fixture
