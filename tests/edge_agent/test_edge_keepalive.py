@@ -44,6 +44,7 @@ async def test_gateway_policy_accepts_the_agents_pings(
     quiet_cloud: CloudSide, data_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="cloud.gateway.control")
+    caplog.set_level(logging.INFO, logger="edge_agent.control.stream")
     async with running_gateway(quiet_cloud) as gateway:
         await enroll_at(quiet_cloud, data_dir, SITE)
         async with running_client(data_dir, keepalive=AGENT_KEEPALIVE) as (client, projection):
@@ -53,6 +54,7 @@ async def test_gateway_policy_accepts_the_agents_pings(
             assert stream_opens(caplog) == 1
             assert projection.connection_state().state == "connected"
             assert gateway.sessions.connected(SITE)
+    assert "Too many pings" not in caplog.text
 
 
 @pytest.mark.parametrize("quiet_cloud", [60], indirect=True)
@@ -61,8 +63,10 @@ async def test_a_policy_stricter_than_the_agent_breaks_the_stream(
 ) -> None:
     """The control case: it shows that the test above can fail."""
     caplog.set_level(logging.INFO, logger="cloud.gateway.control")
+    caplog.set_level(logging.INFO, logger="edge_agent.control.stream")
     async with running_gateway(quiet_cloud):
         await enroll_at(quiet_cloud, data_dir, SITE)
         async with running_client(data_dir, keepalive=AGENT_KEEPALIVE) as (client, _):
             await asyncio.wait_for(client.connected.wait(), 10)
             await eventually(lambda: stream_opens(caplog) >= 2, timeout=30)
+    assert "Too many pings" in caplog.text
