@@ -268,16 +268,16 @@ class _Session:
 
     async def _welcome(self, call: Any) -> None:
         generation = self._projection.connection_state().config_generation
-        await self._write(
-            call,
-            edge_pb2.ConnectRequest(
-                hello=edge_pb2.AgentHello(
-                    agent_version=self._agent_version, config_generation=generation
-                )
-            ),
+        hello = edge_pb2.ConnectRequest(
+            hello=edge_pb2.AgentHello(
+                agent_version=self._agent_version, config_generation=generation
+            )
         )
         try:
-            first = await asyncio.wait_for(call.read(), timeout=self._welcome_timeout)
+            # One deadline from the moment the stream opens: connect, hello and Welcome.
+            async with asyncio.timeout(self._welcome_timeout):
+                await self._write(call, hello)
+                first = await call.read()
         except TimeoutError as exc:
             raise StreamFailure(
                 f"the gateway sent no Welcome within {self._welcome_timeout:.0f} s"

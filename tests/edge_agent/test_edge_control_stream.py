@@ -49,7 +49,8 @@ async def test_hello_welcome_command_applied_and_result_reaches_the_cloud(
     caplog.set_level(logging.INFO, logger="cloud.gateway.control")
     async with running_client(site_dir) as (client, projection):
         await asyncio.wait_for(client.connected.wait(), 10)
-        assert real_gateway.sessions.connected(SITE)
+        # The gateway registers the session just after it sent the Welcome.
+        await eventually(lambda: real_gateway.sessions.connected(SITE), timeout=10)
         assert f"site {SITE} connected (agent 1.2.3)" in caplog.text
         assert projection.connection_state().state == "connected"
         welcomed_at = projection.connection_state().last_contact_at
@@ -135,4 +136,4 @@ async def test_revoked_site_is_recorded_with_the_gateway_message(
         assert state.last_error is not None
         assert "UNAUTHENTICATED" in state.last_error
         assert "revoked" in state.last_error
-        assert not real_gateway.sessions.connected(SITE)
+        await eventually(lambda: not real_gateway.sessions.connected(SITE), timeout=10)
