@@ -47,6 +47,9 @@ class Keepalive:
         return [
             ("grpc.keepalive_time_ms", int(self.time_seconds * 1000)),
             ("grpc.keepalive_timeout_ms", int(self.timeout_seconds * 1000)),
+            # Recent gRPC cores time an unanswered ping out by this one (default 1 min),
+            # not by keepalive_timeout_ms alone: set both.
+            ("grpc.http2.ping_timeout_ms", int(self.timeout_seconds * 1000)),
             # Ping even between calls, and keep pinging a quiet stream (0 = no cap).
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.max_pings_without_data", 0),

@@ -44,6 +44,8 @@ def server_options(cfg: CloudConfig) -> list[tuple[str, int]]:
         # The gateway's own pings find agents that vanished (power cut, NAT dropped the flow).
         ("grpc.keepalive_time_ms", _ms(cfg.gateway_keepalive_time_seconds)),
         ("grpc.keepalive_timeout_ms", _ms(cfg.gateway_keepalive_timeout_seconds)),
+        # Recent gRPC cores time an unanswered ping out by this one (default 1 min).
+        ("grpc.http2.ping_timeout_ms", _ms(cfg.gateway_keepalive_timeout_seconds)),
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.max_pings_without_data", 0),
         # What the gateway tolerates from agents. The name is gRPC core's server-side knob

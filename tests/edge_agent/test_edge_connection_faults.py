@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 
 from cloud.config import CloudConfig
+from edge_agent.transport import Keepalive
 from tests.edge_agent.edge_fake_gateway import site_config_command
-from tests.edge_agent.edge_support import SITE
-from tests.edge_agent.real_gateway import CloudSide, enroll_at, gateway_process
+from tests.edge_agent.edge_support import SITE, running_client
+from tests.edge_agent.real_gateway import CloudSide, enroll_at, gateway_process, running_gateway
 from tests.support.stack import agent_log_tail, agent_process, agent_status, eventually
 
 # The agent's bounds for these tests: a silent stream is dropped after 3 s, an unanswered
@@ -121,6 +122,26 @@ async def test_frozen_gateway_is_noticed_and_the_agent_reconnects_when_it_runs_a
             await eventually(lambda: cloud_side.command("cmd-1").status == "completed", 30)
 
 
+async def test_keepalive_alone_notices_a_frozen_gateway(
+    cloud_side: CloudSide, tmp_path: Path
+) -> None:
+    """With the stream's silence bound out of the way, HTTP/2 pings find the frozen peer."""
+    agent_dir = tmp_path / "store"
+    async with started_gateway(cloud_side.config, tmp_path / "gateway.log") as gateway:
+        await enroll_at(cloud_side, agent_dir, SITE)
+        async with running_client(
+            agent_dir, silence_timeout_seconds=600, keepalive=Keepalive(2, 2)
+        ) as (client, projection):
+            await asyncio.wait_for(client.connected.wait(), 10)
+            with frozen(gateway):
+                await eventually(
+                    lambda: projection.connection_state().state != "connected",
+                    timeout=DETECTION_BOUND,
+                )
+            error = projection.connection_state().last_error
+            assert error is not None and "ping timeout" in error, error
+
+
 async def test_agent_reconnects_to_another_gateway_on_the_same_address(
     cloud_side: CloudSide, tmp_path: Path
 ) -> None:
@@ -186,10 +207,12 @@ async def test_first_sigterm_lets_the_command_in_flight_finish_and_report(
                 cloud.enqueue, site_config_command("cmd-slow", SITE, generation=5), SITE
             )
             await eventually(lambda: cloud.command("cmd-slow").status == "delivered", 10)
-            await asyncio.sleep(0.5)  # let the frame reach the agent, which now waits on disk
-            agent.send_signal(signal.SIGTERM)
+            # Let the frame reach the agent, which now waits on disk. (Short: the agent's
+            # SQLite busy timeout is 5 s.)
             await asyncio.sleep(1.0)
-            assert agent.returncode is None, "exited with a command in flight"
+            agent.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.5)
+            assert agent.returncode is None, agent_log_tail(agent_dir)  # still draining
             assert lock.poll() is None
         # The lock is gone: the command finishes, its result reaches the cloud, then it exits.
         assert await asyncio.wait_for(agent.wait(), 30) == 0, agent_log_tail(agent_dir)
@@ -241,3 +264,32 @@ async def test_second_sigterm_exits_at_once(cloud_side: CloudSide, tmp_path: Pat
                 agent.send_signal(signal.SIGTERM)
                 code = await asyncio.wait_for(agent.wait(), 10)
     assert code == -signal.SIGTERM
+
+
+async def test_gateway_notices_a_frozen_agent_and_takes_it_back(tmp_path: Path) -> None:
+    side = await asyncio.to_thread(
+        CloudSide.under,
+        tmp_path / "cloud",
+        heartbeat_interval_seconds=1,
+        gateway_keepalive_time_seconds=1,
+        gateway_keepalive_timeout_seconds=2,
+        gateway_min_agent_ping_interval_seconds=1,
+    )
+    agent_dir = tmp_path / "store"
+    try:
+        async with running_gateway(side) as gateway:
+            await enroll_at(side, agent_dir, SITE)
+            async with agent_process(agent_dir, FAST_DETECTION) as agent:
+                await eventually(lambda: gateway.sessions.connected(SITE), timeout=30)
+                os.kill(agent.pid, signal.SIGSTOP)
+                try:
+                    # Unanswered pings end the session: the site shows as disconnected.
+                    await eventually(
+                        lambda: not gateway.sessions.connected(SITE), timeout=DETECTION_BOUND
+                    )
+                finally:
+                    os.kill(agent.pid, signal.SIGCONT)
+                await eventually(lambda: gateway.sessions.connected(SITE), timeout=60)
+                await wait_state(agent_dir, connected, 60)
+    finally:
+        await asyncio.to_thread(side.close)
