@@ -36,6 +36,8 @@ DEFAULT_HEARTBEAT_SECONDS = 30
 # Silence of this many heartbeat intervals means a dead link (when no bound is configured);
 # the agent also heartbeats at least this often within a configured bound.
 SILENCE_INTERVALS = 3
+# A polite half-close on stop gets this long; a gateway that does not take it is cancelled.
+CLOSE_SECONDS = 5.0
 
 # Connection states written to the projection.
 CONNECTING = "connecting"
@@ -376,6 +378,8 @@ class _Session:
         """Half-close politely; a gateway that does not take it is left to `call.cancel()`."""
         try:
             async with self._write_lock:
-                await asyncio.wait_for(call.done_writing(), timeout=self._silence_limit)
+                await asyncio.wait_for(
+                    call.done_writing(), timeout=min(self._silence_limit, CLOSE_SECONDS)
+                )
         except (grpc.aio.AioRpcError, TimeoutError):
             pass
