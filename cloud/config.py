@@ -65,6 +65,28 @@ class CloudConfig(BaseModel):
     enroll_port: int = Field(default=8471, description="TLS port for enrollment.")
     control_port: int = Field(default=8472, description="mTLS port for renewals and control.")
     heartbeat_interval_seconds: int = Field(default=15, ge=1, description="Agent heartbeat period.")
+    gateway_keepalive_time_seconds: float = Field(
+        default=60, gt=0, description="How often the gateway pings an agent's quiet connection."
+    )
+    gateway_keepalive_timeout_seconds: float = Field(
+        default=20,
+        gt=0,
+        description="How long a gateway ping may go unanswered before the agent's connection "
+        "is closed (its session ends and the site shows as disconnected).",
+    )
+    gateway_min_agent_ping_interval_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Shortest ping period the gateway accepts from an agent; agents pinging "
+        "faster get GOAWAY too_many_pings. Keep it at or below the agents' "
+        "keepalive_time_seconds (20 s by default).",
+    )
+    gateway_max_connection_idle_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="Close a connection with no call open for this long (discovery and "
+        "enrollment clients that went away); a control stream is never idle.",
+    )
     max_message_bytes: int = Field(
         default=256 * 1024, ge=4096, description="Largest message the gateway accepts from agents."
     )

@@ -54,6 +54,35 @@ class AgentConfig(BaseModel):
             "process before the command fails as retryable (reason DatabaseBusy)."
         ),
     )
+    keepalive_time_seconds: float = Field(
+        20.0,
+        gt=0,
+        description="HTTP/2 ping period on the control stream's connection. A store WAN with "
+        "NAT or firewalls that drop quiet flows after a minute or so needs well under that. "
+        "The gateway must allow it: keep it at or above the cloud's "
+        "gateway_min_agent_ping_interval_seconds.",
+    )
+    keepalive_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long a ping may go unanswered before the connection counts as dead.",
+    )
+    silence_timeout_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="Longest silence on an open control stream, counted from the moment it is "
+        "opened, before the agent drops it and dials again. Unset: three heartbeat intervals "
+        "as the gateway's Welcome sets them. The agent heartbeats at least three times within "
+        "this bound, so a live gateway always answers in time. Before the Welcome, "
+        "rpc_timeout_seconds is the bound.",
+    )
+    drain_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="On the first SIGTERM/SIGINT, how long in-flight commands may take to "
+        "finish and report before the agent exits anyway. Keep it below the unit's "
+        "TimeoutStopSec (60 s). A second signal exits at once.",
+    )
     health_address: str = Field(
         "127.0.0.1:8480",
         description=(

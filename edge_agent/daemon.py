@@ -1,24 +1,34 @@
 """Composition root of `commerce-edge run`: build the parts, supervise them, stop gracefully.
 
 Phases: startup (identity, projection, health page), supervised loop (control stream and
-renewal), shutdown on SIGTERM/SIGINT that lets an in-flight command finish; a second signal
-cancels everything at once.
+renewal), shutdown on SIGTERM/SIGINT that lets an in-flight command finish within
+`drain_timeout_seconds`; past that deadline, or on a second signal, the agent exits anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import threading
 from contextlib import suppress
 
 from edge_agent.config import AgentConfig, split_host_port
 from edge_agent.control import ControlClient
+from edge_agent.errors import DrainTimedOut
 from edge_agent.health import HealthServer, IdentitySummary, LiveStatus
 from edge_agent.identity import CertificateFacts, RenewalTask, load_identity
 from edge_agent.projection import Projection
+from edge_agent.transport import Keepalive
 
 logger = logging.getLogger(__name__)
+
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# After the drain deadline, closing the parts (health page, projection) gets this long
+# before a watchdog thread ends the process: nothing may keep a stopping agent alive.
+EXIT_GRACE_SECONDS = 2.0
+EXIT_DRAIN_TIMED_OUT = 1  # as `DrainTimedOut` through the CLI
 
 
 class AgentDaemon:
@@ -31,19 +41,50 @@ class AgentDaemon:
         self.control: ControlClient | None = None
         self._main: asyncio.Task[None] | None = None
         self._signals = 0
+        self._handles_signals = False
+        self._watchdog: threading.Timer | None = None
 
     def request_stop(self) -> None:
         """First call: drain and stop. Second call: stop now."""
         self._signals += 1
         if self._signals == 1:
-            logger.info("stopping: finishing in-flight work (signal again to force)")
+            if self._handles_signals:
+                # From now on a signal ends the process at once (default action), even if
+                # something holds the event loop.
+                for sig in _SIGNALS:
+                    with suppress(NotImplementedError, RuntimeError, ValueError):
+                        asyncio.get_running_loop().remove_signal_handler(sig)
+                        signal.signal(sig, signal.SIG_DFL)
+            self._arm_watchdog(self.config.drain_timeout_seconds + EXIT_GRACE_SECONDS)
+            logger.info(
+                "stopping: finishing in-flight work for up to %.0f s (signal again to exit now)",
+                self.config.drain_timeout_seconds,
+            )
             self.stopping.set()
         elif self._main is not None:
             logger.warning("forced stop")
+            self._arm_watchdog(EXIT_GRACE_SECONDS)
             self._main.cancel()
 
-    async def run(self) -> None:
-        """Run until stopped; raises what made startup impossible (e.g. `NotEnrolled`)."""
+    def _arm_watchdog(self, seconds: float) -> None:
+        """A thread that ends the process if it still runs `seconds` from now."""
+        if not self._handles_signals:
+            return  # embedded (tests): the caller owns the process
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+
+        def expire() -> None:
+            logger.error("still running %.0f s after the stop request; exiting now", seconds)
+            logging.shutdown()
+            os._exit(EXIT_DRAIN_TIMED_OUT)
+
+        self._watchdog = threading.Timer(seconds, expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Run until stopped; raises what made startup impossible (e.g. `NotEnrolled`), or
+        `DrainTimedOut` when a stop gave up on work in flight."""
         self._main = asyncio.current_task()
         cfg = self.config
         identity = load_identity(cfg.data_dir)
@@ -61,10 +102,12 @@ class AgentDaemon:
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
         try:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                with suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.add_signal_handler(sig, self.request_stop)
-                    installed.append(sig)
+            if handle_signals:
+                for sig in _SIGNALS:
+                    with suppress(NotImplementedError, RuntimeError, ValueError):
+                        loop.add_signal_handler(sig, self.request_stop)
+                        installed.append(sig)
+                self._handles_signals = bool(installed)
             if cfg.health_address:
                 host, port = split_host_port(cfg.health_address)
                 self.health = HealthServer(host, port, live.report)
@@ -76,6 +119,8 @@ class AgentDaemon:
                 reconnect_initial_seconds=cfg.reconnect_initial_seconds,
                 reconnect_max_seconds=cfg.reconnect_max_seconds,
                 welcome_timeout_seconds=cfg.rpc_timeout_seconds,
+                silence_timeout_seconds=cfg.silence_timeout_seconds,
+                keepalive=Keepalive(cfg.keepalive_time_seconds, cfg.keepalive_timeout_seconds),
             )
             renewal = RenewalTask(
                 cfg.data_dir,
@@ -91,10 +136,13 @@ class AgentDaemon:
             )
         finally:
             for sig in installed:
-                loop.remove_signal_handler(sig)
+                with suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.remove_signal_handler(sig)
             if self.health is not None:
                 await self.health.stop()
             await projection.close()
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             logger.info("commerce-edge stopped")
 
     def _renewed(self, live: LiveStatus, facts: CertificateFacts) -> None:
@@ -106,14 +154,31 @@ class AgentDaemon:
             self.control.request_reconnect()
 
     async def _supervise(self, tasks: dict[asyncio.Future[None], str]) -> None:
-        """Wait for a stop; if a part dies first, stop the rest and raise its error."""
+        """Wait for a stop; if a part dies first, stop the rest and raise its error.
+
+        After the stop each part finishes what it holds, within the drain deadline.
+        """
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             failed = next((t for t in done if not t.cancelled() and t.exception()), None)
             if failed is not None and not self.stopping.is_set():
                 logger.error("%s failed; stopping the agent", tasks[failed])
             self.stopping.set()
-            await asyncio.gather(*tasks)  # drains: each part finishes what it holds
+            drain = self.config.drain_timeout_seconds
+            _, pending = await asyncio.wait(tasks, timeout=drain)
+            if pending:
+                names = ", ".join(sorted(tasks[t] for t in pending))
+                logger.error(
+                    "drain deadline of %.0f s passed with work in flight (%s); exiting anyway, "
+                    "the cloud redelivers unfinished commands",
+                    drain,
+                    names,
+                )
+                raise DrainTimedOut(
+                    f"stopped after the {drain:.0f} s drain deadline with work in flight "
+                    f"({names}); the cloud redelivers unfinished commands"
+                )
+            await asyncio.gather(*tasks)  # raises the failure of a part, if any
         finally:
             for task in tasks:
                 task.cancel()

@@ -9,6 +9,7 @@ into a command's outcome. Tree (reason, retryable)::
     └── AgentError                  the agent could not do what was asked
         ├── CloudUnreachable        the gateway could not be reached or answered too late
         ├── NotEnrolled             the agent has no site identity on this box yet
+        ├── DrainTimedOut           a graceful stop gave up on work still in flight
         ├── ProjectionError         the local state database failed         DatabaseFailed  no
         │   ├── DatabaseBusy        locked by another connection too long   DatabaseBusy    yes
         │   ├── DiskFull            no space left for the database          DiskFull        yes
@@ -130,3 +131,12 @@ class UnsupportedStream(CommandRejected):
     """The site configuration binds a replication stream this agent release cannot replicate."""
 
     reason = "UnsupportedStream"
+
+
+class DrainTimedOut(AgentError):
+    """A graceful stop passed its drain deadline with work in flight; the agent exited anyway.
+
+    Nothing is lost: the cloud redelivers a command until its result arrives.
+    """
+
+    reason = "DrainTimedOut"

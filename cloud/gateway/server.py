@@ -28,6 +28,37 @@ class GatewayPorts:
     control: int
 
 
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def server_options(cfg: CloudConfig) -> list[tuple[str, int]]:
+    """Channel arguments of every gateway listener: message limits and the keepalive policy.
+
+    The policy must accept the agents' HTTP/2 pings (every 20 s by default, also on a quiet
+    stream), or gRPC answers GOAWAY too_many_pings and the stream breaks in a loop.
+    """
+    return [
+        ("grpc.max_receive_message_length", cfg.max_message_bytes),
+        ("grpc.max_send_message_length", 4 * 1024 * 1024),
+        # The gateway's own pings find agents that vanished (power cut, NAT dropped the flow).
+        ("grpc.keepalive_time_ms", _ms(cfg.gateway_keepalive_time_seconds)),
+        ("grpc.keepalive_timeout_ms", _ms(cfg.gateway_keepalive_timeout_seconds)),
+        # Recent gRPC cores time an unanswered ping out by this one (default 1 min).
+        ("grpc.http2.ping_timeout_ms", _ms(cfg.gateway_keepalive_timeout_seconds)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+        # What the gateway tolerates from agents. The name is gRPC core's server-side knob
+        # (GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS).
+        (
+            "grpc.http2.min_ping_interval_without_data_ms",
+            _ms(cfg.gateway_min_agent_ping_interval_seconds),
+        ),
+        ("grpc.http2.max_ping_strikes", 2),
+        ("grpc.max_connection_idle_ms", _ms(cfg.gateway_max_connection_idle_seconds)),
+    ]
+
+
 class EdgeGateway:
     """Starts and stops the gateway's listeners; `sessions` exposes live agents."""
 
@@ -47,15 +78,7 @@ class EdgeGateway:
         self.ports = GatewayPorts(config.discovery_port, config.enroll_port, config.control_port)
 
     def _options(self) -> list[tuple[str, int]]:
-        limit = self._config.max_message_bytes
-        return [
-            ("grpc.max_receive_message_length", limit),
-            ("grpc.max_send_message_length", 4 * 1024 * 1024),
-            ("grpc.keepalive_time_ms", 60_000),
-            ("grpc.keepalive_timeout_ms", 20_000),
-            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-            ("grpc.keepalive_permit_without_calls", 1),
-        ]
+        return server_options(self._config)
 
     async def start(self) -> GatewayPorts:
         cfg = self._config

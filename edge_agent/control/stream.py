@@ -1,6 +1,9 @@
 """The control stream client: dial out over mTLS, hello/welcome, heartbeats, commands, reconnect.
 
 Talks to the gateway's EdgeControlService.Connect; records connection state in the projection.
+No wait on the gateway is unbounded: the Welcome, every frame written and the silence between
+frames read each have a deadline from the moment the stream opens, and HTTP/2 keepalive
+(see `edge_agent.transport.Keepalive`) notices a dead peer below the stream.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from edge_agent.control.commands import CommandDispatcher
 from edge_agent.errors import AgentError
 from edge_agent.identity.current import load_identity
 from edge_agent.projection import Projection
-from edge_agent.transport import control_stub, tls_channel
+from edge_agent.transport import Keepalive, control_stub, tls_channel
 from shared.grpc_status import IDENTITY_REJECTED
 from shared.timestamps import to_timestamp
 
@@ -32,6 +35,11 @@ logger = logging.getLogger(__name__)
 _EOF: Any = grpc.aio.EOF  # type: ignore[attr-defined]  # missing from grpc-stubs
 
 DEFAULT_HEARTBEAT_SECONDS = 30
+# Silence of this many heartbeat intervals means a dead link (when no bound is configured);
+# the agent also heartbeats at least this often within a configured bound.
+SILENCE_INTERVALS = 3
+# A polite half-close on stop gets this long; a gateway that does not take it is cancelled.
+CLOSE_SECONDS = 5.0
 
 # Connection states written to the projection.
 CONNECTING = "connecting"
@@ -73,6 +81,8 @@ class ControlClient:
         reconnect_initial_seconds: float = 0.5,
         reconnect_max_seconds: float = 30.0,
         welcome_timeout_seconds: float = 15.0,
+        silence_timeout_seconds: float | None = None,
+        keepalive: Keepalive | None = None,
     ) -> None:
         self._data_dir = data_dir
         self._projection = projection
@@ -80,6 +90,8 @@ class ControlClient:
         self._initial = reconnect_initial_seconds
         self._max = reconnect_max_seconds
         self._welcome_timeout = welcome_timeout_seconds
+        self._silence_timeout = silence_timeout_seconds
+        self._keepalive = keepalive or Keepalive()
         self._fast_wait = wait_random_exponential(multiplier=self._initial, max=self._max)
         self._reconnect = asyncio.Event()
         self.connected = asyncio.Event()
@@ -166,6 +178,7 @@ class ControlClient:
             identity.ca_pem,
             key_pem=identity.key_pem,
             certificate_pem=identity.certificate_pem,
+            keepalive=self._keepalive,
         )
         session = _Session(
             channel=channel,
@@ -174,6 +187,7 @@ class ControlClient:
             site_id=identity.site_id,
             agent_version=self._agent_version,
             welcome_timeout=self._welcome_timeout,
+            silence_timeout=self._silence_timeout,
             on_connected=self.connected.set,
         )
         try:
@@ -206,6 +220,7 @@ class _Session:
         site_id: str,
         agent_version: str,
         welcome_timeout: float,
+        silence_timeout: float | None,
         on_connected: Callable[[], None],
     ) -> None:
         self._stub = control_stub(channel)
@@ -214,6 +229,9 @@ class _Session:
         self._site_id = site_id
         self._agent_version = agent_version
         self._welcome_timeout = welcome_timeout
+        self._configured_silence = silence_timeout
+        # Until the Welcome sets the real bound, the Welcome deadline is the bound.
+        self._silence_limit = welcome_timeout
         self._on_connected = on_connected
         self._write_lock = asyncio.Lock()
         self._interval = DEFAULT_HEARTBEAT_SECONDS
@@ -223,7 +241,7 @@ class _Session:
         call: Any = self._stub.Connect()
         try:
             await self._welcome(call)
-            heartbeats = asyncio.ensure_future(self._heartbeats(call, self._interval))
+            heartbeats = asyncio.ensure_future(self._heartbeats(call, self._heartbeat_period()))
             try:
                 await self._read_loop(call, stopping, reconnect, heartbeats)
             finally:
@@ -232,22 +250,36 @@ class _Session:
         finally:
             call.cancel()
 
+    def _heartbeat_period(self) -> float:
+        """The gateway's interval, shortened so a configured silence bound always sees
+        several heartbeat echoes from a live gateway."""
+        if self._configured_silence is None:
+            return float(self._interval)
+        return min(float(self._interval), self._configured_silence / SILENCE_INTERVALS)
+
     async def _write(self, call: Any, request: edge_pb2.ConnectRequest) -> None:
+        """Write one frame; a gateway that takes none within the silence bound is dead."""
         async with self._write_lock:
-            await call.write(request)
+            try:
+                await asyncio.wait_for(call.write(request), timeout=self._silence_limit)
+            except TimeoutError as exc:
+                raise StreamFailure(
+                    f"the gateway took no frame for {self._silence_limit:.0f} s",
+                    was_connected=self.welcomed,
+                ) from exc
 
     async def _welcome(self, call: Any) -> None:
         generation = self._projection.connection_state().config_generation
-        await self._write(
-            call,
-            edge_pb2.ConnectRequest(
-                hello=edge_pb2.AgentHello(
-                    agent_version=self._agent_version, config_generation=generation
-                )
-            ),
+        hello = edge_pb2.ConnectRequest(
+            hello=edge_pb2.AgentHello(
+                agent_version=self._agent_version, config_generation=generation
+            )
         )
         try:
-            first = await asyncio.wait_for(call.read(), timeout=self._welcome_timeout)
+            # One deadline from the moment the stream opens: connect, hello and Welcome.
+            async with asyncio.timeout(self._welcome_timeout):
+                await self._write(call, hello)
+                first = await call.read()
         except TimeoutError as exc:
             raise StreamFailure(
                 f"the gateway sent no Welcome within {self._welcome_timeout:.0f} s"
@@ -265,15 +297,19 @@ class _Session:
                 f"{self._site_id!r}; report this to cloud operations"
             )
         self._interval = welcome.heartbeat_interval_seconds or DEFAULT_HEARTBEAT_SECONDS
+        self._silence_limit = self._configured_silence or SILENCE_INTERVALS * float(self._interval)
         self.welcomed = True
         self._projection.set_state(CONNECTED)
         self._projection.touch_contact()
         self._on_connected()
         logger.info(
-            "control stream up as site %s (heartbeat every %d s)", self._site_id, self._interval
+            "control stream up as site %s (heartbeat every %.1f s, silence bound %.1f s)",
+            self._site_id,
+            self._heartbeat_period(),
+            self._silence_limit,
         )
 
-    async def _heartbeats(self, call: Any, interval: int) -> None:
+    async def _heartbeats(self, call: Any, interval: float) -> None:
         sequence = 0
         while True:
             await asyncio.sleep(interval)
@@ -294,8 +330,9 @@ class _Session:
     ) -> None:
         stop_wait = asyncio.ensure_future(stopping.wait())
         reconnect_wait = asyncio.ensure_future(reconnect.wait())
-        # When the gateway sends heartbeats, silence for three intervals means a dead link.
-        silence_limit: float | None = None
+        # From the Welcome on, silence longer than the bound means a dead or frozen gateway:
+        # a live one echoes every heartbeat.
+        silence_limit = self._silence_limit
         try:
             while True:
                 read = asyncio.ensure_future(call.read())
@@ -325,9 +362,14 @@ class _Session:
                 self._projection.touch_contact()
                 kind = frame.WhichOneof("frame")
                 if kind == "heartbeat":
-                    silence_limit = 3.0 * self._interval
+                    pass  # its arrival is the point: the link is alive
                 elif kind == "command":
                     # Handled to the end, result written, before stop is looked at again.
+                    logger.info(
+                        "command %s (%s) received",
+                        frame.command.command_id,
+                        frame.command.WhichOneof("action"),
+                    )
                     result = await self._dispatcher.handle(frame.command)
                     await self._write(call, edge_pb2.ConnectRequest(command_result=result))
                 else:
@@ -338,8 +380,11 @@ class _Session:
             await asyncio.gather(stop_wait, reconnect_wait, return_exceptions=True)
 
     async def _close(self, call: Any) -> None:
+        """Half-close politely; a gateway that does not take it is left to `call.cancel()`."""
         try:
             async with self._write_lock:
-                await call.done_writing()
-        except grpc.aio.AioRpcError:
+                await asyncio.wait_for(
+                    call.done_writing(), timeout=min(self._silence_limit, CLOSE_SECONDS)
+                )
+        except (grpc.aio.AioRpcError, TimeoutError):
             pass

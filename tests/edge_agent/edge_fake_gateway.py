@@ -1,8 +1,11 @@
-"""Test-only fake gateway: the three edge services on loopback with a throwaway test CA.
+"""Test-only fake gateway, for faults the real gateway (cloud.gateway) cannot produce.
 
-It stands in for the cloud gateway in the edge agent's tests only; it implements just enough
-of the wire contract in edge.proto (discovery, enrollment, renewal, control stream) to drive
-the agent, and records what the agent sent.
+Wire-contract tests run against the real gateway (tests/edge_agent/real_gateway.py). This
+fake stays only to misbehave on purpose: a control stream that never sends Welcome, welcomes
+another site, opens with a frame that is not a Welcome, goes silent after the Welcome without
+closing, redelivers a command id with a changed body; an Enroll call that fails with a chosen
+status after discovery succeeded. It also records frames the real gateway does not surface
+(the hello's fields, the CSRs). It uses its own throwaway test CA.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -148,18 +150,15 @@ class FakeGateway:
         self.ca = ca
         self.tokens: dict[str, str] = {}  # token -> site id
         self.enroll_requests: list[edge_pb2.EnrollRequest] = []
-        self.renew_requests: list[edge_pb2.RenewCertificateRequest] = []
         self.connections: list[ControlConnection] = []
         self.connected = asyncio.Condition()
         self.results: asyncio.Queue[edge_pb2.CommandResult] = asyncio.Queue()
         self.commands: asyncio.Queue[edge_pb2.Command] = asyncio.Queue()
-        self.heartbeat_seen = asyncio.Event()
-        self.revoked: dict[str, str] = {}  # site id -> reason
         self.enroll_failures: list[grpc.StatusCode] = []  # fail the next Enroll calls
         self.heartbeat_interval = 30
-        self.drop_after_welcome = False
-        self.cert_not_before_offset = dt.timedelta(minutes=-1)
-        self.cert_lifetime = dt.timedelta(days=30)
+        self.send_welcome = True  # False: read the hello, then say nothing at all
+        self.welcome_site_id: str | None = None  # welcome this site instead of the caller's
+        self.first_frame: edge_pb2.ConnectResponse | None = None  # instead of the Welcome
         self._issued: dict[tuple[str, str], x509.Certificate] = {}
         self._servers: list[grpc.aio.Server] = []
         self.discovery_port = self.enroll_port = self.control_port = 0
@@ -201,11 +200,6 @@ class FakeGateway:
         for server in self._servers:
             await server.stop(grace=None)
 
-    async def wait_until(self, predicate: Callable[[], bool]) -> None:
-        """Wait (at most 10 s) until `predicate` holds; checked whenever a stream opens."""
-        async with self.connected:
-            await asyncio.wait_for(self.connected.wait_for(predicate), 10)
-
     async def wait_for_connections(self, count: int) -> None:
         async with self.connected:
             await asyncio.wait_for(
@@ -216,8 +210,8 @@ class FakeGateway:
         csr = x509.load_pem_x509_csr(csr_pem.encode())
         return self.ca.issue(
             csr,
-            not_before=dt.datetime.now(UTC) + self.cert_not_before_offset,
-            lifetime=self.cert_lifetime,
+            not_before=dt.datetime.now(UTC) - dt.timedelta(minutes=1),
+            lifetime=dt.timedelta(days=30),
         )
 
     def issue_once(self, token: str, csr_pem: str) -> x509.Certificate:
@@ -282,46 +276,27 @@ class _Control(edge_pb2_grpc.EdgeControlServiceServicer):
     def __init__(self, gateway: FakeGateway) -> None:
         self.gateway = gateway
 
-    async def RenewCertificate(self, request: Any, context: Any) -> Any:
-        gw = self.gateway
-        site = site_id_of_certificate(_peer_certificate(context))
-        if site in gw.revoked:
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, gw.revoked[site])
-        gw.renew_requests.append(request)
-        csr = x509.load_pem_x509_csr(request.csr_pem.encode())
-        if site_id_of_csr(csr) != site:
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "CSR names another site")
-        saved = gw.cert_not_before_offset
-        gw.cert_not_before_offset = dt.timedelta(minutes=-1)  # a fresh certificate
-        try:
-            cert = gw.issue(request.csr_pem)
-        finally:
-            gw.cert_not_before_offset = saved
-        return edge_pb2.RenewCertificateResponse(
-            certificate_pem=_pem(cert).decode(), not_after=_timestamp(cert.not_valid_after_utc)
-        )
-
     async def Connect(self, request_iterator: Any, context: Any) -> Any:
         gw = self.gateway
         peer = _peer_certificate(context)
         site = site_id_of_certificate(peer)
-        if site in gw.revoked:
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, gw.revoked[site])
         first = await context.read()
         connection = ControlConnection(site, peer.serial_number, first.hello)
         async with gw.connected:
             gw.connections.append(connection)
             gw.connected.notify_all()
+        if not gw.send_welcome:
+            await asyncio.Event().wait()  # until the agent gives up and cancels
+        if gw.first_frame is not None:
+            await context.write(gw.first_frame)
         await context.write(
             edge_pb2.ConnectResponse(
                 welcome=edge_pb2.Welcome(
-                    site_id=site, heartbeat_interval_seconds=gw.heartbeat_interval
+                    site_id=gw.welcome_site_id or site,
+                    heartbeat_interval_seconds=gw.heartbeat_interval,
                 )
             )
         )
-        if gw.drop_after_welcome:
-            gw.drop_after_welcome = False
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "gateway restarting")
 
         async def pump() -> None:
             while True:
@@ -337,7 +312,6 @@ class _Control(edge_pb2_grpc.EdgeControlServiceServicer):
                 kind = frame.WhichOneof("frame")
                 if kind == "heartbeat":
                     connection.heartbeats.append(frame.heartbeat)
-                    gw.heartbeat_seen.set()
                 elif kind == "command_result":
                     gw.results.put_nowait(frame.command_result)
         finally:

@@ -1,4 +1,5 @@
-"""The `commerce-edge` command line: enroll as a real subprocess, status for people and scripts."""
+"""The `commerce-edge` command line against the real gateway: enroll as a real subprocess,
+status for people and scripts, run and stop."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cloud.gateway.server import EdgeGateway
 from edge_agent.cli.main import main
-from edge_agent.control import ControlClient
 from edge_agent.identity import IdentityPaths, load_identity
-from edge_agent.projection import Projection
-from tests.edge_agent.edge_fake_gateway import FakeGateway, site_config_command
-from tests.edge_agent.edge_support import SITE
+from tests.edge_agent.edge_fake_gateway import site_config_command
+from tests.edge_agent.edge_support import SITE, running_client
+from tests.edge_agent.real_gateway import CloudSide
+from tests.support.stack import eventually
 
 COMMERCE_EDGE = str(Path(sys.executable).parent / "commerce-edge")
 
@@ -36,33 +38,41 @@ async def _cli(*args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_enroll_subprocess_enrolls_the_box(gateway: FakeGateway, data_dir: Path) -> None:
+async def test_enroll_subprocess_enrolls_the_box(
+    cloud: CloudSide, real_gateway: EdgeGateway, data_dir: Path
+) -> None:
+    token = await asyncio.to_thread(cloud.add_site, SITE)
     code, out, err = await _cli(
         "enroll",
         "--cloud",
-        gateway.cloud,
+        cloud.cloud_address,
         "--token",
-        gateway.add_token(SITE),
+        token,
         "--ca-fingerprint",
-        f"sha256:{gateway.ca.fingerprint}",
+        f"sha256:{cloud.ca_fingerprint}",
         "--data-dir",
         str(data_dir),
     )
     assert code == 0, err
     assert SITE in out
-    assert load_identity(data_dir).site_id == SITE
-    assert "s3cr3t" not in out + err  # the token's secret is never echoed
+    identity = load_identity(data_dir)
+    assert identity.site_id == SITE
+    assert [c.serial for c in cloud.store.certificates.for_site(SITE)] == [
+        identity.certificate.serial_hex
+    ]
+    assert token.split(".")[2] not in out + err  # the token's secret is never echoed
 
 
 async def test_enroll_subprocess_wrong_fingerprint_is_one_line_exit_1(
-    gateway: FakeGateway, data_dir: Path
+    cloud: CloudSide, real_gateway: EdgeGateway, data_dir: Path
 ) -> None:
+    token = await asyncio.to_thread(cloud.add_site, SITE)
     code, _out, err = await _cli(
         "enroll",
         "--cloud",
-        gateway.cloud,
+        cloud.cloud_address,
         "--token",
-        gateway.add_token(SITE),
+        token,
         "--ca-fingerprint",
         "ab" * 32,
         "--data-dir",
@@ -73,7 +83,7 @@ async def test_enroll_subprocess_wrong_fingerprint_is_one_line_exit_1(
     assert len(error_lines) == 1
     assert "fingerprint" in error_lines[0]
     assert "Traceback" not in err
-    assert gateway.enroll_requests == []
+    assert cloud.store.certificates.for_site(SITE) == []  # nothing was sent
 
 
 @pytest.mark.parametrize(
@@ -81,12 +91,12 @@ async def test_enroll_subprocess_wrong_fingerprint_is_one_line_exit_1(
     [("not-a-token", "ab" * 32), (f"{SITE}.tok.secret", "not-hex")],
 )
 async def test_enroll_subprocess_bad_input_exits_2(
-    gateway: FakeGateway, data_dir: Path, token: str, fingerprint: str
+    cloud: CloudSide, real_gateway: EdgeGateway, data_dir: Path, token: str, fingerprint: str
 ) -> None:
     code, _out, err = await _cli(
         "enroll",
         "--cloud",
-        gateway.cloud,
+        cloud.cloud_address,
         "--token",
         token,
         "--ca-fingerprint",
@@ -107,16 +117,13 @@ async def test_run_unenrolled_says_what_to_do(data_dir: Path) -> None:
 
 
 async def test_status_json_shows_identity_and_connection(
-    gateway: FakeGateway, enrolled: Path
+    cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
 ) -> None:
-    projection = await Projection.open(enrolled)
-    client = ControlClient(data_dir=enrolled, projection=projection, agent_version="1.2.3")
-    stopping = asyncio.Event()
-    task = asyncio.ensure_future(client.run(stopping))
-    try:
+    enrolled = site_dir
+    async with running_client(enrolled) as (client, _projection):
         await asyncio.wait_for(client.connected.wait(), 10)
-        gateway.commands.put_nowait(site_config_command("cmd-1", SITE, generation=11))
-        await asyncio.wait_for(gateway.results.get(), 10)
+        await asyncio.to_thread(cloud.enqueue, site_config_command("cmd-1", SITE, 11), SITE)
+        await eventually(lambda: cloud.result("cmd-1") is not None, timeout=10)
 
         result = CliRunner().invoke(main, ["status", "--data-dir", str(enrolled), "--json"])
         assert result.exit_code == 0, result.output
@@ -126,7 +133,7 @@ async def test_status_json_shows_identity_and_connection(
         assert status["certificate_serial"] == identity.certificate.serial_hex
         assert status["certificate_not_after"] == identity.certificate.not_after.isoformat()
         assert 29 < status["certificate_days_left"] <= 30
-        assert status["cloud_endpoint"] == f"127.0.0.1:{gateway.control_port}"
+        assert status["cloud_endpoint"] == f"127.0.0.1:{cloud.config.control_port}"
         assert status["connection_state"] == "connected"
         assert status["last_contact_at"]
         assert status["config_generation"] == 11
@@ -135,10 +142,6 @@ async def test_status_json_shows_identity_and_connection(
         table = CliRunner().invoke(main, ["status", "--data-dir", str(enrolled)])
         assert table.exit_code == 0
         assert SITE in table.output and "connected" in table.output
-    finally:
-        stopping.set()
-        await asyncio.wait_for(task, 10)
-        await projection.close()
 
 
 def test_status_of_an_unenrolled_box(tmp_path: Path) -> None:
@@ -152,8 +155,9 @@ def test_status_of_an_unenrolled_box(tmp_path: Path) -> None:
 
 
 async def test_run_subprocess_stops_cleanly_on_sigterm(
-    gateway: FakeGateway, enrolled: Path
+    real_gateway: EdgeGateway, site_dir: Path
 ) -> None:
+    enrolled = site_dir
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMERCE_EDGE_")}
     env["COMMERCE_EDGE_HEALTH_ADDRESS"] = "127.0.0.1:0"
     proc = await asyncio.create_subprocess_exec(
@@ -166,7 +170,7 @@ async def test_run_subprocess_stops_cleanly_on_sigterm(
         env=env,
     )
     try:
-        await gateway.wait_for_connections(1)
+        await eventually(lambda: real_gateway.sessions.connected(SITE), timeout=30)
         proc.send_signal(signal.SIGTERM)
         _out, err = await asyncio.wait_for(proc.communicate(), 20)
     finally:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cloud.config import CloudConfig
 from edge_agent import __version__
 from edge_agent.config import load_agent_config
 from shared.errors import ConfigError
@@ -43,3 +44,41 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
 def test_bad_values_name_the_key(environ: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         load_agent_config(config_file=None, environ=environ)
+
+
+def test_connection_bounds_default_and_load_from_the_environment() -> None:
+    defaults = load_agent_config(config_file=None, environ={})
+    assert defaults.silence_timeout_seconds is None  # three heartbeat intervals
+    assert defaults.drain_timeout_seconds == 30
+    config = load_agent_config(
+        config_file=None,
+        environ={
+            "COMMERCE_EDGE_SILENCE_TIMEOUT_SECONDS": "45",
+            "COMMERCE_EDGE_KEEPALIVE_TIME_SECONDS": "30",
+            "COMMERCE_EDGE_KEEPALIVE_TIMEOUT_SECONDS": "5",
+            "COMMERCE_EDGE_DRAIN_TIMEOUT_SECONDS": "12",
+        },
+    )
+    assert config.silence_timeout_seconds == 45
+    assert (config.keepalive_time_seconds, config.keepalive_timeout_seconds) == (30, 5)
+    assert config.drain_timeout_seconds == 12
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "COMMERCE_EDGE_SILENCE_TIMEOUT_SECONDS",
+        "COMMERCE_EDGE_KEEPALIVE_TIME_SECONDS",
+        "COMMERCE_EDGE_KEEPALIVE_TIMEOUT_SECONDS",
+        "COMMERCE_EDGE_DRAIN_TIMEOUT_SECONDS",
+    ],
+)
+def test_connection_bounds_must_be_positive(key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        load_agent_config(config_file=None, environ={key: "0"})
+
+
+def test_default_agent_pings_are_within_the_default_gateway_policy() -> None:
+    agent = load_agent_config(config_file=None, environ={})
+    cloud = CloudConfig()
+    assert agent.keepalive_time_seconds >= cloud.gateway_min_agent_ping_interval_seconds

@@ -1,74 +1,85 @@
-"""The control stream against the fake gateway: hello, welcome, commands, reconnects."""
+"""The control stream against the real gateway: hello, welcome, heartbeats, commands, revocation.
+
+Faults the real gateway cannot produce (a redelivered command with a changed body, what the
+hello carries, which the gateway does not surface) are in test_edge_stream_faults.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import logging
 from pathlib import Path
 
+import pytest
+
 from ameide_core_proto.process.commerce.v1 import edge_pb2
-from edge_agent.control import ControlClient
+from cloud.gateway.server import EdgeGateway
 from edge_agent.projection import Projection
-from tests.edge_agent.edge_fake_gateway import FakeGateway, site_config_command
-from tests.edge_agent.edge_support import SITE
+from tests.edge_agent.edge_fake_gateway import site_config_command
+from tests.edge_agent.edge_support import SITE, running_client
+from tests.edge_agent.real_gateway import CloudSide, running_gateway
+from tests.support.stack import eventually
 
 
-@asynccontextmanager
-async def running_client(data_dir: Path) -> AsyncIterator[tuple[ControlClient, Projection]]:
-    projection = await Projection.open(data_dir)
-    client = ControlClient(
-        data_dir=data_dir,
-        projection=projection,
-        agent_version="1.2.3",
-        reconnect_initial_seconds=0.05,
-        reconnect_max_seconds=0.3,
-        welcome_timeout_seconds=5,
-    )
-    stopping = asyncio.Event()
-    task = asyncio.ensure_future(client.run(stopping))
-    try:
-        yield client, projection
-    finally:
-        stopping.set()
-        await asyncio.wait_for(task, 10)
-        await projection.close()
+async def cloud_result(cloud: CloudSide, command_id: str) -> edge_pb2.CommandResult:
+    """Wait until the agent's result for `command_id` is recorded in the cloud store."""
+    found: list[edge_pb2.CommandResult] = []
+
+    def arrived() -> bool:
+        result = cloud.result(command_id)
+        if result is not None:
+            found.append(result)
+        return bool(found)
+
+    await eventually(arrived, timeout=10, interval=0.05)
+    return found[0]
 
 
-async def next_result(gateway: FakeGateway) -> edge_pb2.CommandResult:
-    return await asyncio.wait_for(gateway.results.get(), 10)
+async def send(cloud: CloudSide, command: edge_pb2.Command) -> edge_pb2.CommandResult:
+    await asyncio.to_thread(cloud.enqueue, command, SITE)
+    return await cloud_result(cloud, command.command_id)
 
 
-async def test_hello_welcome_command_applied_and_result_sent(
-    gateway: FakeGateway, enrolled: Path
+async def test_hello_welcome_command_applied_and_result_reaches_the_cloud(
+    cloud: CloudSide,
+    real_gateway: EdgeGateway,
+    site_dir: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    gateway.heartbeat_interval = 1
-    async with running_client(enrolled) as (client, projection):
-        await gateway.wait_for_connections(1)
-        connection = gateway.connections[0]
-        assert connection.site_id == SITE
-        assert connection.hello.agent_version == "1.2.3"
-        assert connection.hello.config_generation == 0
+    caplog.set_level(logging.INFO, logger="cloud.gateway.control")
+    async with running_client(site_dir) as (client, projection):
         await asyncio.wait_for(client.connected.wait(), 10)
+        # The gateway registers the session just after it sent the Welcome.
+        await eventually(lambda: real_gateway.sessions.connected(SITE), timeout=10)
+        # ... and logs the hello's agent version once the site's backlog is queued.
+        await eventually(lambda: f"site {SITE} connected (agent 1.2.3)" in caplog.text, timeout=10)
         assert projection.connection_state().state == "connected"
+        welcomed_at = projection.connection_state().last_contact_at
 
-        gateway.commands.put_nowait(site_config_command("cmd-1", SITE, generation=7))
-        result = await next_result(gateway)
+        result = await send(cloud, site_config_command("cmd-1", SITE, generation=7))
         assert result.command_id == "cmd-1"
         assert result.ok, result.error
         assert result.site_config_applied.site_id == SITE
         assert result.site_config_applied.generation == 7
+        assert cloud.command("cmd-1").status == "completed"
         stored = await projection.site_config()
         assert stored is not None
         assert stored.config.name == "Store 42"
         assert stored.config.bindings[0].stream == "catalog"
         assert stored.command_id == "cmd-1"
 
-        await asyncio.wait_for(gateway.heartbeat_seen.wait(), 10)  # asked for one per second
-        assert connection.heartbeats[0].sequence == 1
-        assert projection.connection_state().last_contact_at is not None
-    assert projection.path.exists()
-    reopened = await Projection.open(enrolled)
+        # The gateway asked for a heartbeat every second and echoes each: contact moves on,
+        # and the cloud records when it last heard from the site.
+        await eventually(
+            lambda: projection.connection_state().last_contact_at != welcomed_at, timeout=10
+        )
+        await eventually(
+            lambda: (
+                (site := cloud.store.sites.get(SITE)) is not None and site.last_seen_at is not None
+            ),
+            timeout=10,
+        )
+    reopened = await Projection.open(site_dir)
     try:
         assert reopened.connection_state().state == "stopped"
         assert reopened.connection_state().config_generation == 7
@@ -76,41 +87,24 @@ async def test_hello_welcome_command_applied_and_result_sent(
         await reopened.close()
 
 
-async def test_same_command_twice_is_applied_once(gateway: FakeGateway, enrolled: Path) -> None:
-    async with running_client(enrolled) as (_client, projection):
-        gateway.commands.put_nowait(site_config_command("cmd-1", SITE, generation=5, name="A"))
-        first = await next_result(gateway)
-        # Redelivered with the same id; even a changed body must not be applied again.
-        gateway.commands.put_nowait(site_config_command("cmd-1", SITE, generation=6, name="B"))
-        second = await next_result(gateway)
-        assert second == first
-        stored = await projection.site_config()
-        assert stored is not None
-        assert (stored.config.name, stored.config.generation) == ("A", 5)
-        assert await projection.applied_command_count() == 1
-
-
-async def test_command_for_another_site_is_refused(gateway: FakeGateway, enrolled: Path) -> None:
-    async with running_client(enrolled) as (_client, projection):
-        gateway.commands.put_nowait(site_config_command("cmd-x", "store-0099"))
-        result = await next_result(gateway)
+async def test_command_for_another_site_is_refused(
+    cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
+) -> None:
+    async with running_client(site_dir) as (_client, projection):
+        result = await send(cloud, site_config_command("cmd-x", "store-0099"))
         assert not result.ok
         assert "store-0099" in result.error
         assert SITE in result.error
+        assert cloud.command("cmd-x").status == "failed"
         assert await projection.site_config() is None
-        # The refusal is the command's result: a redelivery gets the same answer.
-        gateway.commands.put_nowait(site_config_command("cmd-x", "store-0099"))
-        assert await next_result(gateway) == result
 
 
 async def test_older_generation_does_not_replace_newer(
-    gateway: FakeGateway, enrolled: Path
+    cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
 ) -> None:
-    async with running_client(enrolled) as (_client, projection):
-        gateway.commands.put_nowait(site_config_command("cmd-9", SITE, generation=9, name="new"))
-        await next_result(gateway)
-        gateway.commands.put_nowait(site_config_command("cmd-3", SITE, generation=3, name="old"))
-        late = await next_result(gateway)
+    async with running_client(site_dir) as (_client, projection):
+        await send(cloud, site_config_command("cmd-9", SITE, generation=9, name="new"))
+        late = await send(cloud, site_config_command("cmd-3", SITE, generation=3, name="old"))
         assert late.ok
         assert late.site_config_applied.generation == 9
         stored = await projection.site_config()
@@ -118,35 +112,29 @@ async def test_older_generation_does_not_replace_newer(
         assert stored.config.name == "new"
 
 
-async def test_reconnects_after_the_stream_breaks(gateway: FakeGateway, enrolled: Path) -> None:
-    gateway.drop_after_welcome = True  # the first stream dies right after Welcome
-    async with running_client(enrolled) as (_client, _projection):
-        await gateway.wait_for_connections(2)
-        gateway.commands.put_nowait(site_config_command("cmd-1", SITE, generation=4))
-        assert (await next_result(gateway)).ok
-
-
-async def test_hello_reports_the_applied_generation(gateway: FakeGateway, enrolled: Path) -> None:
-    async with running_client(enrolled):
-        gateway.commands.put_nowait(site_config_command("cmd-1", SITE, generation=4))
-        await next_result(gateway)
-    async with running_client(enrolled):
-        await gateway.wait_for_connections(2)
-    assert [c.hello.config_generation for c in gateway.connections] == [0, 4]
-
-
-async def test_revoked_certificate_is_recorded_with_the_gateway_message(
-    gateway: FakeGateway, enrolled: Path
+async def test_reconnects_after_the_gateway_restarts(
+    cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
 ) -> None:
-    gateway.revoked[SITE] = "certificate of site store-0042 was revoked by ops"
-    async with running_client(enrolled) as (_client, projection):
-        for _ in range(200):
-            state = projection.connection_state()
-            if state.state == "rejected":
-                break
-            await asyncio.sleep(0.02)
-        assert state.state == "rejected"
+    async with running_client(site_dir) as (client, projection):
+        await asyncio.wait_for(client.connected.wait(), 10)
+        await real_gateway.stop(grace=0)
+        await eventually(lambda: projection.connection_state().state != "connected", timeout=10)
+        # Queued while no gateway runs; the next one delivers it once the agent is back.
+        await asyncio.to_thread(cloud.enqueue, site_config_command("cmd-1", SITE, 4), SITE)
+        async with running_gateway(cloud):
+            assert (await cloud_result(cloud, "cmd-1")).ok
+            assert projection.connection_state().state == "connected"
+
+
+async def test_revoked_site_is_recorded_with_the_gateway_message(
+    cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
+) -> None:
+    async with running_client(site_dir) as (client, projection):
+        await asyncio.wait_for(client.connected.wait(), 10)
+        await asyncio.to_thread(cloud.store.sites.revoke, SITE, "server stolen", "ops")
+        await eventually(lambda: projection.connection_state().state == "rejected", timeout=15)
+        state = projection.connection_state()
         assert state.last_error is not None
-        assert "PERMISSION_DENIED" in state.last_error
-        assert "revoked by ops" in state.last_error
-        assert gateway.connections == []
+        assert "UNAUTHENTICATED" in state.last_error
+        assert "revoked" in state.last_error
+        await eventually(lambda: not real_gateway.sessions.connected(SITE), timeout=10)

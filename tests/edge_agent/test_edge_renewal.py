@@ -1,35 +1,53 @@
-"""Certificate renewal at two thirds of the lifetime, over mTLS, with the same key."""
+"""Certificate renewal at two thirds of the lifetime, over mTLS to the real gateway, same key."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import stat
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
 
 from edge_agent.identity import CertificateFacts, IdentityPaths, RenewalTask, load_identity
 from shared.identity import public_key_fingerprint
-from tests.edge_agent.edge_fake_gateway import FakeGateway
-from tests.edge_agent.edge_support import enroll_site
+from tests.edge_agent.edge_support import SITE
+from tests.edge_agent.real_gateway import CloudSide, enroll_at, running_gateway
+from tests.support.stack import eventually
+
+# Certificates of a few seconds: due for renewal soon after enrollment.
+SHORT_LIFETIME_DAYS = 6 / 86400
 
 
 def _task(data_dir: Path, renewed: list[CertificateFacts]) -> RenewalTask:
     return RenewalTask(data_dir, check_seconds=3600, timeout=5, on_renewed=renewed.append)
 
 
+@pytest.fixture
+async def short_lived(tmp_path: Path) -> AsyncIterator[CloudSide]:
+    side = await asyncio.to_thread(
+        CloudSide.under, tmp_path / "cloud", certificate_lifetime_days=SHORT_LIFETIME_DAYS
+    )
+    try:
+        async with running_gateway(side):
+            yield side
+    finally:
+        await asyncio.to_thread(side.close)
+
+
 async def test_renewal_replaces_the_certificate_when_two_thirds_have_passed(
-    gateway: FakeGateway, data_dir: Path
+    short_lived: CloudSide, data_dir: Path
 ) -> None:
-    gateway.cert_not_before_offset = -dt.timedelta(days=21)  # 21 of 30 days gone: due
-    await enroll_site(gateway, data_dir)
+    await enroll_at(short_lived, data_dir, SITE)
     before = load_identity(data_dir)
-    assert before.certificate.due_for_renewal()
+    await eventually(lambda: before.certificate.due_for_renewal(), timeout=15)
 
     renewed: list[CertificateFacts] = []
     facts = await _task(data_dir, renewed).check_once()
 
     assert facts is not None
     assert renewed == [facts]
-    assert len(gateway.renew_requests) == 1
     after = load_identity(data_dir)
     assert after.certificate.serial_hex == facts.serial_hex != before.certificate.serial_hex
     assert not after.certificate.due_for_renewal()
@@ -38,13 +56,17 @@ async def test_renewal_replaces_the_certificate_when_two_thirds_have_passed(
     )
     cert_file = IdentityPaths.under(data_dir).certificate
     assert stat.S_IMODE(cert_file.stat().st_mode) == 0o600
+    # The cloud holds both certificates of the site, for the same key.
+    stored = short_lived.store.certificates.for_site(SITE)
+    assert {c.serial for c in stored} == {before.certificate.serial_hex, facts.serial_hex}
+    assert len({c.public_key_sha256 for c in stored}) == 1
 
 
-async def test_fresh_certificate_is_left_alone(gateway: FakeGateway, enrolled: Path) -> None:
+async def test_fresh_certificate_is_left_alone(cloud: CloudSide, site_dir: Path) -> None:
     renewed: list[CertificateFacts] = []
-    assert await _task(enrolled, renewed).check_once() is None
+    assert await _task(site_dir, renewed).check_once() is None
     assert renewed == []
-    assert gateway.renew_requests == []
+    assert len(cloud.store.certificates.for_site(SITE)) == 1
 
 
 def test_renewal_is_due_at_two_thirds() -> None:
