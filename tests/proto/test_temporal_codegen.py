@@ -523,6 +523,11 @@ async def test_generated_client_drives_a_workflow(temporal_env: WorkflowEnvironm
                 )
             )
         )
+        # Signal only once the update is admitted: otherwise the run may end before it lands.
+        for _ in range(300):
+            if (await handle.get_provision_status()).step:
+                break
+            await asyncio.sleep(0.1)
         again = sites.get_provision_store_site_handle(handle.id)
         await again.notify_enrollment_completed(
             store_site_pb2.EnrollmentCompleted(site_id="store-0007", certificate_serial="0a1b")
