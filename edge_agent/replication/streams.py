@@ -11,10 +11,12 @@ from collections.abc import Iterable
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
 
-# What the cloud may send down to the store's projection.
-DOWNSYNC_STREAMS: frozenset[str] = frozenset({"catalog", "prices", "promotions", "tax-rules"})
-# What the store sends up.
-UPSYNC_STREAMS: frozenset[str] = frozenset({"orders", "payments", "returns", "cash-movements"})
+# What the cloud may send down to the store's projection (records.proto, "Down").
+DOWNSYNC_STREAMS: frozenset[str] = frozenset(
+    {"catalog", "prices", "promotions", "customers", "store-config"}
+)
+# What the store sends up (records.proto, "Up").
+UPSYNC_STREAMS: frozenset[str] = frozenset({"sales", "returns", "inventory-adjustments"})
 
 _KNOWN = {
     store_site_pb2.REPLICATION_DIRECTION_DOWN: DOWNSYNC_STREAMS,

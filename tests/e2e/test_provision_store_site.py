@@ -48,7 +48,7 @@ async def test_provisioning_end_to_end(tmp_path: Path) -> None:
         assert result.site_id == "store-0042"
         assert result.certificate_serial == status_json["certificate_serial"]
         assert status_json["config_generation"] == 1
-        assert {b.stream for b in result.bindings} >= {"catalog", "orders"}
+        assert {b.stream for b in result.bindings} >= {"catalog", "store-config", "sales"}
         ready = {c.type: c for c in result.conditions}["Ready"]
         assert ready.status == conditions_pb2.CONDITION_STATUS_TRUE
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from cloud.workflows.bindings import (
     DEFAULT_DOWNSYNC_STREAMS,
+    SITE_DOWNSYNC_STREAMS,
     UPSYNC_STREAMS,
     derive_replication_bindings,
 )
@@ -22,8 +23,11 @@ def test_bindings_follow_the_channel_in_a_stable_order(channel_streams: list[str
     assert bindings == again
     down = [b for b in bindings if b.direction == store_site_pb2.REPLICATION_DIRECTION_DOWN]
     up = [b for b in bindings if b.direction == store_site_pb2.REPLICATION_DIRECTION_UP]
-    expected_down = sorted(set(channel_streams)) or list(DEFAULT_DOWNSYNC_STREAMS)
-    assert [b.stream for b in down] == expected_down
-    assert {b.scope for b in down} == {"channel/web-eu"}
+    expected_down = sorted(set(channel_streams) - {"store-config"}) or list(
+        DEFAULT_DOWNSYNC_STREAMS
+    )
+    assert [b.stream for b in down] == [*expected_down, *SITE_DOWNSYNC_STREAMS]
+    assert {b.scope for b in down if b.stream in expected_down} == {"channel/web-eu"}
+    assert {b.scope for b in down if b.stream == "store-config"} == {"site/store-1"}
     assert [b.stream for b in up] == list(UPSYNC_STREAMS)
     assert {b.scope for b in up} == {"site/store-1"}

@@ -1,11 +1,13 @@
 import datetime
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2 as _store_site_pb2
+from ameide_core_proto.process.commerce.v1 import sync_pb2 as _sync_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -90,21 +92,54 @@ class Heartbeat(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ("command_id", "issued_at", "apply_site_config")
+    __slots__ = ("command_id", "issued_at", "apply_site_config", "run_downsync", "run_upsync", "rebuild_projection")
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
     APPLY_SITE_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    RUN_DOWNSYNC_FIELD_NUMBER: _ClassVar[int]
+    RUN_UPSYNC_FIELD_NUMBER: _ClassVar[int]
+    REBUILD_PROJECTION_FIELD_NUMBER: _ClassVar[int]
     command_id: str
     issued_at: _timestamp_pb2.Timestamp
     apply_site_config: _store_site_pb2.SiteConfig
-    def __init__(self, command_id: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., apply_site_config: _Optional[_Union[_store_site_pb2.SiteConfig, _Mapping]] = ...) -> None: ...
+    run_downsync: RunDownsyncCommand
+    run_upsync: RunUpsyncCommand
+    rebuild_projection: RebuildProjectionCommand
+    def __init__(self, command_id: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., apply_site_config: _Optional[_Union[_store_site_pb2.SiteConfig, _Mapping]] = ..., run_downsync: _Optional[_Union[RunDownsyncCommand, _Mapping]] = ..., run_upsync: _Optional[_Union[RunUpsyncCommand, _Mapping]] = ..., rebuild_projection: _Optional[_Union[RebuildProjectionCommand, _Mapping]] = ...) -> None: ...
+
+class RunDownsyncCommand(_message.Message):
+    __slots__ = ("streams", "heads")
+    STREAMS_FIELD_NUMBER: _ClassVar[int]
+    HEADS_FIELD_NUMBER: _ClassVar[int]
+    streams: _containers.RepeatedScalarFieldContainer[str]
+    heads: _containers.RepeatedCompositeFieldContainer[_sync_pb2.StreamCheckpoint]
+    def __init__(self, streams: _Optional[_Iterable[str]] = ..., heads: _Optional[_Iterable[_Union[_sync_pb2.StreamCheckpoint, _Mapping]]] = ...) -> None: ...
+
+class RunUpsyncCommand(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RebuildProjectionCommand(_message.Message):
+    __slots__ = ("streams", "reason")
+    STREAMS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    streams: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    def __init__(self, streams: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ChangesAvailable(_message.Message):
+    __slots__ = ("heads",)
+    HEADS_FIELD_NUMBER: _ClassVar[int]
+    heads: _containers.RepeatedCompositeFieldContainer[_sync_pb2.StreamCheckpoint]
+    def __init__(self, heads: _Optional[_Iterable[_Union[_sync_pb2.StreamCheckpoint, _Mapping]]] = ...) -> None: ...
 
 class CommandResult(_message.Message):
-    __slots__ = ("command_id", "ok", "error", "site_config_applied", "outcome", "reason", "message")
+    __slots__ = ("command_id", "ok", "error", "site_config_applied", "replication_status", "outcome", "reason", "message")
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     SITE_CONFIG_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    REPLICATION_STATUS_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -112,10 +147,11 @@ class CommandResult(_message.Message):
     ok: bool
     error: str
     site_config_applied: SiteConfigApplied
+    replication_status: _sync_pb2.ReplicationStatus
     outcome: CommandOutcome
     reason: str
     message: str
-    def __init__(self, command_id: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., site_config_applied: _Optional[_Union[SiteConfigApplied, _Mapping]] = ..., outcome: _Optional[_Union[CommandOutcome, str]] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+    def __init__(self, command_id: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., site_config_applied: _Optional[_Union[SiteConfigApplied, _Mapping]] = ..., replication_status: _Optional[_Union[_sync_pb2.ReplicationStatus, _Mapping]] = ..., outcome: _Optional[_Union[CommandOutcome, str]] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class SiteConfigApplied(_message.Message):
     __slots__ = ("site_id", "generation")
@@ -144,11 +180,13 @@ class ConnectRequest(_message.Message):
     def __init__(self, hello: _Optional[_Union[AgentHello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., command_result: _Optional[_Union[CommandResult, _Mapping]] = ...) -> None: ...
 
 class ConnectResponse(_message.Message):
-    __slots__ = ("welcome", "heartbeat", "command")
+    __slots__ = ("welcome", "heartbeat", "command", "changes_available")
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     welcome: Welcome
     heartbeat: Heartbeat
     command: Command
-    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., command: _Optional[_Union[Command, _Mapping]] = ...) -> None: ...
+    changes_available: ChangesAvailable
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., changes_available: _Optional[_Union[ChangesAvailable, _Mapping]] = ...) -> None: ...

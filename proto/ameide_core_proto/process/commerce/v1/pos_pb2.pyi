@@ -1,0 +1,115 @@
+import datetime
+
+from ameide_core_proto.process.commerce.v1 import records_pb2 as _records_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class GetItemRequest(_message.Message):
+    __slots__ = ("sku", "barcode")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    BARCODE_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    barcode: str
+    def __init__(self, sku: _Optional[str] = ..., barcode: _Optional[str] = ...) -> None: ...
+
+class GetItemResponse(_message.Message):
+    __slots__ = ("item",)
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    item: _records_pb2.CatalogItem
+    def __init__(self, item: _Optional[_Union[_records_pb2.CatalogItem, _Mapping]] = ...) -> None: ...
+
+class GetPriceRequest(_message.Message):
+    __slots__ = ("sku", "sales_channel_id", "at")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    SALES_CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    sales_channel_id: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, sku: _Optional[str] = ..., sales_channel_id: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetPriceResponse(_message.Message):
+    __slots__ = ("price",)
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    price: _records_pb2.Price
+    def __init__(self, price: _Optional[_Union[_records_pb2.Price, _Mapping]] = ...) -> None: ...
+
+class ListActivePromotionsRequest(_message.Message):
+    __slots__ = ("sku", "at")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, sku: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListActivePromotionsResponse(_message.Message):
+    __slots__ = ("promotions",)
+    PROMOTIONS_FIELD_NUMBER: _ClassVar[int]
+    promotions: _containers.RepeatedCompositeFieldContainer[_records_pb2.Promotion]
+    def __init__(self, promotions: _Optional[_Iterable[_Union[_records_pb2.Promotion, _Mapping]]] = ...) -> None: ...
+
+class FindCustomerRequest(_message.Message):
+    __slots__ = ("customer_id", "loyalty_number", "email", "phone")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    LOYALTY_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    loyalty_number: str
+    email: str
+    phone: str
+    def __init__(self, customer_id: _Optional[str] = ..., loyalty_number: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ...) -> None: ...
+
+class FindCustomerResponse(_message.Message):
+    __slots__ = ("customer",)
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    customer: _records_pb2.Customer
+    def __init__(self, customer: _Optional[_Union[_records_pb2.Customer, _Mapping]] = ...) -> None: ...
+
+class RecordSaleRequest(_message.Message):
+    __slots__ = ("sale",)
+    SALE_FIELD_NUMBER: _ClassVar[int]
+    sale: _records_pb2.SalesTransaction
+    def __init__(self, sale: _Optional[_Union[_records_pb2.SalesTransaction, _Mapping]] = ...) -> None: ...
+
+class RecordSaleResponse(_message.Message):
+    __slots__ = ("transaction_id", "newly_recorded")
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    NEWLY_RECORDED_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    newly_recorded: bool
+    def __init__(self, transaction_id: _Optional[str] = ..., newly_recorded: _Optional[bool] = ...) -> None: ...
+
+class RecordReturnRequest(_message.Message):
+    __slots__ = ("sales_return",)
+    SALES_RETURN_FIELD_NUMBER: _ClassVar[int]
+    sales_return: _records_pb2.SalesReturn
+    def __init__(self, sales_return: _Optional[_Union[_records_pb2.SalesReturn, _Mapping]] = ...) -> None: ...
+
+class RecordReturnResponse(_message.Message):
+    __slots__ = ("return_id", "newly_recorded")
+    RETURN_ID_FIELD_NUMBER: _ClassVar[int]
+    NEWLY_RECORDED_FIELD_NUMBER: _ClassVar[int]
+    return_id: str
+    newly_recorded: bool
+    def __init__(self, return_id: _Optional[str] = ..., newly_recorded: _Optional[bool] = ...) -> None: ...
+
+class RecordInventoryAdjustmentRequest(_message.Message):
+    __slots__ = ("adjustment",)
+    ADJUSTMENT_FIELD_NUMBER: _ClassVar[int]
+    adjustment: _records_pb2.InventoryAdjustment
+    def __init__(self, adjustment: _Optional[_Union[_records_pb2.InventoryAdjustment, _Mapping]] = ...) -> None: ...
+
+class RecordInventoryAdjustmentResponse(_message.Message):
+    __slots__ = ("adjustment_id", "newly_recorded")
+    ADJUSTMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NEWLY_RECORDED_FIELD_NUMBER: _ClassVar[int]
+    adjustment_id: str
+    newly_recorded: bool
+    def __init__(self, adjustment_id: _Optional[str] = ..., newly_recorded: _Optional[bool] = ...) -> None: ...
