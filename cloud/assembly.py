@@ -125,5 +125,3 @@ def _provisioning(
     return ProvisioningService(
         store.channels, MinimumAgentVersion(config.min_agent_version), workflows, enrollments
     )
-
-

@@ -12,7 +12,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ameide_core_proto.process.commerce.v1 import records_pb2, sync_pb2
-from cloud.adapters.store.changes import AppendResult, ChangeBatch, SnapshotPage
+from cloud.adapters.store.changes import (
+    AppendResult,
+    ChangeBatch,
+    EncodedBatch,
+    SnapshotPage,
+)
 from cloud.adapters.store.ingest import IngestResult, RegisterDayTotal
 from cloud.adapters.store.records import (
     AuditRecord,
@@ -262,6 +267,10 @@ class ChangeLogPort(Protocol):
     def read(
         self, stream: str, scopes: Sequence[str], after_seq: int, limit: int = 1000
     ) -> ChangeBatch: ...
+
+    def read_encoded(
+        self, stream: str, scopes: Sequence[str], after_seq: int, limit: int = 1000
+    ) -> EncodedBatch: ...
 
     def compact(self, stream: str, before_seq: int) -> int: ...
 

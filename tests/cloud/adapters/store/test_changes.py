@@ -178,3 +178,19 @@ def test_store_config_is_scoped_to_a_site(store: CloudStore) -> None:
     [change] = store.changes.read("store-config", ["site/store-0042"], 0).changes
     assert change.store_configuration.currency == "EUR"
     assert store.changes.read("store-config", ["site/store-0043"], 0).changes == []
+
+
+def test_the_encoded_read_parses_to_the_same_changes(store: CloudStore) -> None:
+    store.changes.append([item("sku-1"), item("sku-2", "ü ñ"), item("sku-3", scope=OTHER)], at=NOW)
+    store.changes.append([deletion("catalog", "sku-1")])
+    for after, limit in [(0, 1000), (0, 2), (2, 1000), (4, 1000)]:
+        plain = store.changes.read("catalog", [CHANNEL], after, limit)
+        encoded = store.changes.read_encoded("catalog", [CHANNEL], after, limit)
+        parsed = records_pb2.ChangeList.FromString(encoded.payload)
+        assert list(parsed.changes) == plain.changes
+        assert (encoded.count, encoded.through_seq, encoded.head_seq) == (
+            len(plain.changes),
+            plain.through_seq,
+            plain.head_seq,
+        )
+    assert store.changes.read_encoded("catalog", [CHANNEL], 0).count == 3
