@@ -49,6 +49,7 @@ class InvalidChange(InvalidInput):
         super().__init__(f"change {index}: {field}: {problem}")
         self.index = index
         self.field = field
+        self.problem = problem
 
 
 def check_scope(stream: str, scope: str) -> None:

@@ -58,6 +58,8 @@ def test_exported_members() -> None:
     assert sorted(cloud.services.__all__) == [
         "CaFingerprint",
         "ChannelService",
+        "DataReport",
+        "DataService",
         "Enrollment",
         "EnrollmentIssuer",
         "FactService",
