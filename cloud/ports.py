@@ -249,6 +249,12 @@ class StorePort(Protocol):
     @property
     def audit(self) -> AuditPort: ...
 
+    @property
+    def changes(self) -> ChangeLogPort: ...
+
+    @property
+    def ingest(self) -> IngestPort: ...
+
 
 class ChangeLogPort(Protocol):
     """The per-stream change log of the down streams (see `cloud.adapters.store.changes`)."""
