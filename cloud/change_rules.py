@@ -105,11 +105,28 @@ def check_change(index: int, change: records_pb2.Change) -> None:
         raise InvalidChange(
             index, field, f"does not belong in stream {change.stream!r}, which carries {expected}"
         )
+    record = getattr(change, field)
     key_field = KEY_FIELD[field]
-    own_key = getattr(getattr(change, field), key_field)
+    own_key = getattr(record, key_field)
     if own_key != change.key:
         raise InvalidChange(
             index,
             f"{field}.{key_field}",
             f"is {own_key!r} but the change key is {change.key!r}; they must be equal",
+        )
+    scope_id = change.scope.partition("/")[2]
+    # A channel's record that names its channel must name the scope's; a site's
+    # configuration is keyed by its own site.
+    if field == "store_configuration":
+        owner_field, owner = "site_id", record.site_id
+    elif "sales_channel_id" in record.DESCRIPTOR.fields_by_name and record.sales_channel_id:
+        owner_field, owner = "sales_channel_id", record.sales_channel_id
+    else:
+        return
+    if owner != scope_id:
+        raise InvalidChange(
+            index,
+            f"{field}.{owner_field}",
+            f"is {owner!r} but the change is scoped to {change.scope!r}; they must name "
+            "the same channel or site",
         )

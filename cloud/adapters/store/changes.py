@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ameide_core_proto.process.commerce.v1 import records_pb2
+from cloud.adapters.store._bulk import bound, insert_rows
 from cloud.adapters.store._db import Database, aware, utcnow
 from cloud.adapters.store._wire import ChangeListEncoder
 from cloud.change_rules import RECORD_FIELD, check_change, check_scope, record_bytes
@@ -149,21 +150,18 @@ def _bump_head(conn: sa.Connection, stream: str, count: int) -> int:
     return int(bumped)
 
 
-def _upsert_current(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    statement = dialect_insert(current_records)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["stream", "scope", "key"],
-            set_={"seq": statement.excluded.seq, "record": statement.excluded.record},
-        ),
-        rows,
-    )
+_LOG_COLUMNS = (
+    "stream",
+    "seq",
+    "key",
+    "scope",
+    "deleted",
+    "record",
+    "changed_at",
+    "publish_id",
+)
+_CURRENT_COLUMNS = ("stream", "scope", "key", "seq", "record")
+_CURRENT_KEY = ("stream", "scope", "key")
 
 
 class ChangeLog:
@@ -228,35 +226,27 @@ class ChangeLog:
     ) -> int:
         head = _bump_head(conn, stream, len(entries))
         first = head - len(entries) + 1
-        log_rows: list[dict[str, Any]] = []
+        at = bound(conn, changes.c.changed_at, changed_at)
+        log_rows: list[tuple[Any, ...]] = []
         latest: dict[tuple[str, str], tuple[int, bytes | None]] = {}
         for offset, (change, record) in enumerate(entries):
             seq = first + offset
             log_rows.append(
-                {
-                    "stream": stream,
-                    "seq": seq,
-                    "key": change.key,
-                    "scope": change.scope,
-                    "deleted": record is None,
-                    "record": record,
-                    "changed_at": changed_at,
-                    "publish_id": publish_id,
-                }
+                (stream, seq, change.key, change.scope, record is None, record, at, publish_id)
             )
             latest[(change.scope, change.key)] = (seq, record)
-        conn.execute(changes.insert(), log_rows)
+        insert_rows(conn, changes, _LOG_COLUMNS, log_rows)
         live = [
-            {"stream": stream, "scope": scope, "key": key, "seq": seq, "record": record}
+            (stream, scope, key, seq, record)
             for (scope, key), (seq, record) in latest.items()
             if record is not None
         ]
+        insert_rows(conn, current_records, _CURRENT_COLUMNS, live, upsert_on=_CURRENT_KEY)
         gone = [
             {"b_stream": stream, "b_scope": scope, "b_key": key}
             for (scope, key), (_seq, record) in latest.items()
             if record is None
         ]
-        _upsert_current(conn, live)
         if gone:
             conn.execute(
                 current_records.delete().where(

@@ -73,6 +73,24 @@ def test_one_bad_change_refuses_the_whole_batch(store: CloudStore) -> None:
             ),
             "catalog_item",
         ),
+        (
+            records_pb2.Change(
+                stream="prices",
+                key="p-2",
+                scope=OTHER,
+                price=records_pb2.Price(price_id="p-2", sales_channel_id="retail-eu"),
+            ),
+            "price.sales_channel_id",
+        ),
+        (
+            records_pb2.Change(
+                stream="store-config",
+                key="store-1",
+                scope="site/store-2",
+                store_configuration=records_pb2.StoreConfiguration(site_id="store-1"),
+            ),
+            "store_configuration.site_id",
+        ),
     ]
     for bad, field in cases:
         with pytest.raises(InvalidChange) as refused:
