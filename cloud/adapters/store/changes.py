@@ -428,7 +428,8 @@ class ChangeLog:
         """Digest of the live entities of `stream` in `scopes` (key, record bytes)."""
         wanted = _check_scopes(stream, scopes)
         with self._db.read() as conn:
-            rows = conn.execute(
+            # Streamed in chunks: a stream may hold millions of live rows.
+            rows = conn.execution_options(yield_per=10_000).execute(
                 sa.select(current_records.c.key, current_records.c.record).where(
                     current_records.c.stream == stream, current_records.c.scope.in_(wanted)
                 )
