@@ -30,13 +30,20 @@ class Outbox:
         self.path = path
         self._writer = writer
         self._readers = readers
+        self._pending = 0
 
     @classmethod
     async def open(cls, data_dir: Path, *, busy_timeout_seconds: float = 5.0) -> Outbox:
         path = outbox_path(data_dir)
         writer = WriterThread(path, busy_timeout_seconds, connect=connect_outbox_writer)
         await writer.start()
-        return cls(path, writer, ReaderPool(path, busy_timeout_seconds))
+        outbox = cls(path, writer, ReaderPool(path, busy_timeout_seconds))
+        try:
+            outbox._pending = await outbox.outbox_pending()
+        except BaseException:
+            await outbox.close()
+            raise
+        return outbox
 
     async def close(self) -> None:
         await self._writer.stop()
@@ -46,7 +53,10 @@ class Outbox:
         """Store a validated record durably; `newly_recorded=False` (nothing written) when
         the same record was stored before; `OutboxConflict` for another record under its id."""
         now = now_text()
-        return await self._writer.run(lambda conn: _records.record(conn, upstream, now))
+        done = await self._writer.run(lambda conn: _records.record(conn, upstream, now))
+        if done.newly_recorded:
+            self._pending += 1
+        return done
 
     async def pending(self, limit: int = DEFAULT_BATCH_LIMIT) -> OutboxBatch | None:
         """The next batch to push, in recording order (the same batch id until marked sent)."""
@@ -54,7 +64,13 @@ class Outbox:
 
     async def mark_sent(self, batch_id: str) -> int:
         now = now_text()
-        return await self._writer.run(lambda conn: _records.mark_sent(conn, batch_id, now))
+        marked = await self._writer.run(lambda conn: _records.mark_sent(conn, batch_id, now))
+        self._pending = max(0, self._pending - marked)
+        return marked
+
+    def pending_now(self) -> int:
+        """Records not yet acknowledged, from memory (no disk): for the health page."""
+        return self._pending
 
     async def outbox_pending(self) -> int:
         """Records not yet acknowledged by the cloud."""

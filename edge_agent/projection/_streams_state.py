@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from edge_agent.projection._tables import STREAM_TABLES
 from shared.checksums import TableDigest
@@ -26,23 +27,32 @@ class StreamState:
     applied_at: str | None
 
 
+_SELECT = (
+    "SELECT stream, applied_seq, head_seq, rows, digest, snapshot_through_seq, applied_at "
+    "FROM stream_checkpoints"
+)
+
+
+def stream_state(conn: sqlite3.Connection, stream: str) -> StreamState | None:
+    row = conn.execute(f"{_SELECT} WHERE stream = ?", (stream,)).fetchone()
+    return None if row is None else _state(row)
+
+
+def _state(row: tuple[Any, ...]) -> StreamState:
+    return StreamState(
+        stream=row[0],
+        applied_seq=row[1],
+        head_seq=row[2],
+        rows=row[3],
+        digest=TableDigest(row[3], int(row[4], 16)),
+        snapshot_through_seq=row[5],
+        applied_at=row[6],
+    )
+
+
 def stream_states(conn: sqlite3.Connection) -> list[StreamState]:
     """Every stream that has seen a page, by name; the running checksum, no table scan."""
-    return [
-        StreamState(
-            stream=row[0],
-            applied_seq=row[1],
-            head_seq=row[2],
-            rows=row[3],
-            digest=TableDigest(row[3], int(row[4], 16)),
-            snapshot_through_seq=row[5],
-            applied_at=row[6],
-        )
-        for row in conn.execute(
-            "SELECT stream, applied_seq, head_seq, rows, digest, snapshot_through_seq, "
-            "applied_at FROM stream_checkpoints ORDER BY stream"
-        )
-    ]
+    return [_state(row) for row in conn.execute(f"{_SELECT} ORDER BY stream")]
 
 
 def scan_digest(conn: sqlite3.Connection, stream: str) -> TableDigest:

@@ -58,6 +58,7 @@ class Projection:
         self._last_flush = -STATUS_PERSIST_SECONDS
         self._status_failing = False
         self._closed = False
+        self._streams: dict[str, StreamState] = {}
 
     @classmethod
     async def open(
@@ -70,11 +71,14 @@ class Projection:
         readers = ReaderPool(path, busy_timeout_seconds)
         try:
             initial = await readers.run(_records.connection_state)
+            streams = await readers.run(_streams_state.stream_states)
         except BaseException:
             await readers.stop()
             await writer.stop()
             raise
-        return cls(path, writer=writer, readers=readers, board=StatusBoard(initial))
+        projection = cls(path, writer=writer, readers=readers, board=StatusBoard(initial))
+        projection._streams = {s.stream: s for s in streams}
+        return projection
 
     async def close(self) -> None:
         """Persist the last connection status, then stop the writer and reader threads."""
@@ -135,7 +139,18 @@ class Projection:
         contract (nothing applied).
         """
         now = _records.now_text()
-        return await self._writer.run(lambda conn: _apply.apply_page(conn, page, now))
+        applied = await self._writer.run(lambda conn: _apply.apply_page(conn, page, now))
+        if not applied.duplicate:
+            state = await self._writer.run(
+                lambda conn: _streams_state.stream_state(conn, page.stream)
+            )
+            if state is not None:
+                self._streams[page.stream] = state
+        return applied
+
+    def streams(self) -> list[StreamState]:
+        """Every stream as last applied, from memory (no disk): for the health page."""
+        return [self._streams[name] for name in sorted(self._streams)]
 
     async def stream_states(self) -> list[StreamState]:
         """Checkpoint, head, rows and running checksum of every stream seen so far."""

@@ -36,6 +36,7 @@ async def agent_process(
             **{k: v for k, v in os.environ.items() if not k.startswith("COMMERCE_EDGE_")},
             "COMMERCE_EDGE_RECONNECT_INITIAL_SECONDS": "0.05",
             "COMMERCE_EDGE_RECONNECT_MAX_SECONDS": "0.5",
+            "COMMERCE_EDGE_POS_ADDRESS": "127.0.0.1:0",  # many agents at once: any free port
             **env,
         },
     )

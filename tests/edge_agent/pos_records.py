@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ameide_core_proto.process.commerce.v1 import records_pb2
-
-SITE = "store-0042"
+from tests.edge_agent.edge_support import SITE
 
 
 def _money(minor: int) -> records_pb2.Money:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import edge_agent.health
 import edge_agent.outbox
+import edge_agent.pos
 import edge_agent.projection
 
 
@@ -33,6 +34,16 @@ def test_outbox_exports() -> None:
         "read_outbox_pending",
     ]
     assert all(hasattr(edge_agent.outbox, name) for name in edge_agent.outbox.__all__)
+
+
+def test_pos_exports() -> None:
+    assert sorted(edge_agent.pos.__all__) == [
+        "OutboxWrites",
+        "PosServer",
+        "PosServicer",
+        "ProjectionReads",
+    ]
+    assert all(hasattr(edge_agent.pos, name) for name in edge_agent.pos.__all__)
 
 
 def test_health_exports() -> None:
