@@ -1,4 +1,5 @@
-"""The agent's local SQLite projection (WAL): site config, applied commands, connection state.
+"""The agent's local SQLite projection (WAL): site config, applied commands, connection state,
+the downsync streams (pages applied with their checkpoints) and the reads POS software makes.
 
 Owns `data_dir/state/edge.db`. The contract for the event loop: every method that touches
 the disk is a coroutine and runs off the loop (writes on the writer thread, reads on reader
