@@ -1,0 +1,98 @@
+"""Replication room: the agent's channel for EdgeSyncService and what its failures mean.
+
+`SyncChannel` dials the gateway's control port with the site's certificate (mTLS, the same
+keepalive as the control stream) and redials after a failure or a renewal. `sync_failure` is
+the one place that maps a failed sync call to an agent error: the codes in
+`shared.grpc_status.TRANSIENT` become `CloudUnreachable` (retryable), every other code
+`SyncRefused` (retrying the same call cannot help). Disk reads of the identity run off the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any, cast
+
+import grpc
+
+from ameide_core_proto.process.commerce.v1 import sync_pb2_grpc
+from edge_agent.errors import AgentError, CloudUnreachable
+from edge_agent.identity.current import load_identity
+from edge_agent.transport import Keepalive, tls_channel
+from shared.grpc_status import TRANSIENT
+
+
+class SyncRefused(AgentError):
+    """The gateway refused a sync call for a reason retrying cannot fix (not bound, bad page)."""
+
+    reason = "SyncRefused"
+
+
+class StillBehind(AgentError):
+    """A directed pull ended before the projection reached the heads it was asked for."""
+
+    reason = "StillBehind"
+    retryable = True
+
+
+def sync_failure(exc: grpc.aio.AioRpcError, what: str) -> AgentError:
+    """The agent error of a failed sync call, classified once."""
+    text = f"{what} failed: {exc.code().name}: {exc.details() or 'no details'}"
+    if exc.code() in TRANSIENT:
+        return CloudUnreachable(f"{text}; retrying with backoff")
+    return SyncRefused(text)
+
+
+class SyncChannel:
+    """A lazily dialled mTLS channel to the gateway's control port, with its sync stub."""
+
+    def __init__(self, data_dir: Path, keepalive: Keepalive | None = None) -> None:
+        self._data_dir = data_dir
+        self._keepalive = keepalive or Keepalive()
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: Any = None
+        self._serial = ""
+
+    async def stub(self) -> Any:
+        """The EdgeSyncService stub; a renewed certificate redials."""
+        identity = await asyncio.to_thread(load_identity, self._data_dir)
+        serial = identity.certificate.serial_hex
+        if self._channel is None or serial != self._serial:
+            await self.reset()
+            record = identity.record
+            self._channel = tls_channel(
+                record.cloud_host,
+                record.control_port,
+                identity.ca_pem,
+                key_pem=identity.key_pem,
+                certificate_pem=identity.certificate_pem,
+                keepalive=self._keepalive,
+            )
+            self._stub = cast(Any, sync_pb2_grpc).EdgeSyncServiceStub(self._channel)
+            self._serial = serial
+        return self._stub
+
+    async def reset(self) -> None:
+        """Drop the channel (after a failure): the next call dials again."""
+        channel, self._channel, self._stub = self._channel, None, None
+        if channel is not None:
+            with contextlib.suppress(Exception):
+                await channel.close(None)
+
+    async def close(self) -> None:
+        await self.reset()
+
+
+async def wait_any(stopping: asyncio.Event, other: asyncio.Event | None, seconds: float) -> None:
+    """Wait until `stopping` or `other` is set, at most `seconds`."""
+    waiters = [asyncio.ensure_future(stopping.wait())]
+    if other is not None:
+        waiters.append(asyncio.ensure_future(other.wait()))
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
