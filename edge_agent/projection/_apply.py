@@ -1,11 +1,14 @@
 """Projection room: applying one page of a downsync stream's changes, checkpoint included.
 
-`apply_page` runs inside the writer thread's transaction: decode, check the page follows the
-stream's checkpoint, write every change, keep the running checksum, advance the checkpoint.
-Anything wrong raises before the commit, so a page is applied whole or not at all. Snapshot
-pages fill the `staging_` tables; the last one replaces the live rows in the same transaction
-that moves the checkpoint, so readers see the old rows until then and the new ones after.
-Blocking `sqlite3`; never on an event loop.
+Two steps. `prepare_page` is pure CPU work that needs no database (decode, check the page's
+own contract, serialize each record deterministically, build the rows, hash them), so it
+can run on any thread, overlapping the writer's work on the previous page. `apply_prepared`
+runs inside the writer thread's transaction: check the page follows the stream's checkpoint,
+take out the replaced rows' checksum share, write, advance the checkpoint. Anything wrong
+raises before the commit, so a page is applied whole or not at all. Snapshot pages fill the
+`staging_` tables; the last one swaps them with the live tables in the transaction that moves
+the checkpoint, so readers see the old rows until then and the new ones after. Blocking;
+never on an event loop.
 """
 
 from __future__ import annotations
@@ -52,6 +55,57 @@ class _Checkpoint:
     snapshot_digest: int
 
 
+@dataclass(frozen=True)
+class PreparedPage:
+    """A page decoded and turned into rows, ready for one transaction."""
+
+    page: sync_pb2.ChangePage
+    spec: StreamTable
+    changes: int
+    keys_json: str  # every key the page touches, for one lookup of the rows it replaces
+    deleted: frozenset[str]
+    upserts: list[tuple[Any, ...]]
+    barcodes: list[tuple[str, str]]
+    added_digest: int  # the checksum share of the rows it writes
+
+
+def prepare_page(page: sync_pb2.ChangePage) -> PreparedPage:
+    """Decode and check `page` on its own (no database); `PageRefused` saying what is wrong."""
+    spec = STREAM_TABLES.get(page.stream)
+    if spec is None:
+        raise PageRefused(
+            f"stream {page.stream!r} is not one this agent replicates down "
+            f"(known: {', '.join(sorted(STREAM_TABLES))})"
+        )
+    if page.through_seq < page.after_seq:
+        raise PageRefused(
+            f"page of stream {page.stream!r}: through_seq {page.through_seq} is before "
+            f"after_seq {page.after_seq}"
+        )
+    changes = decode_page(page)
+    final = _final_state(spec, changes, page)
+    sha256 = hashlib.sha256
+    from_bytes = int.from_bytes
+    row = spec.row
+    live = [(k, v) for k, v in final.items() if v is not None]
+    return PreparedPage(
+        page=page,
+        spec=spec,
+        changes=len(changes),
+        keys_json=json.dumps(list(final)),
+        deleted=frozenset(k for k, v in final.items() if v is None),
+        upserts=[row(k, v[1], v[0]) for k, v in live],
+        barcodes=(
+            [(barcode, k) for k, v in live for barcode in v[1].barcodes]
+            if spec.has_barcodes
+            else []
+        ),
+        added_digest=sum(
+            from_bytes(sha256(k.encode() + b"\0" + v[0]).digest(), "big") for k, v in live
+        ),
+    )
+
+
 def decode_page(page: sync_pb2.ChangePage) -> Sequence[records_pb2.Change]:
     """The page's changes; `PageRefused` naming what is wrong with its encoding."""
     where = f"page of stream {page.stream!r} ({page.after_seq}, {page.through_seq}]"
@@ -94,21 +148,17 @@ def _checkpoint(conn: sqlite3.Connection, stream: str) -> _Checkpoint:
 
 
 def apply_page(conn: sqlite3.Connection, page: sync_pb2.ChangePage, now: str) -> AppliedPage:
-    """Apply `page` in the caller's transaction; `PageRefused`/`PageOutOfOrder` if it cannot be."""
-    spec = STREAM_TABLES.get(page.stream)
-    if spec is None:
-        raise PageRefused(
-            f"stream {page.stream!r} is not one this agent replicates down "
-            f"(known: {', '.join(sorted(STREAM_TABLES))})"
-        )
-    if page.through_seq < page.after_seq:
-        raise PageRefused(
-            f"page of stream {page.stream!r}: through_seq {page.through_seq} is before "
-            f"after_seq {page.after_seq}"
-        )
+    """Prepare and apply `page` in the caller's transaction."""
+    return apply_prepared(conn, prepare_page(page), now)
+
+
+def apply_prepared(conn: sqlite3.Connection, prepared: PreparedPage, now: str) -> AppliedPage:
+    """Apply a prepared page in the caller's transaction; `PageOutOfOrder` when it does not
+    follow the checkpoint (a page applied before is a no-op reported as `duplicate`)."""
+    page = prepared.page
     cp = _checkpoint(conn, page.stream)
     if page.snapshot:
-        return _apply_snapshot_page(conn, spec, page, cp, now)
+        return _apply_snapshot_page(conn, prepared, cp, now)
     if cp.snapshot_through_seq is not None:
         raise PageOutOfOrder(
             f"stream {page.stream!r} is in the middle of a snapshot (staged through seq "
@@ -122,23 +172,19 @@ def apply_page(conn: sqlite3.Connection, page: sync_pb2.ChangePage, now: str) ->
             f"stream {page.stream!r} is applied through seq {cp.applied_seq}; a page after seq "
             f"{page.after_seq} does not follow it; pull again from seq {cp.applied_seq}"
         )
-    changes = decode_page(page)
-    rows, digest = _write(conn, spec, "", changes, page, cp.rows, cp.digest)
+    rows, digest = _write(conn, prepared, "", cp.rows, cp.digest)
     conn.execute(
         "UPDATE stream_checkpoints SET applied_seq = ?, head_seq = MAX(head_seq, ?), rows = ?, "
         "digest = ?, applied_at = ? WHERE stream = ?",
         (page.through_seq, page.head_seq, rows, f"{digest:x}", now, page.stream),
     )
-    return AppliedPage(page.stream, page.through_seq, rows, len(changes))
+    return AppliedPage(page.stream, page.through_seq, rows, prepared.changes)
 
 
 def _apply_snapshot_page(
-    conn: sqlite3.Connection,
-    spec: StreamTable,
-    page: sync_pb2.ChangePage,
-    cp: _Checkpoint,
-    now: str,
+    conn: sqlite3.Connection, prepared: PreparedPage, cp: _Checkpoint, now: str
 ) -> AppliedPage:
+    page, spec = prepared.page, prepared.spec
     if cp.snapshot_through_seq is not None and page.after_seq == cp.snapshot_through_seq:
         rows, digest = cp.snapshot_rows, cp.snapshot_digest  # the next page of this snapshot
     elif page.after_seq == cp.applied_seq:
@@ -161,8 +207,7 @@ def _apply_snapshot_page(
             f"snapshot page of stream {page.stream!r} after seq {page.after_seq} does not "
             f"follow the checkpoint (expected a page after {expected}); pull again"
         )
-    changes = decode_page(page)
-    rows, digest = _write(conn, spec, "staging_", changes, page, rows, digest)
+    rows, digest = _write(conn, prepared, "staging_", rows, digest)
     if not page.snapshot_complete:
         conn.execute(
             "UPDATE stream_checkpoints SET snapshot_through_seq = ?, snapshot_rows = ?, "
@@ -170,73 +215,56 @@ def _apply_snapshot_page(
             (page.through_seq, rows, f"{digest:x}", page.head_seq, page.stream),
         )
         return AppliedPage(
-            page.stream, cp.applied_seq, cp.rows, len(changes), snapshot_pending=True
+            page.stream, cp.applied_seq, cp.rows, prepared.changes, snapshot_pending=True
         )
     for table in spec.tables():
-        conn.execute(f"DELETE FROM {table}")
-        conn.execute(f"INSERT INTO {table} SELECT * FROM staging_{table}")
-        conn.execute(f"DELETE FROM staging_{table}")
+        # Swap by renaming (no copy); the old rows become the next snapshot's staging table.
+        # Index names stay with their tables, so after a swap `staging_x_by_y` may index the
+        # live table: migrations must address indexes through their tables, not by name.
+        conn.execute(f'ALTER TABLE "{table}" RENAME TO "swap_{table}"')
+        conn.execute(f'ALTER TABLE "staging_{table}" RENAME TO "{table}"')
+        conn.execute(f'ALTER TABLE "swap_{table}" RENAME TO "staging_{table}"')
+        conn.execute(f'DELETE FROM "staging_{table}"')
     conn.execute(
         "UPDATE stream_checkpoints SET applied_seq = ?, head_seq = MAX(head_seq, ?), rows = ?, "
         "digest = ?, snapshot_through_seq = NULL, snapshot_rows = 0, snapshot_digest = '0', "
         "applied_at = ? WHERE stream = ?",
         (page.through_seq, page.head_seq, rows, f"{digest:x}", now, page.stream),
     )
-    return AppliedPage(page.stream, page.through_seq, rows, len(changes))
+    return AppliedPage(page.stream, page.through_seq, rows, prepared.changes)
 
 
 def _write(
-    conn: sqlite3.Connection,
-    spec: StreamTable,
-    prefix: str,
-    changes: Sequence[records_pb2.Change],
-    page: sync_pb2.ChangePage,
-    rows: int,
-    digest: int,
+    conn: sqlite3.Connection, prepared: PreparedPage, prefix: str, rows: int, digest: int
 ) -> tuple[int, int]:
-    """Write `changes` into the `prefix` tables; the table's new row count and digest."""
-    final = _final_state(spec, changes, page)
-    sha256 = hashlib.sha256
-    from_bytes = int.from_bytes
+    """Write a prepared page into the `prefix` tables; the table's new row count and digest."""
+    spec = prepared.spec
     table = prefix + spec.table
     if rows:  # take out what the rows being replaced or deleted contributed
-        keys = json.dumps(list(final))
+        sha256 = hashlib.sha256
+        from_bytes = int.from_bytes
+        existing: list[tuple[str]] = []
         for key, record in conn.execute(
             f"SELECT {spec.key_column}, record FROM {table} "
             f"WHERE {spec.key_column} IN (SELECT value FROM json_each(?))",
-            (keys,),
+            (prepared.keys_json,),
         ):
             rows -= 1
             digest -= from_bytes(sha256(key.encode() + b"\0" + record).digest(), "big")
-        deleted = [(k,) for k, v in final.items() if v is None]
+            existing.append((key,))
+        # Only keys that exist have rows to delete (an item's barcodes live and die with it).
+        deleted = [(k,) for (k,) in existing if k in prepared.deleted]
         if deleted:
             conn.executemany(f"DELETE FROM {table} WHERE {spec.key_column} = ?", deleted)
-        if spec.has_barcodes:
-            conn.executemany(
-                f"DELETE FROM {prefix}catalog_barcodes WHERE sku = ?", [(k,) for k in final]
-            )
-    row = spec.row
-    upserts: list[tuple[Any, ...]] = []
-    append = upserts.append
-    for key, value in final.items():
-        if value is None:
-            continue
-        record, message = value
-        digest += from_bytes(sha256(key.encode() + b"\0" + record).digest(), "big")
-        append(row(key, message, record))
-    rows += len(upserts)
-    conn.executemany(spec.upsert_sql(prefix), upserts)
-    if spec.has_barcodes:
+        if spec.has_barcodes and existing:
+            conn.executemany(f"DELETE FROM {prefix}catalog_barcodes WHERE sku = ?", existing)
+    conn.executemany(spec.upsert_sql(prefix), prepared.upserts)
+    if prepared.barcodes:
         conn.executemany(
             f"INSERT OR REPLACE INTO {prefix}catalog_barcodes (barcode, sku) VALUES (?, ?)",
-            [
-                (barcode, key)
-                for key, value in final.items()
-                if value is not None
-                for barcode in value[1].barcodes
-            ],
+            prepared.barcodes,
         )
-    return rows, digest % _MODULUS
+    return rows + len(prepared.upserts), (digest + prepared.added_digest) % _MODULUS
 
 
 def _final_state(
@@ -249,34 +277,44 @@ def _final_state(
     stream, field = page.stream, spec.record_field
     previous, through = page.after_seq, page.through_seq
     final: dict[str, tuple[bytes, Any] | None] = {}
-    for index, change in enumerate(changes):
+    for change in changes:  # the hot loop: no per-row work that is not needed
         seq = change.seq
-        if seq <= previous or seq > through:
-            raise PageRefused(
-                f"page of stream {stream!r}: changes[{index}].seq {seq} is not in order within "
-                f"({page.after_seq}, {through}] after seq {previous}"
-            )
-        previous = seq
-        if change.stream != stream:
-            raise PageRefused(
-                f"page of stream {stream!r}: changes[{index}].stream is {change.stream!r}"
-            )
         key = change.key
-        if not key:
-            raise PageRefused(f"page of stream {stream!r}: changes[{index}].key is empty")
         kind = change.WhichOneof("record")
-        if change.deleted:
-            if kind is not None:
-                raise PageRefused(
-                    f"page of stream {stream!r}: changes[{index}] is a delete carrying a record"
-                )
+        if seq <= previous or seq > through or not key or change.stream != stream:
+            raise _malformed(page, changes, change)
+        if kind == field and not change.deleted:
+            message = getattr(change, field)
+            final[key] = (message.SerializeToString(deterministic=True), message)
+        elif change.deleted and kind is None:
             final[key] = None
-            continue
-        if kind != field:
-            raise PageRefused(
-                f"page of stream {stream!r}: changes[{index}] (key {key!r}) carries "
-                f"{kind or 'no record'}; this stream carries {field}"
-            )
-        message = getattr(change, field)
-        final[key] = (message.SerializeToString(deterministic=True), message)
+        else:
+            raise _malformed(page, changes, change)
+        previous = seq
     return final
+
+
+def _malformed(
+    page: sync_pb2.ChangePage, changes: Sequence[records_pb2.Change], change: records_pb2.Change
+) -> PageRefused:
+    """What is wrong with `change` (off the hot path)."""
+    index = next(i for i, c in enumerate(changes) if c is change or c == change)
+    previous = changes[index - 1].seq if index else page.after_seq
+    where = f"page of stream {page.stream!r}: changes[{index}]"
+    spec = STREAM_TABLES[page.stream]
+    kind = change.WhichOneof("record")
+    if change.seq <= previous or change.seq > page.through_seq:
+        return PageRefused(
+            f"{where}.seq {change.seq} is not in order within ({page.after_seq}, "
+            f"{page.through_seq}] after seq {previous}"
+        )
+    if not change.key:
+        return PageRefused(f"{where}.key is empty")
+    if change.stream != page.stream:
+        return PageRefused(f"{where}.stream is {change.stream!r}")
+    if change.deleted:
+        return PageRefused(f"{where} is a delete carrying a record")
+    return PageRefused(
+        f"{where} (key {change.key!r}) carries {kind or 'no record'}; this stream carries "
+        f"{spec.record_field}"
+    )

@@ -110,21 +110,24 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: sqlite3.Connection, path: object) -> list[int]:
+def migrate(
+    conn: sqlite3.Connection, path: object, migrations: tuple[Migration, ...] = MIGRATIONS
+) -> list[int]:
     """Bring the database up to `SCHEMA_VERSION`, one transaction per step; the versions applied.
 
     `conn` is in autocommit mode (no transaction open). `SchemaTooNew` when the file was
     written by a newer agent.
     """
     current = schema_version(conn)
-    if current > SCHEMA_VERSION:
+    latest = migrations[-1].version
+    if current > latest:
         raise SchemaTooNew(
             f"local state database {path} has schema version {current}, newer than this agent "
-            f"knows (up to {SCHEMA_VERSION}); install the newer commerce-edge that wrote it, or "
+            f"knows (up to {latest}); install the newer commerce-edge that wrote it, or "
             "move the file aside to rebuild it from the cloud"
         )
     applied: list[int] = []
-    for step in MIGRATIONS:
+    for step in migrations:
         if step.version <= current:
             continue
         conn.execute("BEGIN IMMEDIATE")

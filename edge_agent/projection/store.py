@@ -1,4 +1,5 @@
-"""The agent's local SQLite projection (WAL): site config, applied commands, connection state.
+"""The agent's local SQLite projection (WAL): site config, applied commands, connection state,
+the downsync streams (pages applied with their checkpoints) and the reads POS software makes.
 
 Owns `data_dir/state/edge.db`. The contract for the event loop: every method that touches
 the disk is a coroutine and runs off the loop (writes on the writer thread, reads on reader
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2, records_pb2, store_site_pb2, sync_pb2
@@ -138,14 +139,43 @@ class Projection:
         already applied is a no-op reported as `duplicate`), `PageRefused` when it breaks the
         contract (nothing applied).
         """
+        prepared = await asyncio.to_thread(_apply.prepare_page, page)
+        return await self._apply_prepared(prepared)
+
+    async def apply_pages(self, pages: Sequence[sync_pb2.ChangePage]) -> list[AppliedPage]:
+        """Apply pages in order, each in its own transaction, preparing the next one on
+        another thread while the writer commits the current one. Stops at the first page
+        refused (raising it); the pages before it stay applied."""
+        applied: list[AppliedPage] = []
+        if not pages:
+            return applied
+        upcoming = asyncio.ensure_future(asyncio.to_thread(_apply.prepare_page, pages[0]))
+        try:
+            for index in range(len(pages)):
+                prepared = await upcoming
+                if index + 1 < len(pages):
+                    upcoming = asyncio.ensure_future(
+                        asyncio.to_thread(_apply.prepare_page, pages[index + 1])
+                    )
+                applied.append(await self._apply_prepared(prepared))
+        finally:
+            if not upcoming.done():
+                upcoming.cancel()
+                with contextlib.suppress(BaseException):
+                    await upcoming
+        return applied
+
+    async def _apply_prepared(self, prepared: _apply.PreparedPage) -> AppliedPage:
         now = _records.now_text()
-        applied = await self._writer.run(lambda conn: _apply.apply_page(conn, page, now))
-        if not applied.duplicate:
-            state = await self._writer.run(
-                lambda conn: _streams_state.stream_state(conn, page.stream)
-            )
-            if state is not None:
-                self._streams[page.stream] = state
+        stream = prepared.page.stream
+
+        def job(conn: sqlite3.Connection) -> tuple[AppliedPage, StreamState | None]:
+            applied = _apply.apply_prepared(conn, prepared, now)
+            return applied, _streams_state.stream_state(conn, stream)
+
+        applied, state = await self._writer.run(job)
+        if state is not None:
+            self._streams[stream] = state
         return applied
 
     def streams(self) -> list[StreamState]:

@@ -9,7 +9,7 @@ import pytest
 
 from edge_agent.errors import PageOutOfOrder, PageRefused, SchemaTooNew
 from edge_agent.projection import Projection, database_path
-from edge_agent.projection._migrations import MIGRATIONS, SCHEMA_VERSION
+from edge_agent.projection._migrations import MIGRATIONS, SCHEMA_VERSION, Migration, migrate
 from shared.checksums import TableDigest
 from tests.edge_agent.replication_pages import changes, item, page, price
 
@@ -195,3 +195,53 @@ async def test_the_current_price_is_the_latest_effective_one(projection: Project
     assert (await projection.price_at("A", "web-eu", at(base + 150))).price_id == "p2"  # type: ignore[union-attr]
     assert (await projection.price_at("A", "web-eu", at(base + 200))).price_id == "p1"  # type: ignore[union-attr]
     assert await projection.price_at("A", "web-eu", at(base - 1)) is None
+
+
+def test_a_failing_migration_step_leaves_the_database_at_the_last_completed_version(
+    tmp_path: Path,
+) -> None:
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half_done (x)")
+        raise sqlite3.OperationalError("disk went away")
+
+    conn = sqlite3.connect(tmp_path / "db", isolation_level=None)
+    steps = (*MIGRATIONS, Migration(SCHEMA_VERSION + 1, "broken", broken))
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn, tmp_path / "db", steps)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'half_done'").fetchall()
+    conn.close()
+
+
+async def test_consecutive_snapshots_swap_back_and_forth_and_changes_apply_after(
+    projection: Projection,
+) -> None:
+    await projection.apply_page(
+        page("catalog", 0, changes([item("A", "1")], 1), snapshot=True, snapshot_complete=True)
+    )
+    await projection.apply_page(
+        page("catalog", 1, changes([item("B", "2")], 5), snapshot=True, snapshot_complete=True)
+    )
+    await projection.apply_page(page("catalog", 5, changes([item("C", "3")], 6)))
+    assert await projection.item_by_barcode("1") is None
+    assert await projection.item_by_barcode("2") == item("B", "2")
+    assert await projection.item_by_barcode("3") == item("C", "3")
+    state = await _state(projection, "catalog")
+    assert (state.applied_seq, state.rows) == (6, 2)
+    assert state.digest == await projection.scan_digest("catalog")
+
+
+async def test_apply_pages_applies_in_order_and_stops_at_the_first_refused_page(
+    projection: Projection,
+) -> None:
+    pages = [
+        page("catalog", 0, changes([item("A")], 1)),
+        page("catalog", 1, changes([item("B")], 2)),
+        page("catalog", 9, changes([item("X")], 10)),  # a gap
+        page("catalog", 2, changes([item("C")], 3)),
+    ]
+    with pytest.raises(PageOutOfOrder):
+        await projection.apply_pages(pages)
+    assert [s.applied_seq for s in projection.streams()] == [2]
+    assert await projection.item_by_sku("B") is not None
+    assert await projection.item_by_sku("C") is None
