@@ -25,6 +25,8 @@ from edge_agent.replication.rpc import StillBehind, SyncChannel, sync_failure, w
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_CHANGES = 5_000
+MAX_RESTARTS = 3
+"""Pages out of order in one pull before it gives up (the error is retryable: next trigger)."""
 ACCEPT = [sync_pb2.PAGE_ENCODING_ZLIB, sync_pb2.PAGE_ENCODING_PLAIN]
 
 
@@ -93,35 +95,62 @@ class Downsync:
         states = {s.stream: s for s in await self._store.stream_states()}
         checkpoints = {s: states[s].applied_seq if s in states else 0 for s in streams}
         applied = 0
-        while True:
-            request = sync_pb2.PullChangesRequest(
-                checkpoints=[
-                    sync_pb2.StreamCheckpoint(stream=s, applied_seq=seq)
-                    for s, seq in sorted(checkpoints.items())
-                ],
-                max_changes=self._max_changes,
-                accept=ACCEPT,
-            )
-            stub = await self._channel.stub()
-            try:
-                response = await stub.PullChanges(request, timeout=self._timeout)
-            except grpc.aio.AioRpcError as exc:
-                await self._channel.reset()
-                raise sync_failure(exc, "PullChanges") from exc
-            for page in response.pages:
-                try:
-                    done = await self._store.apply_page(page)
-                except PageOutOfOrder:
-                    # Another pull moved the checkpoint: read where we stand and go on.
-                    fresh = {s.stream: s for s in await self._store.stream_states()}
-                    if page.stream in fresh:
-                        checkpoints[page.stream] = fresh[page.stream].applied_seq
-                    continue
-                checkpoints[page.stream] = done.applied_seq
-                applied += done.changes
+        restarts = 0
+        # The next response is fetched while this one is applied (network and disk overlap);
+        # it asks after the pages being applied, and is dropped if one of them fails.
+        fetching: asyncio.Future[sync_pb2.PullChangesResponse] | None = asyncio.ensure_future(
+            self._fetch(checkpoints)
+        )
+        try:
+            while fetching is not None:
+                response = await fetching
+                fetching = None
+                if response.more and response.pages:
+                    ahead = dict(checkpoints)
+                    ahead.update({p.stream: p.through_seq for p in response.pages})
+                    fetching = asyncio.ensure_future(self._fetch(ahead))
+                for page in response.pages:
+                    try:
+                        done = await self._store.apply_page(page)
+                    except PageOutOfOrder:
+                        # Not where we stood: read the checkpoints and ask again from there.
+                        restarts += 1
+                        if restarts > MAX_RESTARTS:
+                            raise
+                        fresh = {s.stream: s for s in await self._store.stream_states()}
+                        checkpoints.update({n: st.applied_seq for n, st in fresh.items()})
+                        if fetching is not None:
+                            fetching.cancel()
+                        fetching = asyncio.ensure_future(self._fetch(checkpoints))
+                        break
+                    checkpoints[page.stream] = done.applied_seq
+                    applied += done.changes
+        finally:
+            if fetching is not None:
+                fetching.cancel()
+                await asyncio.gather(fetching, return_exceptions=True)
             self.applied_changes += applied
-            if not response.more or not response.pages:
-                return applied
+        return applied
+
+    async def _fetch(self, checkpoints: Mapping[str, int]) -> sync_pb2.PullChangesResponse:
+        """One PullChanges call after `checkpoints`; the classified error if it fails."""
+        request = sync_pb2.PullChangesRequest(
+            checkpoints=[
+                sync_pb2.StreamCheckpoint(stream=s, applied_seq=seq)
+                for s, seq in sorted(checkpoints.items())
+            ],
+            max_changes=self._max_changes,
+            accept=ACCEPT,
+        )
+        stub = await self._channel.stub()
+        try:
+            response: sync_pb2.PullChangesResponse = await stub.PullChanges(
+                request, timeout=self._timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            await self._channel.reset()
+            raise sync_failure(exc, "PullChanges") from exc
+        return response
 
     async def pull_until(self, heads: Mapping[str, int], *, attempts: int = 20) -> None:
         """Pull until every stream in `heads` is applied at least that far."""
