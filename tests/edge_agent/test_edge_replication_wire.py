@@ -320,7 +320,7 @@ async def test_run_downsync_and_run_upsync_answer_what_the_cloud_holds(
     async with running_store(cloud, site_dir) as store:
         for n in range(3):
             await store.pos.RecordSale(pos_pb2.RecordSaleRequest(sale=sale(f"u{n}")))
-        # Written to the store directly: no poke from a publish, so only the command pulls.
+        # Written to the store directly, as an import in another process does.
         appended = await asyncio.to_thread(
             cloud.store.changes.append,
             [catalog_change(f"{n:05d}") for n in range(500)]
