@@ -98,11 +98,15 @@ class HeadWatcher:
             self._bindings.pop(gone, None)
         if not live:
             return 0
-        for session in live:
+        for session in list(live):
             if session not in self._bindings:
-                self._bindings[session] = await asyncio.to_thread(
-                    site_bindings, self._store, session.site_id
-                )
+                try:
+                    self._bindings[session] = await asyncio.to_thread(
+                        site_bindings, self._store, session.site_id
+                    )
+                except Exception:  # one site's trouble must not stop the others' pokes
+                    logger.exception("no bindings for site %s; not poking it", session.site_id)
+                    live.remove(session)
         streams = sorted({stream for b in self._bindings.values() for stream in b.down})
         heads = await asyncio.to_thread(self._heads, streams)
         poked = 0
