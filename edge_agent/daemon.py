@@ -137,6 +137,7 @@ class AgentDaemon:
                 await self.health.start()
             keepalive = Keepalive(cfg.keepalive_time_seconds, cfg.keepalive_timeout_seconds)
             sync_channel = SyncChannel(cfg.data_dir, keepalive)
+            sync_channel.attach(None)  # shares the control stream's connection once it is up
             self.downsync = Downsync(
                 sync_channel, projection, rpc_timeout_seconds=cfg.rpc_timeout_seconds
             )
@@ -157,6 +158,7 @@ class AgentDaemon:
                 keepalive=keepalive,
                 replication=ReplicationCommands(self.downsync, self.upsync, projection, outbox),
                 on_changes=lambda _frame: self.downsync.poke() if self.downsync else None,
+                on_channel=sync_channel.attach,
             )
             renewal = RenewalTask(
                 cfg.data_dir,

@@ -85,8 +85,10 @@ class ControlClient:
         keepalive: Keepalive | None = None,
         replication: ReplicationHandlers | None = None,
         on_changes: Callable[[edge_pb2.ChangesAvailable], None] | None = None,
+        on_channel: Callable[[grpc.aio.Channel | None], None] | None = None,
     ) -> None:
         self._data_dir = data_dir
+        self._on_channel = on_channel
         self._replication = replication
         self._on_changes = on_changes
         self._projection = projection
@@ -195,6 +197,8 @@ class ControlClient:
             on_connected=self.connected.set,
             on_changes=self._on_changes,
         )
+        if self._on_channel is not None:
+            self._on_channel(channel)  # replication calls share this connection
         try:
             async with channel:
                 await session.serve(stopping, self._reconnect)
@@ -210,6 +214,8 @@ class ControlClient:
         except _Reconnect:
             logger.info("reconnecting the control stream to use the renewed certificate")
         finally:
+            if self._on_channel is not None:
+                self._on_channel(None)
             self.connected.clear()
 
 

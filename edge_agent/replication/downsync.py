@@ -169,6 +169,9 @@ class Downsync:
         """Pull on every poke and at least every `interval_seconds`, until `stopping`."""
         failures = 0
         while not stopping.is_set():
+            await self._channel.wait_usable(stopping)
+            if stopping.is_set():
+                break
             self._poked.clear()
             try:
                 count = await self.pull()

@@ -1,7 +1,8 @@
 """Replication room: the agent's channel for EdgeSyncService and what its failures mean.
 
-`SyncChannel` dials the gateway's control port with the site's certificate (mTLS, the same
-keepalive as the control stream) and redials after a failure or a renewal. `sync_failure` is
+`SyncChannel` rides on the control stream's channel in the agent (one connection to the
+gateway's control port); standalone, it dials that port itself with the site's certificate
+and redials after a failure or a renewal. `sync_failure` is
 the one place that maps a failed sync call to an agent error: the codes in
 `shared.grpc_status.TRANSIENT` become `CloudUnreachable` (retryable), every other code
 `SyncRefused` (retrying the same call cannot help). Disk reads of the identity run off the loop.
@@ -45,7 +46,8 @@ def sync_failure(exc: grpc.aio.AioRpcError, what: str) -> AgentError:
 
 
 class SyncChannel:
-    """A lazily dialled mTLS channel to the gateway's control port, with its sync stub."""
+    """Where sync calls go: the control stream's own channel once `attach` gave it one (one
+    connection per agent), else (standalone tools and tests) an mTLS channel of its own."""
 
     def __init__(self, data_dir: Path, keepalive: Keepalive | None = None) -> None:
         self._data_dir = data_dir
@@ -53,9 +55,37 @@ class SyncChannel:
         self._channel: grpc.aio.Channel | None = None
         self._stub: Any = None
         self._serial = ""
+        self._attached = False
+        self._shared: grpc.aio.Channel | None = None
+        self._shared_stub: Any = None
+        self._up = asyncio.Event()
+
+    def attach(self, channel: grpc.aio.Channel | None) -> None:
+        """The control stream's current channel (None while it is down); from the first call
+        on, sync calls never dial a connection of their own."""
+        self._attached = True
+        self._shared = channel
+        self._shared_stub = None if channel is None else _sync_stub(channel)
+        if channel is None:
+            self._up.clear()
+        else:
+            self._up.set()
+
+    async def wait_usable(self, stopping: asyncio.Event) -> None:
+        """Return at once standalone; attached, once the control stream has a channel (or
+        `stopping`): replication does not hammer a gateway the control client cannot reach."""
+        if self._attached and not self._up.is_set():
+            await wait_any(stopping, self._up, None)
 
     async def stub(self) -> Any:
-        """The EdgeSyncService stub; a renewed certificate redials."""
+        """The EdgeSyncService stub; `CloudUnreachable` while an attached control stream is
+        down (retryable: the control client is dialling)."""
+        if self._attached:
+            if self._shared_stub is None:
+                raise CloudUnreachable(
+                    "the control stream is not connected; replication waits for it"
+                )
+            return self._shared_stub
         identity = await asyncio.to_thread(load_identity, self._data_dir)
         serial = identity.certificate.serial_hex
         if self._channel is None or serial != self._serial:
@@ -69,12 +99,13 @@ class SyncChannel:
                 certificate_pem=identity.certificate_pem,
                 keepalive=self._keepalive,
             )
-            self._stub = cast(Any, sync_pb2_grpc).EdgeSyncServiceStub(self._channel)
+            self._stub = _sync_stub(self._channel)
             self._serial = serial
         return self._stub
 
     async def reset(self) -> None:
-        """Drop the channel (after a failure): the next call dials again."""
+        """Drop an own channel after a failure: the next call dials again. An attached
+        channel belongs to the control client, which redials it."""
         channel, self._channel, self._stub = self._channel, None, None
         if channel is not None:
             with contextlib.suppress(Exception):
@@ -84,8 +115,14 @@ class SyncChannel:
         await self.reset()
 
 
-async def wait_any(stopping: asyncio.Event, other: asyncio.Event | None, seconds: float) -> None:
-    """Wait until `stopping` or `other` is set, at most `seconds`."""
+def _sync_stub(channel: grpc.aio.Channel) -> Any:
+    return cast(Any, sync_pb2_grpc).EdgeSyncServiceStub(channel)
+
+
+async def wait_any(
+    stopping: asyncio.Event, other: asyncio.Event | None, seconds: float | None
+) -> None:
+    """Wait until `stopping` or `other` is set, at most `seconds` (None: no bound)."""
     waiters = [asyncio.ensure_future(stopping.wait())]
     if other is not None:
         waiters.append(asyncio.ensure_future(other.wait()))

@@ -119,6 +119,9 @@ class Upsync:
         """Push on every wake and at least every `interval_seconds`, until `stopping`."""
         failures = 0
         while not stopping.is_set():
+            await self._channel.wait_usable(stopping)
+            if stopping.is_set():
+                break
             self._woken.clear()
             try:
                 pushed = await self.push_pending()
