@@ -17,6 +17,7 @@ from contextlib import suppress
 
 from edge_agent.config import AgentConfig, split_host_port
 from edge_agent.control import ControlClient
+from edge_agent.control.sync_channel import SyncChannel
 from edge_agent.errors import DrainTimedOut
 from edge_agent.health import HealthServer, IdentitySummary, LiveStatus
 from edge_agent.identity import CertificateFacts, RenewalTask, load_identity
@@ -25,7 +26,6 @@ from edge_agent.pos import PosServer, PosServicer
 from edge_agent.projection import Projection
 from edge_agent.replication.commands import ReplicationCommands
 from edge_agent.replication.downsync import Downsync
-from edge_agent.replication.rpc import SyncChannel
 from edge_agent.replication.upsync import Upsync, WakingOutbox
 from edge_agent.transport import Keepalive
 

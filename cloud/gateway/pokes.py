@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2, records_pb2, sync_pb2
-from cloud.adapters.store.changes import AppendResult
 from cloud.gateway.sessions import Session, SessionRegistry
 from cloud.gateway.sync import SiteBindings, site_bindings
 from cloud.ports import ChangeLogPort, StorePort
@@ -38,7 +37,7 @@ class WakingChangeLog:
         changes_in: Sequence[records_pb2.Change],
         publish_id: str | None = None,
         at: datetime | None = None,
-    ) -> AppendResult:
+    ) -> Any:  # the port's AppendResult
         result = self._changes.append(changes_in, publish_id, at)
         if result.appended:
             self._on_append()

@@ -21,9 +21,7 @@ from typing import Any
 import grpc
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
-from cloud.adapters.store.changes import BehindCompactionFloor
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
-from cloud.adapters.store.ingest import ForeignSiteRecord
 from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
 from cloud.gateway.peer import authenticate_site
 from cloud.ports import StorePort
@@ -96,6 +94,15 @@ def read_pages(
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"checkpoint of stream {checkpoint.stream!r} is {checkpoint.applied_seq}; "
                 "start at 0",
+            )
+    for checkpoint in request.checkpoints:
+        floor = store.changes.floor(checkpoint.stream)
+        if checkpoint.applied_seq < floor:
+            raise _Refused(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"stream {checkpoint.stream!r} is compacted up to seq {floor} and this store "
+                f"is at seq {checkpoint.applied_seq}; nothing was read. The store needs a "
+                "projection rebuild (RebuildStoreSiteProjection)",
             )
     accept = list(request.accept) or [sync_pb2.PAGE_ENCODING_PLAIN]
     budget_changes = min(request.max_changes or DEFAULT_MAX_CHANGES, MAX_CHANGES)
@@ -176,11 +183,6 @@ class SyncServicer:
         except _Refused as exc:
             logger.warning("pull of site %s refused: %s", peer.site_id, exc.message)
             await context.abort(exc.code, exc.message)
-        except BehindCompactionFloor as exc:
-            await context.abort(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"{exc}; this store needs a projection rebuild (RebuildStoreSiteProjection)",
-            )
         except InvalidInput as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except StoreUnavailable as exc:
@@ -197,13 +199,14 @@ class SyncServicer:
         await refuse_malformed(context, request)
         assert isinstance(request, sync_pb2.PushRecordsRequest)
         peer = await authenticate_site(context, self._store)
+        foreign = _foreign_record(request.records, peer.site_id)
+        if foreign is not None:
+            logger.warning("push of site %s refused: %s", peer.site_id, foreign)
+            await context.abort(IDENTITY_REFUSED, f"nothing stored from this batch: {foreign}")
         try:
             result = await asyncio.to_thread(
                 self._store.ingest.ingest, peer.site_id, request.batch_id, list(request.records)
             )
-        except ForeignSiteRecord as exc:
-            logger.warning("push of site %s refused: %s", peer.site_id, exc)
-            await context.abort(IDENTITY_REFUSED, f"nothing stored from this batch: {exc}")
         except InvalidInput as exc:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, f"nothing stored from this batch: {exc}"
@@ -215,3 +218,21 @@ class SyncServicer:
         return sync_pb2.PushRecordsResponse(
             batch_id=request.batch_id, ingested=result.ingested, duplicates=result.duplicates
         )
+
+
+def _foreign_record(records: Sequence[sync_pb2.UpstreamRecord], site_id: str) -> str | None:
+    """What is wrong when a record names another site than the pushing one, else None."""
+    for index, record in enumerate(records):
+        kind = record.WhichOneof("record")
+        if kind == "inventory_adjustment":
+            owner = record.inventory_adjustment.site_id
+        elif kind in ("sales_transaction", "sales_return"):
+            owner = getattr(record, kind).receipt.site_id
+        else:
+            continue  # no record: ingest refuses it as bad input
+        if owner != site_id:
+            return (
+                f"record {index} ({kind}) belongs to site {owner!r}; site {site_id} may push "
+                "only its own records"
+            )
+    return None

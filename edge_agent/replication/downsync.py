@@ -4,7 +4,7 @@ checkpoints and applies every page through the projection's `apply_page` (off th
 Triggered by ChangesAvailable frames (`poke`, never blocking the control stream's read loop),
 by the fallback schedule (`sync_interval_seconds`) and by RunDownsync (`pull_until`). One pull
 runs at a time; a page already applied is a no-op, so overlapping triggers are harmless.
-Touches the projection (its port below) and the gateway through `SyncChannel` only.
+Touches the projection (its port below) and the gateway through the `SyncCalls` port only.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ import random
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-import grpc
-
 from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
 from edge_agent.errors import AgentError, PageOutOfOrder
 from edge_agent.projection import AppliedPage, StoredSiteConfig, StreamState
-from edge_agent.replication.rpc import StillBehind, SyncChannel, sync_failure, wait_any
+from edge_agent.replication.ports import SyncCalls
+from edge_agent.replication.waiting import wait_any
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +27,13 @@ DEFAULT_MAX_CHANGES = 5_000
 MAX_RESTARTS = 3
 """Pages out of order in one pull before it gives up (the error is retryable: next trigger)."""
 ACCEPT = [sync_pb2.PAGE_ENCODING_ZLIB, sync_pb2.PAGE_ENCODING_PLAIN]
+
+
+class StillBehind(AgentError):
+    """A directed pull ended before the projection reached the heads it was asked for."""
+
+    reason = "StillBehind"
+    retryable = True
 
 
 class ReplicaStore(Protocol):
@@ -59,7 +65,7 @@ class Downsync:
 
     def __init__(
         self,
-        channel: SyncChannel,
+        channel: SyncCalls,
         store: ReplicaStore,
         *,
         rpc_timeout_seconds: float = 15.0,
@@ -142,15 +148,7 @@ class Downsync:
             max_changes=self._max_changes,
             accept=ACCEPT,
         )
-        stub = await self._channel.stub()
-        try:
-            response: sync_pb2.PullChangesResponse = await stub.PullChanges(
-                request, timeout=self._timeout
-            )
-        except grpc.aio.AioRpcError as exc:
-            await self._channel.reset()
-            raise sync_failure(exc, "PullChanges") from exc
-        return response
+        return await self._channel.pull_changes(request, self._timeout)
 
     async def pull_until(self, heads: Mapping[str, int], *, attempts: int = 20) -> None:
         """Pull until every stream in `heads` is applied at least that far."""

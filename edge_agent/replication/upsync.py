@@ -3,7 +3,7 @@ batch sent once the cloud acknowledged it (a batch pushed twice is ingested once
 
 Triggered by a POS record being written (`wake`, through `WakingOutbox`), by the fallback
 schedule (`sync_interval_seconds`) and by RunUpsync (`push_pending`). One push runs at a time.
-Touches the outbox (its port below) and the gateway through `SyncChannel` only.
+Touches the outbox (its port below) and the gateway through the `SyncCalls` port only.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ import random
 from dataclasses import dataclass
 from typing import Protocol
 
-import grpc
-
 from ameide_core_proto.process.commerce.v1 import sync_pb2
 from edge_agent.errors import AgentError
 from edge_agent.outbox import OutboxBatch, Recorded
-from edge_agent.replication.rpc import SyncChannel, sync_failure, wait_any
+from edge_agent.replication.ports import SyncCalls
+from edge_agent.replication.waiting import wait_any
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ class Upsync:
 
     def __init__(
         self,
-        channel: SyncChannel,
+        channel: SyncCalls,
         outbox: PendingOutbox,
         *,
         rpc_timeout_seconds: float = 15.0,
@@ -99,15 +98,10 @@ class Upsync:
                 batch = await self._outbox.pending(self._batch)
                 if batch is None:
                     break
-                stub = await self._channel.stub()
-                try:
-                    ack = await stub.PushRecords(
-                        sync_pb2.PushRecordsRequest(batch_id=batch.batch_id, records=batch.records),
-                        timeout=self._timeout,
-                    )
-                except grpc.aio.AioRpcError as exc:
-                    await self._channel.reset()
-                    raise sync_failure(exc, f"PushRecords of batch {batch.batch_id}") from exc
+                ack = await self._channel.push_records(
+                    sync_pb2.PushRecordsRequest(batch_id=batch.batch_id, records=batch.records),
+                    self._timeout,
+                )
                 await self._outbox.mark_sent(batch.batch_id)
                 batches += 1
                 ingested += ack.ingested

@@ -14,11 +14,11 @@ import pytest
 from ameide_core_proto.process.commerce.v1 import edge_pb2, sync_pb2
 from cloud.gateway.server import EdgeGateway
 from edge_agent.control import CommandDispatcher, outcomes
+from edge_agent.control.sync_channel import SyncChannel
 from edge_agent.outbox import Outbox
 from edge_agent.projection import Projection
 from edge_agent.replication.commands import ReplicationCommands
 from edge_agent.replication.downsync import Downsync
-from edge_agent.replication.rpc import SyncChannel
 from edge_agent.replication.upsync import Upsync
 from tests.edge_agent.edge_support import SITE
 from tests.edge_agent.pos_records import sale

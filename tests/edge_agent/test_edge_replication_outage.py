@@ -14,8 +14,8 @@ import pytest
 
 from ameide_core_proto.process.commerce.v1 import pos_pb2, sync_pb2, sync_pb2_grpc
 from cloud.gateway.server import EdgeGateway
+from edge_agent.control.sync_channel import SyncChannel, SyncRefused, sync_failure
 from edge_agent.errors import CloudUnreachable
-from edge_agent.replication.rpc import SyncChannel, SyncRefused, sync_failure
 from tests.edge_agent.edge_process import agent_log, free_port
 from tests.edge_agent.edge_support import SITE
 from tests.edge_agent.pos_records import sale

@@ -26,9 +26,9 @@ from ameide_core_proto.process.commerce.v1 import (
 )
 from cloud.gateway.server import EdgeGateway
 from cloud.workflows.bindings import derive_replication_bindings
+from edge_agent.control.sync_channel import SyncChannel
 from edge_agent.outbox import Outbox, read_outbox_pending
 from edge_agent.projection import read_stream_states
-from edge_agent.replication.rpc import SyncChannel
 from tests.edge_agent.edge_process import agent_log, agent_process, free_port
 from tests.edge_agent.edge_support import SITE
 from tests.edge_agent.pos_records import sale, sales_return

@@ -9,11 +9,12 @@ import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import grpc
 import pytest
 
 from ameide_core_proto.process.commerce.v1 import records_pb2, sync_pb2
 from cloud.gateway.sync import PAGE_BYTE_BUDGET
-from edge_agent.replication.rpc import SyncChannel
+from edge_agent.control.sync_channel import SyncChannel
 from tests.edge_agent.edge_support import SITE
 from tests.edge_agent.real_gateway import CloudSide, enroll_at, running_gateway
 from tests.edge_agent.test_edge_replication_wire import SCOPE, catalog_change
@@ -85,3 +86,29 @@ async def test_a_plain_pull_is_sent_plain_and_a_quiet_stream_sends_no_page(
     assert page.encoding == sync_pb2.PAGE_ENCODING_PLAIN and not response.more
     (change,) = records_pb2.ChangeList.FromString(page.payload).changes
     assert (change.key, change.scope, page.head_seq) == ("000001", SCOPE, 1)
+
+
+async def test_a_checkpoint_below_the_compaction_floor_is_refused_naming_the_rebuild(
+    site: tuple[CloudSide, SyncChannel],
+) -> None:
+    cloud, channel = site
+    await asyncio.to_thread(
+        cloud.store.changes.append, [catalog_change(f"{n:06d}") for n in range(10)]
+    )
+    await asyncio.to_thread(cloud.store.changes.compact, "catalog", 6)
+    floor = await asyncio.to_thread(cloud.store.changes.floor, "catalog")
+    assert floor > 0
+    stub = await channel.stub()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.PullChanges(
+            sync_pb2.PullChangesRequest(checkpoints=[sync_pb2.StreamCheckpoint(stream="catalog")])
+        )
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    details = refused.value.details() or ""
+    assert f"compacted up to seq {floor}" in details and "rebuild" in details
+    after_floor = await stub.PullChanges(
+        sync_pb2.PullChangesRequest(
+            checkpoints=[sync_pb2.StreamCheckpoint(stream="catalog", applied_seq=floor)]
+        )
+    )
+    assert after_floor.pages[0].through_seq == 10

@@ -1,8 +1,9 @@
-"""Replication room: the agent's channel for EdgeSyncService and what its failures mean.
+"""Control stream room: the agent's EdgeSyncService calls and what their failures mean.
 
-`SyncChannel` rides on the control stream's channel in the agent (one connection to the
-gateway's control port); standalone, it dials that port itself with the site's certificate
-and redials after a failure or a renewal. `sync_failure` is
+`SyncChannel` (the adapter behind `edge_agent.replication`'s `SyncCalls` port) rides on the
+control stream's channel in the agent (one connection to the gateway's control port);
+standalone, it dials that port itself with the site's certificate and redials after a failure
+or a renewal. `sync_failure` is
 the one place that maps a failed sync call to an agent error: the codes in
 `shared.grpc_status.TRANSIENT` become `CloudUnreachable` (retryable), every other code
 `SyncRefused` (retrying the same call cannot help). Disk reads of the identity run off the loop.
@@ -17,9 +18,10 @@ from typing import Any, cast
 
 import grpc
 
-from ameide_core_proto.process.commerce.v1 import sync_pb2_grpc
+from ameide_core_proto.process.commerce.v1 import sync_pb2, sync_pb2_grpc
 from edge_agent.errors import AgentError, CloudUnreachable
 from edge_agent.identity.current import load_identity
+from edge_agent.replication.waiting import wait_any
 from edge_agent.transport import Keepalive, tls_channel
 from shared.grpc_status import TRANSIENT
 
@@ -28,13 +30,6 @@ class SyncRefused(AgentError):
     """The gateway refused a sync call for a reason retrying cannot fix (not bound, bad page)."""
 
     reason = "SyncRefused"
-
-
-class StillBehind(AgentError):
-    """A directed pull ended before the projection reached the heads it was asked for."""
-
-    reason = "StillBehind"
-    retryable = True
 
 
 def sync_failure(exc: grpc.aio.AioRpcError, what: str) -> AgentError:
@@ -103,6 +98,34 @@ class SyncChannel:
             self._serial = serial
         return self._stub
 
+    async def pull_changes(
+        self, request: sync_pb2.PullChangesRequest, timeout: float
+    ) -> sync_pb2.PullChangesResponse:
+        """PullChanges; the classified `AgentError` if it fails."""
+        stub = await self.stub()
+        try:
+            response: sync_pb2.PullChangesResponse = await stub.PullChanges(
+                request, timeout=timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            await self.reset()
+            raise sync_failure(exc, "PullChanges") from exc
+        return response
+
+    async def push_records(
+        self, request: sync_pb2.PushRecordsRequest, timeout: float
+    ) -> sync_pb2.PushRecordsResponse:
+        """PushRecords; the classified `AgentError` if it fails."""
+        stub = await self.stub()
+        try:
+            response: sync_pb2.PushRecordsResponse = await stub.PushRecords(
+                request, timeout=timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            await self.reset()
+            raise sync_failure(exc, f"PushRecords of batch {request.batch_id}") from exc
+        return response
+
     async def reset(self) -> None:
         """Drop an own channel after a failure: the next call dials again. An attached
         channel belongs to the control client, which redials it."""
@@ -117,19 +140,3 @@ class SyncChannel:
 
 def _sync_stub(channel: grpc.aio.Channel) -> Any:
     return cast(Any, sync_pb2_grpc).EdgeSyncServiceStub(channel)
-
-
-async def wait_any(
-    stopping: asyncio.Event, other: asyncio.Event | None, seconds: float | None
-) -> None:
-    """Wait until `stopping` or `other` is set, at most `seconds` (None: no bound)."""
-    waiters = [asyncio.ensure_future(stopping.wait())]
-    if other is not None:
-        waiters.append(asyncio.ensure_future(other.wait()))
-    try:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-        await asyncio.gather(*waiters, return_exceptions=True)
