@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol
 
-from ameide_core_proto.process.commerce.v1 import edge_pb2, replication_pb2, sync_pb2
+from ameide_core_proto.process.commerce.v1 import edge_pb2, sync_pb2
 from edge_agent.errors import UnsupportedStream
 from edge_agent.replication.downsync import Downsync, ReplicaStore, bound_down_streams
+from edge_agent.replication.status import replication_status
 from edge_agent.replication.upsync import Upsync
-from shared.timestamps import to_timestamp
 
 
 class OutboxStatus(Protocol):
@@ -62,23 +62,13 @@ class ReplicationCommands:
         return await self.status(streams=None, totals=True)
 
     async def status(self, *, streams: set[str] | None, totals: bool) -> sync_pb2.ReplicationStatus:
+        """The store's side now (`status.replication_status`), limited to `streams`."""
         states = [
             s
             for s in await self._projection.stream_states()
             if streams is None or s.stream in streams
         ]
-        status = sync_pb2.ReplicationStatus(
-            checkpoints=[
-                sync_pb2.StreamCheckpoint(stream=s.stream, applied_seq=s.applied_seq)
-                for s in states
-            ],
-            checksums=[
-                replication_pb2.TableChecksum(table=s.stream, rows=s.rows, digest=s.digest.hex)
-                for s in states
-            ],
-            outbox_pending=await self._outbox.outbox_pending(),
-            reported_at=to_timestamp(datetime.now(UTC)),
+        days = await self._outbox.register_day_totals() if totals else []
+        return replication_status(
+            states, await self._outbox.outbox_pending(), days, datetime.now(UTC)
         )
-        if totals:
-            status.register_days.extend(await self._outbox.register_day_totals())
-        return status
