@@ -21,6 +21,7 @@ from cloud.compat import MinimumAgentVersion
 from cloud.config import CloudConfig
 from cloud.services import (
     ChannelService,
+    DataService,
     EnrollmentIssuer,
     FactService,
     ProvisioningService,
@@ -88,6 +89,7 @@ class OpsServices:
     channels: ChannelService
     sites: SiteService
     facts: FactService
+    data: DataService
     enrollments: EnrollmentIssuer
     provisioning: ProvisioningService
     """Connects to the configured Temporal on its first start."""
@@ -111,6 +113,7 @@ def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
         channels=ChannelService(opened.channels, opened.audit, actor=actor),
         sites=SiteService(opened.sites, opened.tokens, enrollments),
         facts=FactService(opened.facts),
+        data=DataService(opened.changes),
         enrollments=enrollments,
         provisioning=_provisioning(config, opened, enrollments, _ConnectOnFirstStart(config)),
     )
@@ -125,5 +128,3 @@ def _provisioning(
     return ProvisioningService(
         store.channels, MinimumAgentVersion(config.min_agent_version), workflows, enrollments
     )
-
-

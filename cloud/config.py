@@ -64,6 +64,19 @@ class CloudConfig(BaseModel):
     )
     enroll_port: int = Field(default=8471, description="TLS port for enrollment.")
     control_port: int = Field(default=8472, description="mTLS port for renewals and control.")
+    publish_host: str = Field(
+        default="127.0.0.1",
+        description="Address the change-publish service binds (plaintext gRPC for upstream "
+        "systems inside the platform; keep it off public interfaces).",
+    )
+    publish_port: int = Field(
+        default=8473, description="Port of the change-publish service (ChangePublishService)."
+    )
+    publish_max_message_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=4096,
+        description="Largest publish request accepted (a batch of changes).",
+    )
     heartbeat_interval_seconds: int = Field(default=15, ge=1, description="Agent heartbeat period.")
     gateway_keepalive_time_seconds: float = Field(
         default=60, gt=0, description="How often the gateway pings an agent's quiet connection."

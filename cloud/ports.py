@@ -11,6 +11,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from ameide_core_proto.process.commerce.v1 import records_pb2, sync_pb2
+from cloud.adapters.store.changes import (
+    AppendResult,
+    ChangeBatch,
+    EncodedBatch,
+    SnapshotPage,
+)
+from cloud.adapters.store.ingest import IngestResult, RegisterDayTotal
 from cloud.adapters.store.records import (
     AuditRecord,
     CertificateRecord,
@@ -22,13 +30,16 @@ from cloud.adapters.store.records import (
     SiteRecord,
     TokenRecord,
 )
+from shared.checksums import TableDigest
 
 __all__ = [
     "AuditPort",
     "CertificatesPort",
+    "ChangeLogPort",
     "ChannelsPort",
     "CommandsPort",
     "FactsPort",
+    "IngestPort",
     "SitesPort",
     "StorePort",
     "TokenSource",
@@ -237,3 +248,58 @@ class StorePort(Protocol):
 
     @property
     def audit(self) -> AuditPort: ...
+
+    @property
+    def changes(self) -> ChangeLogPort: ...
+
+    @property
+    def ingest(self) -> IngestPort: ...
+
+
+class ChangeLogPort(Protocol):
+    """The per-stream change log of the down streams (see `cloud.adapters.store.changes`)."""
+
+    def append(
+        self,
+        changes_in: Sequence[records_pb2.Change],
+        publish_id: str | None = None,
+        at: datetime | None = None,
+    ) -> AppendResult: ...
+
+    def head(self, stream: str, scopes: Sequence[str] | None = None) -> int: ...
+
+    def floor(self, stream: str) -> int: ...
+
+    def read(
+        self, stream: str, scopes: Sequence[str], after_seq: int, limit: int = 1000
+    ) -> ChangeBatch: ...
+
+    def read_encoded(
+        self, stream: str, scopes: Sequence[str], after_seq: int, limit: int = 1000
+    ) -> EncodedBatch: ...
+
+    def compact(self, stream: str, before_seq: int) -> int: ...
+
+    def snapshot(
+        self,
+        stream: str,
+        scopes: Sequence[str],
+        after: tuple[str, str] | None = None,
+        limit: int = 1000,
+    ) -> SnapshotPage: ...
+
+    def checksum(self, stream: str, scopes: Sequence[str]) -> TableDigest: ...
+
+
+class IngestPort(Protocol):
+    """Records stores push up, stored once per idempotency key."""
+
+    def ingest(
+        self,
+        site_id: str,
+        batch_id: str,
+        records: Sequence[sync_pb2.UpstreamRecord],
+        at: datetime | None = None,
+    ) -> IngestResult: ...
+
+    def register_day_totals(self, site_id: str) -> list[RegisterDayTotal]: ...

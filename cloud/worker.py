@@ -27,6 +27,7 @@ from cloud.workflows.store_site import ProvisionStoreSiteWorkflow
 
 logger = logging.getLogger(__name__)
 
+
 def registered_workflows() -> list[type]:
     """The workflow classes this worker serves, checked against their proto declarations."""
     return store_site_workflow_service_workflows(provision_store_site=ProvisionStoreSiteWorkflow)

@@ -18,7 +18,8 @@ from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
 from cloud.assembly import OpsServices, open_ops
 from cloud.cli.output import console, emit_json, err_console, table, when
 from cloud.config import CloudConfig, load_cloud_config
-from cloud.services import Enrollment
+from cloud.services import DataReport, DataService, Enrollment
+from cloud.services.data import DEFAULT_BATCH
 from shared.errors import CommerceError, InvalidInput, NotFound
 from shared.logging import configure_logging
 from shared.version import package_version
@@ -447,6 +448,80 @@ def facts_tail(
         if not follow:
             return
         time.sleep(1.0)
+
+
+# Data
+
+
+@main.group()
+def data() -> None:
+    """Upstream data for the change log: import JSON lines, generate a synthetic catalog."""
+
+
+def _print_data_report(title: str, report: DataReport, as_json: bool) -> None:
+    if as_json:
+        emit_json(report)
+        return
+    table(
+        title,
+        ["stream", "changes", "head"],
+        [
+            (stream, count, report.heads.get(stream, "-"))
+            for stream, count in sorted(report.per_stream.items())
+        ],
+    )
+    console.print(
+        f"{report.changes} changes, {report.appended} appended in {report.batches} batches"
+        if report.batches
+        else f"{report.changes} changes written"
+    )
+
+
+@data.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--batch-lines",
+    default=DEFAULT_BATCH,
+    show_default=True,
+    help="Lines per transaction. The whole file is checked first; a bad line appends nothing.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def data_import(ctx: click.Context, file: Path, batch_lines: int, as_json: bool) -> None:
+    """Append the changes in FILE (one Change per line, protobuf JSON) to the change log.
+
+    Running the same file again appends only the batches that did not land before."""
+    _print_data_report("Imported", _ops(ctx).data.import_file(file, batch_lines), as_json)
+
+
+@data.command("generate")
+@click.option("--items", type=int, required=True, help="Catalog items (each with a price).")
+@click.option("--channel", required=True, help="Sales channel the data is for.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write JSON lines here (- for stdout) instead of publishing to the change log.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def data_generate(
+    ctx: click.Context, items: int, channel: str, out: Path | None, as_json: bool
+) -> None:
+    """A deterministic synthetic catalog with prices, promotions and customers."""
+    if out is None:
+        report = _ops(ctx).data.publish_synthetic(items, channel)
+    elif str(out) == "-":
+        DataService.check_synthetic(items, channel)
+        DataService.write_synthetic(items, channel, sys.stdout)
+        return
+    else:
+        DataService.check_synthetic(items, channel)
+        with out.open("w", encoding="utf-8") as handle:
+            report = DataService.write_synthetic(items, channel, handle)
+    _print_data_report("Generated", report, as_json)
 
 
 @main.command()

@@ -1,4 +1,5 @@
-"""Lifecycle of the edge gateway: three listeners (discovery, enrollment, control) and sessions.
+"""Lifecycle of the edge gateway: three listeners for agents (discovery, enrollment, control),
+the change-publish listener for upstream systems, and sessions.
 
 Gateway room: builds grpc.aio servers with their credentials and limits; holds no policy.
 """
@@ -15,6 +16,7 @@ from cloud.config import CloudConfig
 from cloud.gateway.control import ControlServicer
 from cloud.gateway.enrollment import DiscoveryServicer, EnrollmentServicer
 from cloud.gateway.ports import WorkflowNotifier
+from cloud.gateway.publish import PublishServicer
 from cloud.gateway.sessions import SessionRegistry
 from cloud.ports import StorePort
 
@@ -26,6 +28,7 @@ class GatewayPorts:
     discovery: int
     enroll: int
     control: int
+    publish: int = 0
 
 
 def _ms(seconds: float) -> int:
@@ -80,6 +83,11 @@ class EdgeGateway:
     def _options(self) -> list[tuple[str, int]]:
         return server_options(self._config)
 
+    def _publish_options(self) -> list[tuple[str, int]]:
+        # Upstream publishes carry thousands of changes; agents' frames stay small.
+        limit = ("grpc.max_receive_message_length", self._config.publish_max_message_bytes)
+        return [limit, *(o for o in self._options() if o[0] != limit[0])]
+
     async def start(self) -> GatewayPorts:
         cfg = self._config
         cert_pem, key_pem = self._ca.issue_server_certificate(cfg.gateway_public_names)
@@ -121,16 +129,22 @@ class EdgeGateway:
                 ).handler(),
             )
         )
-        self._servers = [discovery, enroll, control]
+        publish = grpc.aio.server(options=self._publish_options())
+        publish_port = publish.add_insecure_port(f"{cfg.publish_host}:{cfg.publish_port}")
+        publish.add_generic_rpc_handlers((PublishServicer(self._store.changes).handler(),))
+        self._servers = [discovery, enroll, control, publish]
         for server in self._servers:
             await server.start()
-        self.ports = GatewayPorts(discovery_port, enroll_port, control_port)
+        self.ports = GatewayPorts(discovery_port, enroll_port, control_port, publish_port)
         logger.info(
-            "edge gateway on %s: discovery %d, enroll %d (TLS), control %d (mTLS)",
+            "edge gateway on %s: discovery %d, enroll %d (TLS), control %d (mTLS); "
+            "change publish on %s:%d",
             cfg.gateway_host,
             discovery_port,
             enroll_port,
             control_port,
+            cfg.publish_host,
+            publish_port,
         )
         return self.ports
 

@@ -7,6 +7,7 @@ provisioning workflow) from a composition root and builds no adapter itself.
 from __future__ import annotations
 
 from cloud.services.channels import ChannelService
+from cloud.services.data import DataReport, DataService
 from cloud.services.enrollment import Enrollment, EnrollmentIssuer
 from cloud.services.facts import FactService
 from cloud.services.ports import CaFingerprint, ProvisioningWorkflows, ProvisionRun, TokenSource
@@ -16,6 +17,8 @@ from cloud.services.sites import SiteService, revocation_fact
 __all__ = [
     "CaFingerprint",
     "ChannelService",
+    "DataReport",
+    "DataService",
     "Enrollment",
     "EnrollmentIssuer",
     "FactService",

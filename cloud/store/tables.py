@@ -185,3 +185,76 @@ audit_log = sa.Table(
     sa.Column("detail", sa.JSON, nullable=False),
     sqlite_autoincrement=True,
 )
+
+# --- Replication: the change log of the down streams and the records stores push up. ---
+
+# One row per down stream: its newest seq and compaction floor. An append bumps `head_seq`
+# with an UPDATE, whose row lock (held to commit) serializes appends per stream, so on
+# PostgreSQL seqs commit in order and a reader never sees N+1 without N.
+change_streams = sa.Table(
+    "change_streams",
+    metadata,
+    sa.Column("stream", sa.String(64), primary_key=True),
+    sa.Column("head_seq", sa.BigInteger, nullable=False),
+    # Changes with seq <= floor_seq are compacted away; reads must start at or after it.
+    sa.Column("floor_seq", sa.BigInteger, nullable=False),
+)
+
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("stream", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("key", sa.String(256), nullable=False),
+    sa.Column("scope", sa.String(200), nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    # The record serialized deterministically; NULL when deleted.
+    sa.Column("record", sa.LargeBinary, nullable=True),
+    sa.Column("changed_at", UtcDateTime, nullable=False),
+    sa.Column("publish_id", sa.String(256), nullable=True),
+    sa.Index("ix_changes_stream_scope_seq", "stream", "scope", "seq"),
+)
+
+# The live entities of each stream (a deleted one has no row), kept in the append's
+# transaction; compaction snapshots and checksums read it.
+current_records = sa.Table(
+    "current_records",
+    metadata,
+    sa.Column("stream", sa.String(64), primary_key=True),
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("record", sa.LargeBinary, nullable=False),
+)
+
+# Publish ids already applied (idempotent publish), kept when the log is compacted.
+change_publishes = sa.Table(
+    "change_publishes",
+    metadata,
+    sa.Column("publish_id", sa.String(256), primary_key=True),
+    sa.Column("appended", sa.Integer, nullable=False),
+    sa.Column("published_at", UtcDateTime, nullable=False),
+)
+
+# Records stores pushed up, once per (site, stream, idempotency key).
+ingested_records = sa.Table(
+    "ingested_records",
+    metadata,
+    sa.Column("site_id", sa.String(63), primary_key=True),
+    sa.Column("stream", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("record", sa.LargeBinary, nullable=False),
+    sa.Column("batch_id", sa.String(256), nullable=False),
+    sa.Column("ingested_at", UtcDateTime, nullable=False),
+    # Reconciliation columns (empty / 0 for inventory adjustments).
+    sa.Column("register_id", sa.String(128), nullable=False),
+    sa.Column("business_day", sa.String(10), nullable=False),
+    sa.Column("total_minor_units", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Index(
+        "ix_ingested_records_site_id_register_id_business_day",
+        "site_id",
+        "register_id",
+        "business_day",
+    ),
+)

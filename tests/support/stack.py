@@ -50,6 +50,7 @@ def cloud_config(data_dir: Path, **overrides: Any) -> CloudConfig:
         "discovery_port": free_port(),
         "enroll_port": free_port(),
         "control_port": free_port(),
+        "publish_port": free_port(),
         "heartbeat_interval_seconds": 2,
         "command_timeout_seconds": 60,
     }

@@ -6,6 +6,13 @@ live in `cloud.store`.
 
 from cloud.adapters.store.audit import AuditLog
 from cloud.adapters.store.certificates import REVOCATION_OVERLAP, CertificateRepository
+from cloud.adapters.store.changes import (
+    AppendResult,
+    BehindCompactionFloor,
+    ChangeBatch,
+    ChangeLog,
+    SnapshotPage,
+)
 from cloud.adapters.store.channels import ChannelRepository
 from cloud.adapters.store.commands import CommandQueue
 from cloud.adapters.store.errors import (
@@ -22,6 +29,12 @@ from cloud.adapters.store.errors import (
     UnknownSite,
 )
 from cloud.adapters.store.facts import FactLog
+from cloud.adapters.store.ingest import (
+    ForeignSiteRecord,
+    IngestRepository,
+    IngestResult,
+    RegisterDayTotal,
+)
 from cloud.adapters.store.records import (
     AuditRecord,
     CertificateRecord,
@@ -39,11 +52,15 @@ from cloud.adapters.store.tokens import TokenRepository
 
 __all__ = [
     "REVOCATION_OVERLAP",
+    "AppendResult",
     "AuditLog",
     "AuditRecord",
+    "BehindCompactionFloor",
     "CertificateConflict",
     "CertificateRecord",
     "CertificateRepository",
+    "ChangeBatch",
+    "ChangeLog",
     "ChannelConflict",
     "ChannelRecord",
     "ChannelRepository",
@@ -53,12 +70,17 @@ __all__ = [
     "CommandRecord",
     "FactLog",
     "FactRecord",
+    "ForeignSiteRecord",
+    "IngestRepository",
+    "IngestResult",
     "NewCertificate",
     "NewFact",
+    "RegisterDayTotal",
     "SiteConflict",
     "SiteRecord",
     "SiteRepository",
     "SiteRevoked",
+    "SnapshotPage",
     "StoreError",
     "StoreUnavailable",
     "TokenRecord",

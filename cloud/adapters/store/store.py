@@ -15,10 +15,12 @@ from sqlalchemy import exc as sa_exc
 from cloud.adapters.store._db import Database
 from cloud.adapters.store.audit import AuditLog
 from cloud.adapters.store.certificates import CertificateRepository
+from cloud.adapters.store.changes import ChangeLog
 from cloud.adapters.store.channels import ChannelRepository
 from cloud.adapters.store.commands import CommandQueue
 from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
+from cloud.adapters.store.ingest import IngestRepository
 from cloud.adapters.store.sites import SiteRepository
 from cloud.adapters.store.tokens import TokenRepository
 from cloud.store.engine import make_engine
@@ -41,6 +43,8 @@ class CloudStore:
         self.commands = CommandQueue(db)
         self.facts = FactLog(db)
         self.audit = AuditLog(db)
+        self.changes = ChangeLog(db)
+        self.ingest = IngestRepository(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:

@@ -58,6 +58,8 @@ def test_exported_members() -> None:
     assert sorted(cloud.services.__all__) == [
         "CaFingerprint",
         "ChannelService",
+        "DataReport",
+        "DataService",
         "Enrollment",
         "EnrollmentIssuer",
         "FactService",
@@ -190,9 +192,11 @@ def test_store_ports_are_pinned_and_the_store_fits_them(store: CloudStore) -> No
     assert sorted(cloud.ports.__all__) == [
         "AuditPort",
         "CertificatesPort",
+        "ChangeLogPort",
         "ChannelsPort",
         "CommandsPort",
         "FactsPort",
+        "IngestPort",
         "SitesPort",
         "StorePort",
         "TokenSource",
@@ -207,6 +211,8 @@ def test_store_ports_are_pinned_and_the_store_fits_them(store: CloudStore) -> No
         (cloud.ports.CommandsPort, store.commands),
         (cloud.ports.FactsPort, store.facts),
         (cloud.ports.AuditPort, store.audit),
+        (cloud.ports.ChangeLogPort, store.changes),
+        (cloud.ports.IngestPort, store.ingest),
     ]:
         names = [n for n in vars(port) if not n.startswith("_") and callable(vars(port)[n])]
         missing = [n for n in names if not callable(getattr(repository, n, None))]

@@ -7,6 +7,15 @@ def test_exported_names_are_pinned() -> None:
     assert sorted(store_package.__all__) == sorted(
         [
             "REVOCATION_OVERLAP",
+            "AppendResult",
+            "BehindCompactionFloor",
+            "ChangeBatch",
+            "ChangeLog",
+            "ForeignSiteRecord",
+            "IngestRepository",
+            "IngestResult",
+            "RegisterDayTotal",
+            "SnapshotPage",
             "AuditLog",
             "AuditRecord",
             "CertificateConflict",
