@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from temporalio.client import Client
 
-from ameide_core_proto.process.commerce.v1 import store_site_pb2
+from ameide_core_proto.process.commerce.v1 import replication_pb2, store_site_pb2
 from cloud.adapters.pki import FileCertificateAuthority
 from cloud.adapters.store import CloudStore
 from cloud.adapters.temporal_provisioning import TemporalProvisioning
+from cloud.adapters.temporal_replication import TemporalReplication
 from cloud.adapters.tokens import TokenMinter
 from cloud.compat import MinimumAgentVersion
 from cloud.config import CloudConfig
@@ -27,6 +28,7 @@ from cloud.services import (
     ProvisioningService,
     ProvisioningWorkflows,
     ProvisionRun,
+    ReplicationService,
     SiteService,
 )
 from cloud.temporal.connect import TemporalSettings, connect_client
@@ -80,6 +82,35 @@ class _ConnectOnFirstStart:
         return await self._workflows.start(request)
 
 
+class _ReplicationOnFirstUse:
+    """`ReplicationWorkflows` that connects to the configured Temporal when first used."""
+
+    def __init__(self, config: CloudConfig) -> None:
+        self._config = config
+        self._workflows: TemporalReplication | None = None
+
+    async def _connected(self) -> TemporalReplication:
+        if self._workflows is None:
+            client = await connect_client(TemporalSettings.from_cloud_config(self._config))
+            self._workflows = TemporalReplication(client)
+        return self._workflows
+
+    async def downsync(
+        self, request: replication_pb2.RunDownsyncInput
+    ) -> replication_pb2.RunDownsyncResult:
+        return await (await self._connected()).downsync(request)
+
+    async def upsync(
+        self, request: replication_pb2.RunUpsyncInput
+    ) -> replication_pb2.RunUpsyncResult:
+        return await (await self._connected()).upsync(request)
+
+    async def rebuild(
+        self, request: replication_pb2.RebuildStoreSiteProjectionInput
+    ) -> replication_pb2.RebuildStoreSiteProjectionResult:
+        return await (await self._connected()).rebuild(request)
+
+
 @dataclass
 class OpsServices:
     """The services of one ops session over one opened store; `close` releases the store."""
@@ -93,11 +124,17 @@ class OpsServices:
     enrollments: EnrollmentIssuer
     provisioning: ProvisioningService
     """Connects to the configured Temporal on its first start."""
+    replication: ReplicationService
+    """Connects to the configured Temporal on its first run."""
 
     def provisioning_through(self, client: Client) -> ProvisioningService:
         """A provisioning service starting workflows through an already connected `client`."""
         workflows = TemporalProvisioning(client)
         return _provisioning(self.config, self.store, self.enrollments, workflows)
+
+    def replication_through(self, client: Client) -> ReplicationService:
+        """A replication service running workflows through an already connected `client`."""
+        return ReplicationService(self.store.sites, TemporalReplication(client))
 
     def close(self) -> None:
         self.store.close()
@@ -116,6 +153,7 @@ def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
         data=DataService(opened.changes),
         enrollments=enrollments,
         provisioning=_provisioning(config, opened, enrollments, _ConnectOnFirstStart(config)),
+        replication=ReplicationService(opened.sites, _ReplicationOnFirstUse(config)),
     )
 
 

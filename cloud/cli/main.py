@@ -300,6 +300,83 @@ def sites_provision(
         )
 
 
+def _print_replication(title: str, rows: list[tuple[str, str]], conditions: Any) -> None:
+    table(title, ["field", "value"], rows)
+    table("Conditions", ["type", "status", "reason", "message"], _conditions_rows(conditions))
+
+
+@sites.command("downsync")
+@click.argument("site_id")
+@click.option("--stream", "streams", multiple=True, help="Only this stream (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_downsync(
+    ctx: click.Context, site_id: str, streams: tuple[str, ...], as_json: bool
+) -> None:
+    """Have the site pull the change log now, then compare its checksums with the cloud's."""
+    replication = _ops(ctx).replication
+    with console.status(f"downsync of {site_id}: pulling and comparing checksums"):
+        result = run(replication.downsync(site_id, list(streams)))
+    if as_json:
+        emit_json(result)
+        return
+    _print_replication(
+        f"Downsync of {site_id}",
+        [("changes applied", str(result.changes_applied))]
+        + [
+            (f"{c.table}", f"seq {result.checkpoints.get(c.table, 0)}, {c.rows} rows")
+            for c in result.checksums
+        ],
+        result.conditions,
+    )
+
+
+@sites.command("upsync")
+@click.argument("site_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_upsync(ctx: click.Context, site_id: str, as_json: bool) -> None:
+    """Have the site push its outbox now, then reconcile per register and business day."""
+    replication = _ops(ctx).replication
+    with console.status(f"upsync of {site_id}: pushing and reconciling"):
+        result = run(replication.upsync(site_id))
+    if as_json:
+        emit_json(result)
+        return
+    _print_replication(
+        f"Upsync of {site_id}",
+        [("records in the cloud", str(result.records_ingested))],
+        result.conditions,
+    )
+
+
+@sites.command("rebuild")
+@click.argument("site_id")
+@click.option("--reason", required=True, help="Why (recovery, backfill); kept in the fact log.")
+@click.option("--stream", "streams", multiple=True, help="Only this stream (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_rebuild(
+    ctx: click.Context, site_id: str, reason: str, streams: tuple[str, ...], as_json: bool
+) -> None:
+    """Have the site rebuild its projection from a snapshot plus the tail, then verify it."""
+    replication = _ops(ctx).replication
+    with console.status(f"rebuilding the projection of {site_id}"):
+        result = run(replication.rebuild(site_id, reason, list(streams)))
+    if as_json:
+        emit_json(result)
+        return
+    _print_replication(
+        f"Projection of {site_id} rebuilt",
+        [("rows loaded", str(result.rows_loaded))]
+        + [(c.table, f"{c.rows} rows") for c in result.checksums],
+        result.conditions,
+    )
+
+
 @sites.command("list")
 @click.option("--status", default=None, help="Only sites in this status.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -10,8 +10,15 @@ from cloud.services.channels import ChannelService
 from cloud.services.data import DataReport, DataService
 from cloud.services.enrollment import Enrollment, EnrollmentIssuer
 from cloud.services.facts import FactService
-from cloud.services.ports import CaFingerprint, ProvisioningWorkflows, ProvisionRun, TokenSource
+from cloud.services.ports import (
+    CaFingerprint,
+    ProvisioningWorkflows,
+    ProvisionRun,
+    ReplicationWorkflows,
+    TokenSource,
+)
 from cloud.services.provisioning import ProvisioningService
+from cloud.services.replication import ReplicationService
 from cloud.services.sites import SiteService, revocation_fact
 
 __all__ = [
@@ -25,6 +32,8 @@ __all__ = [
     "ProvisionRun",
     "ProvisioningService",
     "ProvisioningWorkflows",
+    "ReplicationService",
+    "ReplicationWorkflows",
     "SiteService",
     "TokenSource",
     "revocation_fact",

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ameide_core_proto.process.commerce.v1 import store_site_pb2
+from ameide_core_proto.process.commerce.v1 import replication_pb2, store_site_pb2
 from cloud.ports import TokenSource
 
-__all__ = ["CaFingerprint", "ProvisionRun", "ProvisioningWorkflows", "TokenSource"]
+__all__ = [
+    "CaFingerprint",
+    "ProvisionRun",
+    "ProvisioningWorkflows",
+    "ReplicationWorkflows",
+    "TokenSource",
+]
 
 
 class CaFingerprint(Protocol):
@@ -48,3 +54,19 @@ class ProvisioningWorkflows(Protocol):
     """Starts (or attaches to) the provisioning workflow of a site."""
 
     async def start(self, request: store_site_pb2.ProvisionStoreSiteInput) -> ProvisionRun: ...
+
+
+class ReplicationWorkflows(Protocol):
+    """Runs a site's replication workflows to their end (Temporal behind it)."""
+
+    async def downsync(
+        self, request: replication_pb2.RunDownsyncInput
+    ) -> replication_pb2.RunDownsyncResult: ...
+
+    async def upsync(
+        self, request: replication_pb2.RunUpsyncInput
+    ) -> replication_pb2.RunUpsyncResult: ...
+
+    async def rebuild(
+        self, request: replication_pb2.RebuildStoreSiteProjectionInput
+    ) -> replication_pb2.RebuildStoreSiteProjectionResult: ...
