@@ -28,6 +28,7 @@ from cloud.config import CloudConfig
 from cloud.temporal.connect import worker_build_id
 from cloud.workflows.replication import (
     RebuildStoreSiteProjectionWorkflow,
+    ReconcileFleetWorkflow,
     RunDownsyncWorkflow,
     RunUpsyncWorkflow,
 )
@@ -50,6 +51,7 @@ def _replication_workflows() -> list[type]:
         run_downsync=RunDownsyncWorkflow,
         run_upsync=RunUpsyncWorkflow,
         rebuild_store_site_projection=RebuildStoreSiteProjectionWorkflow,
+        reconcile_fleet=ReconcileFleetWorkflow,
     )
 
 
@@ -98,6 +100,7 @@ def build_workers(
                 replication.prepare_replication,
                 replication.compare_downsync,
                 replication.compare_upsync,
+                replication.list_ready_sites,
                 replication.record_replication_fact,
                 command_activities.send_site_command,
             ],

@@ -20,8 +20,10 @@ from cloud.activities.replication_messages import (
     CompareDownsync,
     CompareUpsync,
     DownsyncComparison,
+    ListReadySites,
     PreparedReplication,
     PrepareReplication,
+    ReadySites,
     RecordReplicationFact,
     RegisterDayComparison,
     StreamComparison,
@@ -173,6 +175,14 @@ class ReplicationActivities:
             records_ingested=sum(c.transactions + c.returns for c in cloud.values()),
             outbox_pending=status.outbox_pending,
         )
+
+    @activity.defn(name="ListReadySites")
+    async def list_ready_sites(self, req: ListReadySites) -> ReadySites:
+        """One page of ready sites in id order, after the cursor."""
+        records = await asyncio.to_thread(
+            self._store.sites.list, "ready", after=req.after_site_id, limit=req.limit
+        )
+        return ReadySites(site_ids=[r.site_id for r in records])
 
     @activity.defn(name="RecordReplicationFact")
     async def record_replication_fact(self, req: RecordReplicationFact) -> RecordedFact:

@@ -105,3 +105,15 @@ class UpsyncComparison:
 class RecordReplicationFact:
     # Serialized `ProcessFact` proto with its deterministic fact id.
     fact: bytes
+
+
+@dataclass(frozen=True)
+class ListReadySites:
+    # Exclusive cursor: the last site id of the previous page ("" for the first page).
+    after_site_id: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class ReadySites:
+    site_ids: list[str]

@@ -6,6 +6,8 @@ attribute, and waits for its result.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
@@ -20,7 +22,7 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
 )
 from cloud.temporal.search_attributes import SITE_ID
 
-__all__ = ["TemporalReplication"]
+__all__ = ["ClientSource", "TemporalReplication"]
 
 # A second request for a site while its run goes attaches to that run.
 _REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE
@@ -31,16 +33,23 @@ def _site(site_id: str) -> TypedSearchAttributes:
     return TypedSearchAttributes([SearchAttributePair(SITE_ID, site_id)])
 
 
+ClientSource = Callable[[], Awaitable[Client]]
+"""Gives the Temporal client, connecting on first use (so store-only commands need none)."""
+
+
 class TemporalReplication:
     """`ReplicationWorkflows` over a Temporal client: each call runs one workflow to its end."""
 
-    def __init__(self, client: Client) -> None:
-        self._runs = ReplicationWorkflowServiceClient(client)
+    def __init__(self, client: ClientSource) -> None:
+        self._client = client
+
+    async def _runs(self) -> ReplicationWorkflowServiceClient:
+        return ReplicationWorkflowServiceClient(await self._client())
 
     async def downsync(
         self, request: replication_pb2.RunDownsyncInput
     ) -> replication_pb2.RunDownsyncResult:
-        handle = await self._runs.start_run_downsync(
+        handle = await (await self._runs()).start_run_downsync(
             request,
             search_attributes=_site(request.site_id),
             id_reuse_policy=_REUSE,
@@ -51,7 +60,7 @@ class TemporalReplication:
     async def upsync(
         self, request: replication_pb2.RunUpsyncInput
     ) -> replication_pb2.RunUpsyncResult:
-        handle = await self._runs.start_run_upsync(
+        handle = await (await self._runs()).start_run_upsync(
             request,
             search_attributes=_site(request.site_id),
             id_reuse_policy=_REUSE,
@@ -62,10 +71,18 @@ class TemporalReplication:
     async def rebuild(
         self, request: replication_pb2.RebuildStoreSiteProjectionInput
     ) -> replication_pb2.RebuildStoreSiteProjectionResult:
-        handle = await self._runs.start_rebuild_store_site_projection(
+        handle = await (await self._runs()).start_rebuild_store_site_projection(
             request,
             search_attributes=_site(request.site_id),
             id_reuse_policy=_REUSE,
             id_conflict_policy=_CONFLICT,
+        )
+        return await handle.result()
+
+    async def reconcile_fleet(
+        self, request: replication_pb2.ReconcileFleetInput
+    ) -> replication_pb2.ReconcileFleetResult:
+        handle = await (await self._runs()).start_reconcile_fleet(
+            request, id_reuse_policy=_REUSE, id_conflict_policy=_CONFLICT
         )
         return await handle.result()

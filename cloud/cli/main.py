@@ -7,6 +7,7 @@ import functools
 import getpass
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -478,6 +479,86 @@ def sites_token(ctx: click.Context, site_id: str, as_json: bool) -> None:
 
 
 # Facts
+
+
+def _duration(text: str) -> timedelta:
+    """'90s', '15m', '1h', '2d' -> timedelta; a clear error otherwise."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit():
+        raise click.BadParameter(f"{text!r} is not a duration like 90s, 15m, 1h or 2d")
+    return timedelta(seconds=int(number) * units[unit])
+
+
+@main.group()
+def fleet() -> None:
+    """Reconcile every ready site: downsync checksums and upsync totals."""
+
+
+@fleet.command("schedule")
+@click.option("--every", default="1h", show_default=True, help="Time between passes.")
+@click.option("--jitter", default="5m", show_default=True, help="Random delay of each start.")
+@click.option("--concurrency", default=10, show_default=True, help="Sites at a time.")
+@click.pass_context
+@handle_errors
+def fleet_schedule(ctx: click.Context, every: str, jitter: str, concurrency: int) -> None:
+    """Create or change the Temporal Schedule that runs a pass (a running pass is never doubled)."""
+    service = _ops(ctx).fleet
+    run(service.schedule(_duration(every), _duration(jitter), concurrency))
+    console.print(
+        f"fleet reconciliation scheduled every {every} (jitter {jitter}, {concurrency} sites "
+        "at a time, overlapping starts skipped)"
+    )
+
+
+@fleet.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def fleet_status(ctx: click.Context, as_json: bool) -> None:
+    """Show the fleet schedule."""
+    view = run(_ops(ctx).fleet.describe())
+    if view is None:
+        _fail("no fleet schedule yet; create it with `commerce-cloud fleet schedule`", 3)
+        return
+    fields = {
+        "every": str(view.every),
+        "jitter": str(view.jitter),
+        "concurrency": view.concurrency,
+        "paused": view.paused,
+        "overlap": view.overlap,
+        "recent_runs": view.recent_runs,
+    }
+    if as_json:
+        emit_json(fields)
+        return
+    table("Fleet schedule", ["field", "value"], fields.items())
+
+
+@fleet.command("reconcile")
+@click.option("--concurrency", default=10, show_default=True, help="Sites at a time.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def fleet_reconcile(ctx: click.Context, concurrency: int, as_json: bool) -> None:
+    """Run one pass now and wait for it."""
+    with console.status("reconciling the fleet"):
+        result = run(_ops(ctx).fleet.reconcile_now(concurrency))
+    if as_json:
+        emit_json(result)
+        return
+    table(
+        "Fleet reconciliation",
+        ["reconciled", "mismatched", "failed", "skipped"],
+        [
+            (
+                result.sites_reconciled,
+                result.sites_mismatched,
+                result.sites_failed,
+                result.sites_skipped,
+            )
+        ],
+    )
 
 
 @main.group()

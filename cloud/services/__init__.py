@@ -12,13 +12,15 @@ from cloud.services.enrollment import Enrollment, EnrollmentIssuer
 from cloud.services.facts import FactService
 from cloud.services.ports import (
     CaFingerprint,
+    FleetSchedules,
+    FleetScheduleView,
     ProvisioningWorkflows,
     ProvisionRun,
     ReplicationWorkflows,
     TokenSource,
 )
 from cloud.services.provisioning import ProvisioningService
-from cloud.services.replication import ReplicationService
+from cloud.services.replication import FleetService, ReplicationService
 from cloud.services.sites import SiteService, revocation_fact
 
 __all__ = [
@@ -29,6 +31,9 @@ __all__ = [
     "Enrollment",
     "EnrollmentIssuer",
     "FactService",
+    "FleetScheduleView",
+    "FleetSchedules",
+    "FleetService",
     "ProvisionRun",
     "ProvisioningService",
     "ProvisioningWorkflows",

@@ -8,14 +8,15 @@ port; the reconciliation itself happens in the workflows.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from ameide_core_proto.process.commerce.v1 import replication_pb2
 from cloud.ports import SitesPort
-from cloud.services.ports import ReplicationWorkflows
+from cloud.services.ports import FleetSchedules, FleetScheduleView, ReplicationWorkflows
 from shared.errors import InvalidInput, NotFound
 from shared.identity import validate_site_id
 
-__all__ = ["ReplicationService"]
+__all__ = ["FleetService", "ReplicationService"]
 
 
 class ReplicationService:
@@ -59,4 +60,36 @@ class ReplicationService:
             replication_pb2.RebuildStoreSiteProjectionInput(
                 site_id=site_id, streams=streams or [], reason=reason
             )
+        )
+
+
+class FleetService:
+    """Reconciles the whole fleet: now, or on a schedule."""
+
+    def __init__(self, workflows: ReplicationWorkflows, schedules: FleetSchedules) -> None:
+        self._workflows = workflows
+        self._schedules = schedules
+
+    @staticmethod
+    def _check(every: timedelta, jitter: timedelta, concurrency: int) -> None:
+        if every < timedelta(seconds=1):
+            raise InvalidInput("--every must be at least 1s (e.g. 1h, 15m)")
+        if jitter < timedelta() or jitter >= every:
+            raise InvalidInput("--jitter must be at least 0 and shorter than --every")
+        if not 1 <= concurrency <= 200:
+            raise InvalidInput("--concurrency must be 1 to 200 sites at a time")
+
+    async def schedule(self, every: timedelta, jitter: timedelta, concurrency: int) -> None:
+        """Create or change the schedule (a pass every `every`, started up to `jitter` late)."""
+        self._check(every, jitter, concurrency)
+        await self._schedules.ensure(every, jitter, concurrency)
+
+    async def describe(self) -> FleetScheduleView | None:
+        return await self._schedules.describe()
+
+    async def reconcile_now(self, concurrency: int) -> replication_pb2.ReconcileFleetResult:
+        """Run one pass now and wait for it (attaches to a pass already running)."""
+        self._check(timedelta(hours=1), timedelta(), concurrency)
+        return await self._workflows.reconcile_fleet(
+            replication_pb2.ReconcileFleetInput(concurrency=concurrency)
         )

@@ -11,12 +11,18 @@ Patching convention: as in `cloud.workflows.store_site`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from ameide_core_proto.process.commerce.v1 import (
@@ -26,6 +32,11 @@ with workflow.unsafe.imports_passed_through():
         replication_pb2,
         sync_pb2,
     )
+    from ameide_core_proto.process.commerce.v1.workflows_temporal import (
+        REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE,
+        RUN_DOWNSYNC,
+        RUN_UPSYNC,
+    )
     from cloud.activities.command_outcomes import SITE_COMMAND_FAILED
     from cloud.activities.commands import SiteCommandActivities
     from cloud.activities.messages import SendSiteCommand
@@ -34,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         CompareDownsync,
         CompareUpsync,
         DownsyncComparison,
+        ListReadySites,
         PreparedReplication,
         PrepareReplication,
         RecordReplicationFact,
@@ -386,3 +398,88 @@ class RebuildStoreSiteProjectionWorkflow(_Reconciliation):
             completed_at=to_timestamp(workflow.now()),
             conditions=list(self._conditions.values()),
         )
+
+
+# Sites per page read from the store, and per run before continuing as new (bounded history:
+# each site adds a few events for its two child workflows).
+FLEET_PAGE = 100
+FLEET_SITES_PER_RUN = 500
+
+
+@workflow.defn(name="ReconcileFleet")
+class ReconcileFleetWorkflow:
+    """One pass over every ready site: a RunDownsync and a RunUpsync child per site.
+
+    Sites go a bounded number at a time; a site whose own run is already going is skipped,
+    not queued. The run continues as new every few hundred sites, so its history stays
+    bounded however large the fleet is.
+    """
+
+    @workflow.run
+    async def run(
+        self, input: replication_pb2.ReconcileFleetInput
+    ) -> replication_pb2.ReconcileFleetResult:
+        totals = replication_pb2.ReconcileFleetInput()
+        totals.CopyFrom(input)
+        gate = asyncio.Semaphore(input.concurrency or 10)
+        done_this_run = 0
+        cursor = input.after_site_id
+        while True:
+            page = await workflow.execute_activity_method(
+                ReplicationActivities.list_ready_sites,
+                ListReadySites(after_site_id=cursor, limit=FLEET_PAGE),
+                start_to_close_timeout=_STORE_TIMEOUT,
+                retry_policy=_STORE_RETRY,
+            )
+            if not page.site_ids:
+                break
+            outcomes = await asyncio.gather(
+                *(self._reconcile(site_id, gate) for site_id in page.site_ids)
+            )
+            for outcome in outcomes:
+                if outcome == "reconciled":
+                    totals.sites_reconciled += 1
+                elif outcome == "mismatched":
+                    totals.sites_mismatched += 1
+                elif outcome == "skipped":
+                    totals.sites_skipped += 1
+                else:
+                    totals.sites_failed += 1
+            cursor = page.site_ids[-1]
+            done_this_run += len(page.site_ids)
+            if (
+                done_this_run >= FLEET_SITES_PER_RUN
+                or workflow.info().is_continue_as_new_suggested()
+            ):
+                totals.after_site_id = cursor
+                workflow.continue_as_new(totals)
+        return replication_pb2.ReconcileFleetResult(
+            sites_reconciled=totals.sites_reconciled,
+            sites_mismatched=totals.sites_mismatched,
+            sites_failed=totals.sites_failed,
+            sites_skipped=totals.sites_skipped,
+            completed_at=to_timestamp(workflow.now()),
+        )
+
+    async def _reconcile(self, site_id: str, gate: asyncio.Semaphore) -> str:
+        async with gate:
+            try:
+                down = await workflow.execute_child_workflow(
+                    RunDownsyncWorkflow.run,
+                    replication_pb2.RunDownsyncInput(site_id=site_id),
+                    id=RUN_DOWNSYNC.id_template.format(site_id=site_id),
+                    task_queue=REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE,
+                )
+                up = await workflow.execute_child_workflow(
+                    RunUpsyncWorkflow.run,
+                    replication_pb2.RunUpsyncInput(site_id=site_id),
+                    id=RUN_UPSYNC.id_template.format(site_id=site_id),
+                    task_queue=REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE,
+                )
+            except WorkflowAlreadyStartedError:
+                return "skipped"
+            except ChildWorkflowError as err:
+                workflow.logger.warning("reconciling site %s failed: %s", site_id, err.cause)
+                return "failed"
+        matched = all(c.status == _TRUE for result in (down, up) for c in result.conditions)
+        return "reconciled" if matched else "mismatched"
