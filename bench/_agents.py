@@ -76,7 +76,11 @@ class ProcessAgent:
         self.site_id = site_id
         self.data_dir = data_dir
         self._proc: asyncio.subprocess.Process | None = None
-        self._env = {**os.environ, "COMMERCE_EDGE_HEALTH_ADDRESS": ""}
+        self._env = {
+            **os.environ,
+            "COMMERCE_EDGE_HEALTH_ADDRESS": "",
+            "COMMERCE_EDGE_POS_ADDRESS": "",
+        }
 
     async def enroll(self, enrollment: Enrollment) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

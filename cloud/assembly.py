@@ -170,3 +170,5 @@ def _provisioning(
     return ProvisioningService(
         store.channels, MinimumAgentVersion(config.min_agent_version), workflows, enrollments
     )
+
+

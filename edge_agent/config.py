@@ -5,6 +5,7 @@ Pure configuration; no I/O beyond reading the optional TOML file through `shared
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -90,6 +91,14 @@ class AgentConfig(BaseModel):
             "can read the site's status); an empty string turns it off."
         ),
     )
+    pos_address: str = Field(
+        "127.0.0.1:8481",
+        description=(
+            "HOST:PORT on which point-of-sale software reaches the agent's POS API (gRPC, "
+            "plaintext, no authentication: loopback addresses only); an empty string turns "
+            "it off."
+        ),
+    )
     agent_version: str = Field(__version__, description="Version this agent reports to the cloud.")
 
     @field_validator("log_level")
@@ -106,6 +115,28 @@ class AgentConfig(BaseModel):
         if value:
             split_host_port(value)
         return value
+
+
+    @field_validator("pos_address")
+    @classmethod
+    def _loopback(cls, value: str) -> str:
+        if value:
+            host, _ = split_host_port(value)
+            if not _is_loopback(host):
+                raise ValueError(
+                    f"{host!r} is not a loopback address; the POS API has no authentication, "
+                    "so it listens on loopback only (e.g. 127.0.0.1:8481)"
+                )
+        return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def split_host_port(address: str) -> tuple[str, int]:

@@ -1,8 +1,9 @@
 """Composition root of `commerce-edge run`: build the parts, supervise them, stop gracefully.
 
-Phases: startup (identity, projection, health page), supervised loop (control stream and
-renewal), shutdown on SIGTERM/SIGINT that lets an in-flight command finish within
-`drain_timeout_seconds`; past that deadline, or on a second signal, the agent exits anyway.
+Phases: startup (identity, projection, outbox, health page, POS API), supervised loop
+(control stream and renewal), shutdown on SIGTERM/SIGINT that lets an in-flight command
+finish within `drain_timeout_seconds`; past that deadline, or on a second signal, the agent
+exits anyway.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from edge_agent.control import ControlClient
 from edge_agent.errors import DrainTimedOut
 from edge_agent.health import HealthServer, IdentitySummary, LiveStatus
 from edge_agent.identity import CertificateFacts, RenewalTask, load_identity
+from edge_agent.outbox import Outbox
+from edge_agent.pos import PosServer, PosServicer
 from edge_agent.projection import Projection
 from edge_agent.transport import Keepalive
 
@@ -39,6 +42,7 @@ class AgentDaemon:
         self.stopping = asyncio.Event()
         self.health: HealthServer | None = None
         self.control: ControlClient | None = None
+        self.pos: PosServer | None = None
         self._main: asyncio.Task[None] | None = None
         self._signals = 0
         self._handles_signals = False
@@ -98,7 +102,19 @@ class AgentDaemon:
         projection = await Projection.open(
             cfg.data_dir, busy_timeout_seconds=cfg.database_busy_timeout_seconds
         )
-        live = LiveStatus(IdentitySummary.of(identity), projection.connection_state)
+        try:
+            outbox = await Outbox.open(
+                cfg.data_dir, busy_timeout_seconds=cfg.database_busy_timeout_seconds
+            )
+        except BaseException:
+            await projection.close()
+            raise
+        live = LiveStatus(
+            IdentitySummary.of(identity),
+            projection.connection_state,
+            projection.streams,
+            outbox.pending_now,
+        )
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
         try:
@@ -112,6 +128,10 @@ class AgentDaemon:
                 host, port = split_host_port(cfg.health_address)
                 self.health = HealthServer(host, port, live.report)
                 await self.health.start()
+            if cfg.pos_address:
+                host, port = split_host_port(cfg.pos_address)
+                self.pos = PosServer(host, port, PosServicer(identity.site_id, projection, outbox))
+                await self.pos.start()
             self.control = ControlClient(
                 data_dir=cfg.data_dir,
                 projection=projection,
@@ -138,8 +158,11 @@ class AgentDaemon:
             for sig in installed:
                 with suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.remove_signal_handler(sig)
+            if self.pos is not None:
+                await self.pos.stop()  # calls in flight finish before their stores close
             if self.health is not None:
                 await self.health.stop()
+            await outbox.close()
             await projection.close()
             if self._watchdog is not None:
                 self._watchdog.cancel()

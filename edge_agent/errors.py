@@ -15,7 +15,11 @@ into a command's outcome. Tree (reason, retryable)::
         │   ├── DiskFull            no space left for the database          DiskFull        yes
         │   ├── DatabaseIOError     the disk reported an I/O error          DatabaseIOError yes
         │   ├── DatabaseDamaged     the file is corrupt or not a database   DatabaseDamaged no
-        │   └── DatabaseNotWritable permissions, read-only mount, cannot open  ...NotWritable no
+        │   ├── DatabaseNotWritable permissions, read-only mount, cannot open  ...NotWritable no
+        │   └── SchemaTooNew        written by a newer agent release        SchemaTooNew    no
+        ├── OutboxConflict          a record id reused for other content    OutboxConflict  no
+        ├── PageRefused             a change page cannot be applied as sent PageRefused     no
+        │   └── PageOutOfOrder      not the page after the checkpoint       PageOutOfOrder  yes
         └── CommandRejected         the command itself cannot be carried out                no
             ├── MissingCommandId    the command has no id                   MissingCommandId
             ├── WrongSite           addressed to another site               WrongSite
@@ -95,6 +99,33 @@ class DatabaseNotWritable(ProjectionError):
     """The database cannot be opened or written (permissions, read-only mount, missing dir)."""
 
     reason = "DatabaseNotWritable"
+
+
+class SchemaTooNew(ProjectionError):
+    """The database was written by a newer agent release; this one cannot read it safely."""
+
+    reason = "SchemaTooNew"
+
+
+class OutboxConflict(AgentError):
+    """A sale, return or adjustment id was recorded before with different content."""
+
+    reason = "OutboxConflict"
+
+
+class PageRefused(AgentError):
+    """A page of changes breaks the contract (bad encoding, wrong record type, bad seqs);
+    nothing of it was applied, and the same page would be refused again."""
+
+    reason = "PageRefused"
+
+
+class PageOutOfOrder(PageRefused):
+    """A page does not start at the stream's checkpoint (a gap or a page applied before);
+    nothing of it was applied. Pulling again from the checkpoint gets the right page."""
+
+    reason = "PageOutOfOrder"
+    retryable = True
 
 
 class CommandRejected(AgentError):

@@ -233,6 +233,8 @@ change_publishes = sa.Table(
     metadata,
     sa.Column("publish_id", sa.String(256), primary_key=True),
     sa.Column("appended", sa.Integer, nullable=False),
+    # SHA-256 of the published changes: a publish id reused for other changes is refused.
+    sa.Column("changes_sha256", sa.String(64), nullable=False),
     sa.Column("published_at", UtcDateTime, nullable=False),
 )
 

@@ -168,7 +168,7 @@ def run(ctx: click.Context, data_dir: Path | None) -> None:
 @click.pass_context
 @_clean_errors
 def status(ctx: click.Context, data_dir: Path | None, as_json: bool) -> None:
-    """Show site identity, cloud endpoint, connection and applied configuration."""
+    """Show site identity, cloud endpoint, connection, applied configuration and replication."""
     config = _config(ctx, data_dir=data_dir)
     report = gather_status(config.data_dir)
     if as_json:
@@ -191,6 +191,17 @@ def _status_table(report: StatusReport) -> Table:
         ("Last contact", report.last_contact_at or "never"),
         ("Last error", report.last_error or "-"),
         ("Applied config generation", str(report.config_generation)),
+    ]
+    rows.append(
+        ("Outbox pending", "-" if report.outbox_pending is None else str(report.outbox_pending))
+    )
+    rows += [
+        (
+            f"Stream {s.stream}",
+            f"applied seq {s.applied_seq} of {s.head_seq}, {s.rows} rows"
+            + (" (snapshot in progress)" if s.snapshot_in_progress else ""),
+        )
+        for s in report.streams
     ]
     if report.problem:
         rows.append(("Problem", f"[red]{report.problem}[/red]"))

@@ -342,14 +342,15 @@ class _Session:
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 if read not in done:
+                    if stop_wait in done or reconnect_wait in done:
+                        # The pending read stays: cancelling it would cancel the whole call
+                        # and could drop a command result the gateway has not read yet.
+                        await self._close(call, read)
+                        if stop_wait in done:
+                            return
+                        raise _Reconnect
                     read.cancel()
                     await asyncio.gather(read, return_exceptions=True)
-                    if stop_wait in done:
-                        await self._close(call)
-                        return
-                    if reconnect_wait in done:
-                        await self._close(call)
-                        raise _Reconnect
                     if heartbeats in done:
                         heartbeats.result()  # raises the write failure
                         raise StreamFailure("heartbeat sender stopped", was_connected=True)
@@ -379,12 +380,25 @@ class _Session:
                 waiter.cancel()
             await asyncio.gather(stop_wait, reconnect_wait, return_exceptions=True)
 
-    async def _close(self, call: Any) -> None:
-        """Half-close politely; a gateway that does not take it is left to `call.cancel()`."""
+    async def _close(self, call: Any, pending_read: asyncio.Future[Any]) -> None:
+        """Half-close, then read (bounded) until the gateway ends the stream.
+
+        The gateway ends it once it has read, and recorded, every frame this side sent; a
+        `call.cancel()` before that could drop a command result still in flight. A gateway
+        that does not end it in time is left to the cancel that follows.
+        """
+        limit = min(self._silence_limit, CLOSE_SECONDS)
         try:
-            async with self._write_lock:
-                await asyncio.wait_for(
-                    call.done_writing(), timeout=min(self._silence_limit, CLOSE_SECONDS)
-                )
-        except (grpc.aio.AioRpcError, TimeoutError):
+            async with asyncio.timeout(limit):
+                async with self._write_lock:
+                    await call.done_writing()
+                frame = await pending_read
+                while frame is not _EOF:
+                    # Heartbeats or commands sent as we stopped: the cloud redelivers those.
+                    frame = await call.read()
+        except (grpc.aio.AioRpcError, TimeoutError, asyncio.InvalidStateError):
             pass
+        finally:
+            if not pending_read.done():
+                pending_read.cancel()
+                await asyncio.gather(pending_read, return_exceptions=True)

@@ -1,7 +1,8 @@
 """The running agent's status, kept in memory so the health page never waits on the disk.
 
 The daemon builds it from the identity it loaded and the projection's in-memory connection
-status, and tells it about renewed certificates; no I/O here.
+status, the in-memory stream states and outbox depth, and tells it about renewed
+certificates; no I/O here.
 """
 
 from __future__ import annotations
@@ -10,20 +11,31 @@ from collections.abc import Callable
 
 from edge_agent.health.report import IdentitySummary, StatusReport, build_report
 from edge_agent.identity.certificates import CertificateFacts
-from edge_agent.projection import ConnectionState
+from edge_agent.projection import ConnectionState, StreamState
 
 
 class LiveStatus:
     """`report()` is cheap and safe to call on the event loop for every request."""
 
     def __init__(
-        self, identity: IdentitySummary, connection: Callable[[], ConnectionState]
+        self,
+        identity: IdentitySummary,
+        connection: Callable[[], ConnectionState],
+        streams: Callable[[], list[StreamState]] = list,
+        outbox_pending: Callable[[], int | None] = lambda: None,
     ) -> None:
         self._identity = identity
         self._connection = connection
+        self._streams = streams
+        self._outbox_pending = outbox_pending
 
     def certificate_renewed(self, facts: CertificateFacts) -> None:
         self._identity = IdentitySummary(self._identity.record, facts)
 
     def report(self) -> StatusReport:
-        return build_report(self._identity, self._connection())
+        return build_report(
+            self._identity,
+            self._connection(),
+            streams=self._streams(),
+            outbox_pending=self._outbox_pending(),
+        )

@@ -1,4 +1,5 @@
-"""The facts store staff and `status` see: identity, cloud endpoint, connection, config.
+"""The facts store staff and `status` see: identity, cloud endpoint, connection, config,
+and replication (per stream: applied seq, rows; the outbox depth).
 
 `build_report` is pure; `gather_status` reads the identity files and the projection read-only
 (blocking: for the `status` CLI, never for an event loop); writes nothing.
@@ -15,10 +16,41 @@ from typing import Any
 from edge_agent.identity.certificates import CertificateFacts, load_certificate
 from edge_agent.identity.current import SiteIdentity
 from edge_agent.identity.files import EnrollmentRecord, IdentityPaths, load_record
-from edge_agent.projection import ConnectionState, read_connection_state
+from edge_agent.outbox import read_outbox_pending
+from edge_agent.projection import (
+    ConnectionState,
+    StreamState,
+    read_connection_state,
+    read_stream_states,
+)
 from shared.errors import CommerceError
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamSummary:
+    """Where one downsync stream stands in the local projection."""
+
+    stream: str
+    applied_seq: int
+    head_seq: int
+    rows: int
+    checksum: str
+    snapshot_in_progress: bool
+    applied_at: str | None
+
+    @classmethod
+    def of(cls, state: StreamState) -> StreamSummary:
+        return cls(
+            stream=state.stream,
+            applied_seq=state.applied_seq,
+            head_seq=state.head_seq,
+            rows=state.rows,
+            checksum=state.digest.hex,
+            snapshot_in_progress=state.snapshot_through_seq is not None,
+            applied_at=state.applied_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -38,6 +70,9 @@ class StatusReport:
     last_error: str | None
     config_generation: int
     problem: str | None
+    streams: tuple[StreamSummary, ...] = ()
+    # Records recorded at the registers and not yet acknowledged by the cloud; None: no outbox.
+    outbox_pending: int | None = None
 
     @property
     def healthy(self) -> bool:
@@ -67,6 +102,8 @@ def build_report(
     *,
     problem: str | None = None,
     now: datetime | None = None,
+    streams: list[StreamState] | None = None,
+    outbox_pending: int | None = None,
 ) -> StatusReport:
     """The report for what is known; `problem` names what stops the agent from working."""
     now = now or datetime.now(UTC)
@@ -92,6 +129,8 @@ def build_report(
         last_error=state.last_error,
         config_generation=state.config_generation,
         problem=problem,
+        streams=tuple(StreamSummary.of(s) for s in streams or ()),
+        outbox_pending=outbox_pending,
     )
 
 
@@ -111,9 +150,20 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
         problem = str(exc)
 
     connection: ConnectionState | None = None
+    streams: list[StreamState] = []
+    outbox_pending: int | None = None
     try:
         connection = read_connection_state(data_dir)
+        streams = read_stream_states(data_dir)
+        outbox_pending = read_outbox_pending(data_dir)
     except CommerceError as exc:  # a locked or damaged file: say so
         logger.warning("could not read the local state database: %s", exc)
         problem = problem or f"local state database unreadable: {exc}"
-    return build_report(identity, connection, problem=problem, now=now)
+    return build_report(
+        identity,
+        connection,
+        problem=problem,
+        now=now,
+        streams=streams,
+        outbox_pending=outbox_pending,
+    )

@@ -141,6 +141,18 @@ def render_html(report: StatusReport) -> str:
         ),
         ("Cloud endpoint", report.cloud_endpoint or "-"),
         ("Problem", report.problem or "none"),
+        (
+            "Sales etc. waiting for the cloud",
+            "-" if report.outbox_pending is None else str(report.outbox_pending),
+        ),
+    ]
+    rows += [
+        (
+            f"Stream {s.stream}",
+            f"applied seq {s.applied_seq} of {s.head_seq}, {s.rows} rows"
+            + (" (snapshot in progress)" if s.snapshot_in_progress else ""),
+        )
+        for s in report.streams
     ]
     table = "\n".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows

@@ -5,12 +5,15 @@ Blocking `sqlite3` calls; run only on the writer thread, reader threads or outsi
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
-import sqlite_utils
+from edge_agent.projection._migrations import SCHEMA_VERSION, migrate
 
-SCHEMA_VERSION = 1
+logger = logging.getLogger(__name__)
+
+__all__ = ["SCHEMA_VERSION", "connect_reader", "connect_writer", "database_path"]
 
 
 def database_path(data_dir: Path) -> Path:
@@ -25,7 +28,7 @@ def connect_writer(path: Path, busy_timeout: float) -> sqlite3.Connection:
         _set_busy_timeout(conn, busy_timeout)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
-        _create_schema(conn)
+        _create_schema(conn, path)
     except BaseException:
         conn.close()
         raise
@@ -49,39 +52,8 @@ def _set_busy_timeout(conn: sqlite3.Connection, seconds: float) -> None:
     conn.execute(f"PRAGMA busy_timeout={round(seconds * 1000)}")
 
 
-def _create_schema(conn: sqlite3.Connection) -> None:
-    """Create missing tables; writes nothing when the schema is already there."""
-    db = sqlite_utils.Database(conn)
-    db.table("site_config").create(
-        {
-            "site_id": str,
-            "generation": int,
-            "sales_channel_id": str,
-            "name": str,
-            "timezone": str,
-            "bindings_json": str,
-            "config_pb": bytes,
-            "command_id": str,
-            "applied_at": str,
-        },
-        pk="site_id",
-        if_not_exists=True,
-    )
-    db.table("applied_commands").create(
-        {"command_id": str, "applied_at": str, "ok": int, "error": str, "result_pb": bytes},
-        pk="command_id",
-        if_not_exists=True,
-    )
-    db.table("connection_state").create(
-        {
-            "id": int,
-            "state": str,
-            "since": str,
-            "last_contact_at": str,
-            "last_error": str,
-        },
-        pk="id",
-        if_not_exists=True,
-    )
-    if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+def _create_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """Run the migrations this database lacks; writes nothing when it is current."""
+    applied = migrate(conn, path)
+    if applied:
+        logger.info("local state database %s migrated to schema version(s) %s", path, applied)

@@ -49,8 +49,14 @@ one waits about its own busy timeout, not two."""
 class WriterThread:
     """A queue of write jobs served by one thread holding the write connection."""
 
-    def __init__(self, path: Path, busy_timeout: float) -> None:
+    def __init__(
+        self,
+        path: Path,
+        busy_timeout: float,
+        connect: Callable[[Path, float], sqlite3.Connection] = connect_writer,
+    ) -> None:
         self._path = path
+        self._connect = connect
         self._busy_timeout = busy_timeout
         self._queue: queue.SimpleQueue[_Work | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="projection-writer", daemon=True)
@@ -118,7 +124,7 @@ class WriterThread:
         assert self._opened is not None
         opened = self._opened
         try:
-            conn = connect_writer(self._path, self._busy_timeout)
+            conn = self._connect(self._path, self._busy_timeout)
         except (sqlite3.Error, OSError) as exc:
             _resolve(
                 opened.get_loop(), opened, None, translate(exc, self._path, self._busy_timeout)

@@ -1,4 +1,5 @@
-"""The agent's local SQLite projection (WAL): site config, applied commands, connection state.
+"""The agent's local SQLite projection (WAL): site config, applied commands, connection state,
+the downsync streams (pages applied with their checkpoints) and the reads POS software makes.
 
 Owns `data_dir/state/edge.db`. The contract for the event loop: every method that touches
 the disk is a coroutine and runs off the loop (writes on the writer thread, reads on reader
@@ -12,18 +13,21 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2
+from ameide_core_proto.process.commerce.v1 import edge_pb2, records_pb2, store_site_pb2, sync_pb2
 from edge_agent.errors import ProjectionError
-from edge_agent.projection import _records
+from edge_agent.projection import _apply, _lookups, _records, _streams_state
+from edge_agent.projection._apply import AppliedPage
 from edge_agent.projection._errors import translate
 from edge_agent.projection._readers import ReaderPool
 from edge_agent.projection._records import ConnectionState, StoredSiteConfig
 from edge_agent.projection._schema import connect_reader, database_path
 from edge_agent.projection._status import StatusBoard
+from edge_agent.projection._streams_state import StreamState
 from edge_agent.projection._writer import WriterThread
+from shared.checksums import TableDigest
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ class Projection:
         self._last_flush = -STATUS_PERSIST_SECONDS
         self._status_failing = False
         self._closed = False
+        self._streams: dict[str, StreamState] = {}
 
     @classmethod
     async def open(
@@ -67,11 +72,14 @@ class Projection:
         readers = ReaderPool(path, busy_timeout_seconds)
         try:
             initial = await readers.run(_records.connection_state)
+            streams = await readers.run(_streams_state.stream_states)
         except BaseException:
             await readers.stop()
             await writer.stop()
             raise
-        return cls(path, writer=writer, readers=readers, board=StatusBoard(initial))
+        projection = cls(path, writer=writer, readers=readers, board=StatusBoard(initial))
+        projection._streams = {s.stream: s for s in streams}
+        return projection
 
     async def close(self) -> None:
         """Persist the last connection status, then stop the writer and reader threads."""
@@ -121,6 +129,93 @@ class Projection:
 
     async def applied_command_count(self) -> int:
         return await self._readers.run(_records.applied_command_count)
+
+    # --- downsync streams ----------------------------------------------------------------------
+
+    async def apply_page(self, page: sync_pb2.ChangePage) -> AppliedPage:
+        """Apply one page of a stream and advance its checkpoint, in one transaction.
+
+        `PageOutOfOrder` when it does not follow the checkpoint (nothing applied; a page
+        already applied is a no-op reported as `duplicate`), `PageRefused` when it breaks the
+        contract (nothing applied).
+        """
+        prepared = await asyncio.to_thread(_apply.prepare_page, page)
+        return await self._apply_prepared(prepared)
+
+    async def apply_pages(self, pages: Sequence[sync_pb2.ChangePage]) -> list[AppliedPage]:
+        """Apply pages in order, each in its own transaction, preparing the next one on
+        another thread while the writer commits the current one. Stops at the first page
+        refused (raising it); the pages before it stay applied."""
+        applied: list[AppliedPage] = []
+        if not pages:
+            return applied
+        upcoming = asyncio.ensure_future(asyncio.to_thread(_apply.prepare_page, pages[0]))
+        try:
+            for index in range(len(pages)):
+                prepared = await upcoming
+                if index + 1 < len(pages):
+                    upcoming = asyncio.ensure_future(
+                        asyncio.to_thread(_apply.prepare_page, pages[index + 1])
+                    )
+                applied.append(await self._apply_prepared(prepared))
+        finally:
+            if not upcoming.done():
+                upcoming.cancel()
+                with contextlib.suppress(BaseException):
+                    await upcoming
+        return applied
+
+    async def _apply_prepared(self, prepared: _apply.PreparedPage) -> AppliedPage:
+        now = _records.now_text()
+        stream = prepared.page.stream
+
+        def job(conn: sqlite3.Connection) -> tuple[AppliedPage, StreamState | None]:
+            applied = _apply.apply_prepared(conn, prepared, now)
+            return applied, _streams_state.stream_state(conn, stream)
+
+        applied, state = await self._writer.run(job)
+        if state is not None:
+            self._streams[stream] = state
+        return applied
+
+    def streams(self) -> list[StreamState]:
+        """Every stream as last applied, from memory (no disk): for the health page."""
+        return [self._streams[name] for name in sorted(self._streams)]
+
+    async def stream_states(self) -> list[StreamState]:
+        """Checkpoint, head, rows and running checksum of every stream seen so far."""
+        return await self._readers.run(_streams_state.stream_states)
+
+    async def scan_digest(self, stream: str) -> TableDigest:
+        """The checksum of `stream` recomputed from every row (slow; tests and rebuilds)."""
+        return await self._readers.run(lambda conn: _streams_state.scan_digest(conn, stream))
+
+    # --- point-of-sale reads -------------------------------------------------------------------
+
+    async def item_by_sku(self, sku: str) -> records_pb2.CatalogItem | None:
+        return await self._readers.run(lambda conn: _lookups.item_by_sku(conn, sku))
+
+    async def item_by_barcode(self, barcode: str) -> records_pb2.CatalogItem | None:
+        return await self._readers.run(lambda conn: _lookups.item_by_barcode(conn, barcode))
+
+    async def price_at(self, sku: str, channel: str, at_micros: int) -> records_pb2.Price | None:
+        return await self._readers.run(
+            lambda conn: _lookups.price_at(conn, sku, channel, at_micros)
+        )
+
+    async def active_promotions(
+        self, channel: str, sku: str, at_micros: int
+    ) -> list[records_pb2.Promotion]:
+        return await self._readers.run(
+            lambda conn: _lookups.active_promotions(conn, channel, sku, at_micros)
+        )
+
+    async def customer_by(
+        self, channel: str, column: str, value: str
+    ) -> records_pb2.Customer | None:
+        return await self._readers.run(
+            lambda conn: _lookups.customer_by(conn, channel, column, value)
+        )
 
     # --- connection state: in memory now, on disk soon ----------------------------------------
 
@@ -216,6 +311,26 @@ def read_connection_state(
         conn = connect_reader(path, busy_timeout_seconds)
         try:
             return _records.connection_state(conn)
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError) as exc:
+        raise translate(exc, path, busy_timeout_seconds) from exc
+
+
+def read_stream_states(
+    data_dir: Path, *, busy_timeout_seconds: float = DEFAULT_BUSY_TIMEOUT_SECONDS
+) -> list[StreamState]:
+    """For `commerce-edge status`: every downsync stream as last committed; [] when the agent
+    has never run here or predates replication. Blocking; not for an event loop."""
+    path = database_path(data_dir)
+    if not path.exists():
+        return []
+    try:
+        conn = connect_reader(path, busy_timeout_seconds)
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] < 2:
+                return []
+            return _streams_state.stream_states(conn)
         finally:
             conn.close()
     except (sqlite3.Error, OSError) as exc:

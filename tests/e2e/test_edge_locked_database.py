@@ -41,6 +41,7 @@ async def test_cloud_keeps_seeing_the_site_while_its_database_is_locked(tmp_path
         port = free_port()
         env = {
             "COMMERCE_EDGE_HEALTH_ADDRESS": f"127.0.0.1:{port}",
+            "COMMERCE_EDGE_POS_ADDRESS": "127.0.0.1:0",
             "COMMERCE_EDGE_DATABASE_BUSY_TIMEOUT_SECONDS": "1",
         }
 

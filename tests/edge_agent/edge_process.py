@@ -21,6 +21,7 @@ async def agent_process(
     fast = {
         "COMMERCE_EDGE_RECONNECT_INITIAL_SECONDS": "0.05",
         "COMMERCE_EDGE_RECONNECT_MAX_SECONDS": "0.5",
+        "COMMERCE_EDGE_POS_ADDRESS": "127.0.0.1:0",  # many agents at once: any free port
     }
     async with _agent_process(data_dir, {**fast, **env}) as proc:
         yield proc

@@ -160,6 +160,7 @@ async def test_run_subprocess_stops_cleanly_on_sigterm(
     enrolled = site_dir
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMERCE_EDGE_")}
     env["COMMERCE_EDGE_HEALTH_ADDRESS"] = "127.0.0.1:0"
+    env["COMMERCE_EDGE_POS_ADDRESS"] = "127.0.0.1:0"
     proc = await asyncio.create_subprocess_exec(
         COMMERCE_EDGE,
         "run",

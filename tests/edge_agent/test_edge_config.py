@@ -16,6 +16,7 @@ def test_defaults(tmp_path: Path) -> None:
     config = load_agent_config(config_file=None, environ={})
     assert config.data_dir == Path("/var/lib/commerce-edge")
     assert config.health_address == "127.0.0.1:8480"
+    assert config.pos_address == "127.0.0.1:8481"
     assert config.agent_version == __version__
 
 
@@ -82,3 +83,15 @@ def test_default_agent_pings_are_within_the_default_gateway_policy() -> None:
     agent = load_agent_config(config_file=None, environ={})
     cloud = CloudConfig()
     assert agent.keepalive_time_seconds >= cloud.gateway_min_agent_ping_interval_seconds
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:9000", "[::1]:9000", "localhost:9000", ""])
+def test_the_pos_api_listens_on_loopback_or_not_at_all(address: str) -> None:
+    config = load_agent_config(config_file=None, environ={"COMMERCE_EDGE_POS_ADDRESS": address})
+    assert config.pos_address == address
+
+
+def test_a_pos_address_off_loopback_is_refused_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match="COMMERCE_EDGE_POS_ADDRESS") as refused:
+        load_agent_config(config_file=None, environ={"COMMERCE_EDGE_POS_ADDRESS": "0.0.0.0:8481"})
+    assert "not a loopback address" in str(refused.value)

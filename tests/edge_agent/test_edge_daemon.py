@@ -27,6 +27,7 @@ def _config(data_dir: Path) -> AgentConfig:
     return AgentConfig(
         data_dir=data_dir,
         health_address="127.0.0.1:0",
+        pos_address="127.0.0.1:0",
         reconnect_initial_seconds=0.05,
         reconnect_max_seconds=0.3,
         renew_check_seconds=3600,

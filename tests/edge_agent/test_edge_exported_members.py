@@ -1,21 +1,49 @@
-"""The public surface of the agent's projection and health packages is deliberate: pin it."""
+"""The public surface of the agent's projection, outbox and health packages: pinned."""
 
 from __future__ import annotations
 
 import edge_agent.health
+import edge_agent.outbox
+import edge_agent.pos
 import edge_agent.projection
 
 
 def test_projection_exports() -> None:
     assert sorted(edge_agent.projection.__all__) == [
+        "AppliedPage",
         "ConnectionState",
         "DEFAULT_BUSY_TIMEOUT_SECONDS",
         "Projection",
         "StoredSiteConfig",
+        "StreamState",
         "database_path",
         "read_connection_state",
+        "read_stream_states",
     ]
     assert all(hasattr(edge_agent.projection, name) for name in edge_agent.projection.__all__)
+
+
+def test_outbox_exports() -> None:
+    assert sorted(edge_agent.outbox.__all__) == [
+        "DEFAULT_BATCH_LIMIT",
+        "Outbox",
+        "OutboxBatch",
+        "Recorded",
+        "idempotency_key",
+        "outbox_path",
+        "read_outbox_pending",
+    ]
+    assert all(hasattr(edge_agent.outbox, name) for name in edge_agent.outbox.__all__)
+
+
+def test_pos_exports() -> None:
+    assert sorted(edge_agent.pos.__all__) == [
+        "OutboxWrites",
+        "PosServer",
+        "PosServicer",
+        "ProjectionReads",
+    ]
+    assert all(hasattr(edge_agent.pos, name) for name in edge_agent.pos.__all__)
 
 
 def test_health_exports() -> None:

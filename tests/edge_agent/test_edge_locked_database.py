@@ -30,6 +30,7 @@ async def test_agent_stays_responsive_while_its_database_is_locked(
     port = free_port()
     env = {
         "COMMERCE_EDGE_HEALTH_ADDRESS": f"127.0.0.1:{port}",
+        "COMMERCE_EDGE_POS_ADDRESS": "127.0.0.1:0",
         "COMMERCE_EDGE_DATABASE_BUSY_TIMEOUT_SECONDS": "0.5",
     }
     async with agent_process(enrolled, env), httpx.AsyncClient(timeout=5) as http:

@@ -208,6 +208,7 @@ async def agent_process(
         env={
             **os.environ,
             "COMMERCE_EDGE_HEALTH_ADDRESS": "",
+            "COMMERCE_EDGE_POS_ADDRESS": "",
             "COMMERCE_EDGE_RECONNECT_MAX_SECONDS": "2",
             **(extra_env or {}),
         },

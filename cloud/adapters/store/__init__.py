@@ -11,6 +11,7 @@ from cloud.adapters.store.changes import (
     BehindCompactionFloor,
     ChangeBatch,
     ChangeLog,
+    PublishConflict,
     SnapshotPage,
 )
 from cloud.adapters.store.channels import ChannelRepository
@@ -75,6 +76,7 @@ __all__ = [
     "IngestResult",
     "NewCertificate",
     "NewFact",
+    "PublishConflict",
     "RegisterDayTotal",
     "SiteConflict",
     "SiteRecord",

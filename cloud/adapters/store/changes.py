@@ -10,6 +10,7 @@ reader that reads the head first and then changes up to it never skips a late co
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,17 @@ class BehindCompactionFloor(InvalidInput):
         self.stream = stream
         self.after_seq = after_seq
         self.floor_seq = floor_seq
+
+
+class PublishConflict(InvalidInput):
+    """A publish id already appended other changes; retrying cannot help."""
+
+    def __init__(self, publish_id: str) -> None:
+        super().__init__(
+            f"publish_id {publish_id!r} was already used for other changes; a replay must "
+            "carry the same changes, new changes need a new publish_id"
+        )
+        self.publish_id = publish_id
 
 
 @dataclass(frozen=True)
@@ -186,21 +198,32 @@ class ChangeLog:
             raise InvalidInput("publish_id must be 1 to 256 characters (or left out)")
         changed_at = aware(at, "at") if at is not None else utcnow()
         by_stream: dict[str, list[tuple[records_pb2.Change, bytes | None]]] = {}
+        digest = hashlib.sha256()
         for change in changes_in:
-            by_stream.setdefault(change.stream, []).append((change, record_bytes(change)))
+            record = record_bytes(change)
+            by_stream.setdefault(change.stream, []).append((change, record))
+            if publish_id is not None:
+                digest.update(f"{change.stream}\0{change.scope}\0{change.key}\0".encode())
+                digest.update(b"\1" if record is None else b"\2" + record)
+        changes_sha256 = digest.hexdigest()
 
         def work(conn: sa.Connection) -> AppendResult:
             if publish_id is not None:
                 seen = conn.execute(
-                    sa.select(change_publishes.c.appended).where(
+                    sa.select(change_publishes.c.changes_sha256).where(
                         change_publishes.c.publish_id == publish_id
                     )
                 ).first()
                 if seen is not None:
+                    if seen.changes_sha256 != changes_sha256:
+                        raise PublishConflict(publish_id)
                     return AppendResult(0, self._heads(conn, sorted(by_stream)))
                 conn.execute(
                     change_publishes.insert().values(
-                        publish_id=publish_id, appended=len(changes_in), published_at=changed_at
+                        publish_id=publish_id,
+                        appended=len(changes_in),
+                        changes_sha256=changes_sha256,
+                        published_at=changed_at,
                     )
                 )
             heads: dict[str, int] = {}
@@ -405,7 +428,8 @@ class ChangeLog:
         """Digest of the live entities of `stream` in `scopes` (key, record bytes)."""
         wanted = _check_scopes(stream, scopes)
         with self._db.read() as conn:
-            rows = conn.execute(
+            # Streamed in chunks: a stream may hold millions of live rows.
+            rows = conn.execution_options(yield_per=10_000).execute(
                 sa.select(current_records.c.key, current_records.c.record).where(
                     current_records.c.stream == stream, current_records.c.scope.in_(wanted)
                 )

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ameide_core_proto.process.commerce.v1 import sync_pb2
+from cloud.adapters.store._bulk import bound, insert_rows
 from cloud.adapters.store._db import Database, aware, utcnow
 from cloud.store.tables import ingested_records
 from shared.errors import InvalidInput
@@ -28,6 +29,18 @@ UPSTREAM_STREAM: dict[str, str] = {
     "inventory_adjustment": "inventory-adjustments",
 }
 MAX_BATCH = 10_000
+_COLUMNS = (
+    "site_id",
+    "stream",
+    "key",
+    "record",
+    "register_id",
+    "business_day",
+    "total_minor_units",
+    "currency",
+    "batch_id",
+    "ingested_at",
+)
 _KEY_CHUNK = 500
 
 
@@ -79,6 +92,7 @@ def _row(index: int, site_id: str, record: sync_pb2.UpstreamRecord) -> dict[str,
             f"record {index}: {owner_field}: is {owner!r} but the push comes from site "
             f"{site_id!r}; a store pushes only its own records"
         )
+    # In `_COLUMNS` order (batch id and ingest time follow).
     return {
         "site_id": site_id,
         "stream": UPSTREAM_STREAM[kind],
@@ -134,13 +148,11 @@ class IngestRepository:
                         )
                     )
                 )
+            at = bound(conn, ingested_records.c.ingested_at, ingested_at)
             fresh = [
-                {**row, "batch_id": batch_id, "ingested_at": ingested_at}
-                for pair, row in unique.items()
-                if pair not in seen
+                (*row.values(), batch_id, at) for pair, row in unique.items() if pair not in seen
             ]
-            if fresh:
-                conn.execute(ingested_records.insert(), fresh)
+            insert_rows(conn, ingested_records, _COLUMNS, fresh)
             return IngestResult(len(fresh), len(records) - len(fresh))
 
         result = self._db.write(work)

@@ -136,6 +136,7 @@ ROOMS = (
     Room("agent control stream", ("edge_agent/control/",), frozenset({"network"})),
     Room("agent identity", ("edge_agent/identity/",), frozenset({"cryptography", "network"})),
     Room("agent health page", ("edge_agent/health/",), frozenset({"network"})),
+    Room("agent POS API", ("edge_agent/pos/",), frozenset({"network"})),
     Room("agent storage", ("edge_agent/projection/", "edge_agent/outbox/"), frozenset({"sqlite"})),
     # PKI helpers and the gRPC status codes both sides agree on (ARCHITECTURE.md §3).
     Room("shared", ("shared/",), frozenset({"cryptography", "network"})),

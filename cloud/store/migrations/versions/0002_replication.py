@@ -56,6 +56,7 @@ def upgrade() -> None:
         "change_publishes",
         sa.Column("publish_id", sa.String(256), nullable=False),
         sa.Column("appended", sa.Integer(), nullable=False),
+        sa.Column("changes_sha256", sa.String(64), nullable=False),
         _ts("published_at", False),
         sa.PrimaryKeyConstraint("publish_id", name="pk_change_publishes"),
     )

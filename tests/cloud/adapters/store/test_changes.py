@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ameide_core_proto.process.commerce.v1 import records_pb2
-from cloud.adapters.store import BehindCompactionFloor, CloudStore
+from cloud.adapters.store import BehindCompactionFloor, CloudStore, PublishConflict
 from cloud.change_rules import InvalidChange
 from shared.checksums import TableDigest
 from shared.errors import InvalidInput
@@ -108,6 +108,9 @@ def test_a_replayed_publish_id_appends_nothing(store: CloudStore) -> None:
     assert (first.appended, again.appended) == (2, 0)
     assert again.heads == {"catalog": 2}
     assert len(store.changes.read("catalog", [CHANNEL], 0).changes) == 2
+    with pytest.raises(PublishConflict, match="'pub-1' was already used for other changes"):
+        store.changes.append([item("sku-1"), item("sku-2", "changed")], publish_id="pub-1")
+    assert store.changes.head("catalog") == 2
 
 
 def test_deletions_and_updates_keep_the_live_records_current(store: CloudStore) -> None:

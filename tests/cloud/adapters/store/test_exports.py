@@ -32,6 +32,7 @@ def test_exported_names_are_pinned() -> None:
             "FactRecord",
             "NewCertificate",
             "NewFact",
+            "PublishConflict",
             "SiteConflict",
             "SiteRecord",
             "SiteRepository",

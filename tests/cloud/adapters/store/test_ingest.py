@@ -68,3 +68,21 @@ def test_records_without_key_or_body_are_refused(store: CloudStore) -> None:
         store.ingest.ingest(SITE, "b", [keyless])
     with pytest.raises(InvalidInput, match="batch_id"):
         store.ingest.ingest(SITE, "", [sale("s-1")])
+
+
+def test_the_same_batch_pushed_twice_at_once_is_stored_once(store: CloudStore) -> None:
+    import threading
+
+    batch = [sale(f"s-{i}") for i in range(200)]
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(store.ingest.ingest(SITE, "b", batch)))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted((r.ingested, r.duplicates) for r in results) == [(0, 200), (200, 0)]
+    [day] = store.ingest.register_day_totals(SITE)
+    assert (day.transactions, day.net_minor_units) == (200, 200 * 1000)

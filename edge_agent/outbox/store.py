@@ -1,0 +1,96 @@
+"""Outbox room: the durable outbox of records going up (sales, returns, stock adjustments).
+
+Owns `data_dir/state/outbox.db`. Every method is a coroutine whose disk work runs off the
+event loop: writes on the outbox's own writer thread (`synchronous=FULL`, so `record` returns
+only once the record is on disk), reads on reader threads.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ameide_core_proto.process.commerce.v1 import sync_pb2
+from edge_agent.outbox import _records
+from edge_agent.outbox._records import OutboxBatch, Recorded
+from edge_agent.outbox._schema import connect_outbox_writer, outbox_path
+from edge_agent.projection._errors import translate
+from edge_agent.projection._readers import ReaderPool
+from edge_agent.projection._records import now_text
+from edge_agent.projection._schema import connect_reader
+from edge_agent.projection._writer import WriterThread
+
+DEFAULT_BATCH_LIMIT = 500
+
+
+class Outbox:
+    """The outbox of one agent; build it with `await Outbox.open(data_dir)`."""
+
+    def __init__(self, path: Path, writer: WriterThread, readers: ReaderPool) -> None:
+        self.path = path
+        self._writer = writer
+        self._readers = readers
+        self._pending = 0
+
+    @classmethod
+    async def open(cls, data_dir: Path, *, busy_timeout_seconds: float = 5.0) -> Outbox:
+        path = outbox_path(data_dir)
+        writer = WriterThread(path, busy_timeout_seconds, connect=connect_outbox_writer)
+        await writer.start()
+        outbox = cls(path, writer, ReaderPool(path, busy_timeout_seconds))
+        try:
+            outbox._pending = await outbox.outbox_pending()
+        except BaseException:
+            await outbox.close()
+            raise
+        return outbox
+
+    async def close(self) -> None:
+        await self._writer.stop()
+        await self._readers.stop()
+
+    async def record(self, upstream: sync_pb2.UpstreamRecord) -> Recorded:
+        """Store a validated record durably; `newly_recorded=False` (nothing written) when
+        the same record was stored before; `OutboxConflict` for another record under its id."""
+        now = now_text()
+        done = await self._writer.run(lambda conn: _records.record(conn, upstream, now))
+        if done.newly_recorded:
+            self._pending += 1
+        return done
+
+    async def pending(self, limit: int = DEFAULT_BATCH_LIMIT) -> OutboxBatch | None:
+        """The next batch to push, in recording order (the same batch id until marked sent)."""
+        return await self._writer.run(lambda conn: _records.pending(conn, limit))
+
+    async def mark_sent(self, batch_id: str) -> int:
+        now = now_text()
+        marked = await self._writer.run(lambda conn: _records.mark_sent(conn, batch_id, now))
+        self._pending = max(0, self._pending - marked)
+        return marked
+
+    def pending_now(self) -> int:
+        """Records not yet acknowledged, from memory (no disk): for the health page."""
+        return self._pending
+
+    async def outbox_pending(self) -> int:
+        """Records not yet acknowledged by the cloud."""
+        return await self._readers.run(_records.pending_count)
+
+    async def register_day_totals(self) -> list[sync_pb2.RegisterDayTotals]:
+        return await self._readers.run(_records.register_day_totals)
+
+
+def read_outbox_pending(data_dir: Path, *, busy_timeout_seconds: float = 5.0) -> int | None:
+    """For `commerce-edge status` (its own process): records not yet sent; None when there
+    is no outbox yet. Blocking; not for an event loop."""
+    path = outbox_path(data_dir)
+    if not path.exists():
+        return None
+    try:
+        conn = connect_reader(path, busy_timeout_seconds)
+        try:
+            return _records.pending_count(conn)
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError) as exc:
+        raise translate(exc, path, busy_timeout_seconds) from exc

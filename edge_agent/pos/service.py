@@ -1,0 +1,198 @@
+"""POS room: the PosService servicer, what point-of-sale software calls on loopback.
+
+Given its ports (the projection's reads, the outbox's writes, this site's id); it validates
+with `validation`, and every disk access goes through the ports, which run it off the event
+loop. Errors become statuses in `_errors.status_of`, the one mapping.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Protocol, TypeVar
+
+import grpc
+
+from ameide_core_proto.process.commerce.v1 import pos_pb2, pos_pb2_grpc, records_pb2, sync_pb2
+from edge_agent.outbox import Recorded
+from edge_agent.pos import validation
+from edge_agent.pos._errors import status_of
+from edge_agent.projection import StoredSiteConfig
+from shared.errors import CommerceError, InvalidInput, NotFound
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ProjectionReads(Protocol):
+    async def site_config(self) -> StoredSiteConfig | None: ...
+    async def item_by_sku(self, sku: str) -> records_pb2.CatalogItem | None: ...
+    async def item_by_barcode(self, barcode: str) -> records_pb2.CatalogItem | None: ...
+    async def price_at(
+        self, sku: str, channel: str, at_micros: int
+    ) -> records_pb2.Price | None: ...
+    async def active_promotions(
+        self, channel: str, sku: str, at_micros: int
+    ) -> list[records_pb2.Promotion]: ...
+    async def customer_by(
+        self, channel: str, column: str, value: str
+    ) -> records_pb2.Customer | None: ...
+
+
+class OutboxWrites(Protocol):
+    async def record(self, upstream: sync_pb2.UpstreamRecord) -> Recorded: ...
+
+
+def _at_micros(request_at: object, has_at: bool) -> int:
+    if has_at:
+        return int(request_at.ToMicroseconds())  # type: ignore[attr-defined]
+    return int(datetime.now(UTC).timestamp() * 1_000_000)
+
+
+class PosServicer(pos_pb2_grpc.PosServiceServicer):
+    """Serves one store's POS software from its projection and into its outbox."""
+
+    def __init__(self, site_id: str, projection: ProjectionReads, outbox: OutboxWrites) -> None:
+        self._site_id = site_id
+        self._projection = projection
+        self._outbox = outbox
+
+    async def _answer(
+        self, context: grpc.aio.ServicerContext[object, object], call: Callable[[], Awaitable[T]]
+    ) -> T:
+        try:
+            return await call()
+        except CommerceError as exc:
+            code, message = status_of(exc)
+            if code not in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
+                logger.warning("POS call failed: %s", message)
+            await context.abort(code, message)
+            raise AssertionError("abort returned") from exc  # pragma: no cover
+
+    async def _channel(self, requested: str = "") -> str:
+        if requested:
+            return requested
+        stored = await self._projection.site_config()
+        if stored is None or not stored.config.sales_channel_id:
+            raise NotFound(
+                "this store has no site configuration yet, so its sales channel is unknown; "
+                "pass sales_channel_id or wait until the cloud has configured the store"
+            )
+        return stored.config.sales_channel_id
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    async def GetItem(
+        self, request: pos_pb2.GetItemRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> pos_pb2.GetItemResponse:
+        async def get() -> pos_pb2.GetItemResponse:
+            lookup = request.WhichOneof("lookup")
+            if lookup == "sku" and request.sku:
+                item = await self._projection.item_by_sku(request.sku)
+            elif lookup == "barcode" and request.barcode:
+                item = await self._projection.item_by_barcode(request.barcode)
+            else:
+                raise InvalidInput("lookup: set sku or barcode (not empty)")
+            if item is None:
+                raise NotFound(f"no item with {lookup} {getattr(request, lookup)!r} in this store")
+            return pos_pb2.GetItemResponse(item=item)
+
+        return await self._answer(context, get)
+
+    async def GetPrice(
+        self, request: pos_pb2.GetPriceRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> pos_pb2.GetPriceResponse:
+        async def get() -> pos_pb2.GetPriceResponse:
+            if not request.sku:
+                raise InvalidInput("sku: is required")
+            channel = await self._channel(request.sales_channel_id)
+            at = _at_micros(request.at, request.HasField("at"))
+            price = await self._projection.price_at(request.sku, channel, at)
+            if price is None:
+                raise NotFound(f"no price for {request.sku!r} on channel {channel!r} at that time")
+            return pos_pb2.GetPriceResponse(price=price)
+
+        return await self._answer(context, get)
+
+    async def ListActivePromotions(
+        self,
+        request: pos_pb2.ListActivePromotionsRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> pos_pb2.ListActivePromotionsResponse:
+        async def get() -> pos_pb2.ListActivePromotionsResponse:
+            channel = await self._channel()
+            at = _at_micros(request.at, request.HasField("at"))
+            found = await self._projection.active_promotions(channel, request.sku, at)
+            return pos_pb2.ListActivePromotionsResponse(promotions=found)
+
+        return await self._answer(context, get)
+
+    async def FindCustomer(
+        self,
+        request: pos_pb2.FindCustomerRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> pos_pb2.FindCustomerResponse:
+        async def get() -> pos_pb2.FindCustomerResponse:
+            lookup = request.WhichOneof("lookup")
+            value = getattr(request, lookup) if lookup else ""
+            if lookup is None or not value:
+                raise InvalidInput(
+                    "lookup: set one of customer_id, loyalty_number, email, phone (not empty)"
+                )
+            channel = await self._channel()
+            customer = await self._projection.customer_by(channel, lookup, value)
+            if customer is None:
+                raise NotFound(f"no customer of channel {channel!r} with {lookup} {value!r}")
+            return pos_pb2.FindCustomerResponse(customer=customer)
+
+        return await self._answer(context, get)
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    async def RecordSale(
+        self, request: pos_pb2.RecordSaleRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> pos_pb2.RecordSaleResponse:
+        async def record() -> pos_pb2.RecordSaleResponse:
+            validation.validate_sale(request.sale, self._site_id)
+            done = await self._outbox.record(
+                sync_pb2.UpstreamRecord(sales_transaction=request.sale)
+            )
+            return pos_pb2.RecordSaleResponse(
+                transaction_id=done.record_id, newly_recorded=done.newly_recorded
+            )
+
+        return await self._answer(context, record)
+
+    async def RecordReturn(
+        self,
+        request: pos_pb2.RecordReturnRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> pos_pb2.RecordReturnResponse:
+        async def record() -> pos_pb2.RecordReturnResponse:
+            validation.validate_return(request.sales_return, self._site_id)
+            done = await self._outbox.record(
+                sync_pb2.UpstreamRecord(sales_return=request.sales_return)
+            )
+            return pos_pb2.RecordReturnResponse(
+                return_id=done.record_id, newly_recorded=done.newly_recorded
+            )
+
+        return await self._answer(context, record)
+
+    async def RecordInventoryAdjustment(
+        self,
+        request: pos_pb2.RecordInventoryAdjustmentRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> pos_pb2.RecordInventoryAdjustmentResponse:
+        async def record() -> pos_pb2.RecordInventoryAdjustmentResponse:
+            validation.validate_adjustment(request.adjustment, self._site_id)
+            done = await self._outbox.record(
+                sync_pb2.UpstreamRecord(inventory_adjustment=request.adjustment)
+            )
+            return pos_pb2.RecordInventoryAdjustmentResponse(
+                adjustment_id=done.record_id, newly_recorded=done.newly_recorded
+            )
+
+        return await self._answer(context, record)

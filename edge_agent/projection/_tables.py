@@ -1,0 +1,139 @@
+"""Projection room: how each downsync stream's records become rows of its tables.
+
+Pure except for the SQL text it hands out: one `StreamTable` per stream names the record
+field it carries (the `Change.record` oneof), its live table and the columns a record fills.
+The `staging_` twin of every table has the same shape (see `_migrations`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from ameide_core_proto.process.commerce.v1 import records_pb2
+
+Row = tuple[Any, ...]
+
+
+def micros(ts: Timestamp) -> int:
+    """A timestamp as integer microseconds since the epoch (how the tables store time)."""
+    return ts.seconds * 1_000_000 + ts.nanos // 1000
+
+
+def _optional_micros(message: Any, field: str) -> int | None:
+    return micros(getattr(message, field)) if message.HasField(field) else None
+
+
+def _catalog_row(key: str, item: records_pb2.CatalogItem, record: bytes) -> Row:
+    return (key, record)
+
+
+def _price_row(key: str, price: records_pb2.Price, record: bytes) -> Row:
+    return (
+        key,
+        price.sku,
+        price.sales_channel_id,
+        micros(price.effective_from),
+        _optional_micros(price, "effective_until"),
+        record,
+    )
+
+
+def _promotion_row(key: str, promo: records_pb2.Promotion, record: bytes) -> Row:
+    return (
+        key,
+        promo.sales_channel_id,
+        _optional_micros(promo, "starts_at"),
+        _optional_micros(promo, "ends_at"),
+        record,
+    )
+
+
+def _customer_row(key: str, customer: records_pb2.Customer, record: bytes) -> Row:
+    return (
+        key,
+        customer.sales_channel_id,
+        customer.loyalty_number or None,
+        customer.email.lower() or None,
+        customer.phone or None,
+        record,
+    )
+
+
+def _store_config_row(key: str, config: records_pb2.StoreConfiguration, record: bytes) -> Row:
+    return (key, record)
+
+
+@dataclass(frozen=True)
+class StreamTable:
+    """Where one stream's live rows go."""
+
+    stream: str
+    record_field: str  # the `Change.record` oneof member this stream carries
+    table: str
+    key_column: str
+    columns: tuple[str, ...]  # key first, record last
+    row: Callable[[str, Any, bytes], Row]
+    # Catalog only: barcode -> sku rows kept beside the items.
+    has_barcodes: bool = False
+
+    def upsert_sql(self, prefix: str) -> str:
+        marks = ", ".join("?" for _ in self.columns)
+        return (
+            f"INSERT OR REPLACE INTO {prefix}{self.table} ({', '.join(self.columns)}) "
+            f"VALUES ({marks})"
+        )
+
+    def tables(self) -> tuple[str, ...]:
+        return (self.table, "catalog_barcodes") if self.has_barcodes else (self.table,)
+
+
+STREAM_TABLES: dict[str, StreamTable] = {
+    t.stream: t
+    for t in (
+        StreamTable(
+            "catalog",
+            "catalog_item",
+            "catalog_items",
+            "sku",
+            ("sku", "record"),
+            _catalog_row,
+            has_barcodes=True,
+        ),
+        StreamTable(
+            "prices",
+            "price",
+            "prices",
+            "price_id",
+            ("price_id", "sku", "sales_channel_id", "effective_from", "effective_until", "record"),
+            _price_row,
+        ),
+        StreamTable(
+            "promotions",
+            "promotion",
+            "promotions",
+            "promotion_id",
+            ("promotion_id", "sales_channel_id", "starts_at", "ends_at", "record"),
+            _promotion_row,
+        ),
+        StreamTable(
+            "customers",
+            "customer",
+            "customers",
+            "customer_id",
+            ("customer_id", "sales_channel_id", "loyalty_number", "email", "phone", "record"),
+            _customer_row,
+        ),
+        StreamTable(
+            "store-config",
+            "store_configuration",
+            "store_configuration",
+            "site_id",
+            ("site_id", "record"),
+            _store_config_row,
+        ),
+    )
+}
