@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
+    RECONCILE_FLEET,
     StoreSiteWorkflowServiceClient,
 )
 from cloud.adapters.temporal_provisioning import TemporalProvisionRun
@@ -27,6 +28,7 @@ from tests.cloud.workflows.corpus import (
     HAPPY_PATH,
     NONDETERMINISTIC,
     PROVISION_STORE_SITE_DIR,
+    REPLICATION_DIR,
     break_history,
     write_history,
 )
@@ -57,11 +59,16 @@ def _request(site_id: str, channel: str = CHANNEL) -> store_site_pb2.ProvisionSt
     )
 
 
-async def _save(stack: Stack, raw: WorkflowHandle[object, object], scenario: str) -> Path:
+async def _save(
+    stack: Stack,
+    raw: WorkflowHandle[object, object],
+    scenario: str,
+    directory: Path = PROVISION_STORE_SITE_DIR,
+) -> Path:
     """Fetch the history of exactly the run `raw` started and write it to the corpus."""
     run = stack.client.get_workflow_handle(raw.id, run_id=raw.result_run_id)
     history = await run.fetch_history()
-    path = PROVISION_STORE_SITE_DIR / f"{scenario}.json"
+    path = directory / f"{scenario}.json"
     write_history(path, history.to_json())
     return path
 
@@ -175,3 +182,12 @@ async def test_record_agent_refused_its_configuration(tmp_path: Path) -> None:
                 await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
         assert _failure_type(refused.value) == "SiteCommandFailed"
         await _save(stack, handle.raw, "agent_refused")
+
+
+async def test_record_reconcile_fleet_over_an_empty_fleet(tmp_path: Path) -> None:
+    # Recorded on its own (-k reconcile_fleet).
+    async with cloud_stack(tmp_path / "cloud") as stack:
+        result = await stack.ops.fleet_through(stack.client).reconcile_now(3)
+        assert result.sites_reconciled == 0
+        raw = stack.client.get_workflow_handle(RECONCILE_FLEET.id_template)
+        await _save(stack, raw, "reconcile_fleet_empty", REPLICATION_DIR)
