@@ -32,6 +32,7 @@ from cloud.activities.replication_messages import (
 )
 from cloud.ports import StorePort
 from cloud.workflows.bindings import derive_replication_bindings
+from shared.checksums import TableDigest
 from shared.timestamps import from_timestamp
 
 logger = logging.getLogger(__name__)
@@ -136,7 +137,8 @@ class ReplicationActivities:
                     cloud_head=head,
                     agent_rows=agent.rows if agent else 0,
                     cloud_rows=digest.rows,
-                    agent_digest=agent.digest if agent else "",
+                    # A stream the agent holds nothing of yet is an empty table.
+                    agent_digest=agent.digest if agent else TableDigest().hex,
                     cloud_digest=digest.hex,
                 )
             )

@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     RECONCILE_FLEET,
+    ReplicationWorkflowServiceClient,
     StoreSiteWorkflowServiceClient,
 )
 from cloud.adapters.temporal_provisioning import TemporalProvisionRun
@@ -191,3 +192,45 @@ async def test_record_reconcile_fleet_over_an_empty_fleet(tmp_path: Path) -> Non
         assert result.sites_reconciled == 0
         raw = stack.client.get_workflow_handle(RECONCILE_FLEET.id_template)
         await _save(stack, raw, "reconcile_fleet_empty", REPLICATION_DIR)
+
+
+async def test_record_replication_with_a_real_agent(tmp_path: Path) -> None:
+    # Recorded on its own (-k replication_with): a downsync, an upsync and a rebuild.
+    async with cloud_stack(tmp_path / "cloud") as stack:
+        await asyncio.to_thread(stack.ops.channels.create, CHANNEL, "Web shop NL", [])
+        await asyncio.to_thread(stack.ops.data.publish_synthetic, 40, CHANNEL)
+        request = _request("store-0006")
+        handle = await stack.start(request)
+        status = await stack.awaiting_enrollment(handle)
+        agent_dir = tmp_path / request.site_id
+        replication = stack.ops.replication_through(stack.client)
+        runs = ReplicationWorkflowServiceClient(stack.client)
+        async with enrolled_agent(stack, status, agent_dir):
+            await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+            down = await asyncio.wait_for(replication.downsync(request.site_id), RESULT_TIMEOUT)
+            assert {c.table: c.rows for c in down.checksums}["catalog"] == 40
+            await _save(
+                stack,
+                runs.get_run_downsync_handle(f"run-downsync/{request.site_id}").raw,
+                "downsync_in_sync",
+                REPLICATION_DIR,
+            )
+            await asyncio.wait_for(replication.upsync(request.site_id), RESULT_TIMEOUT)
+            await _save(
+                stack,
+                runs.get_run_upsync_handle(f"run-upsync/{request.site_id}").raw,
+                "upsync_reconciled",
+                REPLICATION_DIR,
+            )
+            with pytest.raises(WorkflowFailureError):
+                await asyncio.wait_for(
+                    replication.rebuild(request.site_id, "recovery drill"), RESULT_TIMEOUT
+                )
+            await _save(
+                stack,
+                runs.get_rebuild_store_site_projection_handle(
+                    f"rebuild-store-site-projection/{request.site_id}"
+                ).raw,
+                "rebuild",
+                REPLICATION_DIR,
+            )
