@@ -8,6 +8,7 @@ first use, so read-only commands create no key material) and wires them into the
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from temporalio.client import Client
@@ -16,6 +17,8 @@ from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from cloud.adapters.pki import FileCertificateAuthority
 from cloud.adapters.store import CloudStore
 from cloud.adapters.temporal_provisioning import TemporalProvisioning
+from cloud.adapters.temporal_replication import TemporalReplication
+from cloud.adapters.temporal_schedules import TemporalFleetSchedules
 from cloud.adapters.tokens import TokenMinter
 from cloud.compat import MinimumAgentVersion
 from cloud.config import CloudConfig
@@ -24,9 +27,11 @@ from cloud.services import (
     DataService,
     EnrollmentIssuer,
     FactService,
+    FleetService,
     ProvisioningService,
     ProvisioningWorkflows,
     ProvisionRun,
+    ReplicationService,
     SiteService,
 )
 from cloud.temporal.connect import TemporalSettings, connect_client
@@ -80,6 +85,19 @@ class _ConnectOnFirstStart:
         return await self._workflows.start(request)
 
 
+class _ConnectOnce:
+    """Connects to the configured Temporal on the first call, then hands out that client."""
+
+    def __init__(self, config: CloudConfig) -> None:
+        self._config = config
+        self._client: Client | None = None
+
+    async def __call__(self) -> Client:
+        if self._client is None:
+            self._client = await connect_client(TemporalSettings.from_cloud_config(self._config))
+        return self._client
+
+
 @dataclass
 class OpsServices:
     """The services of one ops session over one opened store; `close` releases the store."""
@@ -93,11 +111,25 @@ class OpsServices:
     enrollments: EnrollmentIssuer
     provisioning: ProvisioningService
     """Connects to the configured Temporal on its first start."""
+    replication: ReplicationService
+    """Connects to the configured Temporal on its first run."""
+    fleet: FleetService
+    """Connects to the configured Temporal on first use."""
 
     def provisioning_through(self, client: Client) -> ProvisioningService:
         """A provisioning service starting workflows through an already connected `client`."""
         workflows = TemporalProvisioning(client)
         return _provisioning(self.config, self.store, self.enrollments, workflows)
+
+    def replication_through(self, client: Client) -> ReplicationService:
+        """A replication service running workflows through an already connected `client`."""
+        return ReplicationService(self.store.sites, TemporalReplication(_given(client)))
+
+    def fleet_through(self, client: Client) -> FleetService:
+        """A fleet service through an already connected `client`."""
+        return FleetService(
+            TemporalReplication(_given(client)), TemporalFleetSchedules(_given(client))
+        )
 
     def close(self) -> None:
         self.store.close()
@@ -107,6 +139,7 @@ def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
     """Open the store and wire the services; `actor` is who the audit log names."""
     opened = CloudStore.open(config.store_url)
     enrollments = EnrollmentIssuer(_LazyMinter(config), _LazyCa(config), cloud_address(config))
+    temporal = _ConnectOnce(config)
     return OpsServices(
         config=config,
         store=opened,
@@ -116,7 +149,16 @@ def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
         data=DataService(opened.changes),
         enrollments=enrollments,
         provisioning=_provisioning(config, opened, enrollments, _ConnectOnFirstStart(config)),
+        replication=ReplicationService(opened.sites, TemporalReplication(temporal)),
+        fleet=FleetService(TemporalReplication(temporal), TemporalFleetSchedules(temporal)),
     )
+
+
+def _given(client: Client) -> Callable[[], Awaitable[Client]]:
+    async def connected() -> Client:
+        return client
+
+    return connected
 
 
 def _provisioning(

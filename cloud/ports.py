@@ -74,7 +74,9 @@ class SitesPort(Protocol):
 
     def get(self, site_id: str) -> SiteRecord | None: ...
 
-    def list(self, status: str | None = None) -> list[SiteRecord]: ...
+    def list(
+        self, status: str | None = None, *, after: str = "", limit: int | None = None
+    ) -> list[SiteRecord]: ...
 
     def set_conditions(
         self,

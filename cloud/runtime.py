@@ -21,7 +21,7 @@ from cloud.adapters.temporal_notifier import TemporalNotifier
 from cloud.config import CloudConfig
 from cloud.gateway.server import EdgeGateway, GatewayPorts
 from cloud.temporal.connect import TemporalSettings, open_temporal
-from cloud.worker import build_worker
+from cloud.worker import build_workers
 
 logger = logging.getLogger(__name__)
 
@@ -52,20 +52,21 @@ async def running_cloud(
             if gateway:
                 edge = EdgeGateway(config, store, ca, TemporalNotifier(client))
                 ports = await edge.start()
-            worker_task: asyncio.Task[None] | None = None
-            temporal_worker = None
-            if worker:
-                temporal_worker = build_worker(
-                    client, config, store, edge.sessions if edge else None
-                )
-                worker_task = asyncio.create_task(temporal_worker.run(), name="worker")
+            workers = (
+                build_workers(client, config, store, edge.sessions if edge else None)
+                if worker
+                else []
+            )
+            worker_tasks = [
+                asyncio.create_task(w.run(), name=f"worker:{w.task_queue}") for w in workers
+            ]
             try:
                 yield Running(client=client, ui_url=ui_url, gateway=edge, ports=ports)
             finally:
-                if temporal_worker is not None and worker_task is not None:
-                    await temporal_worker.shutdown()
+                await asyncio.gather(*(w.shutdown() for w in workers))
+                for task in worker_tasks:
                     with contextlib.suppress(asyncio.CancelledError):
-                        await worker_task
+                        await task
                 if edge is not None:
                     await edge.stop()
     finally:

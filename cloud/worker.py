@@ -13,32 +13,54 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
+    REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE,
     STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE,
+    replication_workflow_service_workflows,
     store_site_workflow_service_workflows,
 )
 from cloud.activities.commands import CommandWaker, SiteCommandActivities
+from cloud.activities.replication import ReplicationActivities
 from cloud.activities.store_site import StoreSiteActivities
 from cloud.adapters.store import CloudStore
 from cloud.adapters.tokens import TokenMinter
 from cloud.compat import MinimumAgentVersion
 from cloud.config import CloudConfig
 from cloud.temporal.connect import worker_build_id
+from cloud.workflows.replication import (
+    RebuildStoreSiteProjectionWorkflow,
+    ReconcileFleetWorkflow,
+    RunDownsyncWorkflow,
+    RunUpsyncWorkflow,
+)
 from cloud.workflows.store_site import ProvisionStoreSiteWorkflow
 
 logger = logging.getLogger(__name__)
 
 def registered_workflows() -> list[type]:
     """The workflow classes this worker serves, checked against their proto declarations."""
+    return [*_store_site_workflows(), *_replication_workflows()]
+
+
+def _store_site_workflows() -> list[type]:
     return store_site_workflow_service_workflows(provision_store_site=ProvisionStoreSiteWorkflow)
 
 
-def build_worker(
+def _replication_workflows() -> list[type]:
+    return replication_workflow_service_workflows(
+        run_downsync=RunDownsyncWorkflow,
+        run_upsync=RunUpsyncWorkflow,
+        rebuild_store_site_projection=RebuildStoreSiteProjectionWorkflow,
+        reconcile_fleet=ReconcileFleetWorkflow,
+    )
+
+
+def build_workers(
     client: Client,
     config: CloudConfig,
     store: CloudStore,
     waker: CommandWaker | None = None,
-) -> Worker:
-    """A worker serving the store-site workflows and their activities."""
+) -> list[Worker]:
+    """One worker per task queue: store-site provisioning, then replication control."""
     site_activities = StoreSiteActivities(
         store,
         TokenMinter.open_or_create(config.pki_dir),
@@ -48,20 +70,39 @@ def build_worker(
         command_timeout=config.command_timeout,
     )
     command_activities = SiteCommandActivities(store.commands, waker)
-    workflows = registered_workflows()
-    return Worker(
-        client,
-        task_queue=STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE,
-        workflows=workflows,
-        activities=[
-            site_activities.prepare_store_site,
-            site_activities.issue_bootstrap_token,
-            site_activities.update_site_conditions,
-            site_activities.expire_provisioning,
-            site_activities.record_store_site_ready,
-            command_activities.send_site_command,
-        ],
-        identity=f"{worker_build_id()}@commerce-cloud",
-        build_id=worker_build_id(),
-        graceful_shutdown_timeout=timedelta(seconds=10),
-    )
+    replication = ReplicationActivities(store, command_timeout=config.command_timeout)
+    common = {
+        "identity": f"{worker_build_id()}@commerce-cloud",
+        "build_id": worker_build_id(),
+        "graceful_shutdown_timeout": timedelta(seconds=10),
+    }
+    return [
+        Worker(
+            client,
+            task_queue=STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE,
+            workflows=_store_site_workflows(),
+            activities=[
+                site_activities.prepare_store_site,
+                site_activities.issue_bootstrap_token,
+                site_activities.update_site_conditions,
+                site_activities.expire_provisioning,
+                site_activities.record_store_site_ready,
+                command_activities.send_site_command,
+            ],
+            **common,  # type: ignore[arg-type]
+        ),
+        Worker(
+            client,
+            task_queue=REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE,
+            workflows=_replication_workflows(),
+            activities=[
+                replication.prepare_replication,
+                replication.compare_downsync,
+                replication.compare_upsync,
+                replication.list_ready_sites,
+                replication.record_replication_fact,
+                command_activities.send_site_command,
+            ],
+            **common,  # type: ignore[arg-type]
+        ),
+    ]

@@ -7,6 +7,7 @@ import functools
 import getpass
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -300,6 +301,83 @@ def sites_provision(
         )
 
 
+def _print_replication(title: str, rows: list[tuple[str, str]], conditions: Any) -> None:
+    table(title, ["field", "value"], rows)
+    table("Conditions", ["type", "status", "reason", "message"], _conditions_rows(conditions))
+
+
+@sites.command("downsync")
+@click.argument("site_id")
+@click.option("--stream", "streams", multiple=True, help="Only this stream (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_downsync(
+    ctx: click.Context, site_id: str, streams: tuple[str, ...], as_json: bool
+) -> None:
+    """Have the site pull the change log now, then compare its checksums with the cloud's."""
+    replication = _ops(ctx).replication
+    with console.status(f"downsync of {site_id}: pulling and comparing checksums"):
+        result = run(replication.downsync(site_id, list(streams)))
+    if as_json:
+        emit_json(result)
+        return
+    _print_replication(
+        f"Downsync of {site_id}",
+        [("changes applied", str(result.changes_applied))]
+        + [
+            (f"{c.table}", f"seq {result.checkpoints.get(c.table, 0)}, {c.rows} rows")
+            for c in result.checksums
+        ],
+        result.conditions,
+    )
+
+
+@sites.command("upsync")
+@click.argument("site_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_upsync(ctx: click.Context, site_id: str, as_json: bool) -> None:
+    """Have the site push its outbox now, then reconcile per register and business day."""
+    replication = _ops(ctx).replication
+    with console.status(f"upsync of {site_id}: pushing and reconciling"):
+        result = run(replication.upsync(site_id))
+    if as_json:
+        emit_json(result)
+        return
+    _print_replication(
+        f"Upsync of {site_id}",
+        [("records in the cloud", str(result.records_ingested))],
+        result.conditions,
+    )
+
+
+@sites.command("rebuild")
+@click.argument("site_id")
+@click.option("--reason", required=True, help="Why (recovery, backfill); kept in the fact log.")
+@click.option("--stream", "streams", multiple=True, help="Only this stream (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_rebuild(
+    ctx: click.Context, site_id: str, reason: str, streams: tuple[str, ...], as_json: bool
+) -> None:
+    """Have the site rebuild its projection from a snapshot plus the tail, then verify it."""
+    replication = _ops(ctx).replication
+    with console.status(f"rebuilding the projection of {site_id}"):
+        result = run(replication.rebuild(site_id, reason, list(streams)))
+    if as_json:
+        emit_json(result)
+        return
+    _print_replication(
+        f"Projection of {site_id} rebuilt",
+        [("rows loaded", str(result.rows_loaded))]
+        + [(c.table, f"{c.rows} rows") for c in result.checksums],
+        result.conditions,
+    )
+
+
 @sites.command("list")
 @click.option("--status", default=None, help="Only sites in this status.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -401,6 +479,86 @@ def sites_token(ctx: click.Context, site_id: str, as_json: bool) -> None:
 
 
 # Facts
+
+
+def _duration(text: str) -> timedelta:
+    """'90s', '15m', '1h', '2d' -> timedelta; a clear error otherwise."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit():
+        raise click.BadParameter(f"{text!r} is not a duration like 90s, 15m, 1h or 2d")
+    return timedelta(seconds=int(number) * units[unit])
+
+
+@main.group()
+def fleet() -> None:
+    """Reconcile every ready site: downsync checksums and upsync totals."""
+
+
+@fleet.command("schedule")
+@click.option("--every", default="1h", show_default=True, help="Time between passes.")
+@click.option("--jitter", default="5m", show_default=True, help="Random delay of each start.")
+@click.option("--concurrency", default=10, show_default=True, help="Sites at a time.")
+@click.pass_context
+@handle_errors
+def fleet_schedule(ctx: click.Context, every: str, jitter: str, concurrency: int) -> None:
+    """Create or change the Temporal Schedule that runs a pass (a running pass is never doubled)."""
+    service = _ops(ctx).fleet
+    run(service.schedule(_duration(every), _duration(jitter), concurrency))
+    console.print(
+        f"fleet reconciliation scheduled every {every} (jitter {jitter}, {concurrency} sites "
+        "at a time, overlapping starts skipped)"
+    )
+
+
+@fleet.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def fleet_status(ctx: click.Context, as_json: bool) -> None:
+    """Show the fleet schedule."""
+    view = run(_ops(ctx).fleet.describe())
+    if view is None:
+        _fail("no fleet schedule yet; create it with `commerce-cloud fleet schedule`", 3)
+        return
+    fields = {
+        "every": str(view.every),
+        "jitter": str(view.jitter),
+        "concurrency": view.concurrency,
+        "paused": view.paused,
+        "overlap": view.overlap,
+        "recent_runs": view.recent_runs,
+    }
+    if as_json:
+        emit_json(fields)
+        return
+    table("Fleet schedule", ["field", "value"], fields.items())
+
+
+@fleet.command("reconcile")
+@click.option("--concurrency", default=10, show_default=True, help="Sites at a time.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def fleet_reconcile(ctx: click.Context, concurrency: int, as_json: bool) -> None:
+    """Run one pass now and wait for it."""
+    with console.status("reconciling the fleet"):
+        result = run(_ops(ctx).fleet.reconcile_now(concurrency))
+    if as_json:
+        emit_json(result)
+        return
+    table(
+        "Fleet reconciliation",
+        ["reconciled", "mismatched", "failed", "skipped"],
+        [
+            (
+                result.sites_reconciled,
+                result.sites_mismatched,
+                result.sites_failed,
+                result.sites_skipped,
+            )
+        ],
+    )
 
 
 @main.group()

@@ -10,8 +10,17 @@ from cloud.services.channels import ChannelService
 from cloud.services.data import DataReport, DataService
 from cloud.services.enrollment import Enrollment, EnrollmentIssuer
 from cloud.services.facts import FactService
-from cloud.services.ports import CaFingerprint, ProvisioningWorkflows, ProvisionRun, TokenSource
+from cloud.services.ports import (
+    CaFingerprint,
+    FleetSchedules,
+    FleetScheduleView,
+    ProvisioningWorkflows,
+    ProvisionRun,
+    ReplicationWorkflows,
+    TokenSource,
+)
 from cloud.services.provisioning import ProvisioningService
+from cloud.services.replication import FleetService, ReplicationService
 from cloud.services.sites import SiteService, revocation_fact
 
 __all__ = [
@@ -22,9 +31,14 @@ __all__ = [
     "Enrollment",
     "EnrollmentIssuer",
     "FactService",
+    "FleetScheduleView",
+    "FleetSchedules",
+    "FleetService",
     "ProvisionRun",
     "ProvisioningService",
     "ProvisioningWorkflows",
+    "ReplicationService",
+    "ReplicationWorkflows",
     "SiteService",
     "TokenSource",
     "revocation_fact",

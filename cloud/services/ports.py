@@ -6,12 +6,21 @@ adapters (`TokenMinter`, `FileCertificateAuthority`, `TemporalProvisioning`).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol
 
-from ameide_core_proto.process.commerce.v1 import store_site_pb2
+from ameide_core_proto.process.commerce.v1 import replication_pb2, store_site_pb2
 from cloud.ports import TokenSource
 
-__all__ = ["CaFingerprint", "ProvisionRun", "ProvisioningWorkflows", "TokenSource"]
+__all__ = [
+    "CaFingerprint",
+    "FleetScheduleView",
+    "FleetSchedules",
+    "ProvisionRun",
+    "ProvisioningWorkflows",
+    "ReplicationWorkflows",
+    "TokenSource",
+]
 
 
 class CaFingerprint(Protocol):
@@ -48,3 +57,55 @@ class ProvisioningWorkflows(Protocol):
     """Starts (or attaches to) the provisioning workflow of a site."""
 
     async def start(self, request: store_site_pb2.ProvisionStoreSiteInput) -> ProvisionRun: ...
+
+
+class ReplicationWorkflows(Protocol):
+    """Runs a site's replication workflows to their end (Temporal behind it)."""
+
+    async def downsync(
+        self, request: replication_pb2.RunDownsyncInput
+    ) -> replication_pb2.RunDownsyncResult: ...
+
+    async def upsync(
+        self, request: replication_pb2.RunUpsyncInput
+    ) -> replication_pb2.RunUpsyncResult: ...
+
+    async def rebuild(
+        self, request: replication_pb2.RebuildStoreSiteProjectionInput
+    ) -> replication_pb2.RebuildStoreSiteProjectionResult: ...
+
+    async def reconcile_fleet(
+        self, request: replication_pb2.ReconcileFleetInput
+    ) -> replication_pb2.ReconcileFleetResult: ...
+
+
+class FleetSchedules(Protocol):
+    """The schedule that reconciles the fleet (Temporal Schedules behind it)."""
+
+    async def ensure(self, every: timedelta, jitter: timedelta, concurrency: int) -> None: ...
+
+    async def trigger(self) -> None: ...
+
+    async def describe(self) -> FleetScheduleView | None: ...
+
+
+class FleetScheduleView(Protocol):
+    """How the fleet schedule stands."""
+
+    @property
+    def every(self) -> timedelta: ...
+
+    @property
+    def jitter(self) -> timedelta: ...
+
+    @property
+    def concurrency(self) -> int: ...
+
+    @property
+    def paused(self) -> bool: ...
+
+    @property
+    def overlap(self) -> str: ...
+
+    @property
+    def recent_runs(self) -> int: ...

@@ -16,12 +16,19 @@ from edge_agent.errors import UnsupportedStream
 from edge_agent.replication.downsync import Downsync, ReplicaStore, bound_down_streams
 from edge_agent.replication.status import replication_status
 from edge_agent.replication.upsync import Upsync
+from shared.checksums import TableDigest
 
 
 class OutboxStatus(Protocol):
     async def outbox_pending(self) -> int: ...
 
     async def register_day_totals(self) -> list[sync_pb2.RegisterDayTotals]: ...
+
+
+class VerifiableReplica(ReplicaStore, Protocol):
+    """The projection, able to recompute a stream's checksum from its rows."""
+
+    async def scan_digest(self, stream: str) -> TableDigest: ...
 
 
 class ReplicationCommands:
@@ -31,7 +38,7 @@ class ReplicationCommands:
         self,
         downsync: Downsync,
         upsync: Upsync,
-        projection: ReplicaStore,
+        projection: VerifiableReplica,
         outbox: OutboxStatus,
     ) -> None:
         self._downsync = downsync
@@ -54,8 +61,16 @@ class ReplicationCommands:
                 f"(bound: {', '.join(sorted(bound)) or 'none yet'}); nothing pulled. Apply the "
                 "site configuration first, or name only bound streams"
             )
+        applied_before = self._downsync.applied_changes
         await self._downsync.pull_until({h.stream: h.applied_seq for h in command.heads})
-        return await self.status(streams=set(command.streams) or bound, totals=False)
+        status = await self.status(streams=set(command.streams) or bound, totals=False)
+        # The checksums are recomputed from the rows themselves: a directed downsync proves
+        # the file holds what the cloud has, not only what the agent meant to write.
+        for checksum in status.checksums:
+            scanned = await self._projection.scan_digest(checksum.table)
+            checksum.rows, checksum.digest = scanned.rows, scanned.hex
+        status.changes_applied = self._downsync.applied_changes - applied_before
+        return status
 
     async def run_upsync(self, command: edge_pb2.RunUpsyncCommand) -> sync_pb2.ReplicationStatus:
         await self._upsync.push_pending()

@@ -123,12 +123,18 @@ class SiteRepository:
         with self._db.read() as conn:
             return select_site(conn, site_id)
 
-    def list(self, status: str | None = None) -> builtins.list[SiteRecord]:
-        """Sites by id, only those in `status` when given."""
+    def list(
+        self, status: str | None = None, *, after: str = "", limit: int | None = None
+    ) -> builtins.list[SiteRecord]:
+        """Sites by id, only those in `status` when given; a page after `after` when limited."""
         query = sa.select(sites).order_by(sites.c.site_id)
         if status is not None:
             _check_status(status)
             query = query.where(sites.c.status == status)
+        if after:
+            query = query.where(sites.c.site_id > after)
+        if limit is not None:
+            query = query.limit(limit)
         with self._db.read() as conn:
             return [_record(row) for row in conn.execute(query)]
 

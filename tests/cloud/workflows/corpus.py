@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 HISTORIES_DIR = Path(__file__).resolve().parents[2] / "histories"
 BROKEN_DIR = HISTORIES_DIR / "broken"
 PROVISION_STORE_SITE_DIR = HISTORIES_DIR / "provision_store_site"
+REPLICATION_DIR = HISTORIES_DIR / "replication"
 HAPPY_PATH = PROVISION_STORE_SITE_DIR / "happy_path.json"
 NONDETERMINISTIC = BROKEN_DIR / "provision_store_site_nondeterministic.json"
 

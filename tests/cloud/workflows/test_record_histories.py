@@ -19,6 +19,8 @@ from temporalio.exceptions import ApplicationError
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
+    RECONCILE_FLEET,
+    ReplicationWorkflowServiceClient,
     StoreSiteWorkflowServiceClient,
 )
 from cloud.adapters.temporal_provisioning import TemporalProvisionRun
@@ -27,6 +29,7 @@ from tests.cloud.workflows.corpus import (
     HAPPY_PATH,
     NONDETERMINISTIC,
     PROVISION_STORE_SITE_DIR,
+    REPLICATION_DIR,
     break_history,
     write_history,
 )
@@ -57,11 +60,16 @@ def _request(site_id: str, channel: str = CHANNEL) -> store_site_pb2.ProvisionSt
     )
 
 
-async def _save(stack: Stack, raw: WorkflowHandle[object, object], scenario: str) -> Path:
+async def _save(
+    stack: Stack,
+    raw: WorkflowHandle[object, object],
+    scenario: str,
+    directory: Path = PROVISION_STORE_SITE_DIR,
+) -> Path:
     """Fetch the history of exactly the run `raw` started and write it to the corpus."""
     run = stack.client.get_workflow_handle(raw.id, run_id=raw.result_run_id)
     history = await run.fetch_history()
-    path = PROVISION_STORE_SITE_DIR / f"{scenario}.json"
+    path = directory / f"{scenario}.json"
     write_history(path, history.to_json())
     return path
 
@@ -175,3 +183,54 @@ async def test_record_agent_refused_its_configuration(tmp_path: Path) -> None:
                 await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
         assert _failure_type(refused.value) == "SiteCommandFailed"
         await _save(stack, handle.raw, "agent_refused")
+
+
+async def test_record_reconcile_fleet_over_an_empty_fleet(tmp_path: Path) -> None:
+    # Recorded on its own (-k reconcile_fleet).
+    async with cloud_stack(tmp_path / "cloud") as stack:
+        result = await stack.ops.fleet_through(stack.client).reconcile_now(3)
+        assert result.sites_reconciled == 0
+        raw = stack.client.get_workflow_handle(RECONCILE_FLEET.id_template)
+        await _save(stack, raw, "reconcile_fleet_empty", REPLICATION_DIR)
+
+
+async def test_record_replication_with_a_real_agent(tmp_path: Path) -> None:
+    # Recorded on its own (-k replication_with): a downsync, an upsync and a rebuild.
+    async with cloud_stack(tmp_path / "cloud") as stack:
+        await asyncio.to_thread(stack.ops.channels.create, CHANNEL, "Web shop NL", [])
+        await asyncio.to_thread(stack.ops.data.publish_synthetic, 40, CHANNEL)
+        request = _request("store-0006")
+        handle = await stack.start(request)
+        status = await stack.awaiting_enrollment(handle)
+        agent_dir = tmp_path / request.site_id
+        replication = stack.ops.replication_through(stack.client)
+        runs = ReplicationWorkflowServiceClient(stack.client)
+        async with enrolled_agent(stack, status, agent_dir):
+            await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+            down = await asyncio.wait_for(replication.downsync(request.site_id), RESULT_TIMEOUT)
+            assert {c.table: c.rows for c in down.checksums}["catalog"] == 40
+            await _save(
+                stack,
+                runs.get_run_downsync_handle(f"run-downsync/{request.site_id}").raw,
+                "downsync_in_sync",
+                REPLICATION_DIR,
+            )
+            await asyncio.wait_for(replication.upsync(request.site_id), RESULT_TIMEOUT)
+            await _save(
+                stack,
+                runs.get_run_upsync_handle(f"run-upsync/{request.site_id}").raw,
+                "upsync_reconciled",
+                REPLICATION_DIR,
+            )
+            with pytest.raises(WorkflowFailureError):
+                await asyncio.wait_for(
+                    replication.rebuild(request.site_id, "recovery drill"), RESULT_TIMEOUT
+                )
+            await _save(
+                stack,
+                runs.get_rebuild_store_site_projection_handle(
+                    f"rebuild-store-site-projection/{request.site_id}"
+                ).raw,
+                "rebuild",
+                REPLICATION_DIR,
+            )

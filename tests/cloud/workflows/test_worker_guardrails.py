@@ -20,7 +20,7 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE,
 )
 from cloud.temporal.connect import TemporalSettings, connect_client, worker_build_id
-from cloud.worker import build_worker
+from cloud.worker import build_workers
 from shared.version import package_version
 from tests.cloud.workflows.corpus import registered_workflows
 from tests.support.stack import Stack, cloud_stack
@@ -35,24 +35,25 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
 
 
 @pytest.fixture(scope="module")
-async def worker(stack: Stack) -> Worker:
+async def workers(stack: Stack) -> list[Worker]:
     """A second worker from the same composition root, inspected but never run.
 
     Async because the SDK builds a worker only inside a running event loop; on its own client
     because one client refuses a second worker on the same task queue.
     """
     client = await connect_client(TemporalSettings.from_cloud_config(stack.config))
-    return build_worker(client, stack.config, stack.store)
+    return build_workers(client, stack.config, stack.store)
 
 
 def test_build_id_comes_from_the_package_version() -> None:
     assert worker_build_id() == f"commerce-process@{package_version()}"
 
 
-def test_worker_carries_the_build_id(worker: Worker) -> None:
-    config = worker.config()
-    assert config.get("build_id") == worker_build_id()
-    assert str(config.get("identity")).startswith(worker_build_id())
+def test_worker_carries_the_build_id(workers: list[Worker]) -> None:
+    for worker in workers:
+        config = worker.config()
+        assert config.get("build_id") == worker_build_id()
+        assert str(config.get("identity")).startswith(worker_build_id())
 
 
 async def test_running_worker_polls_with_the_build_id(stack: Stack) -> None:
@@ -73,15 +74,18 @@ async def test_running_worker_polls_with_the_build_id(stack: Stack) -> None:
     assert set(build_ids) == {worker_build_id()}
 
 
-def test_workflows_run_in_the_sandbox(worker: Worker) -> None:
-    config = worker.config()
-    runner = config.get("workflow_runner")
-    assert isinstance(runner, SandboxedWorkflowRunner)
-    assert not isinstance(runner, UnsandboxedWorkflowRunner)
-    for cls in config.get("workflows", []):
-        # A workflow defined with sandboxed=False would bypass the runner above.
-        assert _Definition.must_from_class(cls).sandboxed, f"{cls.__name__} opts out of the sandbox"
+def test_workflows_run_in_the_sandbox(workers: list[Worker]) -> None:
+    for worker in workers:
+        config = worker.config()
+        runner = config.get("workflow_runner")
+        assert isinstance(runner, SandboxedWorkflowRunner)
+        assert not isinstance(runner, UnsandboxedWorkflowRunner)
+        for cls in config.get("workflows", []):
+            # A workflow defined with sandboxed=False would bypass the runner above.
+            definition = _Definition.must_from_class(cls)
+            assert definition.sandboxed, f"{cls.__name__} opts out of the sandbox"
 
 
-def test_replay_uses_the_workflows_the_worker_registers(worker: Worker) -> None:
-    assert list(worker.config().get("workflows", [])) == registered_workflows()
+def test_replay_uses_the_workflows_the_workers_register(workers: list[Worker]) -> None:
+    served = [cls for w in workers for cls in w.config().get("workflows", [])]
+    assert served == registered_workflows()

@@ -37,12 +37,42 @@ class DomainVerified(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., hostname: _Optional[str] = ...) -> None: ...
 
 class DownsyncCompleted(_message.Message):
-    __slots__ = ("site_id", "changes_applied")
+    __slots__ = ("site_id", "changes_applied", "seconds", "lag_changes", "checksums_match")
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
     CHANGES_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    LAG_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUMS_MATCH_FIELD_NUMBER: _ClassVar[int]
     site_id: str
     changes_applied: int
-    def __init__(self, site_id: _Optional[str] = ..., changes_applied: _Optional[int] = ...) -> None: ...
+    seconds: float
+    lag_changes: int
+    checksums_match: bool
+    def __init__(self, site_id: _Optional[str] = ..., changes_applied: _Optional[int] = ..., seconds: _Optional[float] = ..., lag_changes: _Optional[int] = ..., checksums_match: _Optional[bool] = ...) -> None: ...
+
+class UpsyncCompleted(_message.Message):
+    __slots__ = ("site_id", "records_ingested", "register_days_matched", "register_days_mismatched")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_INGESTED_FIELD_NUMBER: _ClassVar[int]
+    REGISTER_DAYS_MATCHED_FIELD_NUMBER: _ClassVar[int]
+    REGISTER_DAYS_MISMATCHED_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    records_ingested: int
+    register_days_matched: int
+    register_days_mismatched: int
+    def __init__(self, site_id: _Optional[str] = ..., records_ingested: _Optional[int] = ..., register_days_matched: _Optional[int] = ..., register_days_mismatched: _Optional[int] = ...) -> None: ...
+
+class ProjectionRebuilt(_message.Message):
+    __slots__ = ("site_id", "rows_loaded", "checksums_match", "reason")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    ROWS_LOADED_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUMS_MATCH_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    rows_loaded: int
+    checksums_match: bool
+    reason: str
+    def __init__(self, site_id: _Optional[str] = ..., rows_loaded: _Optional[int] = ..., checksums_match: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class RolloutRingAdvanced(_message.Message):
     __slots__ = ("bundle_id", "ring", "sites_upgraded")
@@ -65,7 +95,7 @@ class RolloutRolledBack(_message.Message):
     def __init__(self, bundle_id: _Optional[str] = ..., ring: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ProcessFact(_message.Message):
-    __slots__ = ("fact_id", "type", "subject", "occurred_at", "workflow_id", "run_id", "store_site_ready", "store_site_revoked", "domain_verified", "downsync_completed", "rollout_ring_advanced", "rollout_rolled_back")
+    __slots__ = ("fact_id", "type", "subject", "occurred_at", "workflow_id", "run_id", "store_site_ready", "store_site_revoked", "domain_verified", "downsync_completed", "rollout_ring_advanced", "rollout_rolled_back", "upsync_completed", "projection_rebuilt")
     FACT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -78,6 +108,8 @@ class ProcessFact(_message.Message):
     DOWNSYNC_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     ROLLOUT_RING_ADVANCED_FIELD_NUMBER: _ClassVar[int]
     ROLLOUT_ROLLED_BACK_FIELD_NUMBER: _ClassVar[int]
+    UPSYNC_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    PROJECTION_REBUILT_FIELD_NUMBER: _ClassVar[int]
     fact_id: str
     type: str
     subject: str
@@ -90,4 +122,6 @@ class ProcessFact(_message.Message):
     downsync_completed: DownsyncCompleted
     rollout_ring_advanced: RolloutRingAdvanced
     rollout_rolled_back: RolloutRolledBack
-    def __init__(self, fact_id: _Optional[str] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., store_site_ready: _Optional[_Union[StoreSiteReady, _Mapping]] = ..., store_site_revoked: _Optional[_Union[StoreSiteRevoked, _Mapping]] = ..., domain_verified: _Optional[_Union[DomainVerified, _Mapping]] = ..., downsync_completed: _Optional[_Union[DownsyncCompleted, _Mapping]] = ..., rollout_ring_advanced: _Optional[_Union[RolloutRingAdvanced, _Mapping]] = ..., rollout_rolled_back: _Optional[_Union[RolloutRolledBack, _Mapping]] = ...) -> None: ...
+    upsync_completed: UpsyncCompleted
+    projection_rebuilt: ProjectionRebuilt
+    def __init__(self, fact_id: _Optional[str] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., store_site_ready: _Optional[_Union[StoreSiteReady, _Mapping]] = ..., store_site_revoked: _Optional[_Union[StoreSiteRevoked, _Mapping]] = ..., domain_verified: _Optional[_Union[DomainVerified, _Mapping]] = ..., downsync_completed: _Optional[_Union[DownsyncCompleted, _Mapping]] = ..., rollout_ring_advanced: _Optional[_Union[RolloutRingAdvanced, _Mapping]] = ..., rollout_rolled_back: _Optional[_Union[RolloutRolledBack, _Mapping]] = ..., upsync_completed: _Optional[_Union[UpsyncCompleted, _Mapping]] = ..., projection_rebuilt: _Optional[_Union[ProjectionRebuilt, _Mapping]] = ...) -> None: ...

@@ -94,3 +94,33 @@ class RebuildStoreSiteProjectionResult(_message.Message):
     completed_at: _timestamp_pb2.Timestamp
     conditions: _containers.RepeatedCompositeFieldContainer[_conditions_pb2.Condition]
     def __init__(self, site_id: _Optional[str] = ..., rows_loaded: _Optional[int] = ..., checksums: _Optional[_Iterable[_Union[TableChecksum, _Mapping]]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conditions: _Optional[_Iterable[_Union[_conditions_pb2.Condition, _Mapping]]] = ...) -> None: ...
+
+class ReconcileFleetInput(_message.Message):
+    __slots__ = ("concurrency", "after_site_id", "sites_reconciled", "sites_mismatched", "sites_failed", "sites_skipped")
+    CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    SITES_RECONCILED_FIELD_NUMBER: _ClassVar[int]
+    SITES_MISMATCHED_FIELD_NUMBER: _ClassVar[int]
+    SITES_FAILED_FIELD_NUMBER: _ClassVar[int]
+    SITES_SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    concurrency: int
+    after_site_id: str
+    sites_reconciled: int
+    sites_mismatched: int
+    sites_failed: int
+    sites_skipped: int
+    def __init__(self, concurrency: _Optional[int] = ..., after_site_id: _Optional[str] = ..., sites_reconciled: _Optional[int] = ..., sites_mismatched: _Optional[int] = ..., sites_failed: _Optional[int] = ..., sites_skipped: _Optional[int] = ...) -> None: ...
+
+class ReconcileFleetResult(_message.Message):
+    __slots__ = ("sites_reconciled", "sites_mismatched", "sites_failed", "sites_skipped", "completed_at")
+    SITES_RECONCILED_FIELD_NUMBER: _ClassVar[int]
+    SITES_MISMATCHED_FIELD_NUMBER: _ClassVar[int]
+    SITES_FAILED_FIELD_NUMBER: _ClassVar[int]
+    SITES_SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
+    sites_reconciled: int
+    sites_mismatched: int
+    sites_failed: int
+    sites_skipped: int
+    completed_at: _timestamp_pb2.Timestamp
+    def __init__(self, sites_reconciled: _Optional[int] = ..., sites_mismatched: _Optional[int] = ..., sites_failed: _Optional[int] = ..., sites_skipped: _Optional[int] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -116,18 +116,20 @@ class RegisterDayTotals(_message.Message):
     def __init__(self, register_id: _Optional[str] = ..., business_day: _Optional[str] = ..., transactions: _Optional[int] = ..., returns: _Optional[int] = ..., net_minor_units: _Optional[int] = ..., currency: _Optional[str] = ...) -> None: ...
 
 class ReplicationStatus(_message.Message):
-    __slots__ = ("checkpoints", "checksums", "outbox_pending", "register_days", "reported_at")
+    __slots__ = ("checkpoints", "checksums", "outbox_pending", "register_days", "reported_at", "changes_applied")
     CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
     CHECKSUMS_FIELD_NUMBER: _ClassVar[int]
     OUTBOX_PENDING_FIELD_NUMBER: _ClassVar[int]
     REGISTER_DAYS_FIELD_NUMBER: _ClassVar[int]
     REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_APPLIED_FIELD_NUMBER: _ClassVar[int]
     checkpoints: _containers.RepeatedCompositeFieldContainer[StreamCheckpoint]
     checksums: _containers.RepeatedCompositeFieldContainer[_replication_pb2.TableChecksum]
     outbox_pending: int
     register_days: _containers.RepeatedCompositeFieldContainer[RegisterDayTotals]
     reported_at: _timestamp_pb2.Timestamp
-    def __init__(self, checkpoints: _Optional[_Iterable[_Union[StreamCheckpoint, _Mapping]]] = ..., checksums: _Optional[_Iterable[_Union[_replication_pb2.TableChecksum, _Mapping]]] = ..., outbox_pending: _Optional[int] = ..., register_days: _Optional[_Iterable[_Union[RegisterDayTotals, _Mapping]]] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    changes_applied: int
+    def __init__(self, checkpoints: _Optional[_Iterable[_Union[StreamCheckpoint, _Mapping]]] = ..., checksums: _Optional[_Iterable[_Union[_replication_pb2.TableChecksum, _Mapping]]] = ..., outbox_pending: _Optional[int] = ..., register_days: _Optional[_Iterable[_Union[RegisterDayTotals, _Mapping]]] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., changes_applied: _Optional[int] = ...) -> None: ...
 
 class PublishRequest(_message.Message):
     __slots__ = ("changes", "publish_id")

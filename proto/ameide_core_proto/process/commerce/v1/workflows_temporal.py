@@ -33,6 +33,7 @@ __all__ = [
     "PROVISION_DOMAIN_MAPPING",
     "PROVISION_STORE_SITE",
     "REBUILD_STORE_SITE_PROJECTION",
+    "RECONCILE_FLEET",
     "REPLICATION_WORKFLOW_SERVICE",
     "REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE",
     "REVOKE_DOMAIN_MAPPING",
@@ -48,6 +49,7 @@ __all__ = [
     "ProvisionDomainMappingHandle",
     "ProvisionStoreSiteHandle",
     "RebuildStoreSiteProjectionHandle",
+    "ReconcileFleetHandle",
     "ReplicationWorkflowServiceClient",
     "RevokeDomainMappingHandle",
     "RolloutStoreFleetHandle",
@@ -662,10 +664,30 @@ REBUILD_STORE_SITE_PROJECTION: Final[WorkflowDeclaration] = WorkflowDeclaration(
 Replays the change log into a fresh projection on the site.
 """
 
+
+RECONCILE_FLEET: Final[WorkflowDeclaration] = WorkflowDeclaration(
+    name="ReconcileFleet",
+    task_queue=REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE,
+    id_template="reconcile-fleet",
+    input_type=replication_pb2.ReconcileFleetInput,
+    result_type=replication_pb2.ReconcileFleetResult,
+    execution_timeout=timedelta(days=1),
+    run_timeout=None,
+    task_timeout=None,
+    signals=MappingProxyType({}),
+    queries=MappingProxyType({}),
+    updates=MappingProxyType({}),
+)
+"""Workflow ReconcileFleet.
+
+Reconciles every ready site (downsync checksums, upsync totals); a Schedule runs it.
+"""
+
 REPLICATION_WORKFLOW_SERVICE: Final[tuple[WorkflowDeclaration, ...]] = (
     RUN_DOWNSYNC,
     RUN_UPSYNC,
     REBUILD_STORE_SITE_PROJECTION,
+    RECONCILE_FLEET,
 )
 """The workflows of ReplicationWorkflowService."""
 
@@ -757,6 +779,36 @@ class RebuildStoreSiteProjectionHandle:
             replication_pb2.RebuildStoreSiteProjectionResult,
             await self._handle.result(),
             "result of workflow 'RebuildStoreSiteProjection'",
+        )
+
+
+class ReconcileFleetHandle:
+    """Typed handle of a ReconcileFleet workflow execution."""
+
+    def __init__(self, handle: temporalio.client.WorkflowHandle[Any, Any]) -> None:
+        self._handle = handle
+
+    @property
+    def id(self) -> str:
+        """Workflow id."""
+        return self._handle.id
+
+    @property
+    def run_id(self) -> str | None:
+        """Run id this handle is bound to, if any."""
+        return self._handle.run_id
+
+    @property
+    def raw(self) -> temporalio.client.WorkflowHandle[Any, Any]:
+        """The untyped SDK handle, for cancel, terminate, describe and the like."""
+        return self._handle
+
+    async def result(self) -> replication_pb2.ReconcileFleetResult:
+        """Waits for the workflow to close and returns its result."""
+        return expect_message(
+            replication_pb2.ReconcileFleetResult,
+            await self._handle.result(),
+            "result of workflow 'ReconcileFleet'",
         )
 
 
@@ -916,12 +968,61 @@ class ReplicationWorkflowServiceClient:
             ),
         )
 
+    async def start_reconcile_fleet(
+        self,
+        input: replication_pb2.ReconcileFleetInput,
+        *,
+        id: str | None = None,
+        **options: Any,
+    ) -> ReconcileFleetHandle:
+        """Starts workflow ReconcileFleet and returns its typed handle.
+
+        `id` defaults to the declared id template filled from `input`. `options` go
+        to `Client.start_workflow` (id_conflict_policy, search_attributes, ...) and
+        override the declared timeouts.
+        """
+        handle = await start_workflow(
+            self._client,
+            RECONCILE_FLEET,
+            input,
+            id=id,
+            task_queue=self._task_queue,
+            options=options,
+        )
+        return ReconcileFleetHandle(handle)
+
+    async def execute_reconcile_fleet(
+        self,
+        input: replication_pb2.ReconcileFleetInput,
+        *,
+        id: str | None = None,
+        **options: Any,
+    ) -> replication_pb2.ReconcileFleetResult:
+        """Starts workflow ReconcileFleet and waits for its result."""
+        handle = await self.start_reconcile_fleet(input, id=id, **options)
+        return await handle.result()
+
+    def get_reconcile_fleet_handle(
+        self,
+        workflow_id: str,
+        run_id: str | None = None,
+    ) -> ReconcileFleetHandle:
+        """A handle to an existing ReconcileFleet execution."""
+        return ReconcileFleetHandle(
+            self._client.get_workflow_handle(
+                workflow_id,
+                run_id=run_id,
+                result_type=replication_pb2.ReconcileFleetResult,
+            ),
+        )
+
 
 def replication_workflow_service_workflows(
     *,
     run_downsync: type,
     run_upsync: type,
     rebuild_store_site_projection: type,
+    reconcile_fleet: type,
 ) -> list[type]:
     """Checks the workflow classes of ReplicationWorkflowService against their declarations.
 
@@ -933,7 +1034,8 @@ def replication_workflow_service_workflows(
     check_workflow_implementation(RUN_DOWNSYNC, run_downsync)
     check_workflow_implementation(RUN_UPSYNC, run_upsync)
     check_workflow_implementation(REBUILD_STORE_SITE_PROJECTION, rebuild_store_site_projection)
-    return [run_downsync, run_upsync, rebuild_store_site_projection]
+    check_workflow_implementation(RECONCILE_FLEET, reconcile_fleet)
+    return [run_downsync, run_upsync, rebuild_store_site_projection, reconcile_fleet]
 
 
 # RolloutWorkflowService ---------------------------------------------------------------------------
