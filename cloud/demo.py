@@ -13,11 +13,22 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
-from ameide_core_proto.process.commerce.v1 import store_site_pb2
-from cloud.assembly import open_ops
+import grpc
+from temporalio.client import Client, WorkflowFailureError
+
+from ameide_core_proto.process.commerce.v1 import (
+    conditions_pb2,
+    pos_pb2,
+    pos_pb2_grpc,
+    records_pb2,
+    store_site_pb2,
+)
+from cloud.assembly import OpsServices, open_ops
 from cloud.cli.output import console
 from cloud.config import CloudConfig
 from cloud.runtime import running_cloud
@@ -27,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 DEMO_CHANNEL = "demo-web"
 DEMO_SITE = "store-001"
+DEMO_ITEMS = 1000
+DEMO_POS_ADDRESS = "127.0.0.1:8481"
 READY_TIMEOUT = 300.0
 
 
@@ -42,8 +55,76 @@ async def _run_edge(*args: str, log: Path | None = None) -> asyncio.subprocess.P
         *args,
         stdout=stdout,
         stderr=asyncio.subprocess.STDOUT if log else None,
-        env={**os.environ, "COMMERCE_EDGE_HEALTH_ADDRESS": "127.0.0.1:8480"},
+        env={
+            **os.environ,
+            "COMMERCE_EDGE_HEALTH_ADDRESS": "127.0.0.1:8480",
+            "COMMERCE_EDGE_POS_ADDRESS": DEMO_POS_ADDRESS,
+        },
     )
+
+
+def _demo_sale(unit: int) -> records_pb2.SalesTransaction:
+    """One sale of two units of the first synthetic item at `unit` cents, paid in cash."""
+    sale = records_pb2.SalesTransaction(
+        transaction_id=f"{DEMO_SITE}-demo-{datetime.now(UTC):%Y%m%d%H%M%S%f}",
+        receipt=records_pb2.ReceiptRef(
+            site_id=DEMO_SITE,
+            register_id="r1",
+            business_day=f"{datetime.now(UTC):%Y-%m-%d}",
+            receipt_number="1",
+        ),
+        lines=[
+            records_pb2.TransactionLine(
+                line_number=1,
+                sku="SKU-0000001",
+                quantity=2,
+                unit_price=records_pb2.Money(currency="EUR", minor_units=unit),
+                discount=records_pb2.Money(currency="EUR", minor_units=0),
+                tax=records_pb2.Money(currency="EUR", minor_units=0),
+                line_total=records_pb2.Money(currency="EUR", minor_units=2 * unit),
+            )
+        ],
+        tenders=[
+            records_pb2.Tender(
+                tender_type="cash", amount=records_pb2.Money(currency="EUR", minor_units=2 * unit)
+            )
+        ],
+        total=records_pb2.Money(currency="EUR", minor_units=2 * unit),
+    )
+    sale.occurred_at.FromDatetime(datetime.now(UTC))
+    return sale
+
+
+async def _show_replication(ops: OpsServices, client: Client) -> bool:
+    """Publish a small catalog, downsync it, sell once at the store's POS API, upsync."""
+    replication = ops.replication_through(client)
+    try:
+        with console.status(f"publishing a {DEMO_ITEMS}-item catalog and syncing {DEMO_SITE}"):
+            await asyncio.to_thread(ops.data.publish_synthetic, DEMO_ITEMS, DEMO_CHANNEL)
+            down = await asyncio.wait_for(replication.downsync(DEMO_SITE), READY_TIMEOUT)
+        rows = ", ".join(f"{c.table} {c.rows}" for c in down.checksums if c.rows)
+        console.print(f"downsync: {rows} rows at the store; {_verdicts(down.conditions)}")
+        async with grpc.aio.insecure_channel(DEMO_POS_ADDRESS) as channel:
+            pos: Any = cast(Any, pos_pb2_grpc).PosServiceStub(channel)
+            price = await pos.GetPrice(pos_pb2.GetPriceRequest(sku="SKU-0000001"), timeout=10)
+            sale = _demo_sale(price.price.unit_price.minor_units)
+            await pos.RecordSale(pos_pb2.RecordSaleRequest(sale=sale), timeout=10)
+        console.print(
+            f"POS API: SKU-0000001 costs {price.price.unit_price.minor_units / 100:.2f} EUR; "
+            f"recorded sale {sale.transaction_id}"
+        )
+        up = await asyncio.wait_for(replication.upsync(DEMO_SITE), READY_TIMEOUT)
+        console.print(
+            f"upsync: {up.records_ingested} records in the cloud; {_verdicts(up.conditions)}"
+        )
+        return True
+    except (grpc.aio.AioRpcError, TimeoutError, WorkflowFailureError) as exc:
+        console.print(f"[red]replication demo failed: {exc}[/red]")
+        return False
+
+
+def _verdicts(conditions: Sequence[conditions_pb2.Condition]) -> str:
+    return "; ".join(f"{c.type}: {c.reason}" for c in conditions)
 
 
 async def run_demo(config: CloudConfig, *, check: bool) -> int:
@@ -81,12 +162,19 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
                 f"\n[green]{DEMO_SITE} is ready[/green] at {datetime.now(UTC):%H:%M:%S} UTC "
                 f"(certificate {result.certificate_serial})\n"
             )
+            if not await _show_replication(ops, cloud.client):
+                return 1
             cli = f"commerce-cloud --data-dir {config.data_dir}"
             console.print("Where to look:", highlight=False)
             if cloud.ui_url:
                 console.print(f"  Temporal Web UI   {cloud.ui_url}", highlight=False)
             console.print(f"  fact log          {cli} facts tail", highlight=False)
             console.print(f"  sites             {cli} sites list", highlight=False)
+            console.print(
+                f"  replication       {cli} sites downsync {DEMO_SITE} | sites upsync {DEMO_SITE}",
+                highlight=False,
+            )
+            console.print(f"  POS API (gRPC)    {DEMO_POS_ADDRESS} (pos.proto)", highlight=False)
             console.print(
                 f"  agent status      commerce-edge status --data-dir {edge_dir}", highlight=False
             )
