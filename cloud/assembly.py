@@ -70,21 +70,6 @@ class _LazyCa:
         return self._fingerprint
 
 
-class _ConnectOnFirstStart:
-    """`ProvisioningWorkflows` that connects to the configured Temporal when first used, so
-    input checks and store-only commands never need Temporal to be up."""
-
-    def __init__(self, config: CloudConfig) -> None:
-        self._config = config
-        self._workflows: TemporalProvisioning | None = None
-
-    async def start(self, request: store_site_pb2.ProvisionStoreSiteInput) -> ProvisionRun:
-        if self._workflows is None:
-            client = await connect_client(TemporalSettings.from_cloud_config(self._config))
-            self._workflows = TemporalProvisioning(client)
-        return await self._workflows.start(request)
-
-
 class _ConnectOnce:
     """Connects to the configured Temporal on the first call, then hands out that client."""
 
@@ -96,6 +81,22 @@ class _ConnectOnce:
         if self._client is None:
             self._client = await connect_client(TemporalSettings.from_cloud_config(self._config))
         return self._client
+
+    def forget(self) -> None:
+        """Drop the client while the interpreter still runs: a Temporal client freed during
+        interpreter shutdown can abort the process (its runtime threads outlive Python's)."""
+        self._client = None
+
+
+class _ConnectOnFirstStart:
+    """`ProvisioningWorkflows` that connects to the configured Temporal when first used, so
+    input checks and store-only commands never need Temporal to be up."""
+
+    def __init__(self, temporal: _ConnectOnce) -> None:
+        self._temporal = temporal
+
+    async def start(self, request: store_site_pb2.ProvisionStoreSiteInput) -> ProvisionRun:
+        return await TemporalProvisioning(await self._temporal()).start(request)
 
 
 @dataclass
@@ -115,6 +116,8 @@ class OpsServices:
     """Connects to the configured Temporal on its first run."""
     fleet: FleetService
     """Connects to the configured Temporal on first use."""
+    temporal: _ConnectOnce
+    """The Temporal client the services above share, made on first use."""
 
     def provisioning_through(self, client: Client) -> ProvisioningService:
         """A provisioning service starting workflows through an already connected `client`."""
@@ -132,6 +135,7 @@ class OpsServices:
         )
 
     def close(self) -> None:
+        self.temporal.forget()
         self.store.close()
 
 
@@ -148,9 +152,10 @@ def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
         facts=FactService(opened.facts),
         data=DataService(opened.changes),
         enrollments=enrollments,
-        provisioning=_provisioning(config, opened, enrollments, _ConnectOnFirstStart(config)),
+        provisioning=_provisioning(config, opened, enrollments, _ConnectOnFirstStart(temporal)),
         replication=ReplicationService(opened.sites, TemporalReplication(temporal)),
         fleet=FleetService(TemporalReplication(temporal), TemporalFleetSchedules(temporal)),
+        temporal=temporal,
     )
 
 

@@ -249,6 +249,7 @@ def test_every_service_lists_its_workflows() -> None:
         "RunDownsync",
         "RunUpsync",
         "RebuildStoreSiteProjection",
+        "ReconcileFleet",
     ]
     assert [d.task_queue for d in wiring.ROLLOUT_WORKFLOW_SERVICE] == ["commerce-rollouts"]
     assert wiring.ROLLOUT_STORE_FLEET.execution_timeout == timedelta(days=14)
