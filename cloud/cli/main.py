@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import getpass
+import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -691,3 +693,26 @@ def demo(ctx: click.Context, check: bool) -> None:
     from cloud.demo import run_demo
 
     sys.exit(run(run_demo(ctx.obj, check=check)))
+
+
+def entry() -> None:
+    """The `commerce-cloud` console script: `main`, then an exit that skips interpreter teardown.
+
+    The Temporal SDK's native runtime keeps threads that may call into Python while the
+    interpreter shuts down, which aborts a short-lived client process at random
+    (temporalio/sdk-python#300). Every command has closed what it opened by the time `main`
+    returns (click's context teardown), so the process flushes its output and ends at once.
+    """
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code or 0)
