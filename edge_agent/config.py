@@ -99,6 +99,15 @@ class AgentConfig(BaseModel):
             "it off."
         ),
     )
+    sync_interval_seconds: float = Field(
+        60.0,
+        gt=0,
+        description=(
+            "Fallback schedule of replication: the agent pulls its bound streams and pushes "
+            "its outbox at least this often. Changes normally arrive sooner (the cloud pokes "
+            "the agent over the control stream) and POS records are pushed as they are written."
+        ),
+    )
     agent_version: str = Field(__version__, description="Version this agent reports to the cloud.")
 
     @field_validator("log_level")
@@ -115,7 +124,6 @@ class AgentConfig(BaseModel):
         if value:
             split_host_port(value)
         return value
-
 
     @field_validator("pos_address")
     @classmethod

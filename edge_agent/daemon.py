@@ -1,9 +1,9 @@
 """Composition root of `commerce-edge run`: build the parts, supervise them, stop gracefully.
 
 Phases: startup (identity, projection, outbox, health page, POS API), supervised loop
-(control stream and renewal), shutdown on SIGTERM/SIGINT that lets an in-flight command
-finish within `drain_timeout_seconds`; past that deadline, or on a second signal, the agent
-exits anyway.
+(control stream, renewal, downsync and upsync), shutdown on SIGTERM/SIGINT that lets an
+in-flight command finish within `drain_timeout_seconds`; past that deadline, or on a second
+signal, the agent exits anyway.
 """
 
 from __future__ import annotations
@@ -17,12 +17,16 @@ from contextlib import suppress
 
 from edge_agent.config import AgentConfig, split_host_port
 from edge_agent.control import ControlClient
+from edge_agent.control.sync_channel import SyncChannel
 from edge_agent.errors import DrainTimedOut
 from edge_agent.health import HealthServer, IdentitySummary, LiveStatus
 from edge_agent.identity import CertificateFacts, RenewalTask, load_identity
 from edge_agent.outbox import Outbox
 from edge_agent.pos import PosServer, PosServicer
 from edge_agent.projection import Projection
+from edge_agent.replication.commands import ReplicationCommands
+from edge_agent.replication.downsync import Downsync
+from edge_agent.replication.upsync import Upsync, WakingOutbox
 from edge_agent.transport import Keepalive
 
 logger = logging.getLogger(__name__)
@@ -43,6 +47,8 @@ class AgentDaemon:
         self.health: HealthServer | None = None
         self.control: ControlClient | None = None
         self.pos: PosServer | None = None
+        self.downsync: Downsync | None = None
+        self.upsync: Upsync | None = None
         self._main: asyncio.Task[None] | None = None
         self._signals = 0
         self._handles_signals = False
@@ -117,6 +123,7 @@ class AgentDaemon:
         )
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
+        sync_channel: SyncChannel | None = None
         try:
             if handle_signals:
                 for sig in _SIGNALS:
@@ -128,9 +135,17 @@ class AgentDaemon:
                 host, port = split_host_port(cfg.health_address)
                 self.health = HealthServer(host, port, live.report)
                 await self.health.start()
+            keepalive = Keepalive(cfg.keepalive_time_seconds, cfg.keepalive_timeout_seconds)
+            sync_channel = SyncChannel(cfg.data_dir, keepalive)
+            sync_channel.attach(None)  # shares the control stream's connection once it is up
+            self.downsync = Downsync(
+                sync_channel, projection, rpc_timeout_seconds=cfg.rpc_timeout_seconds
+            )
+            self.upsync = Upsync(sync_channel, outbox, rpc_timeout_seconds=cfg.rpc_timeout_seconds)
             if cfg.pos_address:
                 host, port = split_host_port(cfg.pos_address)
-                self.pos = PosServer(host, port, PosServicer(identity.site_id, projection, outbox))
+                waking = WakingOutbox(outbox, self.upsync)
+                self.pos = PosServer(host, port, PosServicer(identity.site_id, projection, waking))
                 await self.pos.start()
             self.control = ControlClient(
                 data_dir=cfg.data_dir,
@@ -140,7 +155,10 @@ class AgentDaemon:
                 reconnect_max_seconds=cfg.reconnect_max_seconds,
                 welcome_timeout_seconds=cfg.rpc_timeout_seconds,
                 silence_timeout_seconds=cfg.silence_timeout_seconds,
-                keepalive=Keepalive(cfg.keepalive_time_seconds, cfg.keepalive_timeout_seconds),
+                keepalive=keepalive,
+                replication=ReplicationCommands(self.downsync, self.upsync, projection, outbox),
+                on_changes=lambda _frame: self.downsync.poke() if self.downsync else None,
+                on_channel=sync_channel.attach,
             )
             renewal = RenewalTask(
                 cfg.data_dir,
@@ -152,6 +170,12 @@ class AgentDaemon:
                 {
                     asyncio.ensure_future(self.control.run(self.stopping)): "control stream",
                     asyncio.ensure_future(renewal.run(self.stopping)): "certificate renewal",
+                    asyncio.ensure_future(
+                        self.downsync.run(self.stopping, cfg.sync_interval_seconds)
+                    ): "downsync",
+                    asyncio.ensure_future(
+                        self.upsync.run(self.stopping, cfg.sync_interval_seconds)
+                    ): "upsync",
                 }
             )
         finally:
@@ -162,6 +186,8 @@ class AgentDaemon:
                 await self.pos.stop()  # calls in flight finish before their stores close
             if self.health is not None:
                 await self.health.stop()
+            if sync_channel is not None:
+                await sync_channel.close()
             await outbox.close()
             await projection.close()
             if self._watchdog is not None:

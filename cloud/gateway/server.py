@@ -1,5 +1,5 @@
-"""Lifecycle of the edge gateway: three listeners for agents (discovery, enrollment, control),
-the change-publish listener for upstream systems, and sessions.
+"""Lifecycle of the edge gateway: three listeners for agents (discovery, enrollment, control
+with replication), the change-publish listener for upstream systems, sessions and pokes.
 
 Gateway room: builds grpc.aio servers with their credentials and limits; holds no policy.
 """
@@ -15,9 +15,11 @@ from cloud.adapters.pki import CertificateAuthority
 from cloud.config import CloudConfig
 from cloud.gateway.control import ControlServicer
 from cloud.gateway.enrollment import DiscoveryServicer, EnrollmentServicer
+from cloud.gateway.pokes import HeadWatcher, WakingChangeLog
 from cloud.gateway.ports import WorkflowNotifier
 from cloud.gateway.publish import PublishServicer
 from cloud.gateway.sessions import SessionRegistry
+from cloud.gateway.sync import SyncServicer
 from cloud.ports import StorePort
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,8 @@ class EdgeGateway:
         self._ca = ca
         self._notifier = notifier
         self.sessions = SessionRegistry(store)
+        self.heads = HeadWatcher(store, self.sessions)
+        """Pokes agents when changes land; `heads.wake()` after an append in this process."""
         self._servers: list[grpc.aio.Server] = []
         self.ports = GatewayPorts(config.discovery_port, config.enroll_port, config.control_port)
 
@@ -94,6 +98,7 @@ class EdgeGateway:
         pair = [(key_pem.encode(), cert_pem.encode())]
         ca_pem = self._ca.ca_certificate_pem().encode()
         await self.sessions.start()
+        await self.heads.start()
 
         enroll = grpc.aio.server(options=self._options())
         enroll_port = enroll.add_secure_port(
@@ -127,11 +132,13 @@ class EdgeGateway:
                     lifetime=cfg.certificate_lifetime,
                     heartbeat_interval=cfg.heartbeat_interval_seconds,
                 ).handler(),
+                SyncServicer(self._store).handler(),
             )
         )
         publish = grpc.aio.server(options=self._publish_options())
         publish_port = publish.add_insecure_port(f"{cfg.publish_host}:{cfg.publish_port}")
-        publish.add_generic_rpc_handlers((PublishServicer(self._store.changes).handler(),))
+        waking = WakingChangeLog(self._store.changes, self.heads.wake)
+        publish.add_generic_rpc_handlers((PublishServicer(waking).handler(),))
         self._servers = [discovery, enroll, control, publish]
         for server in self._servers:
             await server.start()
@@ -149,6 +156,7 @@ class EdgeGateway:
         return self.ports
 
     async def stop(self, grace: float = 5.0) -> None:
+        await self.heads.stop()
         await self.sessions.stop()
         for server in self._servers:
             await server.stop(grace)

@@ -124,6 +124,10 @@ class SessionRegistry:
     def connected(self, site_id: str) -> bool:
         return site_id in self._sessions
 
+    def live(self) -> list[Session]:
+        """The open sessions, one per site (a snapshot; safe to iterate while they change)."""
+        return list(self._sessions.values())
+
     async def _deliver(self, session: Session, record: CommandRecord) -> None:
         if (record.command_id, record.seq) in session.sent_commands:
             return

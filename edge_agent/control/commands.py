@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2
+from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2, sync_pb2
 from edge_agent.control import outcomes
 from edge_agent.errors import (
     MalformedCommand,
@@ -40,6 +40,21 @@ class CommandStore(Protocol):
     ) -> edge_pb2.CommandResult: ...
 
 
+class ReplicationHandlers(Protocol):
+    """What RunDownsync and RunUpsync do (`edge_agent.replication.commands`)."""
+
+    async def run_downsync(
+        self, command: edge_pb2.RunDownsyncCommand
+    ) -> sync_pb2.ReplicationStatus: ...
+
+    async def run_upsync(
+        self, command: edge_pb2.RunUpsyncCommand
+    ) -> sync_pb2.ReplicationStatus: ...
+
+    def site_config_applied(self) -> None:
+        """A configuration (and so perhaps new bindings) was applied: pull soon."""
+
+
 class CommandDispatcher:
     """Applies commands addressed to `site_id`; a command seen before gets its stored result.
 
@@ -47,9 +62,15 @@ class CommandDispatcher:
     failure is not, so the same command id is applied again when the cloud redelivers it.
     """
 
-    def __init__(self, store: CommandStore, site_id: str) -> None:
+    def __init__(
+        self,
+        store: CommandStore,
+        site_id: str,
+        replication: ReplicationHandlers | None = None,
+    ) -> None:
         self._store = store
         self._site_id = site_id
+        self._replication = replication
 
     async def handle(self, command: edge_pb2.Command) -> edge_pb2.CommandResult:
         try:
@@ -82,6 +103,14 @@ class CommandDispatcher:
         action = command.WhichOneof("action")
         if action == "apply_site_config":
             return await self._apply_site_config(command.command_id, command.apply_site_config)
+        if action in ("run_downsync", "run_upsync") and self._replication is not None:
+            if action == "run_downsync":
+                status = await self._replication.run_downsync(command.run_downsync)
+            else:
+                status = await self._replication.run_upsync(command.run_upsync)
+            result = outcomes.succeeded(command.command_id, replication_status=status)
+            logger.info("%s done (command %s)", action, command.command_id)
+            return outcomes.with_outcome(await self._store.record_result(result))
         raise UnknownAction(
             f"command {command.command_id} carries "
             f"{'no action' if action is None else f'action {action!r}'} this agent does not "
@@ -119,6 +148,8 @@ class CommandDispatcher:
             config,
             lambda applied: outcomes.succeeded(command_id, site_config_applied=applied),
         )
+        if self._replication is not None:
+            self._replication.site_config_applied()
         logger.info(
             "applied site config generation %d (command %s)",
             result.site_config_applied.generation,

@@ -9,7 +9,7 @@ older clouds: `ok` is true exactly on success and `error` repeats `message`. Pur
 
 from __future__ import annotations
 
-from ameide_core_proto.process.commerce.v1 import edge_pb2
+from ameide_core_proto.process.commerce.v1 import edge_pb2, sync_pb2
 from edge_agent.errors import AgentError
 
 SUCCEEDED = edge_pb2.COMMAND_OUTCOME_SUCCEEDED
@@ -22,14 +22,18 @@ UNCLASSIFIED = "Unclassified"
 
 
 def succeeded(
-    command_id: str, *, site_config_applied: edge_pb2.SiteConfigApplied
+    command_id: str,
+    *,
+    site_config_applied: edge_pb2.SiteConfigApplied | None = None,
+    replication_status: sync_pb2.ReplicationStatus | None = None,
 ) -> edge_pb2.CommandResult:
-    """The result of a command that was carried out."""
+    """The result of a command that was carried out, with what it did."""
     return edge_pb2.CommandResult(
         command_id=command_id,
         ok=True,
         outcome=SUCCEEDED,
         site_config_applied=site_config_applied,
+        replication_status=replication_status,
     )
 
 

@@ -22,7 +22,7 @@ from google.protobuf import timestamp_pb2
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
-from edge_agent.control.commands import CommandDispatcher
+from edge_agent.control.commands import CommandDispatcher, ReplicationHandlers
 from edge_agent.errors import AgentError
 from edge_agent.identity.current import load_identity
 from edge_agent.projection import Projection
@@ -83,8 +83,14 @@ class ControlClient:
         welcome_timeout_seconds: float = 15.0,
         silence_timeout_seconds: float | None = None,
         keepalive: Keepalive | None = None,
+        replication: ReplicationHandlers | None = None,
+        on_changes: Callable[[edge_pb2.ChangesAvailable], None] | None = None,
+        on_channel: Callable[[grpc.aio.Channel | None], None] | None = None,
     ) -> None:
         self._data_dir = data_dir
+        self._on_channel = on_channel
+        self._replication = replication
+        self._on_changes = on_changes
         self._projection = projection
         self._agent_version = agent_version
         self._initial = reconnect_initial_seconds
@@ -183,13 +189,16 @@ class ControlClient:
         session = _Session(
             channel=channel,
             projection=self._projection,
-            dispatcher=CommandDispatcher(self._projection, identity.site_id),
+            dispatcher=CommandDispatcher(self._projection, identity.site_id, self._replication),
             site_id=identity.site_id,
             agent_version=self._agent_version,
             welcome_timeout=self._welcome_timeout,
             silence_timeout=self._silence_timeout,
             on_connected=self.connected.set,
+            on_changes=self._on_changes,
         )
+        if self._on_channel is not None:
+            self._on_channel(channel)  # replication calls share this connection
         try:
             async with channel:
                 await session.serve(stopping, self._reconnect)
@@ -205,6 +214,8 @@ class ControlClient:
         except _Reconnect:
             logger.info("reconnecting the control stream to use the renewed certificate")
         finally:
+            if self._on_channel is not None:
+                self._on_channel(None)
             self.connected.clear()
 
 
@@ -222,8 +233,10 @@ class _Session:
         welcome_timeout: float,
         silence_timeout: float | None,
         on_connected: Callable[[], None],
+        on_changes: Callable[[edge_pb2.ChangesAvailable], None] | None = None,
     ) -> None:
         self._stub = control_stub(channel)
+        self._on_changes = on_changes
         self._projection = projection
         self._dispatcher = dispatcher
         self._site_id = site_id
@@ -373,6 +386,10 @@ class _Session:
                     )
                     result = await self._dispatcher.handle(frame.command)
                     await self._write(call, edge_pb2.ConnectRequest(command_result=result))
+                elif kind == "changes_available":
+                    # Only a wake-up for the sync client: the read loop never waits on a pull.
+                    if self._on_changes is not None:
+                        self._on_changes(frame.changes_available)
                 else:
                     logger.warning("ignoring unexpected %r frame from the gateway", kind)
         finally:

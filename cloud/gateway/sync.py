@@ -1,0 +1,238 @@
+"""EdgeSyncService on the mTLS control port: agents pull their bound streams and push records.
+
+Gateway room: authenticates the site from its client certificate, decides from the site's
+replication bindings (`cloud.workflows.bindings`) what it may read, and talks to the change
+log and ingest ports only (every store call runs in a thread, never on the event loop). The
+one place that maps the store's errors on this service to status codes: bad input is
+INVALID_ARGUMENT and another site's data PERMISSION_DENIED (retrying cannot help); an
+unavailable store is UNAVAILABLE and a lost write race ABORTED (both in
+`shared.grpc_status.TRANSIENT`: retry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
+from cloud.adapters.store.errors import StoreError, StoreUnavailable
+from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
+from cloud.gateway.peer import authenticate_site
+from cloud.ports import StorePort
+from cloud.workflows.bindings import derive_replication_bindings
+from shared.errors import InvalidInput
+from shared.grpc_status import IDENTITY_REFUSED
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "ameide_core_proto.process.commerce.v1.EdgeSyncService"
+DEFAULT_MAX_CHANGES = 5_000
+MAX_CHANGES = 10_000
+PAGE_BYTE_BUDGET = 3 * 1024 * 1024
+"""Encoded bytes in one PullChanges response: under the gateway's 4 MiB send limit."""
+
+
+@dataclass(frozen=True)
+class SiteBindings:
+    """What one site may read (down stream -> scopes) and write (up streams)."""
+
+    site_id: str
+    down: dict[str, list[str]]
+    up: frozenset[str]
+
+
+def site_bindings(store: StorePort, site_id: str) -> SiteBindings:
+    """The site's bindings as its channel's streams derive them; blocking (store reads)."""
+    site = store.sites.get(site_id)
+    if site is None:
+        raise InvalidInput(f"site {site_id!r} is not provisioned")
+    channel = store.channels.get(site.sales_channel_id)
+    streams = list(channel.streams) if channel is not None else []
+    down: dict[str, list[str]] = {}
+    up: set[str] = set()
+    for binding in derive_replication_bindings(site_id, site.sales_channel_id, streams):
+        if binding.direction == store_site_pb2.REPLICATION_DIRECTION_DOWN:
+            down.setdefault(binding.stream, []).append(binding.scope)
+        else:
+            up.add(binding.stream)
+    return SiteBindings(site_id, down, frozenset(up))
+
+
+class _Refused(Exception):
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _encode(payload: bytes, accept: Sequence[int]) -> tuple[int, bytes]:
+    if sync_pb2.PAGE_ENCODING_ZLIB in accept:
+        return sync_pb2.PAGE_ENCODING_ZLIB, zlib.compress(payload, 1)
+    return sync_pb2.PAGE_ENCODING_PLAIN, payload
+
+
+def read_pages(
+    store: StorePort, site_id: str, request: sync_pb2.PullChangesRequest
+) -> sync_pb2.PullChangesResponse:
+    """The response to a pull; blocking. `_Refused` for what the site may not read."""
+    bindings = site_bindings(store, site_id)
+    for checkpoint in request.checkpoints:
+        if checkpoint.stream not in bindings.down:
+            raise _Refused(
+                IDENTITY_REFUSED,
+                f"site {site_id} is not bound to stream {checkpoint.stream!r} (bound: "
+                f"{', '.join(sorted(bindings.down)) or 'none'}); nothing was read",
+            )
+        if checkpoint.applied_seq < 0:
+            raise _Refused(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"checkpoint of stream {checkpoint.stream!r} is {checkpoint.applied_seq}; "
+                "start at 0",
+            )
+    for checkpoint in request.checkpoints:
+        floor = store.changes.floor(checkpoint.stream)
+        if checkpoint.applied_seq < floor:
+            raise _Refused(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"stream {checkpoint.stream!r} is compacted up to seq {floor} and this store "
+                f"is at seq {checkpoint.applied_seq}; nothing was read. The store needs a "
+                "projection rebuild (RebuildStoreSiteProjection)",
+            )
+    accept = list(request.accept) or [sync_pb2.PAGE_ENCODING_PLAIN]
+    budget_changes = min(request.max_changes or DEFAULT_MAX_CHANGES, MAX_CHANGES)
+    budget_bytes = PAGE_BYTE_BUDGET
+    response = sync_pb2.PullChangesResponse()
+    for checkpoint in request.checkpoints:
+        stream, scopes = checkpoint.stream, bindings.down[checkpoint.stream]
+        if budget_changes <= 0 or budget_bytes <= 0:
+            response.more = True
+            break
+        limit = budget_changes
+        while True:
+            batch = store.changes.read_encoded(stream, scopes, checkpoint.applied_seq, limit)
+            encoding, payload = _encode(batch.payload, accept)
+            if len(payload) <= budget_bytes or limit == 1:
+                break
+            if response.pages:  # no room left in this response: the next pull takes it
+                payload = b""
+                break
+            limit = max(1, limit // 2)
+        if not payload and response.pages and batch.count:
+            response.more = True
+            break
+        if batch.count == 0 and batch.through_seq == checkpoint.applied_seq:
+            continue  # nothing new, nothing to move past
+        response.pages.append(
+            sync_pb2.ChangePage(
+                stream=stream,
+                after_seq=batch.after_seq,
+                through_seq=batch.through_seq,
+                head_seq=batch.head_seq,
+                change_count=batch.count,
+                encoding=encoding,  # type: ignore[arg-type]
+                payload=payload,
+            )
+        )
+        budget_changes -= batch.count
+        budget_bytes -= len(payload)
+        if batch.through_seq < batch.head_seq:
+            response.more = True
+    return response
+
+
+class SyncServicer:
+    """Implements EdgeSyncService (PullChanges, PushRecords) over the store's ports."""
+
+    def __init__(self, store: StorePort) -> None:
+        self._store = store
+
+    def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
+        """The generic handler to add to the control server (same port, same mTLS)."""
+        return grpc.method_handlers_generic_handler(
+            SERVICE,
+            {
+                "PullChanges": grpc.unary_unary_rpc_method_handler(
+                    self.pull_changes,
+                    request_deserializer=decoder(sync_pb2.PullChangesRequest),
+                    response_serializer=sync_pb2.PullChangesResponse.SerializeToString,
+                ),
+                "PushRecords": grpc.unary_unary_rpc_method_handler(
+                    self.push_records,
+                    request_deserializer=decoder(sync_pb2.PushRecordsRequest),
+                    response_serializer=sync_pb2.PushRecordsResponse.SerializeToString,
+                ),
+            },
+        )
+
+    async def pull_changes(
+        self,
+        request: sync_pb2.PullChangesRequest | MalformedFrame,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> sync_pb2.PullChangesResponse:
+        await refuse_malformed(context, request)
+        assert isinstance(request, sync_pb2.PullChangesRequest)
+        peer = await authenticate_site(context, self._store)
+        try:
+            return await asyncio.to_thread(read_pages, self._store, peer.site_id, request)
+        except _Refused as exc:
+            logger.warning("pull of site %s refused: %s", peer.site_id, exc.message)
+            await context.abort(exc.code, exc.message)
+        except InvalidInput as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except StoreUnavailable as exc:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        except StoreError as exc:
+            await context.abort(grpc.StatusCode.ABORTED, str(exc))
+        raise AssertionError("unreachable")  # pragma: no cover  (abort raises)
+
+    async def push_records(
+        self,
+        request: sync_pb2.PushRecordsRequest | MalformedFrame,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> sync_pb2.PushRecordsResponse:
+        await refuse_malformed(context, request)
+        assert isinstance(request, sync_pb2.PushRecordsRequest)
+        peer = await authenticate_site(context, self._store)
+        foreign = _foreign_record(request.records, peer.site_id)
+        if foreign is not None:
+            logger.warning("push of site %s refused: %s", peer.site_id, foreign)
+            await context.abort(IDENTITY_REFUSED, f"nothing stored from this batch: {foreign}")
+        try:
+            result = await asyncio.to_thread(
+                self._store.ingest.ingest, peer.site_id, request.batch_id, list(request.records)
+            )
+        except InvalidInput as exc:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"nothing stored from this batch: {exc}"
+            )
+        except StoreUnavailable as exc:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        except StoreError as exc:
+            await context.abort(grpc.StatusCode.ABORTED, str(exc))
+        return sync_pb2.PushRecordsResponse(
+            batch_id=request.batch_id, ingested=result.ingested, duplicates=result.duplicates
+        )
+
+
+def _foreign_record(records: Sequence[sync_pb2.UpstreamRecord], site_id: str) -> str | None:
+    """What is wrong when a record names another site than the pushing one, else None."""
+    for index, record in enumerate(records):
+        kind = record.WhichOneof("record")
+        if kind == "inventory_adjustment":
+            owner = record.inventory_adjustment.site_id
+        elif kind in ("sales_transaction", "sales_return"):
+            owner = getattr(record, kind).receipt.site_id
+        else:
+            continue  # no record: ingest refuses it as bad input
+        if owner != site_id:
+            return (
+                f"record {index} ({kind}) belongs to site {owner!r}; site {site_id} may push "
+                "only its own records"
+            )
+    return None

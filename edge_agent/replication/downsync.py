@@ -1,0 +1,185 @@
+"""Replication room: the downsync client. Pulls the site's bound streams after their
+checkpoints and applies every page through the projection's `apply_page` (off the loop).
+
+Triggered by ChangesAvailable frames (`poke`, never blocking the control stream's read loop),
+by the fallback schedule (`sync_interval_seconds`) and by RunDownsync (`pull_until`). One pull
+runs at a time; a page already applied is a no-op, so overlapping triggers are harmless.
+Touches the projection (its port below) and the gateway through the `SyncCalls` port only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
+from edge_agent.errors import AgentError, PageOutOfOrder
+from edge_agent.projection import AppliedPage, StoredSiteConfig, StreamState
+from edge_agent.replication.ports import SyncCalls
+from edge_agent.replication.waiting import wait_any
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_CHANGES = 5_000
+MAX_RESTARTS = 3
+"""Pages out of order in one pull before it gives up (the error is retryable: next trigger)."""
+ACCEPT = [sync_pb2.PAGE_ENCODING_ZLIB, sync_pb2.PAGE_ENCODING_PLAIN]
+
+
+class StillBehind(AgentError):
+    """A directed pull ended before the projection reached the heads it was asked for."""
+
+    reason = "StillBehind"
+    retryable = True
+
+
+class ReplicaStore(Protocol):
+    """What the downsync client needs from the projection."""
+
+    async def site_config(self) -> StoredSiteConfig | None: ...
+
+    async def stream_states(self) -> list[StreamState]: ...
+
+    async def apply_page(self, page: sync_pb2.ChangePage) -> AppliedPage: ...
+
+
+async def bound_down_streams(store: ReplicaStore) -> list[str]:
+    """The down streams of the applied site configuration (none before the first one)."""
+    stored = await store.site_config()
+    if stored is None:
+        return []
+    return sorted(
+        {
+            b.stream
+            for b in stored.config.bindings
+            if b.direction == store_site_pb2.REPLICATION_DIRECTION_DOWN
+        }
+    )
+
+
+class Downsync:
+    """Pulls and applies pages until the gateway says there are no more."""
+
+    def __init__(
+        self,
+        channel: SyncCalls,
+        store: ReplicaStore,
+        *,
+        rpc_timeout_seconds: float = 15.0,
+        max_changes: int = DEFAULT_MAX_CHANGES,
+        retry_initial_seconds: float = 0.2,
+        retry_max_seconds: float = 10.0,
+    ) -> None:
+        self._channel = channel
+        self._store = store
+        self._timeout = rpc_timeout_seconds
+        self._max_changes = max_changes
+        self._retry_initial = retry_initial_seconds
+        self._retry_max = retry_max_seconds
+        self._lock = asyncio.Lock()
+        self._poked = asyncio.Event()
+        self.applied_changes = 0
+        """Changes applied since start (status, tests)."""
+
+    def poke(self, heads: Iterable[sync_pb2.StreamCheckpoint] = ()) -> None:
+        """Changes are waiting (a ChangesAvailable frame): pull soon. Never blocks."""
+        self._poked.set()
+
+    async def pull(self) -> int:
+        """Pull every bound stream until no `more`; the changes applied. Raises the
+        classified `AgentError` of a failed call (see `rpc.sync_failure`)."""
+        async with self._lock:
+            return await self._pull_locked()
+
+    async def _pull_locked(self) -> int:
+        streams = await bound_down_streams(self._store)
+        if not streams:
+            return 0
+        states = {s.stream: s for s in await self._store.stream_states()}
+        checkpoints = {s: states[s].applied_seq if s in states else 0 for s in streams}
+        applied = 0
+        restarts = 0
+        # The next response is fetched while this one is applied (network and disk overlap);
+        # it asks after the pages being applied, and is dropped if one of them fails.
+        fetching: asyncio.Future[sync_pb2.PullChangesResponse] | None = asyncio.ensure_future(
+            self._fetch(checkpoints)
+        )
+        try:
+            while fetching is not None:
+                response = await fetching
+                fetching = None
+                if response.more and response.pages:
+                    ahead = dict(checkpoints)
+                    ahead.update({p.stream: p.through_seq for p in response.pages})
+                    fetching = asyncio.ensure_future(self._fetch(ahead))
+                for page in response.pages:
+                    try:
+                        done = await self._store.apply_page(page)
+                    except PageOutOfOrder:
+                        # Not where we stood: read the checkpoints and ask again from there.
+                        restarts += 1
+                        if restarts > MAX_RESTARTS:
+                            raise
+                        fresh = {s.stream: s for s in await self._store.stream_states()}
+                        checkpoints.update({n: st.applied_seq for n, st in fresh.items()})
+                        if fetching is not None:
+                            fetching.cancel()
+                        fetching = asyncio.ensure_future(self._fetch(checkpoints))
+                        break
+                    checkpoints[page.stream] = done.applied_seq
+                    applied += done.changes
+        finally:
+            if fetching is not None:
+                fetching.cancel()
+                await asyncio.gather(fetching, return_exceptions=True)
+            self.applied_changes += applied
+        return applied
+
+    async def _fetch(self, checkpoints: Mapping[str, int]) -> sync_pb2.PullChangesResponse:
+        """One PullChanges call after `checkpoints`; the classified error if it fails."""
+        request = sync_pb2.PullChangesRequest(
+            checkpoints=[
+                sync_pb2.StreamCheckpoint(stream=s, applied_seq=seq)
+                for s, seq in sorted(checkpoints.items())
+            ],
+            max_changes=self._max_changes,
+            accept=ACCEPT,
+        )
+        return await self._channel.pull_changes(request, self._timeout)
+
+    async def pull_until(self, heads: Mapping[str, int], *, attempts: int = 20) -> None:
+        """Pull until every stream in `heads` is applied at least that far."""
+        for attempt in range(attempts):
+            await self.pull()
+            states = {s.stream: s.applied_seq for s in await self._store.stream_states()}
+            if all(states.get(stream, 0) >= seq for stream, seq in heads.items()):
+                return
+            await asyncio.sleep(min(self._retry_max, self._retry_initial * 2**attempt))
+        raise StillBehind(
+            f"after {attempts} pulls the projection is still behind the heads {dict(heads)}; "
+            "the command may be sent again"
+        )
+
+    async def run(self, stopping: asyncio.Event, interval_seconds: float) -> None:
+        """Pull on every poke and at least every `interval_seconds`, until `stopping`."""
+        failures = 0
+        while not stopping.is_set():
+            await self._channel.wait_usable(stopping)
+            if stopping.is_set():
+                break
+            self._poked.clear()
+            try:
+                count = await self.pull()
+                if count:
+                    logger.info("downsync applied %d changes", count)
+                failures = 0
+            except AgentError as exc:
+                failures += 1
+                delay = random.uniform(0, min(self._retry_max, self._retry_initial * 2**failures))
+                logger.warning("downsync failed (%s); next try in %.1f s", exc, delay)
+                await wait_any(stopping, None, delay if exc.retryable else interval_seconds)
+                continue
+            await wait_any(stopping, self._poked, interval_seconds)

@@ -1,0 +1,114 @@
+"""EdgeSyncService on the real gateway (in this process, mTLS on loopback, the real cloud
+store), called with an enrolled site's own certificate through the agent's sync channel."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import zlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from ameide_core_proto.process.commerce.v1 import records_pb2, sync_pb2
+from cloud.gateway.sync import PAGE_BYTE_BUDGET
+from edge_agent.control.sync_channel import SyncChannel
+from tests.edge_agent.edge_support import SITE
+from tests.edge_agent.real_gateway import CloudSide, enroll_at, running_gateway
+from tests.edge_agent.test_edge_replication_wire import SCOPE, catalog_change
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[tuple[CloudSide, SyncChannel]]:
+    cloud = await asyncio.to_thread(CloudSide.under, tmp_path / "cloud")
+    try:
+        async with running_gateway(cloud):
+            await enroll_at(cloud, tmp_path / "edge", SITE)
+            channel = SyncChannel(tmp_path / "edge")
+            try:
+                yield cloud, channel
+            finally:
+                await channel.close()
+    finally:
+        await asyncio.to_thread(cloud.close)
+
+
+async def test_a_pull_over_the_byte_budget_comes_in_several_responses_that_add_up(
+    site: tuple[CloudSide, SyncChannel],
+) -> None:
+    cloud, channel = site
+    # ~8 MB of barely compressible descriptions: over the 4 MiB a response may carry.
+    changes = [catalog_change(f"{n:05d}", secrets.token_hex(1000)) for n in range(4000)]
+    for start in range(0, len(changes), 1000):
+        await asyncio.to_thread(cloud.store.changes.append, changes[start : start + 1000])
+    stub = await channel.stub()
+    after, received, responses = 0, 0, 0
+    while True:
+        response = await stub.PullChanges(
+            sync_pb2.PullChangesRequest(
+                checkpoints=[sync_pb2.StreamCheckpoint(stream="catalog", applied_seq=after)],
+                max_changes=10_000,
+                accept=[sync_pb2.PAGE_ENCODING_ZLIB],
+            )
+        )
+        responses += 1
+        (page,) = response.pages
+        assert page.after_seq == after and page.encoding == sync_pb2.PAGE_ENCODING_ZLIB
+        assert len(page.payload) <= PAGE_BYTE_BUDGET
+        decoded = records_pb2.ChangeList.FromString(zlib.decompress(page.payload)).changes
+        assert len(decoded) == page.change_count
+        assert [c.seq for c in decoded] == list(range(after + 1, page.through_seq + 1))
+        received += page.change_count
+        after = page.through_seq
+        if not response.more:
+            break
+    assert responses > 1
+    assert received == 4000 and after == 4000
+
+
+async def test_a_plain_pull_is_sent_plain_and_a_quiet_stream_sends_no_page(
+    site: tuple[CloudSide, SyncChannel],
+) -> None:
+    cloud, channel = site
+    await asyncio.to_thread(cloud.store.changes.append, [catalog_change("000001")])
+    stub = await channel.stub()
+    response = await stub.PullChanges(
+        sync_pb2.PullChangesRequest(
+            checkpoints=[
+                sync_pb2.StreamCheckpoint(stream="catalog"),
+                sync_pb2.StreamCheckpoint(stream="prices"),
+            ]
+        )
+    )
+    (page,) = response.pages
+    assert page.encoding == sync_pb2.PAGE_ENCODING_PLAIN and not response.more
+    (change,) = records_pb2.ChangeList.FromString(page.payload).changes
+    assert (change.key, change.scope, page.head_seq) == ("000001", SCOPE, 1)
+
+
+async def test_a_checkpoint_below_the_compaction_floor_is_refused_naming_the_rebuild(
+    site: tuple[CloudSide, SyncChannel],
+) -> None:
+    cloud, channel = site
+    await asyncio.to_thread(
+        cloud.store.changes.append, [catalog_change(f"{n:06d}") for n in range(10)]
+    )
+    await asyncio.to_thread(cloud.store.changes.compact, "catalog", 6)
+    floor = await asyncio.to_thread(cloud.store.changes.floor, "catalog")
+    assert floor > 0
+    stub = await channel.stub()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.PullChanges(
+            sync_pb2.PullChangesRequest(checkpoints=[sync_pb2.StreamCheckpoint(stream="catalog")])
+        )
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    details = refused.value.details() or ""
+    assert f"compacted up to seq {floor}" in details and "rebuild" in details
+    after_floor = await stub.PullChanges(
+        sync_pb2.PullChangesRequest(
+            checkpoints=[sync_pb2.StreamCheckpoint(stream="catalog", applied_seq=floor)]
+        )
+    )
+    assert after_floor.pages[0].through_seq == 10
