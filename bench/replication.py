@@ -80,7 +80,7 @@ class BenchOptions:
     rows: int = 1_000_000
     writes: int = 1_000
     sales: int = 100_000
-    pos_concurrency: int = 32
+    pos_concurrency: int = 64
     timeout_seconds: float = 3600.0
 
 
