@@ -195,12 +195,15 @@ class WriterThread:
                         conn.execute("ROLLBACK")
                 raise
         except (sqlite3.Error, OSError) as exc:
-            error = translate(exc, self._path, self._busy_timeout)
-            error.__cause__ = exc
-            outcomes = [(None, error)] * len(live)
+            outcomes = [(None, self._failure(exc)) for _ in live]  # one error object each
         for work, (value, failed) in zip(live, outcomes, strict=True):
             if work.loop is not None and work.future is not None:
                 _resolve(work.loop, work.future, value, failed)
+
+    def _failure(self, exc: sqlite3.Error | OSError) -> Exception:
+        error = translate(exc, self._path, self._busy_timeout)
+        error.__cause__ = exc
+        return error
 
     def _savepoint(self, conn: sqlite3.Connection, work: _Work) -> tuple[Any, Exception | None]:
         """One grouped job inside the shared transaction: its value, or its error with its
@@ -213,9 +216,7 @@ class WriterThread:
                 raise
             conn.execute("ROLLBACK TO grouped_job")
             conn.execute("RELEASE grouped_job")
-            error = translate(exc, self._path, self._busy_timeout)
-            error.__cause__ = exc
-            return None, error
+            return None, self._failure(exc)
         except Exception as exc:  # the job refused (e.g. a conflict) or a defect in it
             conn.execute("ROLLBACK TO grouped_job")
             conn.execute("RELEASE grouped_job")
