@@ -13,7 +13,7 @@ PROTO_DIR := proto/ameide_core_proto/process/commerce/v1
 PROTOS := $(sort $(wildcard $(PROTO_DIR)/*.proto))
 
 .PHONY: help setup system-deps venv temporal-cli temporal-cli-present buf generate check-generated lint test \
-        demo demo-check bench bench-provision bench-projection record-histories deb clean
+        demo demo-check bench bench-provision bench-projection bench-replication record-histories deb clean
 
 help:  ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -105,13 +105,16 @@ demo-check: setup  ## The demo, non-interactive: exits 0 once the demo store is 
 	rm -rf var/demo-check
 	$(VENV)/bin/commerce-cloud --data-dir var/demo-check/cloud demo --check
 
-bench: bench-provision bench-projection  ## All benchmarks (tables, never pass/fail)
+bench: bench-provision bench-projection bench-replication  ## All benchmarks (tables, never pass/fail)
 
 bench-provision: setup  ## Provision N sites with N real mTLS agents; writes bench/results/provision.json
 	$(PY) -m bench.provision $(if $(N),--sites $(N),)
 
 bench-projection: venv  ## Apply ROWS (1,000,000) catalog+price rows to an agent projection vs raw sqlite3
 	$(PY) -m bench.projection_apply $(if $(ROWS),--rows $(ROWS),)
+
+bench-replication: setup  ## Downsync ROWS, WRITES change latencies, SALES upsync via a real agent; writes bench/results/replication.json
+	$(PY) -m bench.replication $(if $(ROWS),--rows $(ROWS),) $(if $(WRITES),--writes $(WRITES),) $(if $(SALES),--sales $(SALES),)
 
 deb: venv  ## Build the commerce-edge .deb into dist/
 	bash packaging/deb/build.sh

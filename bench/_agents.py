@@ -72,7 +72,7 @@ class SimulatedAgent:
 class ProcessAgent:
     """A real `commerce-edge enroll` + `commerce-edge run`, as an installer would run them."""
 
-    def __init__(self, site_id: str, data_dir: Path) -> None:
+    def __init__(self, site_id: str, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.site_id = site_id
         self.data_dir = data_dir
         self._proc: asyncio.subprocess.Process | None = None
@@ -80,7 +80,13 @@ class ProcessAgent:
             **os.environ,
             "COMMERCE_EDGE_HEALTH_ADDRESS": "",
             "COMMERCE_EDGE_POS_ADDRESS": "",
+            **(env or {}),
         }
+
+    @property
+    def pid(self) -> int | None:
+        """The running `commerce-edge run` process, if any."""
+        return self._proc.pid if self._proc is not None and self._proc.returncode is None else None
 
     async def enroll(self, enrollment: Enrollment) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -119,6 +125,7 @@ class ProcessAgent:
     async def stop(self) -> None:
         if self._proc is not None:
             await stop_process(self._proc, 15.0)
+            self._proc = None
 
 
 class Fleet:

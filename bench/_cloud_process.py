@@ -59,7 +59,7 @@ async def stop_process(proc: asyncio.subprocess.Process, grace: float) -> None:
 
 def bench_config(data_dir: Path) -> CloudConfig:
     """A cloud on free loopback ports with its own data dir (never collides with a demo)."""
-    dev, ui, discovery, enroll_port, control = free_ports(5)
+    dev, ui, discovery, enroll_port, control, publish = free_ports(6)
     return CloudConfig(
         data_dir=data_dir,
         temporal_dev_port=dev,
@@ -70,6 +70,8 @@ def bench_config(data_dir: Path) -> CloudConfig:
         discovery_port=discovery,
         enroll_port=enroll_port,
         control_port=control,
+        publish_host="127.0.0.1",
+        publish_port=publish,
         log_level="INFO",
     )
 
@@ -88,6 +90,8 @@ def child_environment(config: CloudConfig) -> dict[str, str]:
         "discovery_port": config.discovery_port,
         "enroll_port": config.enroll_port,
         "control_port": config.control_port,
+        "publish_host": config.publish_host,
+        "publish_port": config.publish_port,
         "log_level": config.log_level,
     }
     env.update({f"COMMERCE_CLOUD_{name.upper()}": str(value) for name, value in fields.items()})

@@ -10,41 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 import tempfile
 import time
 import zlib
 from pathlib import Path
 
 from ameide_core_proto.process.commerce.v1 import records_pb2, sync_pb2
+from bench._anchor import catalog_price_records, raw_executemany
 from edge_agent.projection import Projection
-
-
-def _records(n: int) -> tuple[list[records_pb2.Change], list[records_pb2.Change]]:
-    items, prices = [], []
-    for i in range(n // 2):
-        sku = f"SKU-{i:08d}"
-        change = records_pb2.Change(stream="catalog", seq=i + 1, key=sku, scope="channel/bench")
-        item = change.catalog_item
-        item.sku = sku
-        item.barcodes.append(f"{8_700_000_000_000 + i}")
-        item.description = f"Synthetic item {i}"
-        item.department = f"dept-{i % 40}"
-        item.tax_class = "standard"
-        item.active = True
-        items.append(change)
-        pchange = records_pb2.Change(
-            stream="prices", seq=i + 1, key=f"P-{i:08d}", scope="channel/bench"
-        )
-        price = pchange.price
-        price.price_id = pchange.key
-        price.sku = sku
-        price.sales_channel_id = "bench"
-        price.unit_price.currency = "EUR"
-        price.unit_price.minor_units = 100 + i % 5000
-        price.effective_from.FromSeconds(1_700_000_000)
-        prices.append(pchange)
-    return items, prices
 
 
 def _pages(
@@ -70,39 +43,6 @@ def _pages(
     return pages
 
 
-def raw_executemany(
-    path: Path, items: list[records_pb2.Change], prices: list[records_pb2.Change]
-) -> float:
-    """The physical anchor: the same rows and indexes, one transaction, no protobuf decoding."""
-    item_rows = [(c.key, c.catalog_item.SerializeToString()) for c in items]
-    barcode_rows = [(c.catalog_item.barcodes[0], c.key) for c in items]
-    price_rows = [
-        (c.key, c.price.sku, "bench", 1_700_000_000_000_000, None, c.price.SerializeToString())
-        for c in prices
-    ]
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.executescript(
-        "CREATE TABLE catalog_items (sku TEXT PRIMARY KEY, record BLOB NOT NULL);"
-        "CREATE TABLE catalog_barcodes (barcode TEXT PRIMARY KEY, sku TEXT NOT NULL);"
-        "CREATE INDEX catalog_barcodes_by_sku ON catalog_barcodes (sku);"
-        "CREATE TABLE prices (price_id TEXT PRIMARY KEY, sku TEXT NOT NULL, sales_channel_id"
-        " TEXT NOT NULL, effective_from INTEGER NOT NULL, effective_until INTEGER,"
-        " record BLOB NOT NULL);"
-        "CREATE INDEX prices_by_item ON prices (sku, sales_channel_id, effective_from);"
-    )
-    started = time.perf_counter()
-    conn.execute("BEGIN")
-    conn.executemany("INSERT INTO catalog_items VALUES (?, ?)", item_rows)
-    conn.executemany("INSERT INTO catalog_barcodes VALUES (?, ?)", barcode_rows)
-    conn.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?)", price_rows)
-    conn.execute("COMMIT")
-    elapsed = time.perf_counter() - started
-    conn.close()
-    return elapsed
-
-
 async def apply_pages(data_dir: Path, pages: list[sync_pb2.ChangePage]) -> float:
     projection = await Projection.open(data_dir)
     try:
@@ -118,7 +58,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="catalog+price rows")
     parser.add_argument("--page-size", type=int, default=20_000, help="changes per page")
     args = parser.parse_args()
-    items, prices = _records(args.rows)
+    items, prices = catalog_price_records(args.rows)
     size = args.page_size
     changes = _pages("catalog", items, size) + _pages("prices", prices, size)
     snapshot = _pages("catalog", items, size, snapshot=True) + _pages(

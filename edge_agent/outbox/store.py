@@ -53,7 +53,8 @@ class Outbox:
         """Store a validated record durably; `newly_recorded=False` (nothing written) when
         the same record was stored before; `OutboxConflict` for another record under its id."""
         now = now_text()
-        done = await self._writer.run(lambda conn: _records.record(conn, upstream, now))
+        # Concurrent POS calls share one commit (one flush); each is on disk when it returns.
+        done = await self._writer.run(lambda conn: _records.record(conn, upstream, now), group=True)
         if done.newly_recorded:
             self._pending += 1
         return done

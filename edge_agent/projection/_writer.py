@@ -2,7 +2,10 @@
 
 Jobs are functions of the connection; each runs in its own `BEGIN IMMEDIATE` transaction on
 this thread, in the order submitted, and its value or error goes back to the submitting event
-loop through a future. Only this module's thread touches the write connection.
+loop through a future. Jobs submitted with `group=True` that are queued back to back share one
+transaction and one commit (group commit): each runs in its own savepoint, so a job that fails
+leaves the others' writes intact, and every future is settled only after the shared commit.
+Only this module's thread touches the write connection.
 """
 
 from __future__ import annotations
@@ -37,9 +40,13 @@ class _Work:
     future: asyncio.Future[Any] | None = None
     on_done: Callable[[Any], None] | None = field(default=None)
     on_error: Callable[[Exception], None] | None = field(default=None)
+    group: bool = False
 
 
 _STOP = object()
+
+MAX_GROUP = 256
+"""Most jobs that share one group commit."""
 
 BACKGROUND_BUSY_TIMEOUT = 0.1
 """Background (status) writes wait at most this long for a lock, so a command queued behind
@@ -75,17 +82,19 @@ class WriterThread:
             await asyncio.to_thread(self._thread.join)
             raise
 
-    async def run(self, job: Job[T], *, durable: bool = True) -> T:
+    async def run(self, job: Job[T], *, durable: bool = True, group: bool = False) -> T:
         """Run `job` in a transaction on the writer thread and return what it returned.
 
         `durable` commits with `synchronous=FULL` and waits the full busy timeout for a lock;
         otherwise `NORMAL` (may be lost on power loss, never corrupted) and a short wait. A job
-        whose caller stopped waiting before it started is skipped.
+        whose caller stopped waiting before it started is skipped. `group` (durable jobs
+        only) lets the job share a commit with other grouped jobs queued right behind it: one
+        disk flush for all of them; still atomic per job, and still on disk when this returns.
         """
         self._check_open()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Work(job, durable, loop, future))
+        self._queue.put(_Work(job, durable, loop, future, group=group and durable))
         return await future
 
     def post(
@@ -134,18 +143,86 @@ class WriterThread:
             _resolve(opened.get_loop(), opened, None, exc)
             return
         _resolve(opened.get_loop(), opened, None, None)
+        carried: _Work | object | None = None
         try:
             while True:
-                work = self._queue.get()
+                work = carried if carried is not None else self._queue.get()
+                carried = None
                 if work is _STOP:
                     break
                 assert isinstance(work, _Work)
                 try:
-                    self._execute(conn, work)
+                    if work.group:
+                        batch, carried = self._grouped_after(work)
+                        self._execute_group(conn, batch)
+                    else:
+                        self._execute(conn, work)
                 except Exception:  # a failing callback must not end the writer
                     logger.exception("a projection write callback failed")
         finally:
             conn.close()
+
+    def _grouped_after(self, first: _Work) -> tuple[list[_Work], _Work | object | None]:
+        """`first` and the grouped jobs queued right behind it; the next other item, if any."""
+        batch = [first]
+        while len(batch) < MAX_GROUP:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, None
+            if not (isinstance(item, _Work) and item.group):
+                return batch, item
+            batch.append(item)
+        return batch, None
+
+    def _execute_group(self, conn: sqlite3.Connection, batch: list[_Work]) -> None:
+        """Run `batch` in one transaction, each job in its own savepoint; settle every
+        future after the commit (or with the commit's error when it fails)."""
+        live = [w for w in batch if w.future is None or not w.future.cancelled()]
+        if not live:
+            return
+        outcomes: list[tuple[Any, Exception | None]] = []
+        try:
+            self._set_mode(conn, durable=True)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for work in live:
+                    outcomes.append(self._savepoint(conn, work))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+        except (sqlite3.Error, OSError) as exc:
+            outcomes = [(None, self._failure(exc)) for _ in live]  # one error object each
+        for work, (value, failed) in zip(live, outcomes, strict=True):
+            if work.loop is not None and work.future is not None:
+                _resolve(work.loop, work.future, value, failed)
+
+    def _failure(self, exc: sqlite3.Error | OSError) -> Exception:
+        error = translate(exc, self._path, self._busy_timeout)
+        error.__cause__ = exc
+        return error
+
+    def _savepoint(self, conn: sqlite3.Connection, work: _Work) -> tuple[Any, Exception | None]:
+        """One grouped job inside the shared transaction: its value, or its error with its
+        own writes rolled back. A database error that ends the transaction propagates."""
+        conn.execute("SAVEPOINT grouped_job")
+        try:
+            value = work.job(conn)
+        except (sqlite3.Error, OSError) as exc:
+            if not conn.in_transaction:
+                raise
+            conn.execute("ROLLBACK TO grouped_job")
+            conn.execute("RELEASE grouped_job")
+            return None, self._failure(exc)
+        except Exception as exc:  # the job refused (e.g. a conflict) or a defect in it
+            conn.execute("ROLLBACK TO grouped_job")
+            conn.execute("RELEASE grouped_job")
+            return None, exc
+        conn.execute("RELEASE grouped_job")
+        return value, None
 
     def _execute(self, conn: sqlite3.Connection, work: _Work) -> None:
         if work.future is not None and work.future.cancelled():
@@ -168,12 +245,15 @@ class WriterThread:
         elif work.on_error is not None:
             work.on_error(error)
 
-    def _transaction(self, conn: sqlite3.Connection, work: _Work) -> Any:
-        if work.durable != self._durable_mode:
-            busy = self._busy_timeout if work.durable else self._background_busy_timeout
-            conn.execute(f"PRAGMA synchronous={'FULL' if work.durable else 'NORMAL'}")
+    def _set_mode(self, conn: sqlite3.Connection, *, durable: bool) -> None:
+        if durable != self._durable_mode:
+            busy = self._busy_timeout if durable else self._background_busy_timeout
+            conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             conn.execute(f"PRAGMA busy_timeout={round(busy * 1000)}")
-            self._durable_mode = work.durable
+            self._durable_mode = durable
+
+    def _transaction(self, conn: sqlite3.Connection, work: _Work) -> Any:
+        self._set_mode(conn, durable=work.durable)
         conn.execute("BEGIN IMMEDIATE")
         try:
             value = work.job(conn)
