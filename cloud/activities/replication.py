@@ -14,7 +14,8 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from ameide_core_proto.process.commerce.v1 import facts_pb2, store_site_pb2, sync_pb2
+from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
+from cloud.activities.facts import append_fact
 from cloud.activities.messages import RecordedFact
 from cloud.activities.replication_messages import (
     CompareDownsync,
@@ -33,7 +34,6 @@ from cloud.activities.replication_messages import (
 from cloud.ports import StorePort
 from cloud.workflows.bindings import derive_replication_bindings
 from shared.checksums import TableDigest
-from shared.timestamps import from_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -190,17 +190,4 @@ class ReplicationActivities:
     async def record_replication_fact(self, req: RecordReplicationFact) -> RecordedFact:
         """Append a replication fact once (its id is deterministic)."""
 
-        def run() -> RecordedFact:
-            fact = facts_pb2.ProcessFact.FromString(req.fact)
-            added = self._store.facts.append(
-                fact.fact_id,
-                fact.type,
-                fact.subject,
-                from_timestamp(fact.occurred_at),
-                fact.workflow_id,
-                fact.run_id,
-                req.fact,
-            )
-            return RecordedFact(fact_id=fact.fact_id, newly_recorded=added)
-
-        return await asyncio.to_thread(run)
+        return await asyncio.to_thread(append_fact, self._store.facts, req.fact)

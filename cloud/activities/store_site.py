@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from ameide_core_proto.process.commerce.v1 import facts_pb2
+from cloud.activities.facts import append_fact
 from cloud.activities.messages import (
     ExpireProvisioning,
     IssueBootstrapToken,
@@ -32,7 +32,6 @@ from cloud.compat import CompatibilityPolicy
 from cloud.ports import StorePort, TokenSource
 from cloud.validation import validate_provision_request
 from shared.errors import InvalidInput
-from shared.timestamps import from_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -174,23 +173,14 @@ class StoreSiteActivities:
         """Append the StoreSiteReady fact (once) and mark the site ready."""
 
         def run() -> RecordedFact:
-            fact = facts_pb2.ProcessFact.FromString(req.fact)
-            added = self._store.facts.append(
-                fact.fact_id,
-                fact.type,
-                fact.subject,
-                from_timestamp(fact.occurred_at),
-                fact.workflow_id,
-                fact.run_id,
-                req.fact,
-            )
+            recorded = append_fact(self._store.facts, req.fact)
             self._store.sites.mark_ready(
                 req.site_id,
                 req.certificate_serial,
                 req.config_generation,
                 _jsonable([asdict(c) for c in req.conditions]),
             )
-            return RecordedFact(fact_id=fact.fact_id, newly_recorded=added)
+            return recorded
 
         return await asyncio.to_thread(run)
 
