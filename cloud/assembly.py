@@ -34,6 +34,7 @@ from cloud.services import (
     ReplicationService,
     SiteService,
 )
+from cloud.services.sync_status import SyncStatusService
 from cloud.temporal.connect import TemporalSettings, connect_client
 
 __all__ = ["OpsServices", "cloud_address", "open_ops"]
@@ -115,6 +116,7 @@ class OpsServices:
     """Connects to the configured Temporal on its first run."""
     fleet: FleetService
     """Connects to the configured Temporal on first use."""
+    sync_status: SyncStatusService
 
     def provisioning_through(self, client: Client) -> ProvisioningService:
         """A provisioning service starting workflows through an already connected `client`."""
@@ -151,6 +153,9 @@ def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
         provisioning=_provisioning(config, opened, enrollments, _ConnectOnFirstStart(config)),
         replication=ReplicationService(opened.sites, TemporalReplication(temporal)),
         fleet=FleetService(TemporalReplication(temporal), TemporalFleetSchedules(temporal)),
+        sync_status=SyncStatusService(
+            opened.sites, opened.channels, opened.changes, opened.sync_reports, opened.facts
+        ),
     )
 
 
