@@ -26,7 +26,6 @@ import grpc
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
-from cloud.adapters.store.ingest import IngestResult
 from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
 from cloud.gateway.peer import authenticate_site
 from cloud.gateway.sync_reports import ReportThrottle
@@ -253,13 +252,13 @@ class SyncServicer:
             logger.warning("push of site %s refused: %s", peer.site_id, foreign)
             await context.abort(IDENTITY_REFUSED, f"nothing stored from this batch: {foreign}")
 
-        def push() -> IngestResult:
+        def push() -> tuple[int, int]:
             done = self._store.ingest.ingest(peer.site_id, request.batch_id, list(request.records))
             self._record_push(peer.site_id, request)
-            return done
+            return done.ingested, done.duplicates
 
         try:
-            result = await asyncio.to_thread(push)
+            ingested, duplicates = await asyncio.to_thread(push)
         except InvalidInput as exc:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, f"nothing stored from this batch: {exc}"
@@ -269,7 +268,7 @@ class SyncServicer:
         except StoreError as exc:
             await context.abort(grpc.StatusCode.ABORTED, str(exc))
         return sync_pb2.PushRecordsResponse(
-            batch_id=request.batch_id, ingested=result.ingested, duplicates=result.duplicates
+            batch_id=request.batch_id, ingested=ingested, duplicates=duplicates
         )
 
 
