@@ -108,6 +108,7 @@ class OpsServices:
     channels: ChannelService
     sites: SiteService
     facts: FactService
+    sync_status: SyncStatusService
     data: DataService
     enrollments: EnrollmentIssuer
     provisioning: ProvisioningService
@@ -116,7 +117,6 @@ class OpsServices:
     """Connects to the configured Temporal on its first run."""
     fleet: FleetService
     """Connects to the configured Temporal on first use."""
-    sync_status: SyncStatusService
 
     def provisioning_through(self, client: Client) -> ProvisioningService:
         """A provisioning service starting workflows through an already connected `client`."""
@@ -148,14 +148,14 @@ def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
         channels=ChannelService(opened.channels, opened.audit, actor=actor),
         sites=SiteService(opened.sites, opened.tokens, enrollments),
         facts=FactService(opened.facts),
+        sync_status=SyncStatusService(
+            opened.sites, opened.channels, opened.changes, opened.sync_reports, opened.facts
+        ),
         data=DataService(opened.changes),
         enrollments=enrollments,
         provisioning=_provisioning(config, opened, enrollments, _ConnectOnFirstStart(config)),
         replication=ReplicationService(opened.sites, TemporalReplication(temporal)),
         fleet=FleetService(TemporalReplication(temporal), TemporalFleetSchedules(temporal)),
-        sync_status=SyncStatusService(
-            opened.sites, opened.channels, opened.changes, opened.sync_reports, opened.facts
-        ),
     )
 
 
