@@ -34,6 +34,7 @@ from cloud.services import (
     ReplicationService,
     SiteService,
 )
+from cloud.services.sync_status import SyncStatusService
 from cloud.temporal.connect import TemporalSettings, connect_client
 
 __all__ = ["OpsServices", "cloud_address", "open_ops"]
@@ -108,6 +109,7 @@ class OpsServices:
     channels: ChannelService
     sites: SiteService
     facts: FactService
+    sync_status: SyncStatusService
     data: DataService
     enrollments: EnrollmentIssuer
     provisioning: ProvisioningService
@@ -150,6 +152,9 @@ def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
         channels=ChannelService(opened.channels, opened.audit, actor=actor),
         sites=SiteService(opened.sites, opened.tokens, enrollments),
         facts=FactService(opened.facts),
+        sync_status=SyncStatusService(
+            opened.sites, opened.channels, opened.changes, opened.sync_reports, opened.facts
+        ),
         data=DataService(opened.changes),
         enrollments=enrollments,
         provisioning=_provisioning(config, opened, enrollments, _ConnectOnFirstStart(temporal)),

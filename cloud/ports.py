@@ -28,6 +28,7 @@ from cloud.adapters.store.records import (
     NewCertificate,
     NewFact,
     SiteRecord,
+    SyncReport,
     TokenRecord,
 )
 from shared.checksums import TableDigest
@@ -42,6 +43,7 @@ __all__ = [
     "IngestPort",
     "SitesPort",
     "StorePort",
+    "SyncReportsPort",
     "TokenSource",
     "TokensPort",
 ]
@@ -205,6 +207,8 @@ class FactsPort(Protocol):
         self, after_seq: int = 0, limit: int = 100, subject: str | None = None
     ) -> list[FactRecord]: ...
 
+    def latest(self, subject: str, fact_type: str) -> FactRecord | None: ...
+
 
 class AuditPort(Protocol):
     """The audit log."""
@@ -257,6 +261,9 @@ class StorePort(Protocol):
     @property
     def ingest(self) -> IngestPort: ...
 
+    @property
+    def sync_reports(self) -> SyncReportsPort: ...
+
 
 class ChangeLogPort(Protocol):
     """The per-stream change log of the down streams (see `cloud.adapters.store.changes`)."""
@@ -292,6 +299,10 @@ class ChangeLogPort(Protocol):
 
     def checksum(self, stream: str, scopes: Sequence[str]) -> TableDigest: ...
 
+    def oldest_after(
+        self, stream: str, scopes: Sequence[str], after_seq: int
+    ) -> datetime | None: ...
+
 
 class IngestPort(Protocol):
     """Records stores push up, stored once per idempotency key."""
@@ -305,3 +316,20 @@ class IngestPort(Protocol):
     ) -> IngestResult: ...
 
     def register_day_totals(self, site_id: str) -> list[RegisterDayTotal]: ...
+
+
+class SyncReportsPort(Protocol):
+    """What sites' agents last reported about their replication (see
+    `cloud.adapters.store.sync_reports`)."""
+
+    def record_pull(
+        self,
+        site_id: str,
+        applied: Mapping[str, int],
+        outbox_pending: int | None,
+        at: datetime,
+    ) -> None: ...
+
+    def record_push(self, site_id: str, outbox_pending: int | None, at: datetime) -> None: ...
+
+    def get(self, site_id: str) -> SyncReport: ...

@@ -139,7 +139,10 @@ class AgentDaemon:
             sync_channel = SyncChannel(cfg.data_dir, keepalive)
             sync_channel.attach(None)  # shares the control stream's connection once it is up
             self.downsync = Downsync(
-                sync_channel, projection, rpc_timeout_seconds=cfg.rpc_timeout_seconds
+                sync_channel,
+                projection,
+                rpc_timeout_seconds=cfg.rpc_timeout_seconds,
+                outbox_pending=outbox.outbox_pending,
             )
             self.upsync = Upsync(sync_channel, outbox, rpc_timeout_seconds=cfg.rpc_timeout_seconds)
             if cfg.pos_address:

@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from cloud.cli.output import console, emit_json, err_console, table, when
 from cloud.config import CloudConfig, load_cloud_config
 from cloud.services import DataReport, DataService, Enrollment
 from cloud.services.data import DEFAULT_BATCH
+from cloud.services.sync_status import SiteSyncStatus
 from shared.errors import CommerceError, InvalidInput, NotFound
 from shared.logging import configure_logging
 from shared.version import package_version
@@ -378,6 +379,63 @@ def sites_rebuild(
         + [(c.table, f"{c.rows} rows") for c in result.checksums],
         result.conditions,
     )
+
+
+def _minute(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _checksum_cell(status: SiteSyncStatus) -> str:
+    if status.last_checksum is None:
+        return "-"
+    result = "match" if status.last_checksum.match else "MISMATCH"
+    return f"{result} {_minute(status.last_checksum.at)}"
+
+
+@sites.command("sync-status")
+@click.argument("site_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def sites_sync_status(ctx: click.Context, site_id: str | None, as_json: bool) -> None:
+    """How far each ready site (or SITE) is behind: applied seq vs head per stream, lag in
+    changes and seconds, outbox depth, last upsync, last checksum result."""
+    service = _ops(ctx).sync_status
+    statuses = [service.site(site_id)] if site_id else service.ready()
+    if as_json:
+        emit_json([s.to_json() for s in statuses])
+        return
+    table(
+        "Sync status (times UTC)",
+        ["site", "lag", "outbox", "last upsync", "last checksum"],
+        [
+            (
+                s.site_id,
+                f"{s.lag_changes} changes / {s.lag_seconds:.0f} s",
+                "-" if s.outbox_pending is None else s.outbox_pending,
+                _minute(s.last_upsync_at),
+                _checksum_cell(s),
+            )
+            for s in statuses
+        ],
+    )
+    table(
+        "Streams",
+        ["site", "stream", "applied", "head", "lag"],
+        [
+            (
+                s.site_id,
+                lag.stream,
+                "-" if lag.applied_seq is None else lag.applied_seq,
+                lag.head_seq,
+                f"{lag.lag_changes} changes / {lag.lag_seconds:.0f} s",
+            )
+            for s in statuses
+            for lag in s.streams
+        ],
+    )
+    if not statuses:
+        console.print("no ready sites")
 
 
 @sites.command("list")

@@ -2,7 +2,9 @@
 
 Gateway room: authenticates the site from its client certificate, decides from the site's
 replication bindings (`cloud.workflows.bindings`) what it may read, and talks to the change
-log and ingest ports only (every store call runs in a thread, never on the event loop). The
+log, ingest and sync-report ports only (every store call runs in a thread, never on the
+event loop); what agents report (applied seqs, outbox depth, pushes) is recorded best-effort:
+a failed report write is logged and never fails the pull or push. The
 one place that maps the store's errors on this service to status codes: bad input is
 INVALID_ARGUMENT and another site's data PERMISSION_DENIED (retrying cannot help); an
 unavailable store is UNAVAILABLE and a lost write race ABORTED (both in
@@ -13,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -24,6 +28,7 @@ from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
 from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
 from cloud.gateway.peer import authenticate_site
+from cloud.gateway.sync_reports import ReportThrottle
 from cloud.ports import StorePort
 from cloud.workflows.bindings import derive_replication_bindings
 from shared.errors import InvalidInput
@@ -149,8 +154,38 @@ def read_pages(
 class SyncServicer:
     """Implements EdgeSyncService (PullChanges, PushRecords) over the store's ports."""
 
-    def __init__(self, store: StorePort) -> None:
+    def __init__(self, store: StorePort, *, throttle: ReportThrottle | None = None) -> None:
         self._store = store
+        self._throttle = throttle or ReportThrottle()
+
+    def _pull_report_due(self, site_id: str, request: sync_pb2.PullChangesRequest) -> bool:
+        applied = tuple(sorted((c.stream, c.applied_seq) for c in request.checkpoints))
+        outbox = request.outbox_pending if request.HasField("outbox_pending") else None
+        return self._throttle.due(site_id, (applied, outbox), time.monotonic())
+
+    def _record_pull(self, site_id: str, request: sync_pb2.PullChangesRequest) -> None:
+        """Blocking; best-effort (see the module docstring)."""
+        try:
+            self._store.sync_reports.record_pull(
+                site_id,
+                {c.stream: c.applied_seq for c in request.checkpoints if c.applied_seq >= 0},
+                request.outbox_pending if request.HasField("outbox_pending") else None,
+                datetime.now(UTC),
+            )
+        except (StoreError, InvalidInput) as exc:
+            self._throttle.forget(site_id)
+            logger.warning("could not record the sync report of site %s: %s", site_id, exc)
+
+    def _record_push(self, site_id: str, request: sync_pb2.PushRecordsRequest) -> None:
+        """Blocking; best-effort (see the module docstring)."""
+        try:
+            self._store.sync_reports.record_push(
+                site_id,
+                request.outbox_pending if request.HasField("outbox_pending") else None,
+                datetime.now(UTC),
+            )
+        except (StoreError, InvalidInput) as exc:
+            logger.warning("could not record the push of site %s: %s", site_id, exc)
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The generic handler to add to the control server (same port, same mTLS)."""
@@ -178,8 +213,21 @@ class SyncServicer:
         await refuse_malformed(context, request)
         assert isinstance(request, sync_pb2.PullChangesRequest)
         peer = await authenticate_site(context, self._store)
+        report = self._pull_report_due(peer.site_id, request)
+
+        def pull() -> sync_pb2.PullChangesResponse:
+            try:
+                response = read_pages(self._store, peer.site_id, request)
+            except BaseException:
+                if report:
+                    self._throttle.forget(peer.site_id)
+                raise
+            if report:  # only for a pull the site may make (read_pages refuses others)
+                self._record_pull(peer.site_id, request)
+            return response
+
         try:
-            return await asyncio.to_thread(read_pages, self._store, peer.site_id, request)
+            return await asyncio.to_thread(pull)
         except _Refused as exc:
             logger.warning("pull of site %s refused: %s", peer.site_id, exc.message)
             await context.abort(exc.code, exc.message)
@@ -203,10 +251,14 @@ class SyncServicer:
         if foreign is not None:
             logger.warning("push of site %s refused: %s", peer.site_id, foreign)
             await context.abort(IDENTITY_REFUSED, f"nothing stored from this batch: {foreign}")
+
+        def push() -> tuple[int, int]:
+            done = self._store.ingest.ingest(peer.site_id, request.batch_id, list(request.records))
+            self._record_push(peer.site_id, request)
+            return done.ingested, done.duplicates
+
         try:
-            result = await asyncio.to_thread(
-                self._store.ingest.ingest, peer.site_id, request.batch_id, list(request.records)
-            )
+            ingested, duplicates = await asyncio.to_thread(push)
         except InvalidInput as exc:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, f"nothing stored from this batch: {exc}"
@@ -216,7 +268,7 @@ class SyncServicer:
         except StoreError as exc:
             await context.abort(grpc.StatusCode.ABORTED, str(exc))
         return sync_pb2.PushRecordsResponse(
-            batch_id=request.batch_id, ingested=result.ingested, duplicates=result.duplicates
+            batch_id=request.batch_id, ingested=ingested, duplicates=duplicates
         )
 
 

@@ -260,3 +260,24 @@ ingested_records = sa.Table(
         "business_day",
     ),
 )
+
+# What each site's agent last reported about its replication, per down stream: the seq it
+# has applied (the checkpoint of its latest pull) and when that was reported.
+site_stream_checkpoints = sa.Table(
+    "site_stream_checkpoints",
+    metadata,
+    sa.Column("site_id", sa.String(63), primary_key=True),
+    sa.Column("stream", sa.String(64), primary_key=True),
+    sa.Column("applied_seq", sa.BigInteger, nullable=False),
+    sa.Column("reported_at", UtcDateTime, nullable=False),
+)
+
+# Per site: the outbox depth its agent last reported (and when), the last acknowledged push.
+site_sync_reports = sa.Table(
+    "site_sync_reports",
+    metadata,
+    sa.Column("site_id", sa.String(63), primary_key=True),
+    sa.Column("outbox_pending", sa.BigInteger, nullable=True),
+    sa.Column("outbox_reported_at", UtcDateTime, nullable=True),
+    sa.Column("last_push_at", UtcDateTime, nullable=True),
+)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Protocol
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
@@ -72,9 +72,11 @@ class Downsync:
         max_changes: int = DEFAULT_MAX_CHANGES,
         retry_initial_seconds: float = 0.2,
         retry_max_seconds: float = 10.0,
+        outbox_pending: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self._channel = channel
         self._store = store
+        self._outbox_pending = outbox_pending
         self._timeout = rpc_timeout_seconds
         self._max_changes = max_changes
         self._retry_initial = retry_initial_seconds
@@ -131,6 +133,11 @@ class Downsync:
                         break
                     checkpoints[page.stream] = done.applied_seq
                     applied += done.changes
+                else:
+                    if fetching is None and response.pages:
+                        # The last pages are applied: one more pull tells the cloud where this
+                        # store now stands (its applied seqs) and takes what came meanwhile.
+                        fetching = asyncio.ensure_future(self._fetch(checkpoints))
         finally:
             if fetching is not None:
                 fetching.cancel()
@@ -148,6 +155,8 @@ class Downsync:
             max_changes=self._max_changes,
             accept=ACCEPT,
         )
+        if self._outbox_pending is not None:
+            request.outbox_pending = await self._outbox_pending()
         return await self._channel.pull_changes(request, self._timeout)
 
     async def pull_until(self, heads: Mapping[str, int], *, attempts: int = 20) -> None:

@@ -98,8 +98,12 @@ class Upsync:
                 batch = await self._outbox.pending(self._batch)
                 if batch is None:
                     break
+                # What stays in the outbox once this batch is acknowledged (the cloud's ops view).
+                left = max(0, await self._outbox.outbox_pending() - len(batch.records))
                 ack = await self._channel.push_records(
-                    sync_pb2.PushRecordsRequest(batch_id=batch.batch_id, records=batch.records),
+                    sync_pb2.PushRecordsRequest(
+                        batch_id=batch.batch_id, records=batch.records, outbox_pending=left
+                    ),
                     self._timeout,
                 )
                 await self._outbox.mark_sent(batch.batch_id)

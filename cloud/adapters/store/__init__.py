@@ -37,6 +37,7 @@ from cloud.adapters.store.ingest import (
     RegisterDayTotal,
 )
 from cloud.adapters.store.records import (
+    AppliedReport,
     AuditRecord,
     CertificateRecord,
     ChannelRecord,
@@ -45,15 +46,18 @@ from cloud.adapters.store.records import (
     NewCertificate,
     NewFact,
     SiteRecord,
+    SyncReport,
     TokenRecord,
 )
 from cloud.adapters.store.sites import SiteRepository
 from cloud.adapters.store.store import CloudStore
+from cloud.adapters.store.sync_reports import SyncReportRepository
 from cloud.adapters.store.tokens import TokenRepository
 
 __all__ = [
     "REVOCATION_OVERLAP",
     "AppendResult",
+    "AppliedReport",
     "AuditLog",
     "AuditRecord",
     "BehindCompactionFloor",
@@ -85,6 +89,8 @@ __all__ = [
     "SnapshotPage",
     "StoreError",
     "StoreUnavailable",
+    "SyncReport",
+    "SyncReportRepository",
     "TokenRecord",
     "TokenRejected",
     "TokenRejection",

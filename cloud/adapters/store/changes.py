@@ -316,6 +316,25 @@ class ChangeLog:
         with self._db.read() as conn:
             return self._position(conn, stream)[1]
 
+    def oldest_after(self, stream: str, scopes: Sequence[str], after_seq: int) -> datetime | None:
+        """When the oldest visible change of `stream` in `scopes` after `after_seq` was
+        appended; None when there is none (a reader at `after_seq` is caught up)."""
+        wanted = _check_scopes(stream, scopes)
+        with self._db.read() as conn:
+            head = self._position(conn, stream)[0]
+            row = conn.execute(
+                sa.select(changes.c.changed_at)
+                .where(
+                    changes.c.stream == stream,
+                    changes.c.scope.in_(wanted),
+                    changes.c.seq > after_seq,
+                    changes.c.seq <= head,
+                )
+                .order_by(changes.c.seq)
+                .limit(1)
+            ).first()
+        return None if row is None else row.changed_at
+
     def read(
         self, stream: str, scopes: Sequence[str], after_seq: int, limit: int = 1000
     ) -> ChangeBatch:

@@ -86,3 +86,15 @@ class FactLog:
             query = query.where(process_facts.c.subject == subject)
         with self._db.read() as conn:
             return [FactRecord(**row._mapping) for row in conn.execute(query)]
+
+    def latest(self, subject: str, fact_type: str) -> FactRecord | None:
+        """The newest fact of `fact_type` about `subject`, or None."""
+        query = (
+            sa.select(process_facts)
+            .where(process_facts.c.subject == subject, process_facts.c.fact_type == fact_type)
+            .order_by(process_facts.c.seq.desc())
+            .limit(1)
+        )
+        with self._db.read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else FactRecord(**row._mapping)

@@ -142,3 +142,22 @@ class AuditRecord:
     action: str
     subject: str
     detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AppliedReport:
+    """The seq of one down stream a site's agent last reported as applied, and when."""
+
+    applied_seq: int
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What a site's agent last reported about its replication (None: never reported)."""
+
+    site_id: str
+    applied: dict[str, AppliedReport]
+    outbox_pending: int | None
+    outbox_reported_at: datetime | None
+    last_push_at: datetime | None

@@ -22,6 +22,7 @@ from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
 from cloud.adapters.store.ingest import IngestRepository
 from cloud.adapters.store.sites import SiteRepository
+from cloud.adapters.store.sync_reports import SyncReportRepository
 from cloud.adapters.store.tokens import TokenRepository
 from cloud.store.engine import make_engine
 from cloud.store.migrate import upgrade_engine
@@ -45,6 +46,7 @@ class CloudStore:
         self.audit = AuditLog(db)
         self.changes = ChangeLog(db)
         self.ingest = IngestRepository(db)
+        self.sync_reports = SyncReportRepository(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:

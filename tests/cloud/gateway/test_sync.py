@@ -15,6 +15,7 @@ import pytest
 from ameide_core_proto.process.commerce.v1 import records_pb2, sync_pb2
 from cloud.gateway.sync import PAGE_BYTE_BUDGET
 from edge_agent.control.sync_channel import SyncChannel
+from tests.cloud.adapters.store.change_builders import sale
 from tests.edge_agent.edge_support import SITE
 from tests.edge_agent.real_gateway import CloudSide, enroll_at, running_gateway
 from tests.edge_agent.test_edge_replication_wire import SCOPE, catalog_change
@@ -112,3 +113,55 @@ async def test_a_checkpoint_below_the_compaction_floor_is_refused_naming_the_reb
         )
     )
     assert after_floor.pages[0].through_seq == 10
+
+
+async def test_pulls_and_pushes_record_what_the_store_reported(
+    site: tuple[CloudSide, SyncChannel],
+) -> None:
+    cloud, channel = site
+    await asyncio.to_thread(
+        cloud.store.changes.append, [catalog_change(f"{n:06d}") for n in range(3)]
+    )
+    stub = await channel.stub()
+    await stub.PullChanges(
+        sync_pb2.PullChangesRequest(
+            checkpoints=[sync_pb2.StreamCheckpoint(stream="catalog", applied_seq=2)],
+            outbox_pending=4,
+        )
+    )
+    report = await asyncio.to_thread(cloud.store.sync_reports.get, SITE)
+    assert report.applied["catalog"].applied_seq == 2
+    assert report.outbox_pending == 4 and report.last_push_at is None
+    # The same report again within the refresh interval is not written again; a moved one is.
+    await stub.PullChanges(
+        sync_pb2.PullChangesRequest(
+            checkpoints=[sync_pb2.StreamCheckpoint(stream="catalog", applied_seq=3)]
+        )
+    )
+    report = await asyncio.to_thread(cloud.store.sync_reports.get, SITE)
+    assert report.applied["catalog"].applied_seq == 3
+    assert report.outbox_pending == 4  # a pull that does not say keeps the last depth
+    await stub.PushRecords(
+        sync_pb2.PushRecordsRequest(
+            batch_id="b-1", records=[sale("s-1", site=SITE)], outbox_pending=0
+        )
+    )
+    report = await asyncio.to_thread(cloud.store.sync_reports.get, SITE)
+    assert report.outbox_pending == 0 and report.last_push_at is not None
+
+
+async def test_a_refused_pull_records_nothing(site: tuple[CloudSide, SyncChannel]) -> None:
+    cloud, channel = site
+    stub = await channel.stub()
+    with pytest.raises(grpc.aio.AioRpcError):
+        await stub.PullChanges(
+            sync_pb2.PullChangesRequest(
+                checkpoints=[
+                    sync_pb2.StreamCheckpoint(stream="catalog", applied_seq=1),
+                    sync_pb2.StreamCheckpoint(stream="inventory_adjustments"),
+                ],
+                outbox_pending=1,
+            )
+        )
+    report = await asyncio.to_thread(cloud.store.sync_reports.get, SITE)
+    assert report.applied == {} and report.outbox_pending is None

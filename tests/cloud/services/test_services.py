@@ -204,6 +204,7 @@ def test_store_ports_are_pinned_and_the_store_fits_them(store: CloudStore) -> No
         "IngestPort",
         "SitesPort",
         "StorePort",
+        "SyncReportsPort",
         "TokenSource",
         "TokensPort",
     ]
@@ -218,6 +219,7 @@ def test_store_ports_are_pinned_and_the_store_fits_them(store: CloudStore) -> No
         (cloud.ports.AuditPort, store.audit),
         (cloud.ports.ChangeLogPort, store.changes),
         (cloud.ports.IngestPort, store.ingest),
+        (cloud.ports.SyncReportsPort, store.sync_reports),
     ]:
         names = [n for n in vars(port) if not n.startswith("_") and callable(vars(port)[n])]
         missing = [n for n in names if not callable(getattr(repository, n, None))]

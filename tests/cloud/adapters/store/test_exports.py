@@ -8,6 +8,9 @@ def test_exported_names_are_pinned() -> None:
         [
             "REVOCATION_OVERLAP",
             "AppendResult",
+            "AppliedReport",
+            "SyncReport",
+            "SyncReportRepository",
             "BehindCompactionFloor",
             "ChangeBatch",
             "ChangeLog",

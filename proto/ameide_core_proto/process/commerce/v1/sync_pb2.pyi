@@ -30,14 +30,16 @@ class StreamCheckpoint(_message.Message):
     def __init__(self, stream: _Optional[str] = ..., applied_seq: _Optional[int] = ...) -> None: ...
 
 class PullChangesRequest(_message.Message):
-    __slots__ = ("checkpoints", "max_changes", "accept")
+    __slots__ = ("checkpoints", "max_changes", "accept", "outbox_pending")
     CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
     MAX_CHANGES_FIELD_NUMBER: _ClassVar[int]
     ACCEPT_FIELD_NUMBER: _ClassVar[int]
+    OUTBOX_PENDING_FIELD_NUMBER: _ClassVar[int]
     checkpoints: _containers.RepeatedCompositeFieldContainer[StreamCheckpoint]
     max_changes: int
     accept: _containers.RepeatedScalarFieldContainer[PageEncoding]
-    def __init__(self, checkpoints: _Optional[_Iterable[_Union[StreamCheckpoint, _Mapping]]] = ..., max_changes: _Optional[int] = ..., accept: _Optional[_Iterable[_Union[PageEncoding, str]]] = ...) -> None: ...
+    outbox_pending: int
+    def __init__(self, checkpoints: _Optional[_Iterable[_Union[StreamCheckpoint, _Mapping]]] = ..., max_changes: _Optional[int] = ..., accept: _Optional[_Iterable[_Union[PageEncoding, str]]] = ..., outbox_pending: _Optional[int] = ...) -> None: ...
 
 class ChangePage(_message.Message):
     __slots__ = ("stream", "after_seq", "through_seq", "head_seq", "change_count", "encoding", "payload", "snapshot", "snapshot_complete")
@@ -82,12 +84,14 @@ class UpstreamRecord(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., sales_transaction: _Optional[_Union[_records_pb2.SalesTransaction, _Mapping]] = ..., sales_return: _Optional[_Union[_records_pb2.SalesReturn, _Mapping]] = ..., inventory_adjustment: _Optional[_Union[_records_pb2.InventoryAdjustment, _Mapping]] = ...) -> None: ...
 
 class PushRecordsRequest(_message.Message):
-    __slots__ = ("batch_id", "records")
+    __slots__ = ("batch_id", "records", "outbox_pending")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
+    OUTBOX_PENDING_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
     records: _containers.RepeatedCompositeFieldContainer[UpstreamRecord]
-    def __init__(self, batch_id: _Optional[str] = ..., records: _Optional[_Iterable[_Union[UpstreamRecord, _Mapping]]] = ...) -> None: ...
+    outbox_pending: int
+    def __init__(self, batch_id: _Optional[str] = ..., records: _Optional[_Iterable[_Union[UpstreamRecord, _Mapping]]] = ..., outbox_pending: _Optional[int] = ...) -> None: ...
 
 class PushRecordsResponse(_message.Message):
     __slots__ = ("batch_id", "ingested", "duplicates")
