@@ -212,9 +212,10 @@ class AgentDaemon:
         """
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            failed = next((t for t in done if not t.cancelled() and t.exception()), None)
+            failed = next((t for t in done if t.cancelled() or t.exception()), None)
             if failed is not None and not self.stopping.is_set():
-                logger.error("%s failed; stopping the agent", tasks[failed])
+                how = "was cancelled" if failed.cancelled() else "failed"
+                logger.error("%s %s; stopping the agent", tasks[failed], how)
             self.stopping.set()
             drain = self.config.drain_timeout_seconds
             _, pending = await asyncio.wait(tasks, timeout=drain)

@@ -110,6 +110,8 @@ class SyncChannel:
         except grpc.aio.AioRpcError as exc:
             await self.reset()
             raise sync_failure(exc, "PullChanges") from exc
+        except asyncio.CancelledError:
+            raise _closed_under("PullChanges") from None
         return response
 
     async def push_records(
@@ -124,6 +126,8 @@ class SyncChannel:
         except grpc.aio.AioRpcError as exc:
             await self.reset()
             raise sync_failure(exc, f"PushRecords of batch {request.batch_id}") from exc
+        except asyncio.CancelledError:
+            raise _closed_under(f"PushRecords of batch {request.batch_id}") from None
         return response
 
     async def reset(self) -> None:
@@ -136,6 +140,16 @@ class SyncChannel:
 
     async def close(self) -> None:
         await self.reset()
+
+
+def _closed_under(what: str) -> BaseException:
+    """What a call cancelled under us means. grpc.aio cancels the calls of a channel that is
+    closed (the control stream went down and took its channel along): that is the cloud being
+    unreachable, retryable. Only a cancel of this task itself (a stop) stays a cancel."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        return asyncio.CancelledError()
+    return CloudUnreachable(f"{what} was cut off: the connection to the gateway closed")
 
 
 def _sync_stub(channel: grpc.aio.Channel) -> Any:
