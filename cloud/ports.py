@@ -16,6 +16,7 @@ from cloud.adapters.store.changes import (
     AppendResult,
     ChangeBatch,
     EncodedBatch,
+    EncodedSnapshotPage,
     SnapshotPage,
 )
 from cloud.adapters.store.ingest import IngestResult, RegisterDayTotal
@@ -296,6 +297,14 @@ class ChangeLogPort(Protocol):
         after: tuple[str, str] | None = None,
         limit: int = 1000,
     ) -> SnapshotPage: ...
+
+    def snapshot_encoded(
+        self,
+        stream: str,
+        scopes: Sequence[str],
+        after: tuple[str, str] | None = None,
+        limit: int = 1000,
+    ) -> EncodedSnapshotPage: ...
 
     def checksum(self, stream: str, scopes: Sequence[str]) -> TableDigest: ...
 

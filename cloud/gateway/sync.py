@@ -28,6 +28,7 @@ from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
 from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
 from cloud.gateway.peer import authenticate_site
+from cloud.gateway.snapshot_token import SnapshotResume, decode_token, encode_token
 from cloud.gateway.sync_reports import ReportThrottle
 from cloud.ports import StorePort
 from cloud.workflows.bindings import derive_replication_bindings
@@ -85,8 +86,14 @@ def _encode(payload: bytes, accept: Sequence[int]) -> tuple[int, bytes]:
 def read_pages(
     store: StorePort, site_id: str, request: sync_pb2.PullChangesRequest
 ) -> sync_pb2.PullChangesResponse:
-    """The response to a pull; blocking. `_Refused` for what the site may not read."""
+    """The response to a pull; blocking. `_Refused` for what the site may not read.
+
+    A stream whose checkpoint is below its compaction floor, that asks for a snapshot
+    (`want_snapshot`, a rebuild) or that carries a snapshot resume token is sent as snapshot
+    pages of its live entities, then its tail after the snapshot's seq on later pulls.
+    """
     bindings = site_bindings(store, site_id)
+    resumes: dict[str, SnapshotResume | None] = {}
     for checkpoint in request.checkpoints:
         if checkpoint.stream not in bindings.down:
             raise _Refused(
@@ -100,55 +107,131 @@ def read_pages(
                 f"checkpoint of stream {checkpoint.stream!r} is {checkpoint.applied_seq}; "
                 "start at 0",
             )
+        if checkpoint.snapshot_resume_token:
+            try:
+                resume = decode_token(checkpoint.stream, checkpoint.snapshot_resume_token)
+            except InvalidInput as exc:
+                raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
+            resumes[checkpoint.stream] = resume
+        elif checkpoint.want_snapshot:
+            resumes[checkpoint.stream] = None
     for checkpoint in request.checkpoints:
-        floor = store.changes.floor(checkpoint.stream)
-        if checkpoint.applied_seq < floor:
-            raise _Refused(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"stream {checkpoint.stream!r} is compacted up to seq {floor} and this store "
-                f"is at seq {checkpoint.applied_seq}; nothing was read. The store needs a "
-                "projection rebuild (RebuildStoreSiteProjection)",
-            )
+        behind = checkpoint.stream not in resumes and checkpoint.applied_seq < store.changes.floor(
+            checkpoint.stream
+        )
+        if behind:  # behind the compaction floor: a snapshot, then the tail
+            resumes[checkpoint.stream] = None
     accept = list(request.accept) or [sync_pb2.PAGE_ENCODING_PLAIN]
-    budget_changes = min(request.max_changes or DEFAULT_MAX_CHANGES, MAX_CHANGES)
-    budget_bytes = PAGE_BYTE_BUDGET
+    budget = _Budget(min(request.max_changes or DEFAULT_MAX_CHANGES, MAX_CHANGES), PAGE_BYTE_BUDGET)
     response = sync_pb2.PullChangesResponse()
     for checkpoint in request.checkpoints:
-        stream, scopes = checkpoint.stream, bindings.down[checkpoint.stream]
-        if budget_changes <= 0 or budget_bytes <= 0:
+        if budget.changes <= 0 or budget.bytes <= 0:
             response.more = True
             break
-        limit = budget_changes
-        while True:
-            batch = store.changes.read_encoded(stream, scopes, checkpoint.applied_seq, limit)
-            encoding, payload = _encode(batch.payload, accept)
-            if len(payload) <= budget_bytes or limit == 1:
-                break
-            if response.pages:  # no room left in this response: the next pull takes it
-                payload = b""
-                break
-            limit = max(1, limit // 2)
-        if not payload and response.pages and batch.count:
-            response.more = True
-            break
-        if batch.count == 0 and batch.through_seq == checkpoint.applied_seq:
-            continue  # nothing new, nothing to move past
-        response.pages.append(
-            sync_pb2.ChangePage(
-                stream=stream,
-                after_seq=batch.after_seq,
-                through_seq=batch.through_seq,
-                head_seq=batch.head_seq,
-                change_count=batch.count,
-                encoding=encoding,  # type: ignore[arg-type]
-                payload=payload,
+        scopes = bindings.down[checkpoint.stream]
+        if checkpoint.stream in resumes:
+            page = _snapshot_page(
+                store,
+                checkpoint,
+                scopes,
+                resumes[checkpoint.stream],
+                accept,
+                budget,
+                bool(response.pages),
             )
-        )
-        budget_changes -= batch.count
-        budget_bytes -= len(payload)
-        if batch.through_seq < batch.head_seq:
+        else:
+            page = _change_page(store, checkpoint, scopes, accept, budget, bool(response.pages))
+        if page is None:
+            response.more = True  # no room left in this response: the next pull takes it
+            break
+        if not page.snapshot and not page.change_count and page.through_seq == page.after_seq:
+            continue  # nothing new, nothing to move past
+        response.pages.append(page)
+        budget.changes -= page.change_count
+        budget.bytes -= len(page.payload)
+        if page.through_seq < page.head_seq or (page.snapshot and not page.snapshot_complete):
             response.more = True
     return response
+
+
+@dataclass
+class _Budget:
+    changes: int
+    bytes: int
+
+
+def _change_page(
+    store: StorePort,
+    checkpoint: sync_pb2.StreamCheckpoint,
+    scopes: list[str],
+    accept: Sequence[int],
+    budget: _Budget,
+    others: bool,
+) -> sync_pb2.ChangePage | None:
+    """The stream's changes after its checkpoint within the budget; None when they do not
+    fit beside the pages already in the response (`others`)."""
+    stream = checkpoint.stream
+    limit = budget.changes
+    while True:
+        batch = store.changes.read_encoded(stream, scopes, checkpoint.applied_seq, limit)
+        encoding, payload = _encode(batch.payload, accept)
+        if len(payload) <= budget.bytes or limit == 1:
+            break
+        if others:
+            return None
+        limit = max(1, limit // 2)
+    return sync_pb2.ChangePage(
+        stream=stream,
+        after_seq=batch.after_seq,
+        through_seq=batch.through_seq,
+        head_seq=batch.head_seq,
+        change_count=batch.count,
+        encoding=encoding,  # type: ignore[arg-type]
+        payload=payload,
+    )
+
+
+def _snapshot_page(
+    store: StorePort,
+    checkpoint: sync_pb2.StreamCheckpoint,
+    scopes: list[str],
+    resume: SnapshotResume | None,
+    accept: Sequence[int],
+    budget: _Budget,
+    others: bool,
+) -> sync_pb2.ChangePage | None:
+    """The next page of the stream's snapshot (the first when `resume` is None); None when
+    it does not fit beside the pages already in the response (`others`)."""
+    stream = checkpoint.stream
+    after = resume.after if resume is not None else None
+    limit = budget.changes
+    while True:
+        snap = store.changes.snapshot_encoded(stream, scopes, after, limit)
+        encoding, payload = _encode(snap.payload, accept)
+        if len(payload) <= budget.bytes or limit == 1:
+            break
+        if others:
+            return None
+        limit = max(1, limit // 2)
+    if resume is None:  # the first page: the snapshot stands at the head read now
+        as_of, after_seq = snap.head_seq, checkpoint.applied_seq
+    else:
+        as_of = after_seq = resume.as_of_seq
+    page = sync_pb2.ChangePage(
+        stream=stream,
+        after_seq=min(after_seq, as_of),
+        through_seq=as_of,
+        head_seq=snap.head_seq,
+        change_count=snap.count,
+        encoding=encoding,  # type: ignore[arg-type]
+        payload=payload,
+        snapshot=True,
+        snapshot_complete=snap.next_after is None,
+        snapshot_first=resume is None,
+    )
+    if snap.next_after is not None:
+        page.resume_token = encode_token(SnapshotResume(as_of, snap.next_after))
+    return page
 
 
 class SyncServicer:

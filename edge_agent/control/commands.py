@@ -51,6 +51,10 @@ class ReplicationHandlers(Protocol):
         self, command: edge_pb2.RunUpsyncCommand
     ) -> sync_pb2.ReplicationStatus: ...
 
+    async def rebuild_projection(
+        self, command: edge_pb2.RebuildProjectionCommand
+    ) -> sync_pb2.ReplicationStatus: ...
+
     def site_config_applied(self) -> None:
         """A configuration (and so perhaps new bindings) was applied: pull soon."""
 
@@ -103,11 +107,14 @@ class CommandDispatcher:
         action = command.WhichOneof("action")
         if action == "apply_site_config":
             return await self._apply_site_config(command.command_id, command.apply_site_config)
-        if action in ("run_downsync", "run_upsync") and self._replication is not None:
+        replicating = ("run_downsync", "run_upsync", "rebuild_projection")
+        if action in replicating and self._replication is not None:
             if action == "run_downsync":
                 status = await self._replication.run_downsync(command.run_downsync)
-            else:
+            elif action == "run_upsync":
                 status = await self._replication.run_upsync(command.run_upsync)
+            else:
+                status = await self._replication.rebuild_projection(command.rebuild_projection)
             result = outcomes.succeeded(command.command_id, replication_status=status)
             logger.info("%s done (command %s)", action, command.command_id)
             return outcomes.with_outcome(await self._store.record_result(result))

@@ -6,9 +6,10 @@ can run on any thread, overlapping the writer's work on the previous page. `appl
 runs inside the writer thread's transaction: check the page follows the stream's checkpoint,
 take out the replaced rows' checksum share, write, advance the checkpoint. Anything wrong
 raises before the commit, so a page is applied whole or not at all. Snapshot pages fill the
-`staging_` tables; the last one swaps them with the live tables in the transaction that moves
-the checkpoint, so readers see the old rows until then and the new ones after. Blocking;
-never on an event loop.
+`staging_` tables (their rows come by entity, not in seq order; the first one, marked
+`snapshot_first`, drops what an interrupted snapshot staged); the last one swaps them with
+the live tables in the transaction that moves the checkpoint, so readers see the old rows
+until then and the new ones after. Blocking; never on an event loop.
 """
 
 from __future__ import annotations
@@ -185,7 +186,20 @@ def _apply_snapshot_page(
     conn: sqlite3.Connection, prepared: PreparedPage, cp: _Checkpoint, now: str
 ) -> AppliedPage:
     page, spec = prepared.page, prepared.spec
-    if cp.snapshot_through_seq is not None and page.after_seq == cp.snapshot_through_seq:
+    if page.snapshot_first and page.after_seq == cp.applied_seq:
+        for table in spec.tables():  # a snapshot starts: drop whatever an earlier one staged
+            conn.execute(f"DELETE FROM staging_{table}")
+        rows, digest = 0, 0
+    elif page.snapshot_first and page.after_seq < cp.applied_seq:
+        return AppliedPage(  # the first page of a snapshot this stream has moved past
+            page.stream,
+            cp.applied_seq,
+            cp.rows,
+            0,
+            duplicate=True,
+            snapshot_pending=cp.snapshot_through_seq is not None,
+        )
+    elif cp.snapshot_through_seq is not None and page.after_seq == cp.snapshot_through_seq:
         rows, digest = cp.snapshot_rows, cp.snapshot_digest  # the next page of this snapshot
     elif page.after_seq == cp.applied_seq:
         for table in spec.tables():  # a snapshot (re)starts: drop whatever an earlier one staged
@@ -274,6 +288,10 @@ def _final_state(
 
     `PageRefused` naming the first change that breaks the contract.
     """
+    if page.snapshot:
+        # Snapshot rows come by entity, each with its latest change's seq, which may be
+        # past through_seq (the tail replays it): no seq order to check.
+        return _final_snapshot_state(spec, changes, page)
     stream, field = page.stream, spec.record_field
     previous, through = page.after_seq, page.through_seq
     final: dict[str, tuple[bytes, Any] | None] = {}
@@ -294,6 +312,26 @@ def _final_state(
     return final
 
 
+def _final_snapshot_state(
+    spec: StreamTable, changes: Sequence[records_pb2.Change], page: sync_pb2.ChangePage
+) -> dict[str, tuple[bytes, Any] | None]:
+    """`_final_state` of a snapshot page: live records only, in any seq order."""
+    stream, field = page.stream, spec.record_field
+    final: dict[str, tuple[bytes, Any] | None] = {}
+    for change in changes:
+        if (
+            change.seq <= 0
+            or not change.key
+            or change.stream != stream
+            or change.deleted
+            or change.WhichOneof("record") != field
+        ):
+            raise _malformed(page, changes, change)
+        message = getattr(change, field)
+        final[change.key] = (message.SerializeToString(deterministic=True), message)
+    return final
+
+
 def _malformed(
     page: sync_pb2.ChangePage, changes: Sequence[records_pb2.Change], change: records_pb2.Change
 ) -> PageRefused:
@@ -303,7 +341,7 @@ def _malformed(
     where = f"page of stream {page.stream!r}: changes[{index}]"
     spec = STREAM_TABLES[page.stream]
     kind = change.WhichOneof("record")
-    if change.seq <= previous or change.seq > page.through_seq:
+    if not page.snapshot and (change.seq <= previous or change.seq > page.through_seq):
         return PageRefused(
             f"{where}.seq {change.seq} is not in order within ({page.after_seq}, "
             f"{page.through_seq}] after seq {previous}"
@@ -312,6 +350,10 @@ def _malformed(
         return PageRefused(f"{where}.key is empty")
     if change.stream != page.stream:
         return PageRefused(f"{where}.stream is {change.stream!r}")
+    if change.seq <= 0:
+        return PageRefused(f"{where}.seq {change.seq} is not positive")
+    if change.deleted and page.snapshot:
+        return PageRefused(f"{where} is a delete; a snapshot holds live records only")
     if change.deleted:
         return PageRefused(f"{where} is a delete carrying a record")
     return PageRefused(

@@ -1,6 +1,6 @@
-"""Replication room: what RunDownsync and RunUpsync commands do on the agent, and the
-ReplicationStatus they answer with (checkpoints, the projection's running checksums, the
-outbox depth and, for upsync, per register and business day totals).
+"""Replication room: what RunDownsync, RunUpsync and RebuildProjection commands do on the
+agent, and the ReplicationStatus they answer with (checkpoints, the projection's running
+checksums, the outbox depth and, for upsync, per register and business day totals).
 
 The command dispatcher (`edge_agent.control.commands`) calls these and records the result
 under the command id, so a redelivered command gets the same answer.
@@ -8,6 +8,8 @@ under the command id, so a redelivered command gets the same answer.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -17,6 +19,8 @@ from edge_agent.replication.downsync import Downsync, ReplicaStore, bound_down_s
 from edge_agent.replication.status import replication_status
 from edge_agent.replication.upsync import Upsync
 from shared.checksums import TableDigest
+
+logger = logging.getLogger(__name__)
 
 
 class OutboxStatus(Protocol):
@@ -49,26 +53,55 @@ class ReplicationCommands:
     def site_config_applied(self) -> None:
         self._downsync.poke()
 
-    async def run_downsync(
-        self, command: edge_pb2.RunDownsyncCommand
-    ) -> sync_pb2.ReplicationStatus:
+    async def _bound(self, named: Iterable[str], what: str) -> set[str]:
+        """`named` (every bound stream when empty); `UnsupportedStream` for unbound ones."""
         bound = set(await bound_down_streams(self._projection))
-        wanted = set(command.streams) | {h.stream for h in command.heads}
+        wanted = set(named)
         unbound = sorted(wanted - bound)
         if unbound:
             raise UnsupportedStream(
-                f"RunDownsync names stream(s) {', '.join(unbound)} this site is not bound to "
+                f"{what} names stream(s) {', '.join(unbound)} this site is not bound to "
                 f"(bound: {', '.join(sorted(bound)) or 'none yet'}); nothing pulled. Apply the "
                 "site configuration first, or name only bound streams"
             )
-        applied_before = self._downsync.applied_changes
-        await self._downsync.pull_until({h.stream: h.applied_seq for h in command.heads})
-        status = await self.status(streams=set(command.streams) or bound, totals=False)
-        # The checksums are recomputed from the rows themselves: a directed downsync proves
-        # the file holds what the cloud has, not only what the agent meant to write.
+        return wanted or bound
+
+    async def _verified_status(self, streams: set[str]) -> sync_pb2.ReplicationStatus:
+        status = await self.status(streams=streams, totals=False)
+        # The checksums are recomputed from the rows themselves: the report proves the file
+        # holds what the cloud has, not only what the agent meant to write.
         for checksum in status.checksums:
             scanned = await self._projection.scan_digest(checksum.table)
             checksum.rows, checksum.digest = scanned.rows, scanned.hex
+        return status
+
+    async def run_downsync(
+        self, command: edge_pb2.RunDownsyncCommand
+    ) -> sync_pb2.ReplicationStatus:
+        bound = await self._bound(
+            list(command.streams) + [h.stream for h in command.heads], "RunDownsync"
+        )
+        streams = set(command.streams) or bound
+        applied_before = self._downsync.applied_changes
+        await self._downsync.pull_until({h.stream: h.applied_seq for h in command.heads})
+        status = await self._verified_status(streams)
+        status.changes_applied = self._downsync.applied_changes - applied_before
+        return status
+
+    async def rebuild_projection(
+        self, command: edge_pb2.RebuildProjectionCommand
+    ) -> sync_pb2.ReplicationStatus:
+        """Replace the named streams (every bound one when none is named) with a snapshot of
+        the cloud's live records plus the tail; the outbox is untouched."""
+        streams = await self._bound(command.streams, "RebuildProjection")
+        logger.warning(
+            "rebuilding the projection of %s from the cloud's snapshot (reason: %s)",
+            ", ".join(sorted(streams)) or "no stream",
+            command.reason or "none given",
+        )
+        applied_before = self._downsync.applied_changes
+        await self._downsync.rebuild(streams)
+        status = await self._verified_status(streams)
         status.changes_applied = self._downsync.applied_changes - applied_before
         return status
 

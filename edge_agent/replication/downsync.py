@@ -1,9 +1,12 @@
 """Replication room: the downsync client. Pulls the site's bound streams after their
 checkpoints and applies every page through the projection's `apply_page` (off the loop).
 
-Triggered by ChangesAvailable frames (`poke`, never blocking the control stream's read loop),
-by the fallback schedule (`sync_interval_seconds`) and by RunDownsync (`pull_until`). One pull
-runs at a time; a page already applied is a no-op, so overlapping triggers are harmless.
+A stream behind the cloud's compaction floor, or one being rebuilt (`rebuild`), comes as
+snapshot pages (staged, then swapped in) and then its tail; a snapshot cut off part-way starts
+again from its first page. Triggered by ChangesAvailable frames (`poke`, never blocking the
+control stream's read loop), by the fallback schedule (`sync_interval_seconds`), by RunDownsync
+(`pull_until`) and by RebuildProjection (`rebuild`). One pull runs at a time; a page already
+applied is a no-op, so overlapping triggers are harmless.
 Touches the projection (its port below) and the gateway through the `SyncCalls` port only.
 """
 
@@ -34,6 +37,22 @@ class StillBehind(AgentError):
 
     reason = "StillBehind"
     retryable = True
+
+
+def _after(
+    cursor: sync_pb2.StreamCheckpoint, page: sync_pb2.ChangePage, applied_seq: int | None = None
+) -> sync_pb2.StreamCheckpoint:
+    """Where a stream stands once `page` is applied (at `applied_seq`, else its through_seq):
+    mid-snapshot it keeps its checkpoint and asks for the next snapshot page."""
+    if page.snapshot and not page.snapshot_complete:
+        return sync_pb2.StreamCheckpoint(
+            stream=page.stream,
+            applied_seq=cursor.applied_seq,
+            want_snapshot=True,
+            snapshot_resume_token=page.resume_token,
+        )
+    seq = page.through_seq if applied_seq is None else applied_seq
+    return sync_pb2.StreamCheckpoint(stream=page.stream, applied_seq=seq)
 
 
 class ReplicaStore(Protocol):
@@ -83,6 +102,7 @@ class Downsync:
         self._retry_max = retry_max_seconds
         self._lock = asyncio.Lock()
         self._poked = asyncio.Event()
+        self._rebuilding: set[str] = set()
         self.applied_changes = 0
         """Changes applied since start (status, tests)."""
 
@@ -96,26 +116,42 @@ class Downsync:
         async with self._lock:
             return await self._pull_locked()
 
+    def _cursors(
+        self, streams: Iterable[str], states: Iterable[StreamState]
+    ) -> dict[str, sync_pb2.StreamCheckpoint]:
+        """Where each stream stands, as a pull asks after it: a stream to rebuild, or one
+        whose snapshot was cut off part-way, asks for a snapshot from the start."""
+        by_name = {s.stream: s for s in states}
+        cursors: dict[str, sync_pb2.StreamCheckpoint] = {}
+        for stream in streams:
+            state = by_name.get(stream)
+            cursors[stream] = sync_pb2.StreamCheckpoint(
+                stream=stream,
+                applied_seq=state.applied_seq if state is not None else 0,
+                want_snapshot=stream in self._rebuilding
+                or (state is not None and state.snapshot_through_seq is not None),
+            )
+        return cursors
+
     async def _pull_locked(self) -> int:
         streams = await bound_down_streams(self._store)
         if not streams:
             return 0
-        states = {s.stream: s for s in await self._store.stream_states()}
-        checkpoints = {s: states[s].applied_seq if s in states else 0 for s in streams}
+        cursors = self._cursors(streams, await self._store.stream_states())
         applied = 0
         restarts = 0
         # The next response is fetched while this one is applied (network and disk overlap);
         # it asks after the pages being applied, and is dropped if one of them fails.
         fetching: asyncio.Future[sync_pb2.PullChangesResponse] | None = asyncio.ensure_future(
-            self._fetch(checkpoints)
+            self._fetch(cursors)
         )
         try:
             while fetching is not None:
                 response = await fetching
                 fetching = None
                 if response.more and response.pages:
-                    ahead = dict(checkpoints)
-                    ahead.update({p.stream: p.through_seq for p in response.pages})
+                    ahead = dict(cursors)
+                    ahead.update({p.stream: _after(ahead[p.stream], p) for p in response.pages})
                     fetching = asyncio.ensure_future(self._fetch(ahead))
                 for page in response.pages:
                     try:
@@ -125,19 +161,26 @@ class Downsync:
                         restarts += 1
                         if restarts > MAX_RESTARTS:
                             raise
-                        fresh = {s.stream: s for s in await self._store.stream_states()}
-                        checkpoints.update({n: st.applied_seq for n, st in fresh.items()})
+                        cursors = self._cursors(streams, await self._store.stream_states())
                         if fetching is not None:
                             fetching.cancel()
-                        fetching = asyncio.ensure_future(self._fetch(checkpoints))
+                        fetching = asyncio.ensure_future(self._fetch(cursors))
                         break
-                    checkpoints[page.stream] = done.applied_seq
+                    cursors[page.stream] = _after(cursors[page.stream], page, done.applied_seq)
+                    if page.snapshot and page.snapshot_complete and not done.duplicate:
+                        self._rebuilding.discard(page.stream)
+                        logger.info(
+                            "stream %s replaced by a snapshot at seq %d (%d rows)",
+                            page.stream,
+                            done.applied_seq,
+                            done.rows,
+                        )
                     applied += done.changes
                 else:
                     if fetching is None and response.pages:
                         # The last pages are applied: one more pull tells the cloud where this
                         # store now stands (its applied seqs) and takes what came meanwhile.
-                        fetching = asyncio.ensure_future(self._fetch(checkpoints))
+                        fetching = asyncio.ensure_future(self._fetch(cursors))
         finally:
             if fetching is not None:
                 fetching.cancel()
@@ -145,13 +188,12 @@ class Downsync:
             self.applied_changes += applied
         return applied
 
-    async def _fetch(self, checkpoints: Mapping[str, int]) -> sync_pb2.PullChangesResponse:
-        """One PullChanges call after `checkpoints`; the classified error if it fails."""
+    async def _fetch(
+        self, cursors: Mapping[str, sync_pb2.StreamCheckpoint]
+    ) -> sync_pb2.PullChangesResponse:
+        """One PullChanges call after `cursors`; the classified error if it fails."""
         request = sync_pb2.PullChangesRequest(
-            checkpoints=[
-                sync_pb2.StreamCheckpoint(stream=s, applied_seq=seq)
-                for s, seq in sorted(checkpoints.items())
-            ],
+            checkpoints=[cursors[s] for s in sorted(cursors)],
             max_changes=self._max_changes,
             accept=ACCEPT,
         )
@@ -170,6 +212,22 @@ class Downsync:
         raise StillBehind(
             f"after {attempts} pulls the projection is still behind the heads {dict(heads)}; "
             "the command may be sent again"
+        )
+
+    async def rebuild(self, streams: Iterable[str], *, attempts: int = 20) -> None:
+        """Replace `streams` with a snapshot of the cloud's live records plus the tail: the
+        rows are staged, then swapped in with the checkpoint (readers see the old rows until
+        then). Raises `StillBehind` (retryable) when a snapshot did not complete."""
+        wanted = set(streams)
+        self._rebuilding.update(wanted)
+        for attempt in range(attempts):
+            await self.pull()
+            if not self._rebuilding & wanted:
+                return
+            await asyncio.sleep(min(self._retry_max, self._retry_initial * 2**attempt))
+        raise StillBehind(
+            f"after {attempts} pulls the snapshot of {', '.join(sorted(wanted))} has not "
+            "completed; the command may be sent again"
         )
 
     async def run(self, stopping: asyncio.Event, interval_seconds: float) -> None:

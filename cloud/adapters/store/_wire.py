@@ -55,10 +55,11 @@ class ChangeListEncoder:
         self._parts: list[bytes] = []
 
     def add(
-        self, seq: int, key: str, scope: str, record: bytes | None, changed_at: datetime
+        self, seq: int, key: str, scope: str, record: bytes | None, changed_at: datetime | None
     ) -> None:
         body = self._stream + b"\x10" + varint(seq) + _text(0x1A, key) + _text(0x22, scope)
-        body += _timestamp(changed_at)
+        if changed_at is not None:  # snapshot rows carry no change time
+            body += _timestamp(changed_at)
         if record is None:
             body += b"\x30\x01"
         else:

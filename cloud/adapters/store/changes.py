@@ -113,6 +113,18 @@ class SnapshotPage:
     next_after: tuple[str, str] | None
 
 
+@dataclass(frozen=True)
+class EncodedSnapshotPage:
+    """Like `SnapshotPage`, with the rows as one serialized `ChangeList` (`payload`);
+    `head_seq` is the stream's head when this page was read."""
+
+    stream: str
+    head_seq: int
+    count: int
+    payload: bytes
+    next_after: tuple[str, str] | None
+
+
 def _check_stream(stream: str) -> None:
     if stream not in RECORD_FIELD:
         raise InvalidInput(f"unknown stream {stream!r}; use one of {', '.join(RECORD_FIELD)}")
@@ -442,6 +454,40 @@ class ChangeLog:
         found = [_change(stream, int(r.seq), r.key, r.scope, r.record, None) for r in rows]
         next_after = (rows[-1].scope, rows[-1].key) if len(rows) == limit else None
         return SnapshotPage(stream, head, found, next_after)
+
+    def snapshot_encoded(
+        self,
+        stream: str,
+        scopes: Sequence[str],
+        after: tuple[str, str] | None = None,
+        limit: int = 1000,
+    ) -> EncodedSnapshotPage:
+        """What `snapshot` returns, as one serialized `ChangeList` built from the stored
+        record bytes without parsing them (the pull path of a site taking a snapshot)."""
+        wanted = _check_scopes(stream, scopes)
+        if not 0 < limit <= MAX_READ_LIMIT:
+            raise InvalidInput(f"limit {limit} is out of range; use 1 to {MAX_READ_LIMIT}")
+        query = (
+            sa.select(
+                current_records.c.scope,
+                current_records.c.key,
+                current_records.c.seq,
+                current_records.c.record,
+            )
+            .where(current_records.c.stream == stream, current_records.c.scope.in_(wanted))
+            .order_by(current_records.c.scope, current_records.c.key)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(sa.tuple_(current_records.c.scope, current_records.c.key) > after)
+        with self._db.read() as conn:
+            head = self._position(conn, stream)[0]
+            rows = conn.execute(query).all()
+        encoder = ChangeListEncoder(stream, RECORD_FIELD[stream])
+        for r in rows:
+            encoder.add(int(r.seq), r.key, r.scope, r.record, None)
+        next_after = (rows[-1].scope, rows[-1].key) if len(rows) == limit else None
+        return EncodedSnapshotPage(stream, head, len(rows), encoder.payload(), next_after)
 
     def checksum(self, stream: str, scopes: Sequence[str]) -> TableDigest:
         """Digest of the live entities of `stream` in `scopes` (key, record bytes)."""

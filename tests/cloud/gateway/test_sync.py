@@ -89,30 +89,95 @@ async def test_a_plain_pull_is_sent_plain_and_a_quiet_stream_sends_no_page(
     assert (change.key, change.scope, page.head_seq) == ("000001", SCOPE, 1)
 
 
-async def test_a_checkpoint_below_the_compaction_floor_is_refused_naming_the_rebuild(
+async def test_a_checkpoint_below_the_compaction_floor_gets_the_snapshot_in_pages_then_the_tail(
+    site: tuple[CloudSide, SyncChannel],
+) -> None:
+    cloud, channel = site
+    # 30 entities, 5 of them changed again and 3 deleted, then compacted past the site.
+    await asyncio.to_thread(
+        cloud.store.changes.append, [catalog_change(f"{n:06d}") for n in range(30)]
+    )
+    await asyncio.to_thread(
+        cloud.store.changes.append,
+        [catalog_change(f"{n:06d}", f"again {n}") for n in range(5)]
+        + [
+            records_pb2.Change(stream="catalog", key=f"{n:06d}", scope=SCOPE, deleted=True)
+            for n in (10, 11, 12)
+        ],
+    )
+    await asyncio.to_thread(cloud.store.changes.compact, "catalog", 36)
+    floor = await asyncio.to_thread(cloud.store.changes.floor, "catalog")
+    assert floor == 35
+    stub = await channel.stub()
+    cursor = sync_pb2.StreamCheckpoint(stream="catalog", applied_seq=4)
+    snapshot: dict[str, str] = {}
+    pages: list[sync_pb2.ChangePage] = []
+    while True:
+        response = await stub.PullChanges(
+            sync_pb2.PullChangesRequest(checkpoints=[cursor], max_changes=10)
+        )
+        (page,) = response.pages
+        pages.append(page)
+        assert page.snapshot and page.snapshot_first == (len(pages) == 1)
+        for change in records_pb2.ChangeList.FromString(page.payload).changes:
+            assert not change.deleted and change.key not in snapshot
+            snapshot[change.key] = change.catalog_item.description
+        if page.snapshot_complete:
+            assert not page.resume_token
+            break
+        assert response.more and page.resume_token
+        cursor = sync_pb2.StreamCheckpoint(
+            stream="catalog",
+            applied_seq=4,
+            want_snapshot=True,
+            snapshot_resume_token=page.resume_token,
+        )
+    assert len(pages) == 3  # 27 live entities, 10 a page
+    assert (pages[0].after_seq, pages[0].through_seq) == (4, 38)
+    assert all((p.after_seq, p.through_seq) == (38, 38) for p in pages[1:])
+    assert len(snapshot) == 27 and snapshot["000003"] == "again 3"
+    assert "000011" not in snapshot
+    # Changes after the snapshot come as the tail after its seq.
+    await asyncio.to_thread(cloud.store.changes.append, [catalog_change("000099")])
+    tail = await stub.PullChanges(
+        sync_pb2.PullChangesRequest(
+            checkpoints=[sync_pb2.StreamCheckpoint(stream="catalog", applied_seq=38)]
+        )
+    )
+    (page,) = tail.pages
+    assert not page.snapshot and (page.after_seq, page.through_seq) == (38, 39)
+
+
+async def test_a_snapshot_is_sent_on_request_and_a_foreign_resume_token_is_refused(
     site: tuple[CloudSide, SyncChannel],
 ) -> None:
     cloud, channel = site
     await asyncio.to_thread(
-        cloud.store.changes.append, [catalog_change(f"{n:06d}") for n in range(10)]
+        cloud.store.changes.append, [catalog_change(f"{n:06d}") for n in range(3)]
     )
-    await asyncio.to_thread(cloud.store.changes.compact, "catalog", 6)
-    floor = await asyncio.to_thread(cloud.store.changes.floor, "catalog")
-    assert floor > 0
     stub = await channel.stub()
+    asked = await stub.PullChanges(
+        sync_pb2.PullChangesRequest(
+            checkpoints=[
+                sync_pb2.StreamCheckpoint(stream="catalog", applied_seq=3, want_snapshot=True)
+            ]
+        )
+    )
+    (page,) = asked.pages
+    assert page.snapshot and page.snapshot_first and page.snapshot_complete
+    assert (page.after_seq, page.through_seq, page.change_count) == (3, 3, 3)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await stub.PullChanges(
-            sync_pb2.PullChangesRequest(checkpoints=[sync_pb2.StreamCheckpoint(stream="catalog")])
+            sync_pb2.PullChangesRequest(
+                checkpoints=[
+                    sync_pb2.StreamCheckpoint(
+                        stream="catalog", applied_seq=3, snapshot_resume_token=b"not a token"
+                    )
+                ]
+            )
         )
-    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    details = refused.value.details() or ""
-    assert f"compacted up to seq {floor}" in details and "rebuild" in details
-    after_floor = await stub.PullChanges(
-        sync_pb2.PullChangesRequest(
-            checkpoints=[sync_pb2.StreamCheckpoint(stream="catalog", applied_seq=floor)]
-        )
-    )
-    assert after_floor.pages[0].through_seq == 10
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "start the snapshot again" in (refused.value.details() or "").lower()
 
 
 async def test_pulls_and_pushes_record_what_the_store_reported(

@@ -134,6 +134,18 @@ def test_deletions_and_updates_keep_the_live_records_current(store: CloudStore) 
     assert not tail[0].HasField("catalog_item")
 
 
+def test_an_encoded_snapshot_page_carries_what_a_parsed_one_does(store: CloudStore) -> None:
+    store.changes.append([item("sku-1"), item("sku-2"), item("sku-3"), item("sku-4", scope=OTHER)])
+    store.changes.append([item("sku-1", "new"), deletion("catalog", "sku-2")])
+    parsed = store.changes.snapshot("catalog", [CHANNEL], limit=1)
+    encoded = store.changes.snapshot_encoded("catalog", [CHANNEL], limit=1)
+    assert records_pb2.ChangeList.FromString(encoded.payload).changes == parsed.changes
+    assert (encoded.count, encoded.head_seq, encoded.next_after) == (1, 6, (CHANNEL, "sku-1"))
+    rest = store.changes.snapshot_encoded("catalog", [CHANNEL], after=encoded.next_after)
+    assert [c.key for c in records_pb2.ChangeList.FromString(rest.payload).changes] == ["sku-3"]
+    assert rest.next_after is None
+
+
 def test_checksum_equals_the_digest_of_the_live_records(store: CloudStore) -> None:
     store.changes.append([item("sku-1"), item("sku-2"), item("sku-3", scope=OTHER)])
     store.changes.append([deletion("catalog", "sku-2")])

@@ -22,12 +22,16 @@ PAGE_ENCODING_PLAIN: PageEncoding
 PAGE_ENCODING_ZLIB: PageEncoding
 
 class StreamCheckpoint(_message.Message):
-    __slots__ = ("stream", "applied_seq")
+    __slots__ = ("stream", "applied_seq", "want_snapshot", "snapshot_resume_token")
     STREAM_FIELD_NUMBER: _ClassVar[int]
     APPLIED_SEQ_FIELD_NUMBER: _ClassVar[int]
+    WANT_SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
     stream: str
     applied_seq: int
-    def __init__(self, stream: _Optional[str] = ..., applied_seq: _Optional[int] = ...) -> None: ...
+    want_snapshot: bool
+    snapshot_resume_token: bytes
+    def __init__(self, stream: _Optional[str] = ..., applied_seq: _Optional[int] = ..., want_snapshot: _Optional[bool] = ..., snapshot_resume_token: _Optional[bytes] = ...) -> None: ...
 
 class PullChangesRequest(_message.Message):
     __slots__ = ("checkpoints", "max_changes", "accept", "outbox_pending")
@@ -42,7 +46,7 @@ class PullChangesRequest(_message.Message):
     def __init__(self, checkpoints: _Optional[_Iterable[_Union[StreamCheckpoint, _Mapping]]] = ..., max_changes: _Optional[int] = ..., accept: _Optional[_Iterable[_Union[PageEncoding, str]]] = ..., outbox_pending: _Optional[int] = ...) -> None: ...
 
 class ChangePage(_message.Message):
-    __slots__ = ("stream", "after_seq", "through_seq", "head_seq", "change_count", "encoding", "payload", "snapshot", "snapshot_complete")
+    __slots__ = ("stream", "after_seq", "through_seq", "head_seq", "change_count", "encoding", "payload", "snapshot", "snapshot_complete", "resume_token", "snapshot_first")
     STREAM_FIELD_NUMBER: _ClassVar[int]
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     THROUGH_SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +56,8 @@ class ChangePage(_message.Message):
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_FIRST_FIELD_NUMBER: _ClassVar[int]
     stream: str
     after_seq: int
     through_seq: int
@@ -61,7 +67,9 @@ class ChangePage(_message.Message):
     payload: bytes
     snapshot: bool
     snapshot_complete: bool
-    def __init__(self, stream: _Optional[str] = ..., after_seq: _Optional[int] = ..., through_seq: _Optional[int] = ..., head_seq: _Optional[int] = ..., change_count: _Optional[int] = ..., encoding: _Optional[_Union[PageEncoding, str]] = ..., payload: _Optional[bytes] = ..., snapshot: _Optional[bool] = ..., snapshot_complete: _Optional[bool] = ...) -> None: ...
+    resume_token: bytes
+    snapshot_first: bool
+    def __init__(self, stream: _Optional[str] = ..., after_seq: _Optional[int] = ..., through_seq: _Optional[int] = ..., head_seq: _Optional[int] = ..., change_count: _Optional[int] = ..., encoding: _Optional[_Union[PageEncoding, str]] = ..., payload: _Optional[bytes] = ..., snapshot: _Optional[bool] = ..., snapshot_complete: _Optional[bool] = ..., resume_token: _Optional[bytes] = ..., snapshot_first: _Optional[bool] = ...) -> None: ...
 
 class PullChangesResponse(_message.Message):
     __slots__ = ("pages", "more")
