@@ -7,6 +7,7 @@ serving POS software on loopback; the catalog published through the data service
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from ameide_core_proto.process.commerce.v1 import (
 from tests.support.stack import (
     Stack,
     agent_log_tail,
+    cli,
     cloud_stack,
     enroll_agent,
     free_port,
@@ -155,3 +157,49 @@ async def test_a_tampered_projection_is_a_condition_with_both_numbers(tmp_path: 
         assert condition.reason == "ChecksumMismatch"  # type: ignore[attr-defined]
         assert "store has 49 rows" in condition.message  # type: ignore[attr-defined]
         assert "cloud has 50 rows" in condition.message  # type: ignore[attr-defined]
+
+
+async def test_sites_rebuild_repairs_a_damaged_projection_and_the_checksums_match(
+    tmp_path: Path,
+) -> None:
+    async with cloud_stack(tmp_path / "cloud") as stack:
+        await asyncio.to_thread(stack.ops.data.publish_synthetic, 80, "web-eu")
+        agent_dir = tmp_path / "store"
+        handle = await _ready_site(stack, "store-rebuild", agent_dir, free_port())
+        replication = stack.ops.replication_through(stack.client)
+        async with _agent_process(agent_dir, {"COMMERCE_EDGE_POS_ADDRESS": ""}):
+            await asyncio.wait_for(handle.result(), 60)  # type: ignore[attr-defined]
+            first = await asyncio.wait_for(replication.downsync("store-rebuild"), 120)
+            assert _conditions(first)["ChecksumsMatch"].status == TRUE
+            # Rows deleted and a record garbled behind the agent's back, while it runs.
+            conn = sqlite3.connect(agent_dir / "state" / "edge.db")
+            with conn:
+                conn.execute(
+                    "DELETE FROM catalog_items WHERE sku IN ('SKU-0000003', 'SKU-0000004')"
+                )
+                conn.execute("UPDATE prices SET record = x'00' WHERE rowid = 1")
+            conn.close()
+            damaged = await asyncio.wait_for(replication.downsync("store-rebuild"), 120)
+            assert _conditions(damaged)["ChecksumsMatch"].status == FALSE
+
+            rebuilt = await asyncio.to_thread(
+                cli, stack, "sites", "rebuild", "store-rebuild", "--reason", "disk check",
+                "--json",
+            )  # fmt: skip
+            assert rebuilt.returncode == 0, (rebuilt.stderr, agent_log_tail(agent_dir))
+            result = json.loads(rebuilt.stdout)
+            conditions = {c["type"]: c for c in result["conditions"]}
+            assert conditions["ChecksumsMatch"]["status"] == "CONDITION_STATUS_TRUE", result
+            rows = {c["table"]: int(c.get("rows", 0)) for c in result["checksums"]}
+            assert rows["catalog"] == 80 and rows["prices"] == 80
+
+            again = await asyncio.wait_for(replication.downsync("store-rebuild"), 120)
+            assert _conditions(again)["ChecksumsMatch"].status == TRUE
+
+        rebuilt_facts = [
+            facts_pb2.ProcessFact.FromString(f.payload).projection_rebuilt
+            for f in stack.store.facts.tail(0, 50, "site/store-rebuild")
+            if f.fact_type == "ProjectionRebuilt"
+        ]
+        assert len(rebuilt_facts) == 1
+        assert rebuilt_facts[0].checksums_match and rebuilt_facts[0].reason == "disk check"

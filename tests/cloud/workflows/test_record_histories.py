@@ -195,7 +195,9 @@ async def test_record_reconcile_fleet_over_an_empty_fleet(tmp_path: Path) -> Non
 
 
 async def test_record_replication_with_a_real_agent(tmp_path: Path) -> None:
-    # Recorded on its own (-k replication_with): a downsync, an upsync and a rebuild.
+    # Recorded on its own (-k replication_with): a downsync and an upsync. Its rebuild.json
+    # (kept, replayed) is a rebuild from before agents carried it out: it ends with the
+    # agent's UnknownAction; test_record_rebuild_with_a_real_agent records one carried out.
     async with cloud_stack(tmp_path / "cloud") as stack:
         await asyncio.to_thread(stack.ops.channels.create, CHANNEL, "Web shop NL", [])
         await asyncio.to_thread(stack.ops.data.publish_synthetic, 40, CHANNEL)
@@ -222,15 +224,30 @@ async def test_record_replication_with_a_real_agent(tmp_path: Path) -> None:
                 "upsync_reconciled",
                 REPLICATION_DIR,
             )
-            with pytest.raises(WorkflowFailureError):
-                await asyncio.wait_for(
-                    replication.rebuild(request.site_id, "recovery drill"), RESULT_TIMEOUT
-                )
+
+
+async def test_record_rebuild_with_a_real_agent(tmp_path: Path) -> None:
+    # Recorded on its own (-k rebuild_with): a rebuild carried out and verified.
+    async with cloud_stack(tmp_path / "cloud") as stack:
+        await asyncio.to_thread(stack.ops.channels.create, CHANNEL, "Web shop NL", [])
+        await asyncio.to_thread(stack.ops.data.publish_synthetic, 40, CHANNEL)
+        request = _request("store-0007")
+        handle = await stack.start(request)
+        status = await stack.awaiting_enrollment(handle)
+        agent_dir = tmp_path / request.site_id
+        replication = stack.ops.replication_through(stack.client)
+        runs = ReplicationWorkflowServiceClient(stack.client)
+        async with enrolled_agent(stack, status, agent_dir):
+            await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+            rebuilt = await asyncio.wait_for(
+                replication.rebuild(request.site_id, "recovery drill"), RESULT_TIMEOUT
+            )
+            assert {c.table: c.rows for c in rebuilt.checksums}["catalog"] == 40
             await _save(
                 stack,
                 runs.get_rebuild_store_site_projection_handle(
                     f"rebuild-store-site-projection/{request.site_id}"
                 ).raw,
-                "rebuild",
+                "rebuild_verified",
                 REPLICATION_DIR,
             )
