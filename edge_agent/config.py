@@ -108,6 +108,15 @@ class AgentConfig(BaseModel):
             "the agent over the control stream) and POS records are pushed as they are written."
         ),
     )
+    projection_check_seconds: float = Field(
+        5.0,
+        gt=0,
+        description=(
+            "How often the agent checks that its local state database file is still there; "
+            "a file deleted under the running agent is re-created from its open copy and the "
+            "replicated streams are rebuilt from the cloud's snapshot."
+        ),
+    )
     agent_version: str = Field(__version__, description="Version this agent reports to the cloud.")
 
     @field_validator("log_level")

@@ -26,6 +26,7 @@ from edge_agent.pos import PosServer, PosServicer
 from edge_agent.projection import Projection
 from edge_agent.replication.commands import ReplicationCommands
 from edge_agent.replication.downsync import Downsync
+from edge_agent.replication.file_watch import watch_projection_file
 from edge_agent.replication.upsync import Upsync, WakingOutbox
 from edge_agent.transport import Keepalive
 
@@ -179,6 +180,11 @@ class AgentDaemon:
                     asyncio.ensure_future(
                         self.upsync.run(self.stopping, cfg.sync_interval_seconds)
                     ): "upsync",
+                    asyncio.ensure_future(
+                        watch_projection_file(
+                            projection, self.downsync, self.stopping, cfg.projection_check_seconds
+                        )
+                    ): "projection file watch",
                 }
             )
         finally:

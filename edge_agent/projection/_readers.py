@@ -33,6 +33,7 @@ class ReaderPool:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._generation = 0
 
     async def run(self, read: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
@@ -41,6 +42,12 @@ class ReaderPool:
             )
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._read, read)
+
+    def reopen(self) -> None:
+        """The database file was re-created: each reader thread opens it anew on its next
+        read (closing its connection to the old file first)."""
+        with self._lock:
+            self._generation += 1
 
     async def stop(self) -> None:
         """Let running reads finish, then close every reader connection."""
@@ -65,9 +72,16 @@ class ReaderPool:
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        generation = self._generation
+        if conn is not None and getattr(self._local, "generation", 0) != generation:
+            with self._lock:
+                self._connections.remove(conn)
+            conn.close()
+            conn = None
         if conn is None:
             conn = connect_reader(self._path, self._busy_timeout)
             self._local.conn = conn
+            self._local.generation = generation
             with self._lock:
                 self._connections.append(conn)
         return conn

@@ -5,7 +5,8 @@ this thread, in the order submitted, and its value or error goes back to the sub
 loop through a future. Jobs submitted with `group=True` that are queued back to back share one
 transaction and one commit (group commit): each runs in its own savepoint, so a job that fails
 leaves the others' writes intact, and every future is settled only after the shared commit.
-Only this module's thread touches the write connection.
+Only this module's thread touches the write connection; when the database file is deleted
+under it, `restore_if_gone` re-creates the file from that connection and carries on there.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 
 from edge_agent.errors import ProjectionError
 from edge_agent.projection._errors import translate
+from edge_agent.projection._recovery import FileIdentity, file_identity, restore
 from edge_agent.projection._schema import connect_writer
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,14 @@ class _Work:
     on_done: Callable[[Any], None] | None = field(default=None)
     on_error: Callable[[Exception], None] | None = field(default=None)
     group: bool = False
+
+
+@dataclass
+class _Restore:
+    """Re-create the database file if it is gone (see `WriterThread.restore_if_gone`)."""
+
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[bool]
 
 
 _STOP = object()
@@ -109,6 +119,16 @@ class WriterThread:
         self._check_open()
         self._queue.put(_Work(job, durable=False, on_done=on_done, on_error=on_error))
 
+    async def restore_if_gone(self) -> bool:
+        """When the database file was deleted or replaced since the connection opened it,
+        write what the connection holds to a new file at the path and continue there; True
+        when it did. Jobs queued before run on the old file, those after on the new one."""
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._queue.put(_Restore(loop, future))
+        return await future
+
     async def stop(self) -> None:
         """Finish the queued jobs, close the connection and end the thread."""
         self._closed = True
@@ -142,6 +162,7 @@ class WriterThread:
         except Exception as exc:  # a defect: the caller of start() must not wait forever
             _resolve(opened.get_loop(), opened, None, exc)
             return
+        identity = file_identity(self._path)
         _resolve(opened.get_loop(), opened, None, None)
         carried: _Work | object | None = None
         try:
@@ -150,6 +171,9 @@ class WriterThread:
                 carried = None
                 if work is _STOP:
                     break
+                if isinstance(work, _Restore):
+                    conn, identity = self._restore(conn, identity, work)
+                    continue
                 assert isinstance(work, _Work)
                 try:
                     if work.group:
@@ -161,6 +185,25 @@ class WriterThread:
                     logger.exception("a projection write callback failed")
         finally:
             conn.close()
+
+    def _restore(
+        self, conn: sqlite3.Connection, identity: FileIdentity | None, work: _Restore
+    ) -> tuple[sqlite3.Connection, FileIdentity | None]:
+        if file_identity(self._path) == identity:
+            _resolve(work.loop, work.future, False, None)
+            return conn, identity
+        try:
+            fresh = restore(conn, self._path, self._busy_timeout)
+        except (sqlite3.Error, OSError) as exc:
+            _resolve(work.loop, work.future, None, self._failure(exc))
+            try:  # `conn` may be closed already: carry on with the file at the path
+                conn.execute("SELECT 1")
+            except sqlite3.ProgrammingError:
+                conn = self._connect(self._path, self._busy_timeout)
+            return conn, identity
+        self._durable_mode = True
+        _resolve(work.loop, work.future, True, None)
+        return fresh, file_identity(self._path)
 
     def _grouped_after(self, first: _Work) -> tuple[list[_Work], _Work | object | None]:
         """`first` and the grouped jobs queued right behind it; the next other item, if any."""

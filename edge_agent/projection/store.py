@@ -81,6 +81,15 @@ class Projection:
         projection._streams = {s.stream: s for s in streams}
         return projection
 
+    async def restore_if_gone(self) -> bool:
+        """When the database file was deleted or replaced while open, re-create it at its
+        path from what the agent holds (every committed row) and continue there; True when
+        it did. `ProjectionError` when it could not (the agent carries on with its copy)."""
+        restored = await self._writer.restore_if_gone()
+        if restored:
+            self._readers.reopen()
+        return restored
+
     async def close(self) -> None:
         """Persist the last connection status, then stop the writer and reader threads."""
         if self._closed:

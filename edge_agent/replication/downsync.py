@@ -214,6 +214,11 @@ class Downsync:
             "the command may be sent again"
         )
 
+    def request_rebuild(self, streams: Iterable[str]) -> None:
+        """Have the next pull (soon) replace `streams` with the cloud's snapshot. Never blocks."""
+        self._rebuilding.update(streams)
+        self._poked.set()
+
     async def rebuild(self, streams: Iterable[str], *, attempts: int = 20) -> None:
         """Replace `streams` with a snapshot of the cloud's live records plus the tail: the
         rows are staged, then swapped in with the checkpoint (readers see the old rows until

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2, pos_pb2, records_pb2
 from cloud.gateway.server import EdgeGateway
-from tests.edge_agent.edge_process import agent_log
+from tests.edge_agent.edge_process import agent_log, agent_process
 from tests.edge_agent.edge_support import SITE
 from tests.edge_agent.real_gateway import CloudSide
 from tests.edge_agent.test_edge_replication_wire import (
@@ -143,3 +143,35 @@ async def test_a_damaged_projection_is_rebuilt_on_command_to_the_clouds_checksum
         assert local["catalog"] == await asyncio.to_thread(cloud_state, cloud, "catalog")
         from_pos = await store.pos.GetItem(pos_pb2.GetItemRequest(sku="00007"))
         assert from_pos.item.sku == "00007"
+
+
+async def test_a_projection_file_deleted_under_the_running_agent_is_recreated_and_rebuilt(
+    cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
+) -> None:
+    await asyncio.to_thread(
+        cloud.store.changes.append,
+        [catalog_change(f"{n:05d}") for n in range(150)]
+        + [price_change(f"p{n}", f"{n:05d}", 100 + n) for n in range(30)],
+    )
+    database = site_dir / "state" / "edge.db"
+    async with running_store(
+        cloud, site_dir, {"COMMERCE_EDGE_PROJECTION_CHECK_SECONDS": "0.2"}
+    ) as store:
+        await _caught_up(cloud, site_dir, "catalog", "prices")
+        for path in (site_dir / "state").glob("edge.db*"):
+            path.unlink()
+        # The cloud keeps writing meanwhile.
+        await asyncio.to_thread(cloud.store.changes.append, [catalog_change("07777")])
+        await eventually(database.exists, 30, 0.05)
+        await _caught_up(cloud, site_dir, "catalog", "prices")
+        log = agent_log(site_dir)
+        assert "was deleted while the agent ran" in log, log[-3000:]
+        assert "replaced by a snapshot" in log.split("was deleted while the agent ran")[1]
+        item = await store.pos.GetItem(pos_pb2.GetItemRequest(sku="07777"))
+        assert item.item.sku == "07777"
+
+    # What the agent keeps besides the rows (its site configuration) is in the new file too:
+    # restarted without a new configuration command, it still follows its bound streams.
+    async with agent_process(site_dir, {"COMMERCE_EDGE_SYNC_INTERVAL_SECONDS": "3600"}):
+        await asyncio.to_thread(cloud.store.changes.append, [price_change("p9", "00009", 999)])
+        await _caught_up(cloud, site_dir, "catalog", "prices")

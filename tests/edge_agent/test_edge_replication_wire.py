@@ -108,12 +108,15 @@ class Store:
 
 
 @contextlib.asynccontextmanager
-async def running_store(cloud: CloudSide, site_dir: Path) -> AsyncIterator[Store]:
+async def running_store(
+    cloud: CloudSide, site_dir: Path, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[Store]:
     """A real agent for SITE with its POS API, configured by a command through the gateway."""
     pos_port = free_port()
     env = {
         "COMMERCE_EDGE_POS_ADDRESS": f"127.0.0.1:{pos_port}",
         "COMMERCE_EDGE_SYNC_INTERVAL_SECONDS": LONG_SCHEDULE,
+        **(extra_env or {}),
     }
     async with agent_process(site_dir, env) as proc:
         command_id = f"config-{uuid.uuid4().hex[:8]}"
