@@ -23,7 +23,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from ameide_core_proto.process.commerce.v1 import records_pb2
 from cloud.adapters.store._bulk import bound, insert_rows
 from cloud.adapters.store._db import Database, aware, utcnow
-from cloud.adapters.store._wire import ChangeListEncoder
+from cloud.adapters.store._wire import ChangeListEncoder, as_utc
 from cloud.change_rules import RECORD_FIELD, check_change, check_scope, record_bytes
 from cloud.store.tables import change_publishes, change_streams, changes, current_records
 from shared.checksums import TableDigest
@@ -353,7 +353,10 @@ class ChangeLog:
         """Changes of `stream` in `scopes` after `after_seq`, oldest first, at most `limit`,
         never past the visible head read first (see the module docstring)."""
         head, rows = self._read_rows(stream, scopes, after_seq, limit)
-        found = [_change(stream, int(r.seq), r.key, r.scope, r.record, r.changed_at) for r in rows]
+        found = [
+            _change(stream, int(r.seq), r.key, r.scope, r.record, as_utc(r.changed_at))
+            for r in rows
+        ]
         through = found[-1].seq if len(found) == limit else max(head, after_seq)
         return ChangeBatch(stream, after_seq, through, head, found)
 
@@ -364,8 +367,9 @@ class ChangeLog:
         record bytes without parsing them (the pull path's hot loop)."""
         head, rows = self._read_rows(stream, scopes, after_seq, limit)
         encoder = ChangeListEncoder(stream, RECORD_FIELD[stream])
-        for r in rows:
-            encoder.add(int(r.seq), r.key, r.scope, r.record, r.changed_at)
+        add = encoder.add
+        for seq, key, scope, record, changed_at in rows:
+            add(seq, key, scope, record, changed_at)
         through = int(rows[-1].seq) if len(rows) == limit else max(head, after_seq)
         return EncodedBatch(stream, after_seq, through, head, len(rows), encoder.payload())
 
@@ -387,7 +391,9 @@ class ChangeLog:
                     changes.c.key,
                     changes.c.scope,
                     changes.c.record,
-                    changes.c.changed_at,
+                    # As the driver returns it (no per-row conversion to a datetime): the
+                    # encoder converts each distinct time once (`_wire.as_utc`).
+                    sa.type_coerce(changes.c.changed_at, sa.types.NullType()).label("changed_at"),
                 )
                 .where(
                     changes.c.stream == stream,

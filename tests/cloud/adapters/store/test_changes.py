@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
 from ameide_core_proto.process.commerce.v1 import records_pb2
@@ -227,3 +229,11 @@ def test_the_encoded_read_parses_to_the_same_changes(store: CloudStore) -> None:
             plain.head_seq,
         )
     assert store.changes.read_encoded("catalog", [CHANNEL], 0).count == 3
+    # Change times keep their microseconds and come back in UTC, whatever zone went in.
+    summer = datetime(2026, 6, 1, 14, 30, 5, 123456, tzinfo=timezone(timedelta(hours=2)))
+    store.changes.append([item("sku-9")], at=summer)
+    (late,) = records_pb2.ChangeList.FromString(
+        store.changes.read_encoded("catalog", [CHANNEL], 4).payload
+    ).changes
+    assert late.changed_at.ToDatetime(tzinfo=UTC) == summer
+    assert late.changed_at.nanos == 123456000
