@@ -147,6 +147,50 @@ async def test_a_restarted_snapshot_drops_what_the_interrupted_one_staged(
     assert (await _state(projection, "catalog")).digest == _expected(item("Y1"))
 
 
+async def test_snapshot_pages_by_entity_with_a_resume_token_replace_the_stream(
+    projection: Projection,
+) -> None:
+    """The gateway's snapshot: rows by entity with their own seqs (some past the snapshot's
+    seq), later pages after = through = the snapshot's seq."""
+    await projection.apply_page(page("catalog", 0, changes([item("OLD")], 1)))
+    first = page("catalog", 1, changes([item("B")], 30) + changes([item("A")], 7), snapshot=True)
+    first.through_seq = first.head_seq = 20
+    first.snapshot_first, first.resume_token = True, b"next"
+    await projection.apply_page(first)
+    # Cut off here; the snapshot starts again (same seqs: the stale staging must go).
+    await projection.apply_page(first)
+    rest = page("catalog", 20, changes([item("C")], 9), snapshot=True, snapshot_complete=True)
+    rest.through_seq = rest.head_seq = 20
+    done = await projection.apply_page(rest)
+    assert (done.applied_seq, done.rows) == (20, 3)
+    assert (await _state(projection, "catalog")).digest == _expected(
+        item("B"), item("A"), item("C")
+    )
+    assert await projection.item_by_sku("OLD") is None
+    # A page of a snapshot before the checkpoint is a duplicate, not a restart.
+    again = await projection.apply_page(first)
+    assert again.duplicate and (await _state(projection, "catalog")).rows == 3
+    # A snapshot page is live records only, and says which row is wrong.
+    bad = page("catalog", 20, changes([item("D"), ("catalog", "E")], 3), snapshot=True)
+    bad.snapshot_first, bad.through_seq = True, 25
+    with pytest.raises(PageRefused, match=r"changes\[1\] is a delete; a snapshot holds live"):
+        await projection.apply_page(bad)
+
+
+async def test_a_snapshot_restarted_at_the_same_seq_drops_what_the_first_attempt_staged(
+    projection: Projection,
+) -> None:
+    await projection.apply_page(page("catalog", 0, changes([item("OLD")], 1)))
+    start = page("catalog", 1, changes([item("X")], 1), snapshot=True, through_seq=1)
+    start.snapshot_first = True
+    await projection.apply_page(start)  # staged through seq 1 == the checkpoint
+    restart = page("catalog", 1, changes([item("Y")], 1), snapshot=True, through_seq=1)
+    restart.snapshot_first, restart.snapshot_complete = True, True
+    await projection.apply_page(restart)
+    assert await projection.item_by_sku("X") is None
+    assert (await _state(projection, "catalog")).digest == _expected(item("Y"))
+
+
 async def test_a_database_newer_than_the_agent_is_refused(tmp_path: Path) -> None:
     path = database_path(tmp_path)
     path.parent.mkdir(parents=True)
