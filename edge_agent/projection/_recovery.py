@@ -32,6 +32,7 @@ def restore(conn: sqlite3.Connection, path: Path, busy_timeout: float) -> sqlite
     """Copy what `conn` holds (every committed row) into a new file at `path`, close `conn`
     and return a write connection to the new file. The copy is written beside it and renamed
     into place, so the path never holds half a database."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # its directory may be gone too
     staged = path.with_name(path.name + ".restoring")
     staged.unlink(missing_ok=True)
     target = sqlite3.connect(staged)
