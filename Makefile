@@ -123,3 +123,9 @@ deb: venv  ## Build the commerce-edge .deb into dist/
 
 clean:  ## Remove build outputs and demo data
 	rm -rf dist build var .pytest_cache .mypy_cache .ruff_cache
+
+# Storefront custom domains ---------------------------------------------------------------------
+
+.PHONY: record-domain-histories
+record-domain-histories: setup  ## Record the VerifyDomainClaim histories (new scenarios only)
+	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_domain_histories.py

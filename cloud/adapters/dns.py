@@ -53,15 +53,21 @@ class DnsResolver:
     def __init__(self, servers: Sequence[str] = (), *, timeout_seconds: float = 5.0) -> None:
         self._servers = list(servers)
         self._timeout = timeout_seconds
-        if self._servers:
-            resolver = dns.asyncresolver.Resolver(configure=False)
-            resolver.nameservers = [_nameserver(s) for s in self._servers]
-        else:
-            resolver = dns.asyncresolver.Resolver()
-        resolver.lifetime = timeout_seconds
-        resolver.timeout = min(2.0, timeout_seconds)
-        resolver.cache = None
-        self._resolver = resolver
+        self._resolver: dns.asyncresolver.Resolver | None = None
+
+    def _get_resolver(self) -> dns.asyncresolver.Resolver:
+        """Built on first use, so a machine without /etc/resolv.conf can still start."""
+        if self._resolver is None:
+            if self._servers:
+                resolver = dns.asyncresolver.Resolver(configure=False)
+                resolver.nameservers = [_nameserver(s) for s in self._servers]
+            else:
+                resolver = dns.asyncresolver.Resolver()
+            resolver.lifetime = self._timeout
+            resolver.timeout = min(2.0, self._timeout)
+            resolver.cache = None
+            self._resolver = resolver
+        return self._resolver
 
     @property
     def servers(self) -> list[str]:
@@ -73,9 +79,8 @@ class DnsResolver:
         qname = name.rstrip(".") + "."
         detail = ", ".join(self.servers)
         try:
-            answer = await self._resolver.resolve(
-                qname, rdtype, raise_on_no_answer=False, search=False
-            )
+            resolver = self._get_resolver()
+            answer = await resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
         except dns.resolver.NXDOMAIN:
             return DnsAnswer(name, rdtype, ANSWER_NXDOMAIN, detail=detail)
         except dns.resolver.NoNameservers as exc:

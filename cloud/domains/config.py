@@ -9,7 +9,7 @@ import ipaddress
 
 from pydantic import BaseModel, Field, field_validator
 
-from cloud.domains.schedule import DEFAULT_DEADLINE_SECONDS, DEFAULT_INTERVALS_SECONDS
+from cloud.workflows.domain_schedule import DEFAULT_DEADLINE_SECONDS, DEFAULT_INTERVALS_SECONDS
 
 
 class DomainConfig(BaseModel):

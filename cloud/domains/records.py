@@ -1,6 +1,7 @@
 """Data of domain claims: DNS answers, expected records, conditions and claim rows.
 
-Domain room: frozen dataclasses only (JSON-friendly; activities pass them through Temporal).
+Domain room: frozen dataclasses only (JSON-friendly; activities pass them through Temporal and
+workflows may import them: the module is on the deterministic-imports list).
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ CLAIM_RELEASED = "released"
 CLAIM_SUPERSEDED = "superseded"
 ACTIVE_CLAIM_STATES = (CLAIM_PENDING, CLAIM_VERIFIED)
 CLAIM_STATES = (CLAIM_PENDING, CLAIM_VERIFIED, CLAIM_FAILED, CLAIM_RELEASED, CLAIM_SUPERSEDED)
+
+
+def audit_subject(hostname: str) -> str:
+    """The audit-log subject of a hostname's events."""
+    return f"domain:{hostname}"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from cloud.domains.records import (
     DomainClaim,
     ExpectedRecord,
     NewDomainClaim,
+    audit_subject,
 )
 from cloud.store.domain_tables import domain_claims
 from shared.errors import NotFound
@@ -47,11 +48,6 @@ __all__ = ["ClaimOutcome", "DomainClaimRepository", "audit_subject"]
 logger = logging.getLogger(__name__)
 
 _LOCK_DOMAINS = 523_110
-
-
-def audit_subject(hostname: str) -> str:
-    """The audit-log subject of a hostname's events."""
-    return f"domain:{hostname}"
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -1,6 +1,6 @@
 """When VerifyDomainClaim checks DNS again: a bounded backoff up to a deadline.
 
-Domain room: pure; the workflow calls it with its own clock.
+Workflow room, pure helper: the workflow calls it with its own clock (standard library only).
 """
 
 from __future__ import annotations
