@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -19,10 +20,13 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     VERIFY_DOMAIN_CLAIM,
     DomainWorkflowServiceClient,
 )
+from cloud.workflows.domain_schedule import DEFAULT_DEADLINE_SECONDS
 
 __all__ = ["TemporalDomainRuns", "verify_workflow_id"]
 
 logger = logging.getLogger(__name__)
+
+_BACKSTOP = timedelta(hours=1)
 
 
 def verify_workflow_id(hostname: str) -> str:
@@ -42,10 +46,14 @@ class TemporalDomainRuns:
     async def start(self, request: domains_pb2.VerifyDomainClaimInput) -> str:
         """Start verifying the claim, or attach to the hostname's run going now."""
         client = await self._client()
+        # The run's own deadline ends it; the execution timeout is only a backstop past it,
+        # so the last check at the deadline always runs.
+        deadline = timedelta(seconds=request.deadline_seconds or DEFAULT_DEADLINE_SECONDS)
         handle = await client.start_verify_domain_claim(
             request,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            execution_timeout=deadline + _BACKSTOP,
         )
         return handle.id
 

@@ -65,9 +65,9 @@ class DomainConfig(BaseModel):
     verify_deadline_seconds: float = Field(
         default=DEFAULT_DEADLINE_SECONDS,
         gt=0,
-        le=DEFAULT_DEADLINE_SECONDS,
-        description="How long a claim may wait for its records before it fails (at most 72 h, "
-        "the workflow's execution timeout).",
+        le=30 * 24 * 3600,
+        description="How long a claim may wait for its records before it fails (72 h by "
+        "default, at most 30 days).",
     )
     cooldown_days: float = Field(
         default=7,

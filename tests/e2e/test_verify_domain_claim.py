@@ -170,6 +170,12 @@ async def test_a_wrong_txt_until_the_deadline_fails_the_claim_and_frees_the_name
     await dns_records.set_cname(hostname, TARGET)
     service = _service(stack, verify_deadline_seconds=3)
     claim = await service.claim("tenant-a", hostname, "web")
+    handle = DomainWorkflowServiceClient(stack.client).get_verify_domain_claim_handle(
+        verify_workflow_id(hostname)
+    )
+    described = await handle.raw.describe()
+    timeout = described.raw_description.execution_config.workflow_execution_timeout
+    assert timeout.ToSeconds() == 3 + 3600  # the deadline decides; the timeout is a backstop
     result = await _result(stack, hostname)
     assert not result.verified
     reasons = {c.type: c.message for c in result.conditions if c.status == TRUE}

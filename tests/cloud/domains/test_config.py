@@ -45,7 +45,7 @@ def test_the_environment_takes_a_json_object() -> None:
         ("{bad", "COMMERCE_CLOUD_DOMAINS must be a JSON object"),
         ('{"dns_resolvers": ["ns1.example"]}', "is not host:port with an IP address"),
         ('{"check_intervals_seconds": [0]}', "positive numbers of seconds"),
-        ('{"verify_deadline_seconds": 999999}', "domains.verify_deadline_seconds"),
+        ('{"verify_deadline_seconds": 9999999}', "domains.verify_deadline_seconds"),
         ('{"cdn_cidrs": ["not-a-range"]}', "is not an IP address or CIDR range"),
     ],
 )
