@@ -56,7 +56,8 @@ class DnsResolver:
         self._resolver: dns.asyncresolver.Resolver | None = None
 
     def _get_resolver(self) -> dns.asyncresolver.Resolver:
-        """Built on first use, so a machine without /etc/resolv.conf can still start."""
+        """Built on first use (off the event loop: it may read /etc/resolv.conf), so a
+        machine without a resolver configuration can still start."""
         if self._resolver is None:
             if self._servers:
                 resolver = dns.asyncresolver.Resolver(configure=False)
@@ -79,7 +80,9 @@ class DnsResolver:
         qname = name.rstrip(".") + "."
         detail = ", ".join(self.servers)
         try:
-            resolver = self._get_resolver()
+            resolver = self._resolver
+            if resolver is None:
+                resolver = await asyncio.to_thread(self._get_resolver)
             answer = await resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
         except dns.resolver.NXDOMAIN:
             return DnsAnswer(name, rdtype, ANSWER_NXDOMAIN, detail=detail)

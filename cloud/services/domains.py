@@ -141,10 +141,11 @@ class DomainService:
         if override_reason is not None and not override_reason.strip():
             raise InvalidInput("an override needs a reason (e.g. a ticket number)")
         claim_id = "dc-" + uuid.uuid4().hex[:20]
+        secret = await asyncio.to_thread(self._secret)  # read from disk on first use
         expect = DomainExpectations(
             hostname=name,
             challenge_name=challenge_name(name),
-            challenge_value=challenge_value(self._secret(), tenant_id, claim_id, name),
+            challenge_value=challenge_value(secret, tenant_id, claim_id, name),
             cname_target=self._config.cname_target,
             gateway_addresses=list(self._config.gateway_addresses),
         )
