@@ -32,16 +32,20 @@ from cloud.domains.records import (
     audit_subject,
 )
 from cloud.ports import AuditPort
-from shared.errors import InvalidInput, NotFound
+from shared.errors import CommerceError, InvalidInput, NotFound
 
 __all__ = [
     "ClaimStatusView",
     "DomainService",
     "DomainVerificationRuns",
-    "audit_subject",
+    "VerificationNotStarted",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+class VerificationNotStarted(CommerceError):
+    """The claim is stored but its verification run could not start; claiming again resumes it."""
 
 
 class DomainVerificationRuns(Protocol):
@@ -167,6 +171,11 @@ class DomainService:
         if outcome.created and override_reason is not None:
             await self._runs.stop(name, f"hostname taken over by override: {override_reason}")
         if claim.state == CLAIM_PENDING:
+            await self._start(claim)
+        return claim
+
+    async def _start(self, claim: DomainClaim) -> None:
+        try:
             await self._runs.start(
                 domains_pb2.VerifyDomainClaimInput(
                     tenant_id=claim.tenant_id,
@@ -178,7 +187,12 @@ class DomainService:
                     deadline_seconds=self._config.verify_deadline_seconds,
                 )
             )
-        return claim
+        except Exception as exc:
+            raise VerificationNotStarted(
+                f"the claim {claim.claim_id} of {claim.hostname} is recorded, but its DNS "
+                f"verification could not start ({exc}); run the same `domains claim` again once "
+                "Temporal is reachable: it resumes this claim"
+            ) from exc
 
     async def _current(self, hostname: str) -> DomainClaim:
         name = self.normalize(hostname)

@@ -22,7 +22,7 @@ from cloud.domain_assembly import domain_service
 from cloud.domains.errors import HostnameUnavailable
 from cloud.domains.hostnames import InvalidHostname
 from cloud.domains.records import DomainClaim, audit_subject
-from cloud.services.domains import DomainService
+from cloud.services.domains import DomainService, VerificationNotStarted
 from shared.timestamps import from_timestamp
 from tests.support.challtestsrv import ChallTestSrv, ChallTestSrvClient
 from tests.support.stack import Stack, cloud_stack, eventually
@@ -238,3 +238,24 @@ async def test_a_bad_hostname_is_refused_before_anything_starts(stack: Stack) ->
     assert stack.store.domain_claims.current("shop.storefront.localhost") is None
     refusal = stack.store.audit.list(audit_subject("shop.storefront.localhost"))[0]
     assert refusal.action == "domain.claim_refused"
+
+
+async def test_a_claim_made_while_temporal_is_unreachable_resumes_when_claimed_again(
+    stack: Stack, dns_records: ChallTestSrvClient
+) -> None:
+    hostname = "resume.shop-six.example"
+
+    async def unreachable() -> Client:
+        return await Client.connect("127.0.0.1:1")  # nothing listens there
+
+    offline = domain_service(stack.config, stack.store, unreachable, actor="ops:test")
+    with pytest.raises(VerificationNotStarted, match="run the same `domains claim` again"):
+        await offline.claim("tenant-a", hostname, "web")
+    stored = stack.store.domain_claims.current(hostname)
+    assert stored is not None and stored.state == "pending"
+
+    resumed = await _claim(stack, hostname)
+    assert resumed.claim_id == stored.claim_id
+    await dns_records.set_txt(resumed.challenge_name, resumed.challenge_value)
+    await dns_records.set_cname(hostname, TARGET)
+    assert (await _result(stack, hostname)).verified
