@@ -166,6 +166,15 @@ def _route_conditions(
                     False,
                     False,
                 )
+    no_proxy = _condition(PROXY_INTERFERENCE, FALSE, "NoProxy", f"observed {observed}")
+    target = _fqdn(expect.cname_target)
+    if chain and chain[0] == target:
+        return (
+            _condition(DNS_TARGET_INCORRECT, FALSE, "CNAMEMatches", f"observed {observed}"),
+            no_proxy,
+            True,
+            False,
+        )
     for address in addresses:
         cidr = _in_ranges(address, expect.cdn_cidrs)
         if cidr is not None:
@@ -187,15 +196,6 @@ def _route_conditions(
                 False,
                 False,
             )
-    no_proxy = _condition(PROXY_INTERFERENCE, FALSE, "NoProxy", f"observed {observed}")
-    target = _fqdn(expect.cname_target)
-    if chain and chain[0] == target:
-        return (
-            _condition(DNS_TARGET_INCORRECT, FALSE, "CNAMEMatches", f"observed {observed}"),
-            no_proxy,
-            True,
-            False,
-        )
     gateway = set(expect.gateway_addresses)
     if not chain and addresses and set(addresses) <= gateway:
         return (

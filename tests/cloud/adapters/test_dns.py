@@ -180,3 +180,15 @@ async def test_an_unreachable_server_is_a_timeout_not_a_missing_record() -> None
     observation = await resolver.observe(expect.hostname, expect.challenge_name)
     assert observation.txt.status in {"timeout", "servfail", "error"}
     assert evaluate(observation, expect).unanswered
+
+
+async def test_the_platform_target_may_itself_sit_in_a_cdn_range(
+    challtestsrv: ChallTestSrv, dns_records: ChallTestSrvClient
+) -> None:
+    expect = _expect("behind-platform-cdn.shop.example")
+    await dns_records.set_txt(expect.challenge_name, expect.challenge_value)
+    await dns_records.set_cname(expect.hostname, TARGET)
+    await dns_records.set_a(TARGET, ["104.16.9.9"])
+    result = await _check(challtestsrv, expect)
+    assert result.verified
+    assert _status(result)["ProxyInterference"] == ("False", "NoProxy")
