@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cloud.domains.hostnames import InvalidHostname, display_hostname, normalize_hostname
 
@@ -19,6 +23,7 @@ PLATFORM = ["storefront.localhost", "ameide-platform.example"]
         ("bücher.de", "xn--bcher-kva.de"),
         ("SHOP.BÜCHER.DE", "shop.xn--bcher-kva.de"),
         ("xn--bcher-kva.de", "xn--bcher-kva.de"),
+        ("straße.de", "xn--strae-oqa.de"),  # IDNA 2008 keeps ß (IDNA 2003 made it "ss")
         ("例え.jp", "xn--r8jz45g.jp"),
         ("shopテスト.jp", "xn--shop-yn4czcp.jp"),
         ("магазин.рф", "xn--80aairftm.xn--p1ai"),
@@ -69,3 +74,27 @@ def test_bad_names_are_refused_with_the_reason(raw: str, why: str) -> None:
         normalize_hostname(raw, PLATFORM)
     assert why in str(refused.value)
     assert "cannot be claimed" in str(refused.value) or raw == ""
+
+
+_LABEL = st.text(
+    alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-äöüßéç"), min_size=1, max_size=20
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LABEL, min_size=1, max_size=4), st.sampled_from(["com", "de", "co.uk", "shop"]))
+def test_a_claimable_name_is_ascii_bounded_and_its_own_normal_form(
+    labels: list[str], suffix: str
+) -> None:
+    raw = ".".join([*labels, suffix])
+    try:
+        normal = normalize_hostname(raw, PLATFORM)
+    except InvalidHostname as refused:
+        assert "cannot be claimed" in str(refused)
+        return
+    assert normal.isascii() and normal == normal.lower()
+    assert len(normal) <= 253 and all(0 < len(label) <= 63 for label in normal.split("."))
+    assert normalize_hostname(normal, PLATFORM) == normal
+    # Upper case (ASCII only: "ß".upper() is "SS", another name under IDNA 2008).
+    shouted = raw.translate(str.maketrans(string.ascii_lowercase, string.ascii_uppercase))
+    assert normalize_hostname(shouted + ".", PLATFORM) == normal
