@@ -1,5 +1,6 @@
 import datetime
 
+from ameide_core_proto.process.commerce.v1 import realtime_pb2 as _realtime_pb2
 from ameide_core_proto.process.commerce.v1 import records_pb2 as _records_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -113,3 +114,15 @@ class RecordInventoryAdjustmentResponse(_message.Message):
     adjustment_id: str
     newly_recorded: bool
     def __init__(self, adjustment_id: _Optional[str] = ..., newly_recorded: _Optional[bool] = ...) -> None: ...
+
+class DecideOperationRequest(_message.Message):
+    __slots__ = ("operation",)
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    operation: _realtime_pb2.RealtimeOperation
+    def __init__(self, operation: _Optional[_Union[_realtime_pb2.RealtimeOperation, _Mapping]] = ...) -> None: ...
+
+class DecideOperationResponse(_message.Message):
+    __slots__ = ("decision",)
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    decision: _realtime_pb2.RealtimeDecision
+    def __init__(self, decision: _Optional[_Union[_realtime_pb2.RealtimeDecision, _Mapping]] = ...) -> None: ...
