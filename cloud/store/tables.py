@@ -281,3 +281,7 @@ site_sync_reports = sa.Table(
     sa.Column("outbox_reported_at", UtcDateTime, nullable=True),
     sa.Column("last_push_at", UtcDateTime, nullable=True),
 )
+
+# Tables of other concerns, declared in their own modules on this metadata (imported last:
+# they import `metadata` and `UtcDateTime` from here).
+from cloud.store import realtime_tables as realtime_tables  # noqa: E402

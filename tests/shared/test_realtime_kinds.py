@@ -37,9 +37,7 @@ def test_every_operation_kind_declares_a_policy() -> None:
 
 def test_the_policy_check_fails_for_a_kind_without_a_policy() -> None:
     # Verdict's values carry no (operation) option: exactly what a new kind without one is.
-    problems = policy_problems(
-        [v for v in realtime_pb2.Verdict.DESCRIPTOR.values if v.number != 0]
-    )
+    problems = policy_problems([v for v in realtime_pb2.Verdict.DESCRIPTOR.values if v.number != 0])
     assert problems and all("no (operation) option" in p for p in problems)
 
 

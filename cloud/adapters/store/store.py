@@ -21,6 +21,7 @@ from cloud.adapters.store.commands import CommandQueue
 from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
 from cloud.adapters.store.ingest import IngestRepository
+from cloud.adapters.store.realtime import RealtimeCases, RealtimeLedger
 from cloud.adapters.store.sites import SiteRepository
 from cloud.adapters.store.sync_reports import SyncReportRepository
 from cloud.adapters.store.tokens import TokenRepository
@@ -47,6 +48,8 @@ class CloudStore:
         self.changes = ChangeLog(db)
         self.ingest = IngestRepository(db)
         self.sync_reports = SyncReportRepository(db)
+        self.realtime = RealtimeLedger(db)
+        self.realtime_cases = RealtimeCases(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:

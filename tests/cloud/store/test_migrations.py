@@ -61,7 +61,7 @@ def test_upgrade_is_idempotent_and_records_the_revision(fresh_url: Callable[[], 
     try:
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [
-                ("0003",)
+                ("0200",)
             ]
     finally:
         engine.dispose()
