@@ -50,7 +50,9 @@ async def running_cloud(
             edge: EdgeGateway | None = None
             ports: GatewayPorts | None = None
             if gateway:
-                edge = EdgeGateway(config, store, ca, TemporalNotifier(client))
+                edge = EdgeGateway(
+                    config, store, ca, TemporalNotifier(client), realtime=store.realtime
+                )
                 ports = await edge.start()
             workers = (
                 build_workers(client, config, store, edge.sessions if edge else None)

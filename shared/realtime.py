@@ -158,8 +158,7 @@ def _positive_money(path: str, money: records_pb2.Money, currency: str | None) -
     if currency and money.currency != currency:
         raise _fail(
             f"{path}.currency",
-            f"is {money.currency!r} but this store sells in {currency!r}; "
-            "convert the amount first",
+            f"is {money.currency!r} but this store sells in {currency!r}; convert the amount first",
         )
     if money.minor_units <= 0:
         raise _fail(f"{path}.minor_units", f"is {money.minor_units}; it must be positive")
