@@ -27,6 +27,7 @@ from tests.edge_agent.edge_process import agent_log, agent_process, free_port
 from tests.edge_agent.edge_support import SITE
 from tests.edge_agent.real_gateway import CloudSide, running_gateway
 from tests.edge_agent.test_edge_replication_wire import command_result, config_command
+from tests.support.cut_proxy import CutProxy, point_agent_at
 from tests.support.realtime_ops import check, load, loyalty, redeem
 from tests.support.stack import eventually
 
@@ -168,3 +169,71 @@ async def test_the_site_configuration_overrides_the_default_policy(
             "took 100 offline today and its limit is 150"
             in (await _decide(pos, redeem("c", "GC-3", 60))).message
         )
+
+
+async def _start_proxy(real_gateway: EdgeGateway, site_dir: Path) -> CutProxy:
+    proxy = CutProxy(real_gateway.ports.control)
+    point_agent_at(site_dir, await proxy.start())
+    return proxy
+
+
+async def test_an_answer_lost_after_the_cloud_applied_is_resolved_never_applied_twice(
+    cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
+) -> None:
+    proxy = await _start_proxy(real_gateway, site_dir)
+    try:
+        async with realtime_store(cloud, site_dir) as pos:
+            await _decide(pos, load("op-0", "GC-1", 5000))
+            proxy.drop_responses()
+            lost = await _decide(pos, redeem("op-1", "GC-1", 1000))
+            # The cloud applied it; the store, past its deadline, decided by its policy.
+            assert (lost.decided_by, lost.verdict) == (STORE, APPROVED)
+            assert "did not answer within 1 s" in lost.message
+            assert await _balance(cloud, "GC-1") == ("EUR", 4000)
+            proxy.heal()
+            await eventually(lambda: "settled 1 real-time operations" in agent_log(site_dir), 30)
+        assert await _balance(cloud, "GC-1") == ("EUR", 4000)
+        [redeems] = [
+            s
+            for s in await asyncio.to_thread(cloud.store.realtime_cases.stats)
+            if s.kind == realtime_pb2.OPERATION_KIND_GIFT_CARD_REDEEM
+        ]
+        assert (redeems.calls, redeems.cloud_decisions, redeems.in_doubt_resolutions) == (1, 1, 1)
+        assert await asyncio.to_thread(cloud.store.realtime_cases.cases) == []
+    finally:
+        await proxy.stop()
+
+
+async def test_a_store_refusal_over_a_lost_cloud_approval_is_an_open_compensation(
+    cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
+) -> None:
+    refuse_offline = realtime_pb2.OfflinePolicyOverride(
+        kind=realtime_pb2.OPERATION_KIND_GIFT_CARD_REDEEM,
+        policy=options_pb2.OFFLINE_POLICY_REFUSE,
+    )
+    proxy = await _start_proxy(real_gateway, site_dir)
+    try:
+        async with realtime_store(cloud, site_dir, [refuse_offline]) as pos:
+            await _decide(pos, load("op-0", "GC-1", 5000))
+            proxy.drop_responses()
+            lost = await _decide(pos, redeem("op-1", "GC-1", 1000))
+            assert (lost.decided_by, lost.reason) == (STORE, "NeedsCloud")
+            proxy.heal()
+
+            async def opened() -> bool:
+                return bool(await asyncio.to_thread(cloud.store.realtime_cases.cases))
+
+            await eventually(opened, 30, 0.1)
+        [case] = await asyncio.to_thread(cloud.store.realtime_cases.cases)
+        assert (case.operation_id, case.rejection.store_decision.reason) == ("op-1", "NeedsCloud")
+        assert case.rejection.cloud_decision.verdict == APPROVED
+        # Applied once, by the cloud, and never again.
+        assert await _balance(cloud, "GC-1") == ("EUR", 4000)
+        journal = await Journal.open(site_dir)
+        try:
+            summary = await journal.summary("2000-01-01")
+        finally:
+            await journal.close()
+        assert [c.exception_id for c in summary.open_compensations] == [case.exception_id]
+    finally:
+        await proxy.stop()
