@@ -18,6 +18,7 @@ from temporalio.client import Client
 from cloud.adapters.pki import FileCertificateAuthority
 from cloud.adapters.store import CloudStore
 from cloud.adapters.temporal_notifier import TemporalNotifier
+from cloud.adapters.temporal_realtime import TemporalCompensations
 from cloud.config import CloudConfig
 from cloud.gateway.server import EdgeGateway, GatewayPorts
 from cloud.temporal.connect import TemporalSettings, open_temporal
@@ -51,7 +52,12 @@ async def running_cloud(
             ports: GatewayPorts | None = None
             if gateway:
                 edge = EdgeGateway(
-                    config, store, ca, TemporalNotifier(client), realtime=store.realtime
+                    config,
+                    store,
+                    ca,
+                    TemporalNotifier(client),
+                    realtime=store.realtime,
+                    compensations=TemporalCompensations(client),
                 )
                 ports = await edge.start()
             workers = (

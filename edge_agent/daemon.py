@@ -14,8 +14,7 @@ import os
 import signal
 import threading
 from contextlib import suppress
-
-import grpc
+from typing import Any
 
 from edge_agent.config import AgentConfig, split_host_port
 from edge_agent.control import ControlClient
@@ -177,6 +176,7 @@ class AgentDaemon:
                 replication=ReplicationCommands(self.downsync, self.upsync, projection, outbox),
                 on_changes=lambda _frame: self.downsync.poke() if self.downsync else None,
                 on_channel=lambda channel: _attach_all(channel, sync_channel, realtime),
+                compensations=realtime.journal,
             )
             renewal = RenewalTask(
                 cfg.data_dir,
@@ -256,9 +256,7 @@ class AgentDaemon:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _attach_all(
-    channel: grpc.aio.Channel | None, sync: SyncChannel, realtime: RealtimeParts
-) -> None:
+def _attach_all(channel: Any, sync: SyncChannel, realtime: RealtimeParts) -> None:
     """Replication and real-time calls share the control stream's connection."""
     sync.attach(channel)
     realtime.attach(channel)

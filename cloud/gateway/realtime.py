@@ -21,7 +21,7 @@ import grpc
 
 from ameide_core_proto.process.commerce.v1 import realtime_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
-from cloud.adapters.store.realtime import Settled
+from cloud.adapters.store.realtime_records import Settled
 from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
 from cloud.gateway.peer import authenticate_site
 from cloud.ports import StorePort

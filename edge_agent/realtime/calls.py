@@ -56,8 +56,8 @@ class RealtimeChannel:
         self.connected = asyncio.Event()
         """Set while there is a channel to the cloud (attached mode)."""
 
-    def attach(self, channel: grpc.aio.Channel | None) -> None:
-        """The control stream's current channel, None while it is down."""
+    def attach(self, channel: Any) -> None:
+        """The control stream's current channel (a `grpc.aio.Channel`), None while it is down."""
         self._attached = True
         self._stub = None if channel is None else _stub(channel)
         if channel is None:

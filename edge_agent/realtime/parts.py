@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
-
-import grpc
+from typing import Any, Protocol
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from edge_agent.projection import StoredSiteConfig
@@ -59,7 +57,7 @@ class RealtimeParts:
         )
         return cls(channel, journal, router, settler)
 
-    def attach(self, channel: grpc.aio.Channel | None) -> None:
+    def attach(self, channel: Any) -> None:
         """The control stream's channel came or went; a new one means: settle now."""
         self.channel.attach(channel)
         if channel is not None:

@@ -1,9 +1,10 @@
-"""Test support: a TCP proxy on loopback that can lose the cloud's answers.
+"""Test support: a TCP proxy on loopback that can lose the cloud's answers, or the link.
 
 Stands between a real agent and the real gateway's control port (the agent's enrollment
 record is pointed at it). `drop_responses()` keeps forwarding what the agent sends (so the
 cloud receives and applies it) and discards everything that comes back; `heal()` closes every
-connection (as a network cut ends) and forwards both ways again.
+connection (as a network cut ends) and forwards both ways again; `go_offline()` ends every
+connection and refuses new ones until `heal()`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class CutProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.dropping = False
+        self.offline = False
         self.dropped_bytes = 0
 
     async def start(self) -> int:
@@ -28,6 +30,9 @@ class CutProxy:
         return port
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.offline:
+            writer.close()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._target)
         except OSError:
@@ -60,9 +65,15 @@ class CutProxy:
     def drop_responses(self) -> None:
         self.dropping = True
 
-    def heal(self) -> None:
+    def go_offline(self) -> None:
+        """The store loses its link: every connection ends and new ones are refused."""
+        self.offline = True
+        self.heal(online=False)
+
+    def heal(self, *, online: bool = True) -> None:
         """End every connection (the agent redials) and forward both ways again."""
         self.dropping = False
+        self.offline = not online
         for writer in list(self._writers):
             writer.close()
         self._writers.clear()
@@ -83,4 +94,3 @@ def point_agent_at(data_dir: Path, control_port: int) -> None:
     raw = json.loads(record.read_text())
     raw["control_port"] = control_port
     record.write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n")
-

@@ -6,15 +6,15 @@ Adapter room: SQL on the tables of `cloud.store.realtime_tables`; blocking (call
 """
 
 from cloud.adapters.store.realtime._answer import Provider, ProviderAnswer, approve, refuse
-from cloud.adapters.store.realtime._cases import ExceptionCase, KindStats, RealtimeCases
+from cloud.adapters.store.realtime._cases import RealtimeCases
 from cloud.adapters.store.realtime._ledger import (
     OperationConflict,
     RealtimeLedger,
-    Settled,
     embedded_providers,
     exception_id_of,
 )
 from cloud.adapters.store.realtime._risk import RiskRules
+from cloud.adapters.store.realtime_records import ExceptionCase, KindStats, Settled
 
 __all__ = [
     "ExceptionCase",

@@ -6,46 +6,17 @@ Adapter room: SQL on `realtime_exceptions` and `realtime_operations`. Blocking.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from ameide_core_proto.process.commerce.v1 import realtime_pb2
 from cloud.adapters.store._db import Database
+from cloud.adapters.store.realtime_records import ExceptionCase, KindStats
 from cloud.store.realtime_tables import gift_cards, realtime_exceptions, realtime_operations
 from shared.errors import InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ExceptionCase:
-    """One compensation case."""
-
-    exception_id: str
-    site_id: str
-    operation_id: str
-    kind: int
-    status: str
-    opened_at: datetime
-    rejection: realtime_pb2.OfflineOperationRejected
-    resolved_at: datetime | None = None
-    resolution: str | None = None
-    resolved_by: str | None = None
-
-
-@dataclass(frozen=True)
-class KindStats:
-    """What happened to one operation kind."""
-
-    kind: int
-    calls: int
-    cloud_decisions: int
-    store_decisions: int
-    in_doubt_resolutions: int
-    compensations: int
-    open_compensations: int
 
 
 def _case(row: sa.Row[tuple[object, ...]]) -> ExceptionCase:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -25,6 +24,7 @@ from cloud.adapters.store.realtime._inventory import decide_inventory
 from cloud.adapters.store.realtime._loyalty import decide_loyalty
 from cloud.adapters.store.realtime._returns import decide_return
 from cloud.adapters.store.realtime._risk import RiskRules, risk_decider
+from cloud.adapters.store.realtime_records import Settled
 from cloud.store.realtime_tables import realtime_exceptions, realtime_operations
 from shared.errors import InvalidInput
 from shared.realtime import amount_of, fingerprint, kind_name, subject_of, validate_operation
@@ -60,19 +60,6 @@ def embedded_providers(rules: RiskRules | None = None) -> dict[str, Provider]:
 
 class OperationConflict(InvalidInput):
     """An operation id the site used before arrived with another kind or payload."""
-
-
-@dataclass(frozen=True)
-class Settled:
-    """The cloud's decision on an operation, and whether it disagrees with the store's."""
-
-    decision: realtime_pb2.RealtimeDecision
-    replayed: bool
-    """True when the decision was made before (this call changed nothing)."""
-    exception_id: str = ""
-    """The compensation case of this operation, when one is open."""
-    opened: bool = False
-    """True when this call opened the case."""
 
 
 def exception_id_of(site_id: str, operation_id: str) -> str:

@@ -289,3 +289,31 @@ class CompensationNotice(_message.Message):
     resolved: bool
     resolution: str
     def __init__(self, rejection: _Optional[_Union[OfflineOperationRejected, _Mapping]] = ..., resolved: _Optional[bool] = ..., resolution: _Optional[str] = ...) -> None: ...
+
+class CompensateOfflineOperationInput(_message.Message):
+    __slots__ = ("exception_id", "rejection")
+    EXCEPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    REJECTION_FIELD_NUMBER: _ClassVar[int]
+    exception_id: str
+    rejection: OfflineOperationRejected
+    def __init__(self, exception_id: _Optional[str] = ..., rejection: _Optional[_Union[OfflineOperationRejected, _Mapping]] = ...) -> None: ...
+
+class CompensateOfflineOperationResult(_message.Message):
+    __slots__ = ("exception_id", "resolution", "resolved_by", "fact_id")
+    EXCEPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_BY_FIELD_NUMBER: _ClassVar[int]
+    FACT_ID_FIELD_NUMBER: _ClassVar[int]
+    exception_id: str
+    resolution: str
+    resolved_by: str
+    fact_id: str
+    def __init__(self, exception_id: _Optional[str] = ..., resolution: _Optional[str] = ..., resolved_by: _Optional[str] = ..., fact_id: _Optional[str] = ...) -> None: ...
+
+class ResolveOfflineOperationRequest(_message.Message):
+    __slots__ = ("resolution", "resolved_by")
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_BY_FIELD_NUMBER: _ClassVar[int]
+    resolution: str
+    resolved_by: str
+    def __init__(self, resolution: _Optional[str] = ..., resolved_by: _Optional[str] = ...) -> None: ...
