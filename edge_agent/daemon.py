@@ -158,6 +158,7 @@ class AgentDaemon:
                 busy_timeout_seconds=cfg.database_busy_timeout_seconds,
             )
             self.realtime = realtime
+            live.watch_realtime(lambda: realtime.latest if realtime else None)
             if cfg.pos_address:
                 host, port = split_host_port(cfg.pos_address)
                 waking = WakingOutbox(outbox, self.upsync)

@@ -54,6 +54,8 @@ class OutboxWrites(Protocol):
 class OperationRouter(Protocol):
     async def decide(self, op: realtime_pb2.RealtimeOperation) -> realtime_pb2.RealtimeDecision: ...
 
+    async def open_compensations(self) -> list[pos_pb2.OpenCompensation]: ...
+
 
 def _at_micros(request_at: object, has_at: bool) -> int:
     if has_at:
@@ -228,3 +230,16 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
             return pos_pb2.DecideOperationResponse(decision=decision)
 
         return await self._answer(context, decide)
+
+    async def ListOpenCompensations(
+        self,
+        request: pos_pb2.ListOpenCompensationsRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> pos_pb2.ListOpenCompensationsResponse:
+        async def list_open() -> pos_pb2.ListOpenCompensationsResponse:
+            if self._realtime is None:
+                raise NotFound("this agent routes no real-time operations (no router configured)")
+            found = await self._realtime.open_compensations()
+            return pos_pb2.ListOpenCompensationsResponse(compensations=found)
+
+        return await self._answer(context, list_open)

@@ -56,6 +56,14 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS operations_unsettled ON operations (position) "
     "WHERE settle = 1 AND settled_at IS NULL",
     """
+    CREATE TABLE IF NOT EXISTS policies_in_force (
+        kind INTEGER PRIMARY KEY,
+        policy INTEGER NOT NULL,
+        per_subject INTEGER NOT NULL,
+        per_store_per_day INTEGER NOT NULL
+    )
+    """,
+    """
     CREATE TABLE IF NOT EXISTS compensations (
         exception_id TEXT PRIMARY KEY,
         operation_id TEXT NOT NULL,
@@ -92,6 +100,7 @@ class OpenCompensation:
     operation_id: str
     kind: str
     message: str
+    kind_number: int = 0
 
 
 @dataclass(frozen=True)
@@ -351,32 +360,80 @@ class Journal:
 
     # --- reporting ------------------------------------------------------------------------
 
-    async def summary(self, business_day: str) -> JournalSummary:
-        def work() -> JournalSummary:
-            db = self._db
-            unsettled, in_doubt = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(in_doubt), 0) FROM operations "
-                "WHERE settle = 1 AND settled_at IS NULL"
-            ).fetchone()
-            offline = db.execute(
-                "SELECT COUNT(*) FROM operations WHERE decided_by = ?", (_STORE,)
-            ).fetchone()[0]
-            exposure = [
-                KindExposure(kind_name(kind), int(today), int(open_amount))
-                for kind, today, open_amount in db.execute(
-                    "SELECT kind, SUM(CASE WHEN business_day = ? THEN amount ELSE 0 END), "
-                    "SUM(CASE WHEN settled_at IS NULL THEN amount ELSE 0 END) FROM operations "
-                    "WHERE decided_by = ? AND verdict = ? GROUP BY kind ORDER BY kind",
-                    (business_day, _STORE, _APPROVED),
-                )
-            ]
-            cases = [
-                OpenCompensation(exception_id, operation_id, kind_name(kind), message)
-                for exception_id, operation_id, kind, message in db.execute(
-                    "SELECT exception_id, operation_id, kind, message FROM compensations "
-                    "WHERE resolved = 0 ORDER BY updated_at"
-                )
-            ]
-            return JournalSummary(int(unsettled), int(in_doubt), int(offline), exposure, cases)
+    async def open_compensations(self) -> list[OpenCompensation]:
+        return list((await self.summary("")).open_compensations)
 
-        return await self._run(work)
+    async def save_policies(self, policies: dict[int, KindPolicy]) -> None:
+        """The offline policies in force, for `commerce-edge status` in another process."""
+        rows = [(k, p.policy, p.per_subject, p.per_store_per_day) for k, p in policies.items()]
+
+        def work() -> None:
+            db = self._db
+            if sorted(db.execute("SELECT * FROM policies_in_force").fetchall()) == sorted(rows):
+                return
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM policies_in_force")
+            db.executemany("INSERT INTO policies_in_force VALUES (?, ?, ?, ?)", rows)
+            db.execute("COMMIT")
+
+        await self._run(work)
+
+    def _policies(self) -> dict[int, KindPolicy]:
+        return {
+            kind: KindPolicy(kind, True, policy, per_subject, per_day)
+            for kind, policy, per_subject, per_day in self._db.execute(
+                "SELECT * FROM policies_in_force"
+            )
+        }
+
+    async def summary(self, business_day: str) -> JournalSummary:
+        return await self._run(lambda: self._summary(business_day))
+
+    def _summary(self, business_day: str) -> JournalSummary:
+        db = self._db
+        unsettled, in_doubt = db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(in_doubt), 0) FROM operations "
+            "WHERE settle = 1 AND settled_at IS NULL"
+        ).fetchone()
+        offline = db.execute(
+            "SELECT COUNT(*) FROM operations WHERE decided_by = ?", (_STORE,)
+        ).fetchone()[0]
+        exposure = [
+            KindExposure(kind_name(kind), int(today), int(open_amount))
+            for kind, today, open_amount in db.execute(
+                "SELECT kind, SUM(CASE WHEN business_day = ? THEN amount ELSE 0 END), "
+                "SUM(CASE WHEN settled_at IS NULL THEN amount ELSE 0 END) FROM operations "
+                "WHERE decided_by = ? AND verdict = ? GROUP BY kind ORDER BY kind",
+                (business_day, _STORE, _APPROVED),
+            )
+        ]
+        cases = [
+            OpenCompensation(exception_id, operation_id, kind_name(kind), message, kind)
+            for exception_id, operation_id, kind, message in db.execute(
+                "SELECT exception_id, operation_id, kind, message FROM compensations "
+                "WHERE resolved = 0 ORDER BY updated_at"
+            )
+        ]
+        return JournalSummary(int(unsettled), int(in_doubt), int(offline), exposure, cases)
+
+
+def read_journal(
+    data_dir: Path, business_day: str, *, busy_timeout_seconds: float = 5.0
+) -> tuple[dict[int, KindPolicy], JournalSummary] | None:
+    """For `commerce-edge status` (its own process): the journal as last committed; None
+    when the agent never ran here. Blocking; not for an event loop."""
+    path = journal_path(data_dir)
+    if not path.exists():
+        return None
+    journal = Journal(path, busy_timeout_seconds)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn.execute(f"PRAGMA busy_timeout={round(busy_timeout_seconds * 1000)}")
+        journal._conn = conn
+        return journal._policies(), journal._summary(business_day)
+    except (sqlite3.Error, OSError) as exc:
+        raise translate(exc, path, busy_timeout_seconds) from exc
+    finally:
+        if journal._conn is not None:
+            journal._conn.close()
+        journal._executor.shutdown(wait=False)

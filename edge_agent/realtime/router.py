@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ameide_core_proto.process.commerce.v1 import realtime_pb2, store_site_pb2
+from ameide_core_proto.process.commerce.v1 import pos_pb2, realtime_pb2, store_site_pb2
 from edge_agent.errors import AgentError
 from edge_agent.realtime.calls import CloudDidNotAnswer
-from edge_agent.realtime.journal import Unsettled
+from edge_agent.realtime.journal import OpenCompensation, Unsettled
 from edge_agent.realtime.policy import policies_in_force
 from edge_agent.replication.waiting import wait_any
 from shared.errors import InvalidInput
@@ -71,6 +71,8 @@ class DecisionJournal(Protocol):
 
     async def unsettled(self, limit: int = ...) -> list[Unsettled]: ...
 
+    async def open_compensations(self) -> list[OpenCompensation]: ...
+
     async def settled(
         self,
         operation_id: str,
@@ -112,10 +114,25 @@ class RealtimeRouter:
         self._deadline = deadline_seconds
         self._on_offline = on_offline_decision
 
+    async def site_config(self) -> store_site_pb2.SiteConfig | None:
+        return await self._site_config()
+
     async def policies(self) -> dict[int, KindPolicy]:
         """The offline policy in force per kind (defaults, then the site's overrides)."""
         config = await self._site_config()
         return policies_in_force(config.offline_policies if config is not None else [])
+
+    async def open_compensations(self) -> list[pos_pb2.OpenCompensation]:
+        """Cases of this store no operator has resolved yet (for the POS)."""
+        return [
+            pos_pb2.OpenCompensation(
+                exception_id=c.exception_id,
+                operation_id=c.operation_id,
+                kind=c.kind_number,  # type: ignore[arg-type]
+                message=c.message,
+            )
+            for c in await self._journal.open_compensations()
+        ]
 
     @property
     def connected(self) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ameide_core_proto.process.commerce.v1 import pos_pb2, realtime_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import RealtimeWorkflowServiceClient
 from cloud.adapters.temporal_realtime import compensation_workflow_id
 from tests.e2e.realtime_scenario import (
@@ -46,6 +47,10 @@ async def test_two_stores_spending_one_card_offline_open_a_compensation_until_re
             ]
 
         await eventually(store_told, 60, "store B shows the open case")
+        shown = await b.pos.ListOpenCompensations(pos_pb2.ListOpenCompensationsRequest())
+        assert [(c.exception_id, c.kind) for c in shown.compensations] == [
+            (case.exception_id, realtime_pb2.OPERATION_KIND_GIFT_CARD_REDEEM)
+        ]
 
         async def fact_recorded() -> bool:
             facts = await asyncio.to_thread(stack.ops.facts.tail, 0, 100, "site/store-b")
@@ -85,5 +90,7 @@ async def test_two_stores_spending_one_card_offline_open_a_compensation_until_re
             return (await b.journal()).open_compensations == []
 
         await eventually(store_closed, 60, "store B shows the case closed")
+        shown = await b.pos.ListOpenCompensations(pos_pb2.ListOpenCompensationsRequest())
+        assert list(shown.compensations) == []
         assert await asyncio.to_thread(cases.cases) == []
         assert await asyncio.to_thread(cases.gift_card_balance, "GC-9") == ("EUR", 2000)

@@ -10,6 +10,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -29,7 +30,7 @@ from tests.edge_agent.real_gateway import CloudSide, running_gateway
 from tests.edge_agent.test_edge_replication_wire import command_result, config_command
 from tests.support.cut_proxy import CutProxy, point_agent_at
 from tests.support.realtime_ops import check, load, loyalty, redeem
-from tests.support.stack import eventually
+from tests.support.stack import agent_status, eventually
 
 APPROVED, REFUSED = realtime_pb2.VERDICT_APPROVED, realtime_pb2.VERDICT_REFUSED
 CLOUD, STORE = realtime_pb2.DECIDED_BY_CLOUD, realtime_pb2.DECIDED_BY_STORE_POLICY
@@ -130,6 +131,22 @@ async def test_offline_each_policy_decides_and_reconnect_settles_with_the_cloud(
         assert (queued.verdict, queued.reason) == (APPROVED, "QueuedOffline")
         assert queued.policy == options_pb2.OFFLINE_POLICY_QUEUE_AND_COMPENSATE
         assert await _balance(cloud, "GC-1") == ("EUR", 10_000)
+
+        # What store staff see (`commerce-edge status`, the same report as the health page).
+        async def shown() -> dict[str, Any] | None:
+            realtime: dict[str, Any] | None = (await agent_status(site_dir)).get("realtime")
+            return realtime if realtime and realtime["kinds"] else None
+
+        await eventually(shown, 20, 0.2)
+        realtime = await shown()
+        assert realtime is not None
+        kinds = {k["kind"]: k for k in realtime["kinds"]}
+        assert kinds["gift-card-redeem"]["decided_by"] == "store policy"
+        assert kinds["gift-card-redeem"]["offline_policy"] == "allow-within-limits"
+        assert kinds["gift-card-check"]["offline_policy"] == "refuse"
+        assert (realtime["unsettled"], realtime["offline_decisions"]) == (2, 4)
+        exposure = {e["kind"]: e for e in realtime["exposure"]}
+        assert exposure["gift-card-redeem"]["unsettled"] == 3000
 
         async with running_gateway(cloud):
 

@@ -126,3 +126,25 @@ class DecideOperationResponse(_message.Message):
     DECISION_FIELD_NUMBER: _ClassVar[int]
     decision: _realtime_pb2.RealtimeDecision
     def __init__(self, decision: _Optional[_Union[_realtime_pb2.RealtimeDecision, _Mapping]] = ...) -> None: ...
+
+class ListOpenCompensationsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class OpenCompensation(_message.Message):
+    __slots__ = ("exception_id", "operation_id", "kind", "message")
+    EXCEPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    exception_id: str
+    operation_id: str
+    kind: _realtime_pb2.OperationKind
+    message: str
+    def __init__(self, exception_id: _Optional[str] = ..., operation_id: _Optional[str] = ..., kind: _Optional[_Union[_realtime_pb2.OperationKind, str]] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ListOpenCompensationsResponse(_message.Message):
+    __slots__ = ("compensations",)
+    COMPENSATIONS_FIELD_NUMBER: _ClassVar[int]
+    compensations: _containers.RepeatedCompositeFieldContainer[OpenCompensation]
+    def __init__(self, compensations: _Optional[_Iterable[_Union[OpenCompensation, _Mapping]]] = ...) -> None: ...

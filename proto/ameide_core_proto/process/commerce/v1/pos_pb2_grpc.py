@@ -75,6 +75,11 @@ class PosServiceStub:
                 request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationRequest.SerializeToString,
                 response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationResponse.FromString,
                 _registered_method=True)
+        self.ListOpenCompensations = channel.unary_unary(
+                '/ameide_core_proto.process.commerce.v1.PosService/ListOpenCompensations',
+                request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsRequest.SerializeToString,
+                response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsResponse.FromString,
+                _registered_method=True)
 
 
 class PosServiceServicer:
@@ -138,6 +143,13 @@ class PosServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListOpenCompensations(self, request, context):
+        """Compensation cases of this store that an operator has not resolved yet.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PosServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -180,6 +192,11 @@ def add_PosServiceServicer_to_server(servicer, server):
                     servicer.DecideOperation,
                     request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationRequest.FromString,
                     response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationResponse.SerializeToString,
+            ),
+            'ListOpenCompensations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOpenCompensations,
+                    request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsRequest.FromString,
+                    response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -399,6 +416,33 @@ class PosService:
             '/ameide_core_proto.process.commerce.v1.PosService/DecideOperation',
             ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationRequest.SerializeToString,
             ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOpenCompensations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ameide_core_proto.process.commerce.v1.PosService/ListOpenCompensations',
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsRequest.SerializeToString,
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsResponse.FromString,
             options,
             channel_credentials,
             insecure,
