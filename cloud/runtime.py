@@ -21,6 +21,7 @@ from cloud.adapters.temporal_notifier import TemporalNotifier
 from cloud.adapters.temporal_realtime import TemporalCompensations
 from cloud.config import CloudConfig
 from cloud.gateway.server import EdgeGateway, GatewayPorts
+from cloud.realtime_assembly import realtime_ledger
 from cloud.temporal.connect import TemporalSettings, open_temporal
 from cloud.worker import build_workers
 
@@ -56,7 +57,7 @@ async def running_cloud(
                     store,
                     ca,
                     TemporalNotifier(client),
-                    realtime=store.realtime,
+                    realtime=realtime_ledger(config, store),
                     compensations=TemporalCompensations(client),
                 )
                 ports = await edge.start()

@@ -5,8 +5,9 @@ Gateway room: authenticates the site from its client certificate and calls the r
 ledger port in a thread (never on the event loop); when settling opens a compensation case it
 hands the case to the compensation port (a Temporal workflow behind it). The one place that
 maps the ledger's errors on this service to status codes: bad input and a reused operation id
-are INVALID_ARGUMENT (retrying cannot help); an unavailable store is UNAVAILABLE and a lost
-write race ABORTED (both in `shared.grpc_status.TRANSIENT`: the agent retries or reconciles).
+are INVALID_ARGUMENT and a provider that refuses the cloud itself FAILED_PRECONDITION (retrying
+cannot help); an unavailable store or provider is UNAVAILABLE and a lost write race ABORTED
+(both in `shared.grpc_status.TRANSIENT`: the agent decides by policy and reconciles later).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import grpc
 
 from ameide_core_proto.process.commerce.v1 import realtime_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
-from cloud.adapters.store.realtime_records import Settled
+from cloud.adapters.store.realtime_records import ProviderRefusedUs, Settled
 from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
 from cloud.gateway.peer import authenticate_site
 from cloud.ports import StorePort
@@ -98,6 +99,8 @@ class RealtimeServicer:
             )
         except StoreUnavailable as exc:
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        except ProviderRefusedUs as exc:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         except StoreError as exc:
             await context.abort(grpc.StatusCode.ABORTED, str(exc))
         raise AssertionError("unreachable")  # pragma: no cover  (abort raises)

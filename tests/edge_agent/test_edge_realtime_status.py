@@ -34,8 +34,7 @@ def test_the_health_page_shows_policies_exposure_and_open_compensations() -> Non
     )
     assert (
         "Operation gift-card-redeem</th><td>store policy now; offline: allow-within-limits, "
-        "5000 per card/account, 50000 per store/day"
-        in page
+        "5000 per card/account, 50000 per store/day" in page
     )
     assert "Operation loyalty-redeem</th><td>store policy now; offline: refuse" in page
     assert "Offline exposure gift-card-redeem</th><td>3000 today, 2000 not yet settled" in page

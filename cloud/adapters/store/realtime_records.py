@@ -10,8 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ameide_core_proto.process.commerce.v1 import realtime_pb2
+from cloud.adapters.store.errors import StoreError
 
-__all__ = ["ExceptionCase", "KindStats", "Settled"]
+__all__ = ["ExceptionCase", "KindStats", "ProviderRefusedUs", "Settled"]
+
+
+class ProviderRefusedUs(StoreError):
+    """An external provider refuses the cloud itself (credentials, contract): retrying the
+    same call cannot help; operations must fix the configuration."""
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,10 @@ class RealtimeLedger:
         self._providers = dict(embedded_providers())
         self._providers.update(providers or {})
 
+    def with_providers(self, providers: Mapping[str, Provider]) -> RealtimeLedger:
+        """The same ledger with some families answered by other providers (e.g. external)."""
+        return RealtimeLedger(self._db, {**self._providers, **providers})
+
     def _existing(
         self, conn: sa.Connection, site_id: str, op: realtime_pb2.RealtimeOperation
     ) -> realtime_pb2.RealtimeDecision | None:
