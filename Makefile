@@ -13,7 +13,8 @@ PROTO_DIR := proto/ameide_core_proto/process/commerce/v1
 PROTOS := $(sort $(wildcard $(PROTO_DIR)/*.proto))
 
 .PHONY: help setup system-deps venv temporal-cli temporal-cli-present buf generate check-generated lint test \
-        demo demo-check bench bench-provision bench-projection bench-replication record-histories deb clean
+        demo demo-check bench bench-provision bench-projection bench-replication bench-realtime \
+        record-histories deb clean
 
 help:  ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -122,3 +123,6 @@ deb: venv  ## Build the commerce-edge .deb into dist/
 
 clean:  ## Remove build outputs and demo data
 	rm -rf dist build var .pytest_cache .mypy_cache .ruff_cache
+
+bench-realtime: setup  ## Gift card redemptions through one agent and one gateway (OPS, OFFLINE_OPS); writes bench/results/realtime.json
+	$(PY) -m bench.realtime $(if $(OPS),--ops $(OPS),) $(if $(OFFLINE_OPS),--offline-ops $(OFFLINE_OPS),)

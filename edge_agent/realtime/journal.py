@@ -239,7 +239,14 @@ class Journal:
             earlier = self._earlier(op)
             if earlier is not None:
                 return earlier
-            self._insert(op, decision, business_day, in_doubt=False, settle=False)
+            # The cloud holds this decision (a repeat gets it from there), so this commit
+            # need not wait for the disk: WAL keeps it across a crash of the agent, only a
+            # power cut may lose it. Offline decisions stay synchronous=FULL.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._insert(op, decision, business_day, in_doubt=False, settle=False)
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
             return decision
 
         return await self._run(work)
