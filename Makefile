@@ -13,7 +13,8 @@ PROTO_DIR := proto/ameide_core_proto/process/commerce/v1
 PROTOS := $(sort $(wildcard $(PROTO_DIR)/*.proto))
 
 .PHONY: help setup system-deps venv temporal-cli temporal-cli-present buf generate check-generated lint test \
-        demo demo-check bench bench-provision bench-projection bench-replication record-histories deb clean
+        demo demo-check bench bench-provision bench-projection bench-replication bench-realtime \
+        record-histories deb clean
 
 help:  ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -72,7 +73,8 @@ generate: venv  ## Regenerate protobuf, gRPC and Temporal wiring code from proto
 	$(PY) -m grpc_tools.protoc -I proto --python_out=proto --pyi_out=proto $(PROTOS)
 	# gRPC stubs only for the files whose services are served over gRPC.
 	$(PY) -m grpc_tools.protoc -I proto --grpc_python_out=proto \
-	  $(PROTO_DIR)/edge.proto $(PROTO_DIR)/sync.proto $(PROTO_DIR)/pos.proto
+	  $(PROTO_DIR)/edge.proto $(PROTO_DIR)/sync.proto $(PROTO_DIR)/pos.proto \
+	  $(PROTO_DIR)/realtime.proto
 	$(PY) -m grpc_tools.protoc -I proto \
 	  --plugin=protoc-gen-temporal-py=proto/codegen/protoc-gen-temporal-py \
 	  --temporal-py_out=proto $(PROTO_DIR)/workflows.proto
@@ -129,3 +131,5 @@ clean:  ## Remove build outputs and demo data
 .PHONY: record-domain-histories
 record-domain-histories: setup  ## Record the VerifyDomainClaim histories (new scenarios only)
 	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_domain_histories.py
+bench-realtime: setup  ## Gift card redemptions through one agent and one gateway (OPS, OFFLINE_OPS); writes bench/results/realtime.json
+	$(PY) -m bench.realtime $(if $(OPS),--ops $(OPS),) $(if $(OFFLINE_OPS),--offline-ops $(OFFLINE_OPS),)

@@ -78,6 +78,17 @@ class CloudConfig(BaseModel):
         ge=4096,
         description="Largest publish request accepted (a batch of changes).",
     )
+    gift_card_provider_url: str = Field(
+        default="",
+        description="Base URL of an external gift card provider; empty: the cloud store's own "
+        "gift card ledger decides (see cloud/adapters/giftcard_http.py for the protocol).",
+    )
+    gift_card_provider_token: str = Field(
+        default="", description="Bearer token for the external gift card provider."
+    )
+    gift_card_provider_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="How long one call to the gift card provider may take."
+    )
     heartbeat_interval_seconds: int = Field(default=15, ge=1, description="Agent heartbeat period.")
     gateway_keepalive_time_seconds: float = Field(
         default=60, gt=0, description="How often the gateway pings an agent's quiet connection."

@@ -18,8 +18,10 @@ from temporalio.client import Client
 from cloud.adapters.pki import FileCertificateAuthority
 from cloud.adapters.store import CloudStore
 from cloud.adapters.temporal_notifier import TemporalNotifier
+from cloud.adapters.temporal_realtime import TemporalCompensations
 from cloud.config import CloudConfig
 from cloud.gateway.server import EdgeGateway, GatewayPorts
+from cloud.realtime_assembly import realtime_ledger
 from cloud.temporal.connect import TemporalSettings, open_temporal
 from cloud.worker import build_workers
 
@@ -50,7 +52,14 @@ async def running_cloud(
             edge: EdgeGateway | None = None
             ports: GatewayPorts | None = None
             if gateway:
-                edge = EdgeGateway(config, store, ca, TemporalNotifier(client))
+                edge = EdgeGateway(
+                    config,
+                    store,
+                    ca,
+                    TemporalNotifier(client),
+                    realtime=realtime_ledger(config, store),
+                    compensations=TemporalCompensations(client),
+                )
                 ports = await edge.start()
             workers = (
                 build_workers(client, config, store, edge.sessions if edge else None)

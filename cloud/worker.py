@@ -13,12 +13,15 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
+    REALTIME_WORKFLOW_SERVICE_TASK_QUEUE,
     REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE,
     STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE,
+    realtime_workflow_service_workflows,
     replication_workflow_service_workflows,
     store_site_workflow_service_workflows,
 )
 from cloud.activities.commands import CommandWaker, SiteCommandActivities
+from cloud.activities.realtime import RealtimeActivities
 from cloud.activities.replication import ReplicationActivities
 from cloud.activities.store_site import StoreSiteActivities
 from cloud.adapters.store import CloudStore
@@ -27,6 +30,7 @@ from cloud.compat import MinimumAgentVersion
 from cloud.config import CloudConfig
 from cloud.domain_worker import build_domain_worker, domain_workflows
 from cloud.temporal.connect import worker_build_id
+from cloud.workflows.realtime import CompensateOfflineOperationWorkflow
 from cloud.workflows.replication import (
     RebuildStoreSiteProjectionWorkflow,
     ReconcileFleetWorkflow,
@@ -37,9 +41,21 @@ from cloud.workflows.store_site import ProvisionStoreSiteWorkflow
 
 logger = logging.getLogger(__name__)
 
+
 def registered_workflows() -> list[type]:
     """The workflow classes this worker serves, checked against their proto declarations."""
-    return [*_store_site_workflows(), *_replication_workflows(), *domain_workflows()]
+    return [
+        *_store_site_workflows(),
+        *_replication_workflows(),
+        *domain_workflows(),
+        *_realtime_workflows(),
+    ]
+
+
+def _realtime_workflows() -> list[type]:
+    return realtime_workflow_service_workflows(
+        compensate_offline_operation=CompensateOfflineOperationWorkflow
+    )
 
 
 def _store_site_workflows() -> list[type]:
@@ -72,6 +88,7 @@ def build_workers(
     )
     command_activities = SiteCommandActivities(store.commands, waker)
     replication = ReplicationActivities(store, command_timeout=config.command_timeout)
+    realtime = RealtimeActivities(store.facts, store.realtime_cases)
     common = {
         "identity": f"{worker_build_id()}@commerce-cloud",
         "build_id": worker_build_id(),
@@ -107,4 +124,15 @@ def build_workers(
             **common,  # type: ignore[arg-type]
         ),
         build_domain_worker(client, config, store, **common),
+        Worker(
+            client,
+            task_queue=REALTIME_WORKFLOW_SERVICE_TASK_QUEUE,
+            workflows=_realtime_workflows(),
+            activities=[
+                realtime.record_realtime_fact,
+                realtime.close_compensation_case,
+                command_activities.send_site_command,
+            ],
+            **common,  # type: ignore[arg-type]
+        ),
     ]

@@ -117,6 +117,14 @@ class AgentConfig(BaseModel):
             "replicated streams are rebuilt from the cloud's snapshot."
         ),
     )
+    realtime_deadline_seconds: float = Field(
+        2.0,
+        gt=0,
+        description=(
+            "How long a real-time-required operation (gift card, loyalty, ...) waits for the "
+            "cloud's decision before the store decides it by its offline policy."
+        ),
+    )
     agent_version: str = Field(__version__, description="Version this agent reports to the cloud.")
 
     @field_validator("log_level")

@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 from contextlib import suppress
+from typing import Any
 
 from edge_agent.config import AgentConfig, split_host_port
 from edge_agent.control import ControlClient
@@ -24,6 +25,7 @@ from edge_agent.identity import CertificateFacts, RenewalTask, load_identity
 from edge_agent.outbox import Outbox
 from edge_agent.pos import PosServer, PosServicer
 from edge_agent.projection import Projection
+from edge_agent.realtime.parts import RealtimeParts
 from edge_agent.replication.commands import ReplicationCommands
 from edge_agent.replication.downsync import Downsync
 from edge_agent.replication.file_watch import watch_projection_file
@@ -50,6 +52,7 @@ class AgentDaemon:
         self.pos: PosServer | None = None
         self.downsync: Downsync | None = None
         self.upsync: Upsync | None = None
+        self.realtime: RealtimeParts | None = None
         self._main: asyncio.Task[None] | None = None
         self._signals = 0
         self._handles_signals = False
@@ -125,6 +128,7 @@ class AgentDaemon:
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
         sync_channel: SyncChannel | None = None
+        realtime: RealtimeParts | None = None
         try:
             if handle_signals:
                 for sig in _SIGNALS:
@@ -146,10 +150,21 @@ class AgentDaemon:
                 outbox_pending=outbox.outbox_pending,
             )
             self.upsync = Upsync(sync_channel, outbox, rpc_timeout_seconds=cfg.rpc_timeout_seconds)
+            realtime = await RealtimeParts.open(
+                cfg.data_dir,
+                projection,
+                keepalive=keepalive,
+                deadline_seconds=cfg.realtime_deadline_seconds,
+                rpc_timeout_seconds=cfg.rpc_timeout_seconds,
+                busy_timeout_seconds=cfg.database_busy_timeout_seconds,
+            )
+            self.realtime = realtime
+            live.watch_realtime(lambda: realtime.latest if realtime else None)
             if cfg.pos_address:
                 host, port = split_host_port(cfg.pos_address)
                 waking = WakingOutbox(outbox, self.upsync)
-                self.pos = PosServer(host, port, PosServicer(identity.site_id, projection, waking))
+                servicer = PosServicer(identity.site_id, projection, waking, realtime.router)
+                self.pos = PosServer(host, port, servicer)
                 await self.pos.start()
             self.control = ControlClient(
                 data_dir=cfg.data_dir,
@@ -162,7 +177,8 @@ class AgentDaemon:
                 keepalive=keepalive,
                 replication=ReplicationCommands(self.downsync, self.upsync, projection, outbox),
                 on_changes=lambda _frame: self.downsync.poke() if self.downsync else None,
-                on_channel=sync_channel.attach,
+                on_channel=lambda channel: _attach_all(channel, sync_channel, realtime),
+                compensations=realtime.journal,
             )
             renewal = RenewalTask(
                 cfg.data_dir,
@@ -185,6 +201,7 @@ class AgentDaemon:
                             projection, self.downsync, self.stopping, cfg.projection_check_seconds
                         )
                     ): "projection file watch",
+                    realtime.run(self.stopping, cfg.sync_interval_seconds): "realtime settling",
                 }
             )
         finally:
@@ -197,6 +214,8 @@ class AgentDaemon:
                 await self.health.stop()
             if sync_channel is not None:
                 await sync_channel.close()
+            if realtime is not None:
+                await realtime.close()
             await outbox.close()
             await projection.close()
             if self._watchdog is not None:
@@ -242,3 +261,9 @@ class AgentDaemon:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _attach_all(channel: Any, sync: SyncChannel, realtime: RealtimeParts) -> None:
+    """Replication and real-time calls share the control stream's connection."""
+    sync.attach(channel)
+    realtime.attach(channel)

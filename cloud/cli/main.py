@@ -753,6 +753,11 @@ def demo(ctx: click.Context, check: bool) -> None:
     sys.exit(run(run_demo(ctx.obj, check=check)))
 
 
+from cloud.cli.realtime import realtime  # noqa: E402  (registers on `main`, defined above)
+
+main.add_command(realtime)
+
+
 def entry() -> None:
     """The `commerce-cloud` console script: `main`, then an exit that skips interpreter teardown.
 

@@ -18,6 +18,7 @@ from cloud.gateway.enrollment import DiscoveryServicer, EnrollmentServicer
 from cloud.gateway.pokes import HeadWatcher, WakingChangeLog
 from cloud.gateway.ports import WorkflowNotifier
 from cloud.gateway.publish import PublishServicer
+from cloud.gateway.realtime import Compensations, RealtimeDecisions, RealtimeServicer
 from cloud.gateway.sessions import SessionRegistry
 from cloud.gateway.sync import SyncServicer
 from cloud.ports import StorePort
@@ -73,8 +74,13 @@ class EdgeGateway:
         store: StorePort,
         ca: CertificateAuthority,
         notifier: WorkflowNotifier,
+        *,
+        realtime: RealtimeDecisions | None = None,
+        compensations: Compensations | None = None,
     ) -> None:
         self._config = config
+        self._realtime = realtime
+        self._compensations = compensations
         self._store = store
         self._ca = ca
         self._notifier = notifier
@@ -135,6 +141,9 @@ class EdgeGateway:
                 SyncServicer(self._store).handler(),
             )
         )
+        if self._realtime is not None:
+            realtime = RealtimeServicer(self._store, self._realtime, self._compensations)
+            control.add_generic_rpc_handlers((realtime.handler(),))
         publish = grpc.aio.server(options=self._publish_options())
         publish_port = publish.add_insecure_port(f"{cfg.publish_host}:{cfg.publish_port}")
         waking = WakingChangeLog(self._store.changes, self.heads.wake)

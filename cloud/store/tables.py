@@ -282,5 +282,7 @@ site_sync_reports = sa.Table(
     sa.Column("last_push_at", UtcDateTime, nullable=True),
 )
 
-# Tables declared in their own modules register on `metadata` when imported here.
+# Tables of other concerns, declared in their own modules on this metadata (imported last:
+# they import `metadata` and `UtcDateTime` from here).
 from cloud.store import domain_tables as _domain_tables  # noqa: E402, F401
+from cloud.store import realtime_tables as realtime_tables  # noqa: E402

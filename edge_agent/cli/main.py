@@ -24,6 +24,7 @@ from edge_agent.daemon import AgentDaemon
 from edge_agent.health import StatusReport, gather_status
 from edge_agent.identity import enroll as enroll_site
 from edge_agent.projection import Projection
+from edge_agent.realtime.status import status_lines
 from shared.errors import CommerceError, ConfigError, InvalidInput
 from shared.logging import configure_logging
 
@@ -203,6 +204,8 @@ def _status_table(report: StatusReport) -> Table:
         )
         for s in report.streams
     ]
+    if report.realtime is not None:
+        rows += status_lines(report.realtime)
     if report.problem:
         rows.append(("Problem", f"[red]{report.problem}[/red]"))
     for name, value in rows:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2, sync_pb2
+from ameide_core_proto.process.commerce.v1 import edge_pb2, realtime_pb2, store_site_pb2, sync_pb2
 from edge_agent.control import outcomes
 from edge_agent.errors import (
     MalformedCommand,
@@ -59,6 +59,12 @@ class ReplicationHandlers(Protocol):
         """A configuration (and so perhaps new bindings) was applied: pull soon."""
 
 
+class CompensationNotices(Protocol):
+    """Where compensation cases the cloud tells the store about are kept (the realtime journal)."""
+
+    async def compensation_notice(self, notice: realtime_pb2.CompensationNotice) -> None: ...
+
+
 class CommandDispatcher:
     """Applies commands addressed to `site_id`; a command seen before gets its stored result.
 
@@ -71,10 +77,12 @@ class CommandDispatcher:
         store: CommandStore,
         site_id: str,
         replication: ReplicationHandlers | None = None,
+        compensations: CompensationNotices | None = None,
     ) -> None:
         self._store = store
         self._site_id = site_id
         self._replication = replication
+        self._compensations = compensations
 
     async def handle(self, command: edge_pb2.Command) -> edge_pb2.CommandResult:
         try:
@@ -117,6 +125,22 @@ class CommandDispatcher:
                 status = await self._replication.rebuild_projection(command.rebuild_projection)
             result = outcomes.succeeded(command.command_id, replication_status=status)
             logger.info("%s done (command %s)", action, command.command_id)
+            return outcomes.with_outcome(await self._store.record_result(result))
+        if action == "compensation_notice" and self._compensations is not None:
+            notice = command.compensation_notice
+            if notice.rejection.site_id != self._site_id:
+                raise WrongSite(
+                    f"compensation {notice.rejection.exception_id!r} is for site "
+                    f"{notice.rejection.site_id!r} but this agent is site {self._site_id!r}"
+                )
+            await self._compensations.compensation_notice(notice)
+            result = outcomes.succeeded(command.command_id)
+            logger.warning(
+                "compensation %s %s: %s",
+                notice.rejection.exception_id,
+                "resolved" if notice.resolved else "opened",
+                notice.resolution or notice.rejection.cloud_decision.message,
+            )
             return outcomes.with_outcome(await self._store.record_result(result))
         raise UnknownAction(
             f"command {command.command_id} carries "

@@ -22,7 +22,11 @@ from google.protobuf import timestamp_pb2
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
-from edge_agent.control.commands import CommandDispatcher, ReplicationHandlers
+from edge_agent.control.commands import (
+    CommandDispatcher,
+    CompensationNotices,
+    ReplicationHandlers,
+)
 from edge_agent.errors import AgentError
 from edge_agent.identity.current import load_identity
 from edge_agent.projection import Projection
@@ -84,12 +88,14 @@ class ControlClient:
         silence_timeout_seconds: float | None = None,
         keepalive: Keepalive | None = None,
         replication: ReplicationHandlers | None = None,
+        compensations: CompensationNotices | None = None,
         on_changes: Callable[[edge_pb2.ChangesAvailable], None] | None = None,
         on_channel: Callable[[grpc.aio.Channel | None], None] | None = None,
     ) -> None:
         self._data_dir = data_dir
         self._on_channel = on_channel
         self._replication = replication
+        self._compensations = compensations
         self._on_changes = on_changes
         self._projection = projection
         self._agent_version = agent_version
@@ -189,7 +195,9 @@ class ControlClient:
         session = _Session(
             channel=channel,
             projection=self._projection,
-            dispatcher=CommandDispatcher(self._projection, identity.site_id, self._replication),
+            dispatcher=CommandDispatcher(
+                self._projection, identity.site_id, self._replication, self._compensations
+            ),
             site_id=identity.site_id,
             agent_version=self._agent_version,
             welcome_timeout=self._welcome_timeout,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from edge_agent.health.report import IdentitySummary, StatusReport, build_report
 from edge_agent.identity.certificates import CertificateFacts
 from edge_agent.projection import ConnectionState, StreamState
+from edge_agent.realtime.status import RealtimeStatus
 
 
 class LiveStatus:
@@ -28,6 +29,11 @@ class LiveStatus:
         self._connection = connection
         self._streams = streams
         self._outbox_pending = outbox_pending
+        self._realtime: Callable[[], RealtimeStatus | None] = lambda: None
+
+    def watch_realtime(self, source: Callable[[], RealtimeStatus | None]) -> None:
+        """Where the real-time operations' latest status comes from (kept in memory)."""
+        self._realtime = source
 
     def certificate_renewed(self, facts: CertificateFacts) -> None:
         self._identity = IdentitySummary(self._identity.record, facts)
@@ -38,4 +44,5 @@ class LiveStatus:
             self._connection(),
             streams=self._streams(),
             outbox_pending=self._outbox_pending(),
+            realtime=self._realtime(),
         )

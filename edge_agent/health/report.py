@@ -23,6 +23,8 @@ from edge_agent.projection import (
     read_connection_state,
     read_stream_states,
 )
+from edge_agent.realtime.journal import read_journal
+from edge_agent.realtime.status import RealtimeStatus, build_realtime_status
 from shared.errors import CommerceError
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,8 @@ class StatusReport:
     streams: tuple[StreamSummary, ...] = ()
     # Records recorded at the registers and not yet acknowledged by the cloud; None: no outbox.
     outbox_pending: int | None = None
+    # Real-time operations: who decides now per kind, offline exposure, open compensations.
+    realtime: RealtimeStatus | None = None
 
     @property
     def healthy(self) -> bool:
@@ -104,6 +108,7 @@ def build_report(
     now: datetime | None = None,
     streams: list[StreamState] | None = None,
     outbox_pending: int | None = None,
+    realtime: RealtimeStatus | None = None,
 ) -> StatusReport:
     """The report for what is known; `problem` names what stops the agent from working."""
     now = now or datetime.now(UTC)
@@ -131,6 +136,7 @@ def build_report(
         problem=problem,
         streams=tuple(StreamSummary.of(s) for s in streams or ()),
         outbox_pending=outbox_pending,
+        realtime=realtime,
     )
 
 
@@ -152,10 +158,15 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
     connection: ConnectionState | None = None
     streams: list[StreamState] = []
     outbox_pending: int | None = None
+    realtime: RealtimeStatus | None = None
     try:
         connection = read_connection_state(data_dir)
         streams = read_stream_states(data_dir)
         outbox_pending = read_outbox_pending(data_dir)
+        journal = read_journal(data_dir, (now or datetime.now(UTC)).date().isoformat())
+        if journal is not None:
+            connected = connection is not None and connection.state == "connected"
+            realtime = build_realtime_status(journal[0], journal[1], connected)
     except CommerceError as exc:  # a locked or damaged file: say so
         logger.warning("could not read the local state database: %s", exc)
         problem = problem or f"local state database unreadable: {exc}"
@@ -166,4 +177,5 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
         now=now,
         streams=streams,
         outbox_pending=outbox_pending,
+        realtime=realtime,
     )

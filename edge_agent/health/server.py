@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from edge_agent.health.report import StatusReport
+from edge_agent.realtime.status import status_lines
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +155,8 @@ def render_html(report: StatusReport) -> str:
         )
         for s in report.streams
     ]
+    if report.realtime is not None:
+        rows += status_lines(report.realtime)
     table = "\n".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
     )

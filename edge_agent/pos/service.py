@@ -14,7 +14,13 @@ from typing import Protocol, TypeVar
 
 import grpc
 
-from ameide_core_proto.process.commerce.v1 import pos_pb2, pos_pb2_grpc, records_pb2, sync_pb2
+from ameide_core_proto.process.commerce.v1 import (
+    pos_pb2,
+    pos_pb2_grpc,
+    realtime_pb2,
+    records_pb2,
+    sync_pb2,
+)
 from edge_agent.outbox import Recorded
 from edge_agent.pos import validation
 from edge_agent.pos._errors import status_of
@@ -45,6 +51,12 @@ class OutboxWrites(Protocol):
     async def record(self, upstream: sync_pb2.UpstreamRecord) -> Recorded: ...
 
 
+class OperationRouter(Protocol):
+    async def decide(self, op: realtime_pb2.RealtimeOperation) -> realtime_pb2.RealtimeDecision: ...
+
+    async def open_compensations(self) -> list[pos_pb2.OpenCompensation]: ...
+
+
 def _at_micros(request_at: object, has_at: bool) -> int:
     if has_at:
         return int(request_at.ToMicroseconds())  # type: ignore[attr-defined]
@@ -54,10 +66,17 @@ def _at_micros(request_at: object, has_at: bool) -> int:
 class PosServicer(pos_pb2_grpc.PosServiceServicer):
     """Serves one store's POS software from its projection and into its outbox."""
 
-    def __init__(self, site_id: str, projection: ProjectionReads, outbox: OutboxWrites) -> None:
+    def __init__(
+        self,
+        site_id: str,
+        projection: ProjectionReads,
+        outbox: OutboxWrites,
+        realtime: OperationRouter | None = None,
+    ) -> None:
         self._site_id = site_id
         self._projection = projection
         self._outbox = outbox
+        self._realtime = realtime
 
     async def _answer(
         self, context: grpc.aio.ServicerContext[object, object], call: Callable[[], Awaitable[T]]
@@ -196,3 +215,31 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
             )
 
         return await self._answer(context, record)
+
+    # --- real-time-required operations ----------------------------------------------------------
+
+    async def DecideOperation(
+        self,
+        request: pos_pb2.DecideOperationRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> pos_pb2.DecideOperationResponse:
+        async def decide() -> pos_pb2.DecideOperationResponse:
+            if self._realtime is None:
+                raise NotFound("this agent routes no real-time operations (no router configured)")
+            decision = await self._realtime.decide(request.operation)
+            return pos_pb2.DecideOperationResponse(decision=decision)
+
+        return await self._answer(context, decide)
+
+    async def ListOpenCompensations(
+        self,
+        request: pos_pb2.ListOpenCompensationsRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> pos_pb2.ListOpenCompensationsResponse:
+        async def list_open() -> pos_pb2.ListOpenCompensationsResponse:
+            if self._realtime is None:
+                raise NotFound("this agent routes no real-time operations (no router configured)")
+            found = await self._realtime.open_compensations()
+            return pos_pb2.ListOpenCompensationsResponse(compensations=found)
+
+        return await self._answer(context, list_open)

@@ -137,7 +137,13 @@ async def running_gateway(
     cloud: CloudSide, notifier: RecordingNotifier | None = None
 ) -> AsyncIterator[EdgeGateway]:
     """The real gateway in this process, on `cloud`'s ports."""
-    gateway = EdgeGateway(cloud.config, cloud.store, cloud.ca, notifier or RecordingNotifier())
+    gateway = EdgeGateway(
+        cloud.config,
+        cloud.store,
+        cloud.ca,
+        notifier or RecordingNotifier(),
+        realtime=cloud.store.realtime,
+    )
     await gateway.start()
     try:
         yield gateway

@@ -22,6 +22,7 @@ from cloud.adapters.store.domain_claims import DomainClaimRepository
 from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
 from cloud.adapters.store.ingest import IngestRepository
+from cloud.adapters.store.realtime import RealtimeCases, RealtimeLedger
 from cloud.adapters.store.sites import SiteRepository
 from cloud.adapters.store.sync_reports import SyncReportRepository
 from cloud.adapters.store.tokens import TokenRepository
@@ -49,6 +50,8 @@ class CloudStore:
         self.ingest = IngestRepository(db)
         self.sync_reports = SyncReportRepository(db)
         self.domain_claims = DomainClaimRepository(db)
+        self.realtime = RealtimeLedger(db)
+        self.realtime_cases = RealtimeCases(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:

@@ -147,7 +147,12 @@ ROOMS = (
     Room("agent identity", ("edge_agent/identity/",), frozenset({"cryptography", "network"})),
     Room("agent health page", ("edge_agent/health/",), frozenset({"network"})),
     Room("agent POS API", ("edge_agent/pos/",), frozenset({"network"})),
-    Room("agent storage", ("edge_agent/projection/", "edge_agent/outbox/"), frozenset({"sqlite"})),
+    Room("agent realtime calls", ("edge_agent/realtime/calls.py",), frozenset({"network"})),
+    Room(
+        "agent storage",
+        ("edge_agent/projection/", "edge_agent/outbox/", "edge_agent/realtime/journal.py"),
+        frozenset({"sqlite"}),
+    ),
     # PKI helpers and the gRPC status codes both sides agree on (ARCHITECTURE.md §3).
     Room("shared", ("shared/",), frozenset({"cryptography", "network"})),
 )
@@ -333,7 +338,11 @@ def io_breaches() -> Iterator[Breach]:
 # Rooms that receive the cloud store as ports (cloud/ports.py) instead of the concrete store;
 # the store's records and errors are pure data and part of those ports.
 PORT_USERS = ("cloud/activities/", "cloud/gateway/", "cloud/services/", "cloud/workflows/")
-STORE_DATA = ("cloud.adapters.store.records", "cloud.adapters.store.errors")
+STORE_DATA = (
+    "cloud.adapters.store.records",
+    "cloud.adapters.store.errors",
+    "cloud.adapters.store.realtime_records",
+)
 
 
 def port_breaches() -> Iterator[Breach]:

@@ -251,3 +251,40 @@ async def test_record_rebuild_with_a_real_agent(tmp_path: Path) -> None:
                 "rebuild_verified",
                 REPLICATION_DIR,
             )
+
+
+async def test_record_offline_operation_compensation(tmp_path: Path) -> None:
+    # Recorded on its own (-k compensation): two stores spend one gift card offline; the
+    # second store's redemption opens CompensateOfflineOperation, which an operator resolves.
+    from ameide_core_proto.process.commerce.v1.workflows_temporal import (
+        RealtimeWorkflowServiceClient,
+    )
+    from cloud.adapters.temporal_realtime import compensation_workflow_id
+    from tests.e2e.realtime_scenario import real_store, two_stores_spend_one_card_offline
+    from tests.support.stack import cli
+
+    realtime_dir = PROVISION_STORE_SITE_DIR.parent / "realtime"
+    async with (
+        cloud_stack(tmp_path / "cloud") as stack,
+        real_store(stack, "store-a", tmp_path) as a,
+        real_store(stack, "store-b", tmp_path) as b,
+    ):
+        await two_stores_spend_one_card_offline(a, b)
+        [case] = await asyncio.to_thread(stack.store.realtime_cases.cases)
+        handle = RealtimeWorkflowServiceClient(
+            stack.client
+        ).get_compensate_offline_operation_handle(compensation_workflow_id(case.exception_id))
+        await asyncio.sleep(2)  # the workflow has told the store before it is resolved
+        done = await asyncio.to_thread(
+            cli,
+            stack,
+            "realtime",
+            "exceptions",
+            "resolve",
+            case.exception_id,
+            "--resolution",
+            "customer paid the rest in cash",
+        )
+        assert done.returncode == 0, done.stderr
+        await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        await _save(stack, handle.raw, "compensation_resolved", realtime_dir)

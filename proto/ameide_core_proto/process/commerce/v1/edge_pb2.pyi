@@ -1,5 +1,6 @@
 import datetime
 
+from ameide_core_proto.process.commerce.v1 import realtime_pb2 as _realtime_pb2
 from ameide_core_proto.process.commerce.v1 import store_site_pb2 as _store_site_pb2
 from ameide_core_proto.process.commerce.v1 import sync_pb2 as _sync_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -92,20 +93,22 @@ class Heartbeat(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ("command_id", "issued_at", "apply_site_config", "run_downsync", "run_upsync", "rebuild_projection")
+    __slots__ = ("command_id", "issued_at", "apply_site_config", "run_downsync", "run_upsync", "rebuild_projection", "compensation_notice")
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
     APPLY_SITE_CONFIG_FIELD_NUMBER: _ClassVar[int]
     RUN_DOWNSYNC_FIELD_NUMBER: _ClassVar[int]
     RUN_UPSYNC_FIELD_NUMBER: _ClassVar[int]
     REBUILD_PROJECTION_FIELD_NUMBER: _ClassVar[int]
+    COMPENSATION_NOTICE_FIELD_NUMBER: _ClassVar[int]
     command_id: str
     issued_at: _timestamp_pb2.Timestamp
     apply_site_config: _store_site_pb2.SiteConfig
     run_downsync: RunDownsyncCommand
     run_upsync: RunUpsyncCommand
     rebuild_projection: RebuildProjectionCommand
-    def __init__(self, command_id: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., apply_site_config: _Optional[_Union[_store_site_pb2.SiteConfig, _Mapping]] = ..., run_downsync: _Optional[_Union[RunDownsyncCommand, _Mapping]] = ..., run_upsync: _Optional[_Union[RunUpsyncCommand, _Mapping]] = ..., rebuild_projection: _Optional[_Union[RebuildProjectionCommand, _Mapping]] = ...) -> None: ...
+    compensation_notice: _realtime_pb2.CompensationNotice
+    def __init__(self, command_id: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., apply_site_config: _Optional[_Union[_store_site_pb2.SiteConfig, _Mapping]] = ..., run_downsync: _Optional[_Union[RunDownsyncCommand, _Mapping]] = ..., run_upsync: _Optional[_Union[RunUpsyncCommand, _Mapping]] = ..., rebuild_projection: _Optional[_Union[RebuildProjectionCommand, _Mapping]] = ..., compensation_notice: _Optional[_Union[_realtime_pb2.CompensationNotice, _Mapping]] = ...) -> None: ...
 
 class RunDownsyncCommand(_message.Message):
     __slots__ = ("streams", "heads")

@@ -1,5 +1,6 @@
 import datetime
 
+from ameide_core_proto.process.commerce.v1 import realtime_pb2 as _realtime_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -99,7 +100,7 @@ class RolloutRolledBack(_message.Message):
     def __init__(self, bundle_id: _Optional[str] = ..., ring: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ProcessFact(_message.Message):
-    __slots__ = ("fact_id", "type", "subject", "occurred_at", "workflow_id", "run_id", "store_site_ready", "store_site_revoked", "domain_verified", "downsync_completed", "rollout_ring_advanced", "rollout_rolled_back", "upsync_completed", "projection_rebuilt")
+    __slots__ = ("fact_id", "type", "subject", "occurred_at", "workflow_id", "run_id", "store_site_ready", "store_site_revoked", "domain_verified", "downsync_completed", "rollout_ring_advanced", "rollout_rolled_back", "upsync_completed", "projection_rebuilt", "offline_operation_rejected")
     FACT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +115,7 @@ class ProcessFact(_message.Message):
     ROLLOUT_ROLLED_BACK_FIELD_NUMBER: _ClassVar[int]
     UPSYNC_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     PROJECTION_REBUILT_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_OPERATION_REJECTED_FIELD_NUMBER: _ClassVar[int]
     fact_id: str
     type: str
     subject: str
@@ -128,4 +130,5 @@ class ProcessFact(_message.Message):
     rollout_rolled_back: RolloutRolledBack
     upsync_completed: UpsyncCompleted
     projection_rebuilt: ProjectionRebuilt
-    def __init__(self, fact_id: _Optional[str] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., store_site_ready: _Optional[_Union[StoreSiteReady, _Mapping]] = ..., store_site_revoked: _Optional[_Union[StoreSiteRevoked, _Mapping]] = ..., domain_verified: _Optional[_Union[DomainVerified, _Mapping]] = ..., downsync_completed: _Optional[_Union[DownsyncCompleted, _Mapping]] = ..., rollout_ring_advanced: _Optional[_Union[RolloutRingAdvanced, _Mapping]] = ..., rollout_rolled_back: _Optional[_Union[RolloutRolledBack, _Mapping]] = ..., upsync_completed: _Optional[_Union[UpsyncCompleted, _Mapping]] = ..., projection_rebuilt: _Optional[_Union[ProjectionRebuilt, _Mapping]] = ...) -> None: ...
+    offline_operation_rejected: _realtime_pb2.OfflineOperationRejected
+    def __init__(self, fact_id: _Optional[str] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., store_site_ready: _Optional[_Union[StoreSiteReady, _Mapping]] = ..., store_site_revoked: _Optional[_Union[StoreSiteRevoked, _Mapping]] = ..., domain_verified: _Optional[_Union[DomainVerified, _Mapping]] = ..., downsync_completed: _Optional[_Union[DownsyncCompleted, _Mapping]] = ..., rollout_ring_advanced: _Optional[_Union[RolloutRingAdvanced, _Mapping]] = ..., rollout_rolled_back: _Optional[_Union[RolloutRolledBack, _Mapping]] = ..., upsync_completed: _Optional[_Union[UpsyncCompleted, _Mapping]] = ..., projection_rebuilt: _Optional[_Union[ProjectionRebuilt, _Mapping]] = ..., offline_operation_rejected: _Optional[_Union[_realtime_pb2.OfflineOperationRejected, _Mapping]] = ...) -> None: ...

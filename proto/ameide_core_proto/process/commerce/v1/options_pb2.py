@@ -26,13 +26,15 @@ from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3ameide_core_proto/process/commerce/v1/options.proto\x12%ameide_core_proto.process.commerce.v1\x1a google/protobuf/descriptor.proto\x1a\x1egoogle/protobuf/duration.proto\"#\n\rServiceWiring\x12\x12\n\ntask_queue\x18\x01 \x01(\t\"\xd5\x01\n\x0eWorkflowWiring\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ntask_queue\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\t\x12\x34\n\x11\x65xecution_timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0brun_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0ctask_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\".\n\x0cSignalWiring\x12\x10\n\x08workflow\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"-\n\x0bQueryWiring\x12\x10\n\x08workflow\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\".\n\x0cUpdateWiring\x12\x10\n\x08workflow\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\",\n\x0fOperationPolicy\x12\x19\n\x11realtime_required\x18\x01 \x01(\x08:h\n\x07service\x12\x1f.google.protobuf.ServiceOptions\x18\xcc\x98\x03 \x01(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.ServiceWiring:i\n\x08workflow\x12\x1e.google.protobuf.MethodOptions\x18\xcd\x98\x03 \x01(\x0b\x32\x35.ameide_core_proto.process.commerce.v1.WorkflowWiring:e\n\x06signal\x12\x1e.google.protobuf.MethodOptions\x18\xce\x98\x03 \x01(\x0b\x32\x33.ameide_core_proto.process.commerce.v1.SignalWiring:c\n\x05query\x12\x1e.google.protobuf.MethodOptions\x18\xcf\x98\x03 \x01(\x0b\x32\x32.ameide_core_proto.process.commerce.v1.QueryWiring:e\n\x06update\x12\x1e.google.protobuf.MethodOptions\x18\xd0\x98\x03 \x01(\x0b\x32\x33.ameide_core_proto.process.commerce.v1.UpdateWiring:n\n\toperation\x12!.google.protobuf.EnumValueOptions\x18\xd1\x98\x03 \x01(\x0b\x32\x36.ameide_core_proto.process.commerce.v1.OperationPolicyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3ameide_core_proto/process/commerce/v1/options.proto\x12%ameide_core_proto.process.commerce.v1\x1a google/protobuf/descriptor.proto\x1a\x1egoogle/protobuf/duration.proto\"#\n\rServiceWiring\x12\x12\n\ntask_queue\x18\x01 \x01(\t\"\xd5\x01\n\x0eWorkflowWiring\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ntask_queue\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\t\x12\x34\n\x11\x65xecution_timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0brun_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0ctask_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\".\n\x0cSignalWiring\x12\x10\n\x08workflow\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"-\n\x0bQueryWiring\x12\x10\n\x08workflow\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\".\n\x0cUpdateWiring\x12\x10\n\x08workflow\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\xc8\x01\n\x0fOperationPolicy\x12\x19\n\x11realtime_required\x18\x01 \x01(\x08\x12L\n\x0eoffline_policy\x18\x02 \x01(\x0e\x32\x34.ameide_core_proto.process.commerce.v1.OfflinePolicy\x12L\n\x0eoffline_limits\x18\x03 \x01(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.OfflineLimits\"?\n\rOfflineLimits\x12\x13\n\x0bper_subject\x18\x01 \x01(\x03\x12\x19\n\x11per_store_per_day\x18\x02 \x01(\x03*\x9b\x01\n\rOfflinePolicy\x12\x1e\n\x1aOFFLINE_POLICY_UNSPECIFIED\x10\x00\x12\x19\n\x15OFFLINE_POLICY_REFUSE\x10\x01\x12&\n\"OFFLINE_POLICY_ALLOW_WITHIN_LIMITS\x10\x02\x12\'\n#OFFLINE_POLICY_QUEUE_AND_COMPENSATE\x10\x03:h\n\x07service\x12\x1f.google.protobuf.ServiceOptions\x18\xcc\x98\x03 \x01(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.ServiceWiring:i\n\x08workflow\x12\x1e.google.protobuf.MethodOptions\x18\xcd\x98\x03 \x01(\x0b\x32\x35.ameide_core_proto.process.commerce.v1.WorkflowWiring:e\n\x06signal\x12\x1e.google.protobuf.MethodOptions\x18\xce\x98\x03 \x01(\x0b\x32\x33.ameide_core_proto.process.commerce.v1.SignalWiring:c\n\x05query\x12\x1e.google.protobuf.MethodOptions\x18\xcf\x98\x03 \x01(\x0b\x32\x32.ameide_core_proto.process.commerce.v1.QueryWiring:e\n\x06update\x12\x1e.google.protobuf.MethodOptions\x18\xd0\x98\x03 \x01(\x0b\x32\x33.ameide_core_proto.process.commerce.v1.UpdateWiring:n\n\toperation\x12!.google.protobuf.EnumValueOptions\x18\xd1\x98\x03 \x01(\x0b\x32\x36.ameide_core_proto.process.commerce.v1.OperationPolicyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ameide_core_proto.process.commerce.v1.options_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_OFFLINEPOLICY']._serialized_start=825
+  _globals['_OFFLINEPOLICY']._serialized_end=980
   _globals['_SERVICEWIRING']._serialized_start=160
   _globals['_SERVICEWIRING']._serialized_end=195
   _globals['_WORKFLOWWIRING']._serialized_start=198
@@ -43,6 +45,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_QUERYWIRING']._serialized_end=506
   _globals['_UPDATEWIRING']._serialized_start=508
   _globals['_UPDATEWIRING']._serialized_end=554
-  _globals['_OPERATIONPOLICY']._serialized_start=556
-  _globals['_OPERATIONPOLICY']._serialized_end=600
+  _globals['_OPERATIONPOLICY']._serialized_start=557
+  _globals['_OPERATIONPOLICY']._serialized_end=757
+  _globals['_OFFLINELIMITS']._serialized_start=759
+  _globals['_OFFLINELIMITS']._serialized_end=822
 # @@protoc_insertion_point(module_scope)

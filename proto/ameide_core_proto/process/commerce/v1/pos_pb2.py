@@ -22,45 +22,56 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from ameide_core_proto.process.commerce.v1 import realtime_pb2 as ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2
 from ameide_core_proto.process.commerce.v1 import records_pb2 as ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_records__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n/ameide_core_proto/process/commerce/v1/pos.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x33\x61meide_core_proto/process/commerce/v1/records.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x0eGetItemRequest\x12\r\n\x03sku\x18\x01 \x01(\tH\x00\x12\x11\n\x07\x62\x61rcode\x18\x02 \x01(\tH\x00\x42\x08\n\x06lookup\"S\n\x0fGetItemResponse\x12@\n\x04item\x18\x01 \x01(\x0b\x32\x32.ameide_core_proto.process.commerce.v1.CatalogItem\"`\n\x0fGetPriceRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x18\n\x10sales_channel_id\x18\x02 \x01(\t\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"O\n\x10GetPriceResponse\x12;\n\x05price\x18\x01 \x01(\x0b\x32,.ameide_core_proto.process.commerce.v1.Price\"R\n\x1bListActivePromotionsRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"d\n\x1cListActivePromotionsResponse\x12\x44\n\npromotions\x18\x01 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Promotion\"r\n\x13\x46indCustomerRequest\x12\x15\n\x0b\x63ustomer_id\x18\x01 \x01(\tH\x00\x12\x18\n\x0eloyalty_number\x18\x02 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x03 \x01(\tH\x00\x12\x0f\n\x05phone\x18\x04 \x01(\tH\x00\x42\x08\n\x06lookup\"Y\n\x14\x46indCustomerResponse\x12\x41\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32/.ameide_core_proto.process.commerce.v1.Customer\"Z\n\x11RecordSaleRequest\x12\x45\n\x04sale\x18\x01 \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.SalesTransaction\"D\n\x12RecordSaleResponse\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12\x16\n\x0enewly_recorded\x18\x02 \x01(\x08\"_\n\x13RecordReturnRequest\x12H\n\x0csales_return\x18\x01 \x01(\x0b\x32\x32.ameide_core_proto.process.commerce.v1.SalesReturn\"A\n\x14RecordReturnResponse\x12\x11\n\treturn_id\x18\x01 \x01(\t\x12\x16\n\x0enewly_recorded\x18\x02 \x01(\x08\"r\n RecordInventoryAdjustmentRequest\x12N\n\nadjustment\x18\x01 \x01(\x0b\x32:.ameide_core_proto.process.commerce.v1.InventoryAdjustment\"R\n!RecordInventoryAdjustmentResponse\x12\x15\n\radjustment_id\x18\x01 \x01(\t\x12\x16\n\x0enewly_recorded\x18\x02 \x01(\x08\x32\xee\x07\n\nPosService\x12x\n\x07GetItem\x12\x35.ameide_core_proto.process.commerce.v1.GetItemRequest\x1a\x36.ameide_core_proto.process.commerce.v1.GetItemResponse\x12{\n\x08GetPrice\x12\x36.ameide_core_proto.process.commerce.v1.GetPriceRequest\x1a\x37.ameide_core_proto.process.commerce.v1.GetPriceResponse\x12\x9f\x01\n\x14ListActivePromotions\x12\x42.ameide_core_proto.process.commerce.v1.ListActivePromotionsRequest\x1a\x43.ameide_core_proto.process.commerce.v1.ListActivePromotionsResponse\x12\x87\x01\n\x0c\x46indCustomer\x12:.ameide_core_proto.process.commerce.v1.FindCustomerRequest\x1a;.ameide_core_proto.process.commerce.v1.FindCustomerResponse\x12\x81\x01\n\nRecordSale\x12\x38.ameide_core_proto.process.commerce.v1.RecordSaleRequest\x1a\x39.ameide_core_proto.process.commerce.v1.RecordSaleResponse\x12\x87\x01\n\x0cRecordReturn\x12:.ameide_core_proto.process.commerce.v1.RecordReturnRequest\x1a;.ameide_core_proto.process.commerce.v1.RecordReturnResponse\x12\xae\x01\n\x19RecordInventoryAdjustment\x12G.ameide_core_proto.process.commerce.v1.RecordInventoryAdjustmentRequest\x1aH.ameide_core_proto.process.commerce.v1.RecordInventoryAdjustmentResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n/ameide_core_proto/process/commerce/v1/pos.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x34\x61meide_core_proto/process/commerce/v1/realtime.proto\x1a\x33\x61meide_core_proto/process/commerce/v1/records.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x0eGetItemRequest\x12\r\n\x03sku\x18\x01 \x01(\tH\x00\x12\x11\n\x07\x62\x61rcode\x18\x02 \x01(\tH\x00\x42\x08\n\x06lookup\"S\n\x0fGetItemResponse\x12@\n\x04item\x18\x01 \x01(\x0b\x32\x32.ameide_core_proto.process.commerce.v1.CatalogItem\"`\n\x0fGetPriceRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x18\n\x10sales_channel_id\x18\x02 \x01(\t\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"O\n\x10GetPriceResponse\x12;\n\x05price\x18\x01 \x01(\x0b\x32,.ameide_core_proto.process.commerce.v1.Price\"R\n\x1bListActivePromotionsRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"d\n\x1cListActivePromotionsResponse\x12\x44\n\npromotions\x18\x01 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Promotion\"r\n\x13\x46indCustomerRequest\x12\x15\n\x0b\x63ustomer_id\x18\x01 \x01(\tH\x00\x12\x18\n\x0eloyalty_number\x18\x02 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x03 \x01(\tH\x00\x12\x0f\n\x05phone\x18\x04 \x01(\tH\x00\x42\x08\n\x06lookup\"Y\n\x14\x46indCustomerResponse\x12\x41\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32/.ameide_core_proto.process.commerce.v1.Customer\"Z\n\x11RecordSaleRequest\x12\x45\n\x04sale\x18\x01 \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.SalesTransaction\"D\n\x12RecordSaleResponse\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12\x16\n\x0enewly_recorded\x18\x02 \x01(\x08\"_\n\x13RecordReturnRequest\x12H\n\x0csales_return\x18\x01 \x01(\x0b\x32\x32.ameide_core_proto.process.commerce.v1.SalesReturn\"A\n\x14RecordReturnResponse\x12\x11\n\treturn_id\x18\x01 \x01(\t\x12\x16\n\x0enewly_recorded\x18\x02 \x01(\x08\"r\n RecordInventoryAdjustmentRequest\x12N\n\nadjustment\x18\x01 \x01(\x0b\x32:.ameide_core_proto.process.commerce.v1.InventoryAdjustment\"R\n!RecordInventoryAdjustmentResponse\x12\x15\n\radjustment_id\x18\x01 \x01(\t\x12\x16\n\x0enewly_recorded\x18\x02 \x01(\x08\"e\n\x16\x44\x65\x63ideOperationRequest\x12K\n\toperation\x18\x01 \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.RealtimeOperation\"d\n\x17\x44\x65\x63ideOperationResponse\x12I\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.RealtimeDecision\"\x1e\n\x1cListOpenCompensationsRequest\"\x93\x01\n\x10OpenCompensation\x12\x14\n\x0c\x65xception_id\x18\x01 \x01(\t\x12\x14\n\x0coperation_id\x18\x02 \x01(\t\x12\x42\n\x04kind\x18\x03 \x01(\x0e\x32\x34.ameide_core_proto.process.commerce.v1.OperationKind\x12\x0f\n\x07message\x18\x04 \x01(\t\"o\n\x1dListOpenCompensationsResponse\x12N\n\rcompensations\x18\x01 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.OpenCompensation2\xa6\n\n\nPosService\x12x\n\x07GetItem\x12\x35.ameide_core_proto.process.commerce.v1.GetItemRequest\x1a\x36.ameide_core_proto.process.commerce.v1.GetItemResponse\x12{\n\x08GetPrice\x12\x36.ameide_core_proto.process.commerce.v1.GetPriceRequest\x1a\x37.ameide_core_proto.process.commerce.v1.GetPriceResponse\x12\x9f\x01\n\x14ListActivePromotions\x12\x42.ameide_core_proto.process.commerce.v1.ListActivePromotionsRequest\x1a\x43.ameide_core_proto.process.commerce.v1.ListActivePromotionsResponse\x12\x87\x01\n\x0c\x46indCustomer\x12:.ameide_core_proto.process.commerce.v1.FindCustomerRequest\x1a;.ameide_core_proto.process.commerce.v1.FindCustomerResponse\x12\x81\x01\n\nRecordSale\x12\x38.ameide_core_proto.process.commerce.v1.RecordSaleRequest\x1a\x39.ameide_core_proto.process.commerce.v1.RecordSaleResponse\x12\x87\x01\n\x0cRecordReturn\x12:.ameide_core_proto.process.commerce.v1.RecordReturnRequest\x1a;.ameide_core_proto.process.commerce.v1.RecordReturnResponse\x12\xae\x01\n\x19RecordInventoryAdjustment\x12G.ameide_core_proto.process.commerce.v1.RecordInventoryAdjustmentRequest\x1aH.ameide_core_proto.process.commerce.v1.RecordInventoryAdjustmentResponse\x12\x90\x01\n\x0f\x44\x65\x63ideOperation\x12=.ameide_core_proto.process.commerce.v1.DecideOperationRequest\x1a>.ameide_core_proto.process.commerce.v1.DecideOperationResponse\x12\xa2\x01\n\x15ListOpenCompensations\x12\x43.ameide_core_proto.process.commerce.v1.ListOpenCompensationsRequest\x1a\x44.ameide_core_proto.process.commerce.v1.ListOpenCompensationsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ameide_core_proto.process.commerce.v1.pos_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETITEMREQUEST']._serialized_start=176
-  _globals['_GETITEMREQUEST']._serialized_end=236
-  _globals['_GETITEMRESPONSE']._serialized_start=238
-  _globals['_GETITEMRESPONSE']._serialized_end=321
-  _globals['_GETPRICEREQUEST']._serialized_start=323
-  _globals['_GETPRICEREQUEST']._serialized_end=419
-  _globals['_GETPRICERESPONSE']._serialized_start=421
-  _globals['_GETPRICERESPONSE']._serialized_end=500
-  _globals['_LISTACTIVEPROMOTIONSREQUEST']._serialized_start=502
-  _globals['_LISTACTIVEPROMOTIONSREQUEST']._serialized_end=584
-  _globals['_LISTACTIVEPROMOTIONSRESPONSE']._serialized_start=586
-  _globals['_LISTACTIVEPROMOTIONSRESPONSE']._serialized_end=686
-  _globals['_FINDCUSTOMERREQUEST']._serialized_start=688
-  _globals['_FINDCUSTOMERREQUEST']._serialized_end=802
-  _globals['_FINDCUSTOMERRESPONSE']._serialized_start=804
-  _globals['_FINDCUSTOMERRESPONSE']._serialized_end=893
-  _globals['_RECORDSALEREQUEST']._serialized_start=895
-  _globals['_RECORDSALEREQUEST']._serialized_end=985
-  _globals['_RECORDSALERESPONSE']._serialized_start=987
-  _globals['_RECORDSALERESPONSE']._serialized_end=1055
-  _globals['_RECORDRETURNREQUEST']._serialized_start=1057
-  _globals['_RECORDRETURNREQUEST']._serialized_end=1152
-  _globals['_RECORDRETURNRESPONSE']._serialized_start=1154
-  _globals['_RECORDRETURNRESPONSE']._serialized_end=1219
-  _globals['_RECORDINVENTORYADJUSTMENTREQUEST']._serialized_start=1221
-  _globals['_RECORDINVENTORYADJUSTMENTREQUEST']._serialized_end=1335
-  _globals['_RECORDINVENTORYADJUSTMENTRESPONSE']._serialized_start=1337
-  _globals['_RECORDINVENTORYADJUSTMENTRESPONSE']._serialized_end=1419
-  _globals['_POSSERVICE']._serialized_start=1422
-  _globals['_POSSERVICE']._serialized_end=2428
+  _globals['_GETITEMREQUEST']._serialized_start=230
+  _globals['_GETITEMREQUEST']._serialized_end=290
+  _globals['_GETITEMRESPONSE']._serialized_start=292
+  _globals['_GETITEMRESPONSE']._serialized_end=375
+  _globals['_GETPRICEREQUEST']._serialized_start=377
+  _globals['_GETPRICEREQUEST']._serialized_end=473
+  _globals['_GETPRICERESPONSE']._serialized_start=475
+  _globals['_GETPRICERESPONSE']._serialized_end=554
+  _globals['_LISTACTIVEPROMOTIONSREQUEST']._serialized_start=556
+  _globals['_LISTACTIVEPROMOTIONSREQUEST']._serialized_end=638
+  _globals['_LISTACTIVEPROMOTIONSRESPONSE']._serialized_start=640
+  _globals['_LISTACTIVEPROMOTIONSRESPONSE']._serialized_end=740
+  _globals['_FINDCUSTOMERREQUEST']._serialized_start=742
+  _globals['_FINDCUSTOMERREQUEST']._serialized_end=856
+  _globals['_FINDCUSTOMERRESPONSE']._serialized_start=858
+  _globals['_FINDCUSTOMERRESPONSE']._serialized_end=947
+  _globals['_RECORDSALEREQUEST']._serialized_start=949
+  _globals['_RECORDSALEREQUEST']._serialized_end=1039
+  _globals['_RECORDSALERESPONSE']._serialized_start=1041
+  _globals['_RECORDSALERESPONSE']._serialized_end=1109
+  _globals['_RECORDRETURNREQUEST']._serialized_start=1111
+  _globals['_RECORDRETURNREQUEST']._serialized_end=1206
+  _globals['_RECORDRETURNRESPONSE']._serialized_start=1208
+  _globals['_RECORDRETURNRESPONSE']._serialized_end=1273
+  _globals['_RECORDINVENTORYADJUSTMENTREQUEST']._serialized_start=1275
+  _globals['_RECORDINVENTORYADJUSTMENTREQUEST']._serialized_end=1389
+  _globals['_RECORDINVENTORYADJUSTMENTRESPONSE']._serialized_start=1391
+  _globals['_RECORDINVENTORYADJUSTMENTRESPONSE']._serialized_end=1473
+  _globals['_DECIDEOPERATIONREQUEST']._serialized_start=1475
+  _globals['_DECIDEOPERATIONREQUEST']._serialized_end=1576
+  _globals['_DECIDEOPERATIONRESPONSE']._serialized_start=1578
+  _globals['_DECIDEOPERATIONRESPONSE']._serialized_end=1678
+  _globals['_LISTOPENCOMPENSATIONSREQUEST']._serialized_start=1680
+  _globals['_LISTOPENCOMPENSATIONSREQUEST']._serialized_end=1710
+  _globals['_OPENCOMPENSATION']._serialized_start=1713
+  _globals['_OPENCOMPENSATION']._serialized_end=1860
+  _globals['_LISTOPENCOMPENSATIONSRESPONSE']._serialized_start=1862
+  _globals['_LISTOPENCOMPENSATIONSRESPONSE']._serialized_end=1973
+  _globals['_POSSERVICE']._serialized_start=1976
+  _globals['_POSSERVICE']._serialized_end=3294
 # @@protoc_insertion_point(module_scope)

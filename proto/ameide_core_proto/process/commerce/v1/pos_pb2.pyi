@@ -1,5 +1,6 @@
 import datetime
 
+from ameide_core_proto.process.commerce.v1 import realtime_pb2 as _realtime_pb2
 from ameide_core_proto.process.commerce.v1 import records_pb2 as _records_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -113,3 +114,37 @@ class RecordInventoryAdjustmentResponse(_message.Message):
     adjustment_id: str
     newly_recorded: bool
     def __init__(self, adjustment_id: _Optional[str] = ..., newly_recorded: _Optional[bool] = ...) -> None: ...
+
+class DecideOperationRequest(_message.Message):
+    __slots__ = ("operation",)
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    operation: _realtime_pb2.RealtimeOperation
+    def __init__(self, operation: _Optional[_Union[_realtime_pb2.RealtimeOperation, _Mapping]] = ...) -> None: ...
+
+class DecideOperationResponse(_message.Message):
+    __slots__ = ("decision",)
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    decision: _realtime_pb2.RealtimeDecision
+    def __init__(self, decision: _Optional[_Union[_realtime_pb2.RealtimeDecision, _Mapping]] = ...) -> None: ...
+
+class ListOpenCompensationsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class OpenCompensation(_message.Message):
+    __slots__ = ("exception_id", "operation_id", "kind", "message")
+    EXCEPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    exception_id: str
+    operation_id: str
+    kind: _realtime_pb2.OperationKind
+    message: str
+    def __init__(self, exception_id: _Optional[str] = ..., operation_id: _Optional[str] = ..., kind: _Optional[_Union[_realtime_pb2.OperationKind, str]] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ListOpenCompensationsResponse(_message.Message):
+    __slots__ = ("compensations",)
+    COMPENSATIONS_FIELD_NUMBER: _ClassVar[int]
+    compensations: _containers.RepeatedCompositeFieldContainer[OpenCompensation]
+    def __init__(self, compensations: _Optional[_Iterable[_Union[OpenCompensation, _Mapping]]] = ...) -> None: ...

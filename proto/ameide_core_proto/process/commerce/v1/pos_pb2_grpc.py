@@ -70,6 +70,16 @@ class PosServiceStub:
                 request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordInventoryAdjustmentRequest.SerializeToString,
                 response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordInventoryAdjustmentResponse.FromString,
                 _registered_method=True)
+        self.DecideOperation = channel.unary_unary(
+                '/ameide_core_proto.process.commerce.v1.PosService/DecideOperation',
+                request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationRequest.SerializeToString,
+                response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationResponse.FromString,
+                _registered_method=True)
+        self.ListOpenCompensations = channel.unary_unary(
+                '/ameide_core_proto.process.commerce.v1.PosService/ListOpenCompensations',
+                request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsRequest.SerializeToString,
+                response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsResponse.FromString,
+                _registered_method=True)
 
 
 class PosServiceServicer:
@@ -125,6 +135,21 @@ class PosServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DecideOperation(self, request, context):
+        """Decides a real-time-required operation: by the cloud when it answers within the
+        deadline, else by the offline policy in force. INVALID_ARGUMENT names what is wrong.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOpenCompensations(self, request, context):
+        """Compensation cases of this store that an operator has not resolved yet.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PosServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -162,6 +187,16 @@ def add_PosServiceServicer_to_server(servicer, server):
                     servicer.RecordInventoryAdjustment,
                     request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordInventoryAdjustmentRequest.FromString,
                     response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordInventoryAdjustmentResponse.SerializeToString,
+            ),
+            'DecideOperation': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideOperation,
+                    request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationRequest.FromString,
+                    response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationResponse.SerializeToString,
+            ),
+            'ListOpenCompensations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOpenCompensations,
+                    request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsRequest.FromString,
+                    response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -354,6 +389,60 @@ class PosService:
             '/ameide_core_proto.process.commerce.v1.PosService/RecordInventoryAdjustment',
             ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordInventoryAdjustmentRequest.SerializeToString,
             ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordInventoryAdjustmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideOperation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ameide_core_proto.process.commerce.v1.PosService/DecideOperation',
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationRequest.SerializeToString,
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.DecideOperationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOpenCompensations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ameide_core_proto.process.commerce.v1.PosService/ListOpenCompensations',
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsRequest.SerializeToString,
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

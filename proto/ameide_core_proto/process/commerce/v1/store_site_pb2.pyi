@@ -1,6 +1,7 @@
 import datetime
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2 as _conditions_pb2
+from ameide_core_proto.process.commerce.v1 import realtime_pb2 as _realtime_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -48,20 +49,22 @@ class ReplicationBinding(_message.Message):
     def __init__(self, stream: _Optional[str] = ..., direction: _Optional[_Union[ReplicationDirection, str]] = ..., scope: _Optional[str] = ...) -> None: ...
 
 class SiteConfig(_message.Message):
-    __slots__ = ("site_id", "sales_channel_id", "name", "timezone", "bindings", "generation")
+    __slots__ = ("site_id", "sales_channel_id", "name", "timezone", "bindings", "generation", "offline_policies")
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
     SALES_CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     TIMEZONE_FIELD_NUMBER: _ClassVar[int]
     BINDINGS_FIELD_NUMBER: _ClassVar[int]
     GENERATION_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_POLICIES_FIELD_NUMBER: _ClassVar[int]
     site_id: str
     sales_channel_id: str
     name: str
     timezone: str
     bindings: _containers.RepeatedCompositeFieldContainer[ReplicationBinding]
     generation: int
-    def __init__(self, site_id: _Optional[str] = ..., sales_channel_id: _Optional[str] = ..., name: _Optional[str] = ..., timezone: _Optional[str] = ..., bindings: _Optional[_Iterable[_Union[ReplicationBinding, _Mapping]]] = ..., generation: _Optional[int] = ...) -> None: ...
+    offline_policies: _containers.RepeatedCompositeFieldContainer[_realtime_pb2.OfflinePolicyOverride]
+    def __init__(self, site_id: _Optional[str] = ..., sales_channel_id: _Optional[str] = ..., name: _Optional[str] = ..., timezone: _Optional[str] = ..., bindings: _Optional[_Iterable[_Union[ReplicationBinding, _Mapping]]] = ..., generation: _Optional[int] = ..., offline_policies: _Optional[_Iterable[_Union[_realtime_pb2.OfflinePolicyOverride, _Mapping]]] = ...) -> None: ...
 
 class ProvisionStoreSiteInput(_message.Message):
     __slots__ = ("site_id", "sales_channel_id", "name", "timezone", "agent_version")

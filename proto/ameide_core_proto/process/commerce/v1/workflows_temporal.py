@@ -22,16 +22,20 @@ from ameide_core_proto._temporal_runtime import (
 )
 from ameide_core_proto.process.commerce.v1 import (
     domains_pb2,
+    realtime_pb2,
     replication_pb2,
     rollout_pb2,
     store_site_pb2,
 )
 
 __all__ = [
+    "COMPENSATE_OFFLINE_OPERATION",
     "DOMAIN_WORKFLOW_SERVICE",
     "DOMAIN_WORKFLOW_SERVICE_TASK_QUEUE",
     "PROVISION_DOMAIN_MAPPING",
     "PROVISION_STORE_SITE",
+    "REALTIME_WORKFLOW_SERVICE",
+    "REALTIME_WORKFLOW_SERVICE_TASK_QUEUE",
     "REBUILD_STORE_SITE_PROJECTION",
     "RECONCILE_FLEET",
     "REPLICATION_WORKFLOW_SERVICE",
@@ -45,9 +49,11 @@ __all__ = [
     "STORE_SITE_WORKFLOW_SERVICE",
     "STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE",
     "VERIFY_DOMAIN_CLAIM",
+    "CompensateOfflineOperationHandle",
     "DomainWorkflowServiceClient",
     "ProvisionDomainMappingHandle",
     "ProvisionStoreSiteHandle",
+    "RealtimeWorkflowServiceClient",
     "RebuildStoreSiteProjectionHandle",
     "ReconcileFleetHandle",
     "ReplicationWorkflowServiceClient",
@@ -62,6 +68,7 @@ __all__ = [
     "WorkflowRegistrationError",
     "check_workflow_implementation",
     "domain_workflow_service_workflows",
+    "realtime_workflow_service_workflows",
     "replication_workflow_service_workflows",
     "rollout_workflow_service_workflows",
     "store_site_workflow_service_workflows",
@@ -1204,3 +1211,151 @@ def rollout_workflow_service_workflows(*, rollout_store_fleet: type) -> list[typ
     """
     check_workflow_implementation(ROLLOUT_STORE_FLEET, rollout_store_fleet)
     return [rollout_store_fleet]
+
+
+# RealtimeWorkflowService --------------------------------------------------------------------------
+
+REALTIME_WORKFLOW_SERVICE_TASK_QUEUE: Final[str] = "commerce-realtime"
+"""Task queue of the workflows of RealtimeWorkflowService."""
+
+
+COMPENSATE_OFFLINE_OPERATION: Final[WorkflowDeclaration] = WorkflowDeclaration(
+    name="CompensateOfflineOperation",
+    task_queue=REALTIME_WORKFLOW_SERVICE_TASK_QUEUE,
+    id_template="compensate-offline-operation/{exception_id}",
+    input_type=realtime_pb2.CompensateOfflineOperationInput,
+    result_type=realtime_pb2.CompensateOfflineOperationResult,
+    execution_timeout=timedelta(days=90),
+    run_timeout=None,
+    task_timeout=None,
+    signals=MappingProxyType(
+        {"ResolveOfflineOperation": realtime_pb2.ResolveOfflineOperationRequest},
+    ),
+    queries=MappingProxyType({}),
+    updates=MappingProxyType({}),
+)
+"""Workflow CompensateOfflineOperation.
+
+Records the case, tells the store, and stays open until an operator resolves it.
+"""
+
+REALTIME_WORKFLOW_SERVICE: Final[tuple[WorkflowDeclaration, ...]] = (COMPENSATE_OFFLINE_OPERATION,)
+"""The workflows of RealtimeWorkflowService."""
+
+
+class CompensateOfflineOperationHandle:
+    """Typed handle of a CompensateOfflineOperation workflow execution."""
+
+    def __init__(self, handle: temporalio.client.WorkflowHandle[Any, Any]) -> None:
+        self._handle = handle
+
+    @property
+    def id(self) -> str:
+        """Workflow id."""
+        return self._handle.id
+
+    @property
+    def run_id(self) -> str | None:
+        """Run id this handle is bound to, if any."""
+        return self._handle.run_id
+
+    @property
+    def raw(self) -> temporalio.client.WorkflowHandle[Any, Any]:
+        """The untyped SDK handle, for cancel, terminate, describe and the like."""
+        return self._handle
+
+    async def result(self) -> realtime_pb2.CompensateOfflineOperationResult:
+        """Waits for the workflow to close and returns its result."""
+        return expect_message(
+            realtime_pb2.CompensateOfflineOperationResult,
+            await self._handle.result(),
+            "result of workflow 'CompensateOfflineOperation'",
+        )
+
+    async def resolve_offline_operation(
+        self,
+        arg: realtime_pb2.ResolveOfflineOperationRequest,
+    ) -> None:
+        """Sends signal ResolveOfflineOperation.
+
+        An operator resolved the case (`commerce-cloud realtime exceptions resolve`).
+        """
+        await self._handle.signal("ResolveOfflineOperation", arg)
+
+
+class RealtimeWorkflowServiceClient:
+    """Starts and reaches the workflows of RealtimeWorkflowService.
+
+    Real-time-required operations: compensation of what a store decided offline and the cloud
+    refused (or applied while the store refused).
+    """
+
+    def __init__(self, client: temporalio.client.Client, *, task_queue: str | None = None) -> None:
+        """`task_queue`, when given, replaces the declared task queue of every workflow."""
+        self._client = client
+        self._task_queue = task_queue
+
+    @property
+    def client(self) -> temporalio.client.Client:
+        """The SDK client this client starts workflows with."""
+        return self._client
+
+    async def start_compensate_offline_operation(
+        self,
+        input: realtime_pb2.CompensateOfflineOperationInput,
+        *,
+        id: str | None = None,
+        **options: Any,
+    ) -> CompensateOfflineOperationHandle:
+        """Starts workflow CompensateOfflineOperation and returns its typed handle.
+
+        `id` defaults to the declared id template filled from `input`. `options` go
+        to `Client.start_workflow` (id_conflict_policy, search_attributes, ...) and
+        override the declared timeouts.
+        """
+        handle = await start_workflow(
+            self._client,
+            COMPENSATE_OFFLINE_OPERATION,
+            input,
+            id=id,
+            task_queue=self._task_queue,
+            options=options,
+        )
+        return CompensateOfflineOperationHandle(handle)
+
+    async def execute_compensate_offline_operation(
+        self,
+        input: realtime_pb2.CompensateOfflineOperationInput,
+        *,
+        id: str | None = None,
+        **options: Any,
+    ) -> realtime_pb2.CompensateOfflineOperationResult:
+        """Starts workflow CompensateOfflineOperation and waits for its result."""
+        handle = await self.start_compensate_offline_operation(input, id=id, **options)
+        return await handle.result()
+
+    def get_compensate_offline_operation_handle(
+        self,
+        workflow_id: str,
+        run_id: str | None = None,
+    ) -> CompensateOfflineOperationHandle:
+        """A handle to an existing CompensateOfflineOperation execution."""
+        return CompensateOfflineOperationHandle(
+            self._client.get_workflow_handle(
+                workflow_id,
+                run_id=run_id,
+                result_type=realtime_pb2.CompensateOfflineOperationResult,
+            ),
+        )
+
+
+def realtime_workflow_service_workflows(*, compensate_offline_operation: type) -> list[type]:
+    """Checks the workflow classes of RealtimeWorkflowService against their declarations.
+
+    Returns them as a list for `Worker(workflows=...)`.
+
+    Raises:
+        WorkflowRegistrationError: a class is not a workflow or differs from its declaration.
+    """
+    check_workflow_implementation(COMPENSATE_OFFLINE_OPERATION, compensate_offline_operation)
+    return [compensate_offline_operation]

@@ -1,0 +1,258 @@
+"""The real-time ledger: decides each operation once per (site, operation id), by the provider
+of its family, in one transaction with the provider's effects; settles what stores decided
+offline and opens a compensation case where the cloud decides otherwise.
+
+Adapter room: SQL on `realtime_operations` and `realtime_exceptions`; the family providers
+run on the same connection. Blocking: call from a thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+
+import sqlalchemy as sa
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from ameide_core_proto.process.commerce.v1 import realtime_pb2
+from cloud.adapters.store._db import Database
+from cloud.adapters.store.realtime._answer import Provider, ProviderAnswer
+from cloud.adapters.store.realtime._customers import decide_customer
+from cloud.adapters.store.realtime._gift_cards import decide_gift_card
+from cloud.adapters.store.realtime._inventory import decide_inventory
+from cloud.adapters.store.realtime._loyalty import decide_loyalty
+from cloud.adapters.store.realtime._returns import decide_return
+from cloud.adapters.store.realtime._risk import RiskRules, risk_decider
+from cloud.adapters.store.realtime_records import Settled
+from cloud.store.realtime_tables import realtime_exceptions, realtime_operations
+from shared.errors import InvalidInput
+from shared.realtime import amount_of, fingerprint, kind_name, subject_of, validate_operation
+
+logger = logging.getLogger(__name__)
+
+FAMILY_OF_PAYLOAD = {
+    "gift_card_check": "gift_card",
+    "gift_card_redeem": "gift_card",
+    "gift_card_load": "gift_card",
+    "loyalty_earn": "loyalty",
+    "loyalty_redeem": "loyalty",
+    "customer_create": "customer",
+    "customer_update": "customer",
+    "return_authorization": "return",
+    "inventory_transfer": "inventory",
+    "inventory_adjustment": "inventory",
+    "risk_check": "risk",
+}
+
+
+def embedded_providers(rules: RiskRules | None = None) -> dict[str, Provider]:
+    """The embedded provider of every family."""
+    return {
+        "gift_card": decide_gift_card,
+        "loyalty": decide_loyalty,
+        "customer": decide_customer,
+        "return": decide_return,
+        "inventory": decide_inventory,
+        "risk": risk_decider(rules or RiskRules()),
+    }
+
+
+class OperationConflict(InvalidInput):
+    """An operation id the site used before arrived with another kind or payload."""
+
+
+def exception_id_of(site_id: str, operation_id: str) -> str:
+    return f"rt-exc/{site_id}/{operation_id}"
+
+
+def _timestamp(at: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(at)
+    return stamp
+
+
+def _decision(
+    op: realtime_pb2.RealtimeOperation, answer: ProviderAnswer, now: datetime
+) -> realtime_pb2.RealtimeDecision:
+    return realtime_pb2.RealtimeDecision(
+        operation_id=op.operation_id,
+        kind=op.kind,
+        verdict=realtime_pb2.VERDICT_APPROVED if answer.approved else realtime_pb2.VERDICT_REFUSED,
+        decided_by=realtime_pb2.DECIDED_BY_CLOUD,
+        reason=answer.reason,
+        message=answer.message,
+        outcome=answer.outcome,
+        decided_at=_timestamp(now),
+    )
+
+
+class RealtimeLedger:
+    """Decisions of real-time-required operations over the cloud store."""
+
+    def __init__(self, db: Database, providers: Mapping[str, Provider] | None = None) -> None:
+        self._db = db
+        self._providers = dict(embedded_providers())
+        self._providers.update(providers or {})
+
+    def with_providers(self, providers: Mapping[str, Provider]) -> RealtimeLedger:
+        """The same ledger with some families answered by other providers (e.g. external)."""
+        return RealtimeLedger(self._db, {**self._providers, **providers})
+
+    def _existing(
+        self, conn: sa.Connection, site_id: str, op: realtime_pb2.RealtimeOperation
+    ) -> realtime_pb2.RealtimeDecision | None:
+        t = realtime_operations.c
+        row = conn.execute(
+            sa.select(t.fingerprint, t.kind, t.decision, t.decided_at).where(
+                t.site_id == site_id, t.operation_id == op.operation_id
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.fingerprint != fingerprint(op):
+            raise OperationConflict(
+                f"operation.operation_id: {op.operation_id!r} was used by this store on "
+                f"{row.decided_at:%Y-%m-%d %H:%M:%S} UTC for another {kind_name(row.kind)} "
+                "operation; nothing was applied. Give a new operation its own id"
+            )
+        return realtime_pb2.RealtimeDecision.FromString(row.decision)
+
+    def _record(
+        self,
+        conn: sa.Connection,
+        site_id: str,
+        op: realtime_pb2.RealtimeOperation,
+        decision: realtime_pb2.RealtimeDecision,
+        path: str,
+        now: datetime,
+    ) -> None:
+        conn.execute(
+            realtime_operations.insert().values(
+                site_id=site_id,
+                operation_id=op.operation_id,
+                kind=op.kind,
+                fingerprint=fingerprint(op),
+                verdict=decision.verdict,
+                reason=decision.reason[:64],
+                path=path,
+                subject=subject_of(op)[:300],
+                amount=amount_of(op),
+                decision=decision.SerializeToString(deterministic=True),
+                decided_at=now,
+                reconciled=0,
+            )
+        )
+
+    def _apply(
+        self, conn: sa.Connection, site_id: str, op: realtime_pb2.RealtimeOperation, now: datetime
+    ) -> realtime_pb2.RealtimeDecision:
+        family = FAMILY_OF_PAYLOAD[op.WhichOneof("payload") or ""]
+        answer = self._providers[family](conn, site_id, op, now)
+        return _decision(op, answer, now)
+
+    def decide(self, site_id: str, op: realtime_pb2.RealtimeOperation, now: datetime) -> Settled:
+        """Decide `op` for `site_id` now, or return the decision made before for the same id
+        and payload. `InvalidInput` (nothing applied) for a malformed operation or a reused id.
+        """
+        validate_operation(op)
+
+        def work(conn: sa.Connection) -> Settled:
+            earlier = self._existing(conn, site_id, op)
+            if earlier is not None:
+                return Settled(earlier, replayed=True)
+            decision = self._apply(conn, site_id, op, now)
+            self._record(conn, site_id, op, decision, "decide", now)
+            return Settled(decision, replayed=False)
+
+        return self._db.write(work)
+
+    def reconcile(
+        self,
+        site_id: str,
+        op: realtime_pb2.RealtimeOperation,
+        store_decision: realtime_pb2.RealtimeDecision,
+        now: datetime,
+    ) -> Settled:
+        """Settle an operation the store decided offline (or lost the answer of).
+
+        A decision made before stands. Otherwise a store approval is decided now (applied when
+        the provider approves) and a store refusal is recorded as final, so a request still in
+        flight can never apply it later. When the cloud's verdict differs from the store's, a
+        compensation case is opened (once).
+        """
+        validate_operation(op)
+        if store_decision.verdict not in (
+            realtime_pb2.VERDICT_APPROVED,
+            realtime_pb2.VERDICT_REFUSED,
+        ):
+            raise InvalidInput("store_decision.verdict: must be APPROVED or REFUSED")
+
+        def work(conn: sa.Connection) -> Settled:
+            decision = self._existing(conn, site_id, op)
+            replayed = decision is not None
+            t = realtime_operations.c
+            if decision is not None:
+                conn.execute(
+                    realtime_operations.update()
+                    .where(t.site_id == site_id, t.operation_id == op.operation_id)
+                    .values(reconciled=t.reconciled + 1)
+                )
+            elif store_decision.verdict == realtime_pb2.VERDICT_REFUSED:
+                decision = realtime_pb2.RealtimeDecision()
+                decision.CopyFrom(store_decision)
+                self._record(conn, site_id, op, decision, "fence", now)
+            else:
+                decision = self._apply(conn, site_id, op, now)
+                self._record(conn, site_id, op, decision, "reconcile", now)
+            if decision.verdict == store_decision.verdict:
+                return Settled(decision, replayed)
+            exception_id = exception_id_of(site_id, op.operation_id)
+            opened = self._open_exception(
+                conn, exception_id, site_id, op, store_decision, decision, now
+            )
+            return Settled(decision, replayed, exception_id, opened)
+
+        return self._db.write(work)
+
+    def _open_exception(
+        self,
+        conn: sa.Connection,
+        exception_id: str,
+        site_id: str,
+        op: realtime_pb2.RealtimeOperation,
+        store_decision: realtime_pb2.RealtimeDecision,
+        cloud_decision: realtime_pb2.RealtimeDecision,
+        now: datetime,
+    ) -> bool:
+        t = realtime_exceptions.c
+        if conn.execute(sa.select(t.status).where(t.exception_id == exception_id)).first():
+            return False
+        rejection = realtime_pb2.OfflineOperationRejected(
+            exception_id=exception_id,
+            site_id=site_id,
+            operation_id=op.operation_id,
+            kind=op.kind,
+            store_decision=store_decision,
+            cloud_decision=cloud_decision,
+        )
+        conn.execute(
+            realtime_exceptions.insert().values(
+                exception_id=exception_id,
+                site_id=site_id,
+                operation_id=op.operation_id,
+                kind=op.kind,
+                status="open",
+                rejection=rejection.SerializeToString(deterministic=True),
+                opened_at=now,
+            )
+        )
+        logger.warning(
+            "compensation %s opened: store %s %s, cloud %s (%s)",
+            exception_id,
+            site_id,
+            realtime_pb2.Verdict.Name(store_decision.verdict),
+            realtime_pb2.Verdict.Name(cloud_decision.verdict),
+            cloud_decision.reason,
+        )
+        return True

@@ -1,0 +1,446 @@
+"""Realtime room: the store's journal of real-time-required operations (`state/realtime.db`).
+
+Every decision the POS got is recorded here once per operation id: the cloud's, or the store's
+by its offline policy (with the policy and limits). Offline approvals and operations whose
+answer was lost wait here until the cloud settled them; compensation cases the cloud opened
+are kept until resolved. The exposure taken offline is summed from it.
+
+A file of its own, WAL with `synchronous=FULL` (a decision is on disk before the POS gets
+it). Every statement runs on the journal's one thread, never on the event loop; the offline
+decision (exposure read + insert) is one job on that thread, so limits hold under
+concurrent tills. sqlite3 errors become agent errors through `projection._errors.translate`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from ameide_core_proto.process.commerce.v1 import options_pb2, realtime_pb2
+from edge_agent.errors import OutboxConflict
+from edge_agent.projection._errors import translate
+from edge_agent.realtime.policy import Exposure, offline_decision
+from shared.realtime import KindPolicy, amount_of, fingerprint, kind_name, subject_of
+
+T = TypeVar("T")
+
+_SCHEMA = (
+    """
+    CREATE TABLE IF NOT EXISTS operations (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        operation_id TEXT NOT NULL UNIQUE,
+        kind INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        business_day TEXT NOT NULL,
+        operation BLOB NOT NULL,
+        decision BLOB NOT NULL,
+        decided_by INTEGER NOT NULL,
+        verdict INTEGER NOT NULL,
+        policy INTEGER NOT NULL,
+        in_doubt INTEGER NOT NULL,
+        settle INTEGER NOT NULL,
+        cloud_decision BLOB,
+        exception_id TEXT,
+        decided_at TEXT NOT NULL,
+        settled_at TEXT
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS operations_unsettled ON operations (position) "
+    "WHERE settle = 1 AND settled_at IS NULL",
+    """
+    CREATE TABLE IF NOT EXISTS policies_in_force (
+        kind INTEGER PRIMARY KEY,
+        policy INTEGER NOT NULL,
+        per_subject INTEGER NOT NULL,
+        per_store_per_day INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS compensations (
+        exception_id TEXT PRIMARY KEY,
+        operation_id TEXT NOT NULL,
+        kind INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        resolved INTEGER NOT NULL,
+        resolution TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+)
+
+_STORE = realtime_pb2.DECIDED_BY_STORE_POLICY
+_APPROVED = realtime_pb2.VERDICT_APPROVED
+_ALLOW = options_pb2.OFFLINE_POLICY_ALLOW_WITHIN_LIMITS
+
+
+def journal_path(data_dir: Path) -> Path:
+    return data_dir / "state" / "realtime.db"
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """An operation the cloud has not settled yet, with what the store decided."""
+
+    operation: realtime_pb2.RealtimeOperation
+    store_decision: realtime_pb2.RealtimeDecision
+    in_doubt: bool
+
+
+@dataclass(frozen=True)
+class OpenCompensation:
+    exception_id: str
+    operation_id: str
+    kind: str
+    message: str
+    kind_number: int = 0
+
+
+@dataclass(frozen=True)
+class KindExposure:
+    kind: str
+    store_today: int
+    unsettled: int
+
+
+@dataclass(frozen=True)
+class JournalSummary:
+    """What the health page and `commerce-edge status` show."""
+
+    unsettled: int = 0
+    in_doubt: int = 0
+    offline_decisions: int = 0
+    exposure: list[KindExposure] = field(default_factory=list)
+    open_compensations: list[OpenCompensation] = field(default_factory=list)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class Journal:
+    """The operations journal; `await Journal.open(data_dir)`, then `await close()`."""
+
+    def __init__(self, path: Path, busy_timeout: float) -> None:
+        self._path = path
+        self._busy = busy_timeout
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="realtime-journal")
+        self._conn: sqlite3.Connection | None = None
+
+    @classmethod
+    async def open(cls, data_dir: Path, busy_timeout_seconds: float = 5.0) -> Journal:
+        journal = cls(journal_path(data_dir), busy_timeout_seconds)
+        await journal._run(journal._connect)
+        return journal
+
+    def _connect(self) -> None:
+        self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        conn = sqlite3.connect(self._path, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout={round(self._busy * 1000)}")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        self._conn = conn
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        def guarded() -> T:
+            try:
+                return work()
+            except (sqlite3.Error, OSError) as exc:
+                if self._conn is not None and self._conn.in_transaction:
+                    self._conn.rollback()
+                raise translate(exc, self._path, self._busy) from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, guarded)
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        assert self._conn is not None, "journal not open"
+        return self._conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._run(self._db.close)
+            self._conn = None
+        self._executor.shutdown(wait=True)
+
+    # --- decisions ------------------------------------------------------------------------
+
+    def _earlier(self, op: realtime_pb2.RealtimeOperation) -> realtime_pb2.RealtimeDecision | None:
+        row = self._db.execute(
+            "SELECT fingerprint, decision, kind FROM operations WHERE operation_id = ?",
+            (op.operation_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        if row[0] != fingerprint(op):
+            raise OutboxConflict(
+                f"operation.operation_id: {op.operation_id!r} was used at this store for "
+                f"another {kind_name(row[2])} operation; nothing was applied. Give a new "
+                "operation its own id"
+            )
+        return realtime_pb2.RealtimeDecision.FromString(row[1])
+
+    async def earlier(
+        self, op: realtime_pb2.RealtimeOperation
+    ) -> realtime_pb2.RealtimeDecision | None:
+        """The decision the POS got for this operation id before (None: a new operation).
+        `OutboxConflict` when the id was used for another operation."""
+        return await self._run(lambda: self._earlier(op))
+
+    def _insert(
+        self,
+        op: realtime_pb2.RealtimeOperation,
+        decision: realtime_pb2.RealtimeDecision,
+        business_day: str,
+        *,
+        in_doubt: bool,
+        settle: bool,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO operations (operation_id, kind, fingerprint, subject, amount, "
+            "business_day, operation, decision, decided_by, verdict, policy, in_doubt, settle, "
+            "decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                op.operation_id,
+                op.kind,
+                fingerprint(op),
+                subject_of(op),
+                amount_of(op),
+                business_day,
+                op.SerializeToString(deterministic=True),
+                decision.SerializeToString(deterministic=True),
+                decision.decided_by,
+                decision.verdict,
+                decision.policy,
+                int(in_doubt),
+                int(settle),
+                _now(),
+            ),
+        )
+
+    async def record_cloud(
+        self,
+        op: realtime_pb2.RealtimeOperation,
+        decision: realtime_pb2.RealtimeDecision,
+        business_day: str,
+    ) -> realtime_pb2.RealtimeDecision:
+        """Record the cloud's decision; an earlier one for the same id stays (and is returned)."""
+
+        def work() -> realtime_pb2.RealtimeDecision:
+            earlier = self._earlier(op)
+            if earlier is not None:
+                return earlier
+            # The cloud holds this decision (a repeat gets it from there), so this commit
+            # need not wait for the disk: WAL keeps it across a crash of the agent, only a
+            # power cut may lose it. Offline decisions stay synchronous=FULL.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._insert(op, decision, business_day, in_doubt=False, settle=False)
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
+            return decision
+
+        return await self._run(work)
+
+    async def decide_offline(
+        self,
+        op: realtime_pb2.RealtimeOperation,
+        policy: KindPolicy,
+        why: str,
+        business_day: str,
+        *,
+        in_doubt: bool,
+    ) -> realtime_pb2.RealtimeDecision:
+        """Decide `op` by `policy` against the exposure on record and record the decision, in
+        one job: concurrent offline decisions cannot both squeeze under a limit."""
+
+        def work() -> realtime_pb2.RealtimeDecision:
+            earlier = self._earlier(op)
+            if earlier is not None:
+                return earlier
+            exposure = self._exposure(op, business_day)
+            decision = offline_decision(op, policy, exposure, why, datetime.now(UTC))
+            # An approval goes to the cloud later; a refusal only when the cloud may have
+            # seen the operation (so it is never applied behind the store's back).
+            settle = decision.verdict == _APPROVED or in_doubt
+            self._insert(op, decision, business_day, in_doubt=in_doubt, settle=settle)
+            return decision
+
+        return await self._run(work)
+
+    def _exposure(self, op: realtime_pb2.RealtimeOperation, business_day: str) -> Exposure:
+        base = (
+            "SELECT COALESCE(SUM(amount), 0) FROM operations WHERE kind = ? AND decided_by = ? "
+            "AND verdict = ? AND policy = ?"
+        )
+        args = (op.kind, _STORE, _APPROVED, _ALLOW)
+        subject = self._db.execute(
+            base + " AND subject = ? AND settled_at IS NULL", (*args, subject_of(op))
+        ).fetchone()[0]
+        today = self._db.execute(base + " AND business_day = ?", (*args, business_day)).fetchone()[
+            0
+        ]
+        return Exposure(subject=int(subject), store_today=int(today))
+
+    # --- settling -------------------------------------------------------------------------
+
+    async def unsettled(self, limit: int = 100) -> list[Unsettled]:
+        def work() -> list[Unsettled]:
+            rows = self._db.execute(
+                "SELECT operation, decision, in_doubt FROM operations "
+                "WHERE settle = 1 AND settled_at IS NULL ORDER BY position LIMIT ?",
+                (limit,),
+            ).fetchall()
+            return [
+                Unsettled(
+                    realtime_pb2.RealtimeOperation.FromString(op),
+                    realtime_pb2.RealtimeDecision.FromString(decision),
+                    bool(in_doubt),
+                )
+                for op, decision, in_doubt in rows
+            ]
+
+        return await self._run(work)
+
+    async def settled(
+        self,
+        operation_id: str,
+        cloud_decision: realtime_pb2.RealtimeDecision,
+        exception_id: str,
+        message: str,
+    ) -> None:
+        """The cloud's decision on an unsettled operation; a case when it opened one."""
+
+        def work() -> None:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "UPDATE operations SET cloud_decision = ?, exception_id = ?, settled_at = ? "
+                "WHERE operation_id = ?",
+                (
+                    cloud_decision.SerializeToString(deterministic=True),
+                    exception_id or None,
+                    _now(),
+                    operation_id,
+                ),
+            )
+            if exception_id:
+                db.execute(
+                    "INSERT OR IGNORE INTO compensations VALUES (?, ?, ?, ?, 0, '', ?)",
+                    (exception_id, operation_id, cloud_decision.kind, message, _now()),
+                )
+            db.execute("COMMIT")
+
+        await self._run(work)
+
+    async def compensation_notice(self, notice: realtime_pb2.CompensationNotice) -> None:
+        """A case the cloud told the store about (opened, or resolved by an operator)."""
+        rejection = notice.rejection
+
+        def work() -> None:
+            self._db.execute(
+                "INSERT INTO compensations VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (exception_id) DO UPDATE SET resolved = MAX(resolved, "
+                "excluded.resolved), resolution = CASE WHEN excluded.resolved = 1 THEN "
+                "excluded.resolution ELSE resolution END, updated_at = excluded.updated_at",
+                (
+                    rejection.exception_id,
+                    rejection.operation_id,
+                    rejection.kind,
+                    rejection.cloud_decision.message,
+                    int(notice.resolved),
+                    notice.resolution,
+                    _now(),
+                ),
+            )
+
+        await self._run(work)
+
+    # --- reporting ------------------------------------------------------------------------
+
+    async def open_compensations(self) -> list[OpenCompensation]:
+        return list((await self.summary("")).open_compensations)
+
+    async def save_policies(self, policies: dict[int, KindPolicy]) -> None:
+        """The offline policies in force, for `commerce-edge status` in another process."""
+        rows = [(k, p.policy, p.per_subject, p.per_store_per_day) for k, p in policies.items()]
+
+        def work() -> None:
+            db = self._db
+            if sorted(db.execute("SELECT * FROM policies_in_force").fetchall()) == sorted(rows):
+                return
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM policies_in_force")
+            db.executemany("INSERT INTO policies_in_force VALUES (?, ?, ?, ?)", rows)
+            db.execute("COMMIT")
+
+        await self._run(work)
+
+    def _policies(self) -> dict[int, KindPolicy]:
+        return {
+            kind: KindPolicy(kind, True, policy, per_subject, per_day)
+            for kind, policy, per_subject, per_day in self._db.execute(
+                "SELECT * FROM policies_in_force"
+            )
+        }
+
+    async def summary(self, business_day: str) -> JournalSummary:
+        return await self._run(lambda: self._summary(business_day))
+
+    def _summary(self, business_day: str) -> JournalSummary:
+        db = self._db
+        unsettled, in_doubt = db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(in_doubt), 0) FROM operations "
+            "WHERE settle = 1 AND settled_at IS NULL"
+        ).fetchone()
+        offline = db.execute(
+            "SELECT COUNT(*) FROM operations WHERE decided_by = ?", (_STORE,)
+        ).fetchone()[0]
+        exposure = [
+            KindExposure(kind_name(kind), int(today), int(open_amount))
+            for kind, today, open_amount in db.execute(
+                "SELECT kind, SUM(CASE WHEN business_day = ? THEN amount ELSE 0 END), "
+                "SUM(CASE WHEN settled_at IS NULL THEN amount ELSE 0 END) FROM operations "
+                "WHERE decided_by = ? AND verdict = ? GROUP BY kind ORDER BY kind",
+                (business_day, _STORE, _APPROVED),
+            )
+        ]
+        cases = [
+            OpenCompensation(exception_id, operation_id, kind_name(kind), message, kind)
+            for exception_id, operation_id, kind, message in db.execute(
+                "SELECT exception_id, operation_id, kind, message FROM compensations "
+                "WHERE resolved = 0 ORDER BY updated_at"
+            )
+        ]
+        return JournalSummary(int(unsettled), int(in_doubt), int(offline), exposure, cases)
+
+
+def read_journal(
+    data_dir: Path, business_day: str, *, busy_timeout_seconds: float = 5.0
+) -> tuple[dict[int, KindPolicy], JournalSummary] | None:
+    """For `commerce-edge status` (its own process): the journal as last committed; None
+    when the agent never ran here. Blocking; not for an event loop."""
+    path = journal_path(data_dir)
+    if not path.exists():
+        return None
+    journal = Journal(path, busy_timeout_seconds)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn.execute(f"PRAGMA busy_timeout={round(busy_timeout_seconds * 1000)}")
+        journal._conn = conn
+        return journal._policies(), journal._summary(business_day)
+    except (sqlite3.Error, OSError) as exc:
+        raise translate(exc, path, busy_timeout_seconds) from exc
+    finally:
+        if journal._conn is not None:
+            journal._conn.close()
+        journal._executor.shutdown(wait=False)
