@@ -13,7 +13,8 @@ PROTO_DIR := proto/ameide_core_proto/process/commerce/v1
 PROTOS := $(sort $(wildcard $(PROTO_DIR)/*.proto))
 
 .PHONY: help setup system-deps venv temporal-cli temporal-cli-present buf generate check-generated lint test \
-        demo demo-check bench bench-provision bench-projection bench-replication record-histories deb clean
+        demo demo-check bench bench-provision bench-projection bench-replication record-histories deb clean \
+        kube-bins bench-operator
 
 help:  ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -30,10 +31,12 @@ setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 #   systemd               systemd-analyze verify of the unit
 #   adduser init-system-helpers   adduser, deb-systemd-helper: the .deb's maintainer scripts
 #   ca-certificates       HTTPS for pip and for `go install` of the Temporal CLI
+#   etcd-server           etcd, the store of the test Kubernetes API server (tests/support/kube.py)
 # The Temporal CLI is not a Debian package: `make temporal-cli` builds it with Go >= 1.25
 # (what its pinned go.mod asks for), or set TEMPORAL_CLI to an existing binary.
 SYSTEM_PACKAGES := postgresql util-linux mount dpkg python3 python3-venv systemd adduser \
-                   init-system-helpers ca-certificates
+                   init-system-helpers ca-certificates \
+                   etcd-server
 
 system-deps:  ## Install the Debian packages the tests use, when missing (needs root or sudo)
 	@missing=$$(for pkg in $(SYSTEM_PACKAGES); do \
@@ -90,7 +93,7 @@ lint: venv buf  ## ruff, mypy --strict, buf lint and buf breaking against main
 	else echo "buf breaking: no main branch with buf.yaml to compare against"; fi
 
 # Exit status 5 means pytest collected no tests: a failure like any other, said out loud.
-test: setup temporal-cli-present  ## Run the test suite against real servers on loopback
+test: setup temporal-cli-present kube-bins  ## Run the test suite against real servers on loopback
 	@$(PY) -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$status
@@ -121,3 +124,11 @@ deb: venv  ## Build the commerce-edge .deb into dist/
 
 clean:  ## Remove build outputs and demo data
 	rm -rf dist build var .pytest_cache .mypy_cache .ruff_cache
+
+# The operator tests run a real API server; Debian has none, so it is built from the Go module
+# proxy (tools/kube pins the version; binaries are cached in $(CACHE_DIR)/bin by version).
+kube-bins:  ## Build kube-apiserver, kube-controller-manager, kubectl for the operator tests (Go >= 1.26)
+	@bash tools/kube/build.sh $(CACHE_DIR)
+
+bench-operator: setup kube-bins  ## Reconcile latency, Temporal-loss detection, resources held; writes bench/results/operator.json
+	$(PY) -m bench.operator $(if $(CHANGES),--changes $(CHANGES),) $(if $(RESOURCES),--resources $(RESOURCES),)
