@@ -14,6 +14,7 @@ Status writes do not retrigger anything: kopf reacts to spec, labels and annotat
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -190,6 +191,8 @@ def build_registry(
 def credentials_from(info: kopf.ConnectionInfo) -> KubeCredentials:
     """The adapter's credentials from what kopf's login found."""
     ca_data = info.ca_data.encode() if isinstance(info.ca_data, str) else info.ca_data
+    if ca_data and b"-----BEGIN" not in ca_data:
+        ca_data = base64.b64decode(ca_data)  # kubeconfig's certificate-authority-data
     return KubeCredentials(
         server=info.server,
         ca_path=str(info.ca_path) if info.ca_path else None,

@@ -66,7 +66,8 @@ class Reconciler:
                     await self._kube.delete(kind, ref.namespace, name)
                     pruned.append(f"{kind.kind}/{name}")
         report = ReconcileReport(tuple(applied), tuple(pruned), time.monotonic() - started)
-        logger.info(
+        logger.log(
+            logging.INFO if pruned else logging.DEBUG,
             "reconciled %s/%s: %d applied, pruned %s",
             ref.namespace, ref.name, len(applied), pruned or "none",
         )

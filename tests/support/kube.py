@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -151,7 +152,7 @@ class KubeCluster:
     def client(self, token: str = ADMIN_TOKEN) -> httpx.Client:
         return httpx.Client(
             base_url=self.server,
-            verify=str(self.ca_path),
+            verify=ssl.create_default_context(cafile=str(self.ca_path)),
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
         )
@@ -231,7 +232,8 @@ class KubeCluster:
         while time.monotonic() < deadline:
             found = self.get("CustomResourceDefinition", None, crd) or {}
             states = {
-                c["type"]: c["status"] for c in (found.get("status") or {}).get("conditions", [])
+                c["type"]: c["status"]
+                for c in (found.get("status") or {}).get("conditions") or []
             }
             if states.get("Established") == "True" and states.get("NamesAccepted") == "True":
                 return
@@ -250,8 +252,8 @@ class KubeCluster:
         return str(response.json()["status"]["token"])
 
 
-def _wait_http(url: str, verify: str | bool, token: str | None, proc: subprocess.Popen[bytes],
-               log: Path, timeout: float) -> None:
+def _wait_http(url: str, verify: ssl.SSLContext | bool, token: str | None,
+               proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     last = ""
@@ -333,7 +335,8 @@ def kube_cluster(directory: Path) -> Iterator[KubeCluster]:
                 stdout=out, stderr=subprocess.STDOUT,
             ))
         server = f"https://127.0.0.1:{port}"
-        _wait_http(f"{server}/readyz", str(ca_path), ADMIN_TOKEN, procs[1], api_log, 120)
+        verify = ssl.create_default_context(cafile=str(ca_path))
+        _wait_http(f"{server}/readyz", verify, ADMIN_TOKEN, procs[1], api_log, 120)
         cluster = KubeCluster(server, ca_path, directory / "admin.kubeconfig", directory, False)
         cluster.write_kubeconfig(cluster.kubeconfig, ADMIN_TOKEN)
         manager = kube_binary("kube-controller-manager")
