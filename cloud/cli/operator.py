@@ -46,6 +46,8 @@ def operator() -> None:
               help="Seconds between dependency checks, overriding checkIntervalSeconds.")
 @click.option("--probe-timeout", type=click.FloatRange(min=0.5), default=5.0, show_default=True,
               help="Seconds each dependency probe may take.")
+@click.option("--resync", type=click.FloatRange(min=1), default=300.0, show_default=True,
+              help="Seconds between full re-applies of every child (events repair drift).")
 @click.option("--liveness", default=None,
               help="Serve a liveness endpoint, e.g. http://0.0.0.0:8080/healthz.")
 @click.pass_context
@@ -56,6 +58,7 @@ def operator_run(
     all_namespaces: bool,
     check_interval: float | None,
     probe_timeout: float,
+    resync: float,
     liveness: str | None,
 ) -> None:
     """Reconcile CommerceProcess resources until stopped (SIGTERM / Ctrl-C)."""
@@ -71,6 +74,7 @@ def operator_run(
         namespaces=namespaces,
         check_interval=check_interval,
         probe_timeout=probe_timeout,
+        resync_seconds=resync,
         liveness_endpoint=liveness,
     )
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,8 @@ class OperatorConfig:
     check_interval: float | None = None
     """Seconds between dependency checks, overriding each resource's checkIntervalSeconds."""
     probe_timeout: float = 5.0
+    resync_seconds: float = 300.0
+    """Seconds between full re-applies of every child (drift is repaired on child events)."""
     liveness_endpoint: str | None = None
 
 
@@ -155,6 +158,7 @@ def build_registry(
     @kopf.daemon(GROUP, VERSION, PLURAL, registry=registry, cancellation_timeout=5.0)
     async def keep_checking(body: kopf.Body, stopped: kopf.DaemonStopped, **_: Any) -> None:
         ref = ResourceRef.from_body(body)
+        last_resync = time.monotonic()
         while not stopped:
             try:
                 interval = config.check_interval or parse_spec(
@@ -166,7 +170,11 @@ def build_registry(
             if stopped:
                 return
             try:
-                await repairs.kick(ref.namespace, ref.name)
+                # Child events repair drift at once; a full pass now and then covers a missed
+                # event without re-applying every child on every check.
+                if time.monotonic() - last_resync >= config.resync_seconds:
+                    last_resync = time.monotonic()
+                    await repairs.kick(ref.namespace, ref.name)
                 await checks.check(ref.namespace, ref.name)
             except OperatorError as exc:
                 logger.warning("checking %s/%s: %s", ref.namespace, ref.name, exc)

@@ -161,7 +161,9 @@ def _serve(data_dir: Path, temporal_target: str) -> Iterator[int]:
 
 
 @contextlib.asynccontextmanager
-async def operator_env(kube: KubeCluster, directory: Path) -> AsyncIterator[OperatorEnv]:
+async def operator_env(
+    kube: KubeCluster, directory: Path, check_interval: float = 1.0
+) -> AsyncIterator[OperatorEnv]:
     """Dev server + serve + the operator as its ServiceAccount, with deploy/base applied."""
     require_temporal_cli()
     await asyncio.to_thread(apply_base, kube)
@@ -171,7 +173,7 @@ async def operator_env(kube: KubeCluster, directory: Path) -> AsyncIterator[Oper
     await temporal.start()
     cloud_data = directory / "cloud"
     cloud_data.mkdir()
-    operator = OperatorProcess(kubeconfig, directory / "operator.log")
+    operator = OperatorProcess(kubeconfig, directory / "operator.log", check_interval)
     try:
         with _serve(cloud_data, temporal.target) as discovery_port:
             operator.start()

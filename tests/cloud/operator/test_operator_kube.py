@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.support.kube import KubeCluster
+from tests.support.kube import ROOT, KubeCluster, kube_binary
 from tests.support.operator_env import OperatorEnv, operator_env, wait_until
+from tests.support.servers import require
 from tests.support.stack import BIN
 
 pytestmark = pytest.mark.timeout(300)
@@ -314,3 +316,58 @@ async def test_operator_status_prints_the_conditions(env: OperatorEnv) -> None:
     )
     assert missing.returncode == 1
     assert f"no CommerceProcess {ns}/nothing" in missing.stderr
+
+
+async def test_steady_resource_is_not_rewritten(env: OperatorEnv) -> None:
+    """No reconcile storm: with nothing changing, checks every second write nothing."""
+    ns = env.namespace()
+    _create(env, env.resource(ns))
+    await wait_until(lambda: _all_true(env, ns), 90, "Ready", _why(env, ns))
+    await asyncio.sleep(2)  # let the first passes settle
+
+    def versions() -> dict[str, str]:
+        seen = {
+            f"{kind}/{name}": (env.kube.get(kind, ns, name) or {})["metadata"]["resourceVersion"]
+            for kind, name in CHILDREN
+        }
+        seen["resource"] = (env.kube.get("CommerceProcess", ns, "commerce") or {})["metadata"][
+            "resourceVersion"
+        ]
+        seen["events"] = str(len(env.kube.list("Event", ns)))
+        return seen
+
+    before = versions()
+    await asyncio.sleep(5)  # five check intervals of the test operator
+    assert versions() == before
+
+
+async def test_overlays_render_and_pass_server_side_validation(
+    env: OperatorEnv, tmp_path: Path
+) -> None:
+    kubectl = kube_binary("kubectl")
+    if kubectl is None:
+        require("kubectl", "run `make kube-bins`")
+    for overlay in ("embedded-dev", "production"):
+        rendered = await asyncio.to_thread(
+            subprocess.run,
+            [str(kubectl), "kustomize", str(ROOT / "deploy/overlays" / overlay)],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert rendered.returncode == 0, rendered.stderr
+        docs = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+        kinds = {d["kind"] for d in docs}
+        assert {"CustomResourceDefinition", "ClusterRole", "Deployment"} <= kinds
+        for doc in docs:
+            meta = doc["metadata"]
+            with env.kube.client() as http:
+                response = http.patch(
+                    env.kube.path(doc["kind"], meta.get("namespace"), meta["name"]),
+                    params={"fieldManager": "commerce-tests", "force": "true", "dryRun": "All"},
+                    content=yaml.safe_dump(doc),
+                    headers={"Content-Type": "application/apply-patch+yaml"},
+                )
+            assert response.status_code < 300, f"{overlay} {doc['kind']}: {response.text}"
+        if overlay == "embedded-dev":
+            example = next(d for d in docs if d["kind"] == "CommerceProcess")
+            assert example["spec"]["image"] == "commerce-cloud:dev"
+            assert example["spec"]["checkIntervalSeconds"] == 5
