@@ -20,6 +20,7 @@ from cloud.operator.children import (
     render,
 )
 from cloud.operator.conditions import Check, Evaluation, Observation, TemporalReport, evaluate
+from cloud.operator.errors import OperatorError
 from cloud.operator.model import CommerceProcessSpec, ResourceRef, parse_spec
 from cloud.operator.ports import DependencyProbes, KubeApi, TemporalTarget
 
@@ -99,13 +100,17 @@ class Reconciler:
         await self._kube.patch_status(ref, evaluation.status_patch(ref.generation))
         for condition in evaluation.transitions:
             type_ = "Normal" if condition.status == "True" else "Warning"
-            await self._kube.post_event(
-                ref,
-                type_,
-                f"{condition.type}{condition.status}",
-                f"{condition.type} is {condition.status} ({condition.reason}): "
-                f"{condition.message}",
-            )
+            try:
+                await self._kube.post_event(
+                    ref,
+                    type_,
+                    f"{condition.type}{condition.status}",
+                    f"{condition.type} is {condition.status} ({condition.reason}): "
+                    f"{condition.message}",
+                )
+            except OperatorError as exc:
+                # The status already says it; a lost Event must not undo the check.
+                logger.warning("event for %s/%s not recorded: %s", ref.namespace, ref.name, exc)
         return evaluation
 
     async def observe(self, ref: ResourceRef, spec: CommerceProcessSpec) -> Observation:
