@@ -154,12 +154,17 @@ def _env(spec: CommerceProcessSpec) -> list[dict[str, Any]]:
     return env
 
 
-def _pod_spec(spec: CommerceProcessSpec, args: list[str], ports: list[Any]) -> dict[str, Any]:
+def _pod_spec(
+    spec: CommerceProcessSpec, args: list[str], ports: list[Any], task_queue: str | None = None
+) -> dict[str, Any]:
+    env = _env(spec)
+    if task_queue is not None:
+        env.append({"name": "COMMERCE_CLOUD_WORKER_TASK_QUEUES", "value": task_queue})
     container: dict[str, Any] = {
         "name": args[0],
         "image": spec.image,
         "args": args,
-        "env": _env(spec),
+        "env": env,
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}},
         "volumeMounts": [{"name": "data", "mountPath": "/var/lib/commerce"}],
     }
@@ -187,7 +192,7 @@ def _worker_deployment(
         "selector": {"matchLabels": selector},
         "template": {
             "metadata": {"labels": labels, "annotations": {BUILD_ID_ANNOTATION: spec.version}},
-            "spec": _pod_spec(spec, ["worker"], []),
+            "spec": _pod_spec(spec, ["worker"], [], pool.task_queue),
         },
     }
     if pool.autoscaling is None:

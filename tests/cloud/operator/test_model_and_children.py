@@ -48,6 +48,11 @@ def test_children_of_a_full_spec() -> None:
     secret_env = [e for e in children[0]["spec"]["template"]["spec"]["containers"][0]["env"]
                   if e["name"] == "COMMERCE_CLOUD_DATABASE_URL"]
     assert secret_env[0]["valueFrom"]["secretKeyRef"] == {"name": "store", "key": "url"}
+    for worker, queue in ((children[0], "commerce-store-sites"),
+                          (children[1], "commerce-replication")):
+        env = {e["name"]: e.get("value")
+               for e in worker["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["COMMERCE_CLOUD_WORKER_TASK_QUEUES"] == queue  # the pool polls its queue only
 
 
 def test_no_ingress_without_a_host() -> None:
