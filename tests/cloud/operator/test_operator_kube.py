@@ -310,6 +310,19 @@ async def test_operator_status_prints_the_conditions(env: OperatorEnv) -> None:
     )
     assert table.returncode == 0, table.stderr
     assert f"{ns}/commerce" in table.stdout and "WorkersPolling" in table.stdout
+    # What `kubectl get cproc` prints: the printer columns, read through the Table API.
+    with env.kube.client() as http:
+        response = http.get(
+            env.kube.path("CommerceProcess", ns, "commerce"),
+            headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"},
+        )
+    assert response.status_code == 200, response.text
+    shown = response.json()
+    header = [c["name"] for c in shown["columnDefinitions"]]
+    row = dict(zip(header, shown["rows"][0]["cells"], strict=False))
+    assert (row["Version"], row["Ready"], row["Temporal"], row["Workers"]) == (
+        env.build_id, "True", "True", "True"
+    )
     missing = await asyncio.to_thread(
         subprocess.run, [*command, "nothing", "-n", ns], capture_output=True, text=True,
         timeout=60,
