@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -223,9 +224,10 @@ async def test_no_worker_for_one_queue_names_it(env: OperatorEnv) -> None:
     polling = env.conditions(ns)["WorkersPolling"]
     assert polling["reason"] == "NoPollers"
     assert "none on commerce-domains" in polling["message"]
-    assert "commerce-store-sites: 1 poller" in polling["message"] or (
-        "commerce-store-sites:" in polling["message"]
-    )
+    assert re.search(
+        rf"commerce-store-sites: [1-9]\d* poller\(s\), build ids \['{re.escape(env.build_id)}'\]",
+        polling["message"],
+    ), polling["message"]
     ready = env.conditions(ns)["Ready"]
     assert ready["status"] == "False" and "WorkersPolling" in ready["message"]
     assert env.conditions(ns)["TemporalReachable"]["status"] == "True"
@@ -266,11 +268,9 @@ async def test_operator_killed_mid_reconcile_converges_without_duplicates(
     # Kill it as soon as the first child lands, before the rest are applied.
     await wait_until(lambda: _children(env, ns), 60, "a first child", _why(env, ns))
     env.operator.kill()
-    partial = _children(env, ns)
     env.operator.start()
-    await wait_until(lambda: len(_children(env, ns)) == len(CHILDREN), 60,
+    await wait_until(lambda: len(_children(env, ns)) >= len(CHILDREN), 60,
                      "children after restart", _why(env, ns))
-    assert len(partial) <= len(CHILDREN)
     await asyncio.sleep(3)  # a few check intervals: nothing more appears
     assert _children(env, ns) == sorted(CHILDREN)
     await wait_until(lambda: _all_true(env, ns), 90, "Ready after restart", _why(env, ns))
