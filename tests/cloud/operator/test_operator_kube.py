@@ -393,3 +393,23 @@ async def test_the_operators_own_account_was_enough(env: OperatorEnv) -> None:
     assert env.operator.log.exists()
     forbidden = [line for line in log.splitlines() if "403" in line or "forbidden" in line.lower()]
     assert forbidden == [], "\n".join(forbidden[:10])
+
+
+async def test_missing_secrets_are_named_in_the_conditions(env: OperatorEnv) -> None:
+    ns = env.namespace()
+    resource = env.resource(ns)
+    resource["spec"]["temporal"]["apiKeySecretName"] = "temporal-api-key"
+    resource["spec"]["store"]["urlSecret"] = {"name": "no-such-store", "key": "url"}
+    _create(env, resource)
+    await wait_until(lambda: env.conditions(ns).get("StoreReachable"), 60, "conditions",
+                     _why(env, ns))
+    conditions = env.conditions(ns)
+    temporal, store = conditions["TemporalReachable"], conditions["StoreReachable"]
+    assert (temporal["status"], temporal["reason"]) == ("False", "SecretMissing")
+    assert f"{ns}/temporal-api-key" in temporal["message"]
+    assert "spec.temporal.apiKeySecretName" in temporal["message"]
+    assert (store["status"], store["reason"]) == ("False", "SecretMissing")
+    assert "spec.store.urlSecret (key url)" in store["message"]
+    assert conditions["GatewayServing"]["status"] == "True"
+    # Children do not wait for secrets: they are applied and reference them by name.
+    assert env.kube.get("Deployment", ns, "commerce-store-sites") is not None
