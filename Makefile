@@ -14,7 +14,7 @@ PROTOS := $(sort $(wildcard $(PROTO_DIR)/*.proto))
 
 .PHONY: help setup system-deps venv temporal-cli temporal-cli-present buf generate check-generated lint test \
         demo demo-check bench bench-provision bench-projection bench-replication bench-realtime \
-        record-histories deb clean
+        record-histories deb clean kube-bins bench-operator
 
 help:  ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -33,11 +33,12 @@ setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 #   ca-certificates       HTTPS for pip and for `go install` of the Temporal CLI
 #   pebble                pebble-challtestsrv: the authoritative DNS of the domain tests
 #   nsd                   nsd: authoritative DNS servers for the zone-discovery tests
+#   etcd-server           etcd, the store of the test Kubernetes API server (tests/support/kube.py)
 # The Temporal CLI is not a Debian package: `make temporal-cli` builds it with Go >= 1.25
 # (what its pinned go.mod asks for), or set TEMPORAL_CLI to an existing binary.
 SYSTEM_PACKAGES := postgresql util-linux mount dpkg python3 python3-venv systemd adduser \
                    init-system-helpers ca-certificates \
-                   pebble nsd
+                   pebble nsd etcd-server
 
 system-deps:  ## Install the Debian packages the tests use, when missing (needs root or sudo)
 	@missing=$$(for pkg in $(SYSTEM_PACKAGES); do \
@@ -95,7 +96,7 @@ lint: venv buf  ## ruff, mypy --strict, buf lint and buf breaking against main
 	else echo "buf breaking: no main branch with buf.yaml to compare against"; fi
 
 # Exit status 5 means pytest collected no tests: a failure like any other, said out loud.
-test: setup temporal-cli-present  ## Run the test suite against real servers on loopback
+test: setup temporal-cli-present kube-bins  ## Run the test suite against real servers on loopback
 	@$(PY) -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$status
@@ -132,5 +133,14 @@ clean:  ## Remove build outputs and demo data
 .PHONY: record-domain-histories
 record-domain-histories: setup  ## Record the VerifyDomainClaim histories (new scenarios only)
 	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_domain_histories.py
+
 bench-realtime: setup  ## Gift card redemptions through one agent and one gateway (OPS, OFFLINE_OPS); writes bench/results/realtime.json
 	$(PY) -m bench.realtime $(if $(OPS),--ops $(OPS),) $(if $(OFFLINE_OPS),--offline-ops $(OFFLINE_OPS),)
+
+# The operator tests run a real API server; Debian has none, so it is built from the Go module
+# proxy (tools/kube pins the version; binaries are cached in $(CACHE_DIR)/bin by version).
+kube-bins:  ## Build kube-apiserver, kube-controller-manager, kubectl for the operator tests (Go >= 1.26)
+	@bash tools/kube/build.sh $(CACHE_DIR)
+
+bench-operator: setup kube-bins  ## Reconcile latency, Temporal-loss detection, resources held; writes bench/results/operator.json
+	$(PY) -m bench.operator $(if $(CHANGES),--changes $(CHANGES),) $(if $(RESOURCES),--resources $(RESOURCES),)

@@ -128,6 +128,11 @@ class CloudConfig(BaseModel):
     command_timeout_seconds: float = Field(
         default=900, gt=0, description="How long a site may take to acknowledge one command."
     )
+    worker_task_queues: list[str] = Field(
+        default_factory=list,
+        description="Task queues this worker polls (comma-separated in the environment); empty "
+        "polls every queue the cloud serves. The operator runs one worker pool per queue.",
+    )
     min_agent_version: str = Field(
         default="0.1.0", description="Oldest edge agent version the cloud accepts."
     )

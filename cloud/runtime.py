@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from temporalio.client import Client
+from temporalio.worker import Worker
 
 from cloud.adapters.pki import FileCertificateAuthority
 from cloud.adapters.store import CloudStore
@@ -24,6 +25,7 @@ from cloud.gateway.server import EdgeGateway, GatewayPorts
 from cloud.realtime_assembly import realtime_ledger
 from cloud.temporal.connect import TemporalSettings, open_temporal
 from cloud.worker import build_workers
+from shared.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,20 @@ class Running:
     ui_url: str | None
     gateway: EdgeGateway | None
     ports: GatewayPorts | None
+
+
+def polling_only(workers: list[Worker], task_queues: Sequence[str]) -> list[Worker]:
+    """The workers of `task_queues` (all when empty); an unknown queue is a config error."""
+    if not task_queues:
+        return workers
+    served = [w.task_queue for w in workers]
+    unknown = sorted(set(task_queues) - set(served))
+    if unknown:
+        raise ConfigError(
+            f"worker_task_queues: this worker serves no task queue {', '.join(unknown)}; "
+            f"choose from {', '.join(served)}"
+        )
+    return [w for w in workers if w.task_queue in task_queues]
 
 
 @contextlib.asynccontextmanager
@@ -62,7 +78,10 @@ async def running_cloud(
                 )
                 ports = await edge.start()
             workers = (
-                build_workers(client, config, store, edge.sessions if edge else None)
+                polling_only(
+                    build_workers(client, config, store, edge.sessions if edge else None),
+                    config.worker_task_queues,
+                )
                 if worker
                 else []
             )

@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
 from cloud.assembly import OpsServices, open_ops
+from cloud.cli.operator import operator as operator_commands
 from cloud.cli.output import console, emit_json, err_console, table, when
 from cloud.config import CloudConfig, load_cloud_config
 from cloud.services import DataReport, DataService, Enrollment
@@ -756,6 +757,7 @@ def demo(ctx: click.Context, check: bool) -> None:
 from cloud.cli.realtime import realtime  # noqa: E402  (registers on `main`, defined above)
 
 main.add_command(realtime)
+main.add_command(operator_commands)
 
 
 def entry() -> None:
