@@ -16,6 +16,7 @@ carrying every site's state in `progress`, so the history stays bounded for larg
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -184,7 +185,13 @@ class RolloutStoreFleetWorkflow:
             await self._install(step)
             self._phase = Phase.ROLLOUT_PHASE_OBSERVING
             if input.observe_for.ToTimedelta() > timedelta(0):
-                await workflow.sleep(input.observe_for.ToTimedelta())
+                # An abort ends the observation early; the step's installs stay.
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: bool(self._abort_reason), timeout=input.observe_for.ToTimedelta()
+                    )
+            if self._abort_reason:
+                return await self._end(Phase.ROLLOUT_PHASE_ABORTED, self._abort_reason)
             await self._observe(step)
             failed, reached, offline, installed = self._counts(step)
             if should_halt(failed, reached, input.max_failure_ratio, input.min_failures):

@@ -29,6 +29,7 @@ from cloud.activities.rollout_messages import (
     SiteOutcome,
 )
 from cloud.adapters.store import CloudStore
+from cloud.config import CloudConfig
 from cloud.fleet_assembly import fleet_versions, trusted_keys_dir
 from cloud.fleet_records import PublishedBundle
 from cloud.rollout_wiring import rollout_activities, rollout_workflows
@@ -113,9 +114,11 @@ class RolloutBench:
         return rollout_pb2.RolloutStoreFleetInput(**values)  # type: ignore[arg-type]
 
 
-def publish_bundle(store: CloudStore, root: Path, pos_ui: str = "1.0.0") -> None:
+def publish_bundle(
+    store: CloudStore, root: Path, pos_ui: str = "1.0.0", config: CloudConfig | None = None
+) -> None:
     """Build, sign and publish a real bundle (the cloud trusts its publisher key)."""
-    config = cloud_config(root / "cloud")
+    config = config or cloud_config(root / "cloud")
     keys = trusted_keys_dir(config)
     keys.mkdir(parents=True, exist_ok=True)
     generate_key_pair(root / "publisher.key", keys / "publisher.pem")
