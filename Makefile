@@ -76,7 +76,8 @@ generate: venv  ## Regenerate protobuf, gRPC and Temporal wiring code from proto
 	# gRPC stubs only for the files whose services are served over gRPC.
 	$(PY) -m grpc_tools.protoc -I proto --grpc_python_out=proto \
 	  $(PROTO_DIR)/edge.proto $(PROTO_DIR)/sync.proto $(PROTO_DIR)/pos.proto \
-	  $(PROTO_DIR)/realtime.proto
+	  $(PROTO_DIR)/realtime.proto \
+	  $(PROTO_DIR)/bundles.proto
 	$(PY) -m grpc_tools.protoc -I proto \
 	  --plugin=protoc-gen-temporal-py=proto/codegen/protoc-gen-temporal-py \
 	  --temporal-py_out=proto $(PROTO_DIR)/workflows.proto
@@ -144,3 +145,6 @@ kube-bins:  ## Build kube-apiserver, kube-controller-manager, kubectl for the op
 
 bench-operator: setup kube-bins  ## Reconcile latency, Temporal-loss detection, resources held; writes bench/results/operator.json
 	$(PY) -m bench.operator $(if $(CHANGES),--changes $(CHANGES),) $(if $(RESOURCES),--resources $(RESOURCES),)
+
+record-rollout-histories: setup  ## Record RolloutStoreFleet's replay histories (new scenarios only)
+	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_rollout_histories.py

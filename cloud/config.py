@@ -134,7 +134,9 @@ class CloudConfig(BaseModel):
         "polls every queue the cloud serves. The operator runs one worker pool per queue.",
     )
     min_agent_version: str = Field(
-        default="0.1.0", description="Oldest edge agent version the cloud accepts."
+        default="0.1.0",
+        description="Oldest edge agent version the cloud accepts, a floor on top of the "
+        "compatibility matrix (cloud/compatibility/matrix.toml).",
     )
     domains: DomainConfig = Field(
         default_factory=DomainConfig,

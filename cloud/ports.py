@@ -32,6 +32,7 @@ from cloud.adapters.store.records import (
     SyncReport,
     TokenRecord,
 )
+from cloud.fleet_records import PublishedBundle
 from shared.checksums import TableDigest
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "CommandsPort",
     "FactsPort",
     "IngestPort",
+    "PublishedBundlesPort",
     "SitesPort",
     "StorePort",
     "SyncReportsPort",
@@ -264,6 +266,15 @@ class StorePort(Protocol):
 
     @property
     def sync_reports(self) -> SyncReportsPort: ...
+
+    @property
+    def bundles(self) -> PublishedBundlesPort: ...
+
+
+class PublishedBundlesPort(Protocol):
+    """Published version bundles (see `cloud.adapters.store.fleet_versions`)."""
+
+    def get(self, bundle_id: str) -> PublishedBundle | None: ...
 
 
 class ChangeLogPort(Protocol):

@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     REALTIME_WORKFLOW_SERVICE_TASK_QUEUE,
     REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE,
+    ROLLOUT_WORKFLOW_SERVICE_TASK_QUEUE,
     STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE,
     realtime_workflow_service_workflows,
     replication_workflow_service_workflows,
@@ -26,9 +27,10 @@ from cloud.activities.replication import ReplicationActivities
 from cloud.activities.store_site import StoreSiteActivities
 from cloud.adapters.store import CloudStore
 from cloud.adapters.tokens import TokenMinter
-from cloud.compat import MinimumAgentVersion
+from cloud.compat_wiring import matrix_compatibility
 from cloud.config import CloudConfig
 from cloud.domain_worker import build_domain_worker, domain_workflows
+from cloud.rollout_wiring import rollout_activities, rollout_workflows
 from cloud.temporal.connect import worker_build_id
 from cloud.workflows.realtime import CompensateOfflineOperationWorkflow
 from cloud.workflows.replication import (
@@ -49,6 +51,7 @@ def registered_workflows() -> list[type]:
         *_replication_workflows(),
         *domain_workflows(),
         *_realtime_workflows(),
+        *rollout_workflows(),
     ]
 
 
@@ -81,7 +84,7 @@ def build_workers(
     site_activities = StoreSiteActivities(
         store,
         TokenMinter.open_or_create(config.pki_dir),
-        MinimumAgentVersion(config.min_agent_version),
+        matrix_compatibility(store.compat_matrices, config.min_agent_version),
         token_ttl=config.bootstrap_token_ttl,
         enrollment_timeout=config.enrollment_timeout,
         command_timeout=config.command_timeout,
@@ -133,6 +136,13 @@ def build_workers(
                 realtime.close_compensation_case,
                 command_activities.send_site_command,
             ],
+            **common,  # type: ignore[arg-type]
+        ),
+        Worker(
+            client,
+            task_queue=ROLLOUT_WORKFLOW_SERVICE_TASK_QUEUE,
+            workflows=rollout_workflows(),
+            activities=rollout_activities(store),
             **common,  # type: ignore[arg-type]
         ),
     ]

@@ -19,8 +19,11 @@ from temporalio.service import RPCError
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
 from cloud.assembly import OpsServices, open_ops
+from cloud.cli.bundles import bundles as bundle_commands
+from cloud.cli.bundles import compat as compat_commands
 from cloud.cli.operator import operator as operator_commands
 from cloud.cli.output import console, emit_json, err_console, table, when
+from cloud.cli.rollouts import rollouts as rollout_commands
 from cloud.config import CloudConfig, load_cloud_config
 from cloud.services import DataReport, DataService, Enrollment
 from cloud.services.data import DEFAULT_BATCH
@@ -758,6 +761,9 @@ from cloud.cli.realtime import realtime  # noqa: E402  (registers on `main`, def
 
 main.add_command(realtime)
 main.add_command(operator_commands)
+main.add_command(compat_commands)
+main.add_command(bundle_commands)
+main.add_command(rollout_commands)
 
 
 def entry() -> None:
