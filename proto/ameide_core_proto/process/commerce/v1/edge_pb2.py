@@ -27,15 +27,17 @@ from ameide_core_proto.process.commerce.v1 import sync_pb2 as ameide__core__prot
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0ameide_core_proto/process/commerce/v1/edge.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x36\x61meide_core_proto/process/commerce/v1/store_site.proto\x1a\x30\x61meide_core_proto/process/commerce/v1/sync.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x17\n\x15GetTrustBundleRequest\"_\n\x16GetTrustBundleResponse\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x01 \x01(\t\x12\x13\n\x0b\x65nroll_port\x18\x02 \x01(\x05\x12\x14\n\x0c\x63ontrol_port\x18\x03 \x01(\x05\"a\n\rEnrollRequest\x12\x17\n\x0f\x62ootstrap_token\x18\x01 \x01(\t\x12\x0f\n\x07site_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x03 \x01(\t\x12\x15\n\ragent_version\x18\x04 \x01(\t\"\x85\x01\n\x0e\x45nrollResponse\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\t\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x03 \x01(\t\x12-\n\tnot_after\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"*\n\x17RenewCertificateRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\t\"b\n\x18RenewCertificateResponse\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\t\x12-\n\tnot_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\">\n\nAgentHello\x12\x15\n\ragent_version\x18\x01 \x01(\t\x12\x19\n\x11\x63onfig_generation\x18\x02 \x01(\x03\"J\n\tHeartbeat\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12+\n\x07sent_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa7\x03\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12N\n\x11\x61pply_site_config\x18\n \x01(\x0b\x32\x31.ameide_core_proto.process.commerce.v1.SiteConfigH\x00\x12Q\n\x0crun_downsync\x18\x0b \x01(\x0b\x32\x39.ameide_core_proto.process.commerce.v1.RunDownsyncCommandH\x00\x12M\n\nrun_upsync\x18\x0c \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.RunUpsyncCommandH\x00\x12]\n\x12rebuild_projection\x18\r \x01(\x0b\x32?.ameide_core_proto.process.commerce.v1.RebuildProjectionCommandH\x00\x42\x08\n\x06\x61\x63tion\"m\n\x12RunDownsyncCommand\x12\x0f\n\x07streams\x18\x01 \x03(\t\x12\x46\n\x05heads\x18\x02 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\"\x12\n\x10RunUpsyncCommand\";\n\x18RebuildProjectionCommand\x12\x0f\n\x07streams\x18\x01 \x03(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"Z\n\x10\x43hangesAvailable\x12\x46\n\x05heads\x18\x01 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\"\xe2\x02\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12W\n\x13site_config_applied\x18\n \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.SiteConfigAppliedH\x00\x12V\n\x12replication_status\x18\x0b \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.ReplicationStatusH\x00\x12\x46\n\x07outcome\x18\x04 \x01(\x0e\x32\x35.ameide_core_proto.process.commerce.v1.CommandOutcome\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\tB\x08\n\x06\x64\x65tail\"8\n\x11SiteConfigApplied\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x03\">\n\x07Welcome\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\"\n\x1aheartbeat_interval_seconds\x18\x02 \x01(\x05\"\xf4\x01\n\x0e\x43onnectRequest\x12\x42\n\x05hello\x18\x01 \x01(\x0b\x32\x31.ameide_core_proto.process.commerce.v1.AgentHelloH\x00\x12\x45\n\theartbeat\x18\x02 \x01(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.HeartbeatH\x00\x12N\n\x0e\x63ommand_result\x18\x03 \x01(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.CommandResultH\x00\x42\x07\n\x05\x66rame\"\xbd\x02\n\x0f\x43onnectResponse\x12\x41\n\x07welcome\x18\x01 \x01(\x0b\x32..ameide_core_proto.process.commerce.v1.WelcomeH\x00\x12\x45\n\theartbeat\x18\x02 \x01(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.HeartbeatH\x00\x12\x41\n\x07\x63ommand\x18\x03 \x01(\x0b\x32..ameide_core_proto.process.commerce.v1.CommandH\x00\x12T\n\x11\x63hanges_available\x18\x04 \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.ChangesAvailableH\x00\x42\x07\n\x05\x66rame*\x9c\x01\n\x0e\x43ommandOutcome\x12\x1f\n\x1b\x43OMMAND_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43OMMAND_OUTCOME_SUCCEEDED\x10\x01\x12$\n COMMAND_OUTCOME_FAILED_RETRYABLE\x10\x02\x12$\n COMMAND_OUTCOME_FAILED_PERMANENT\x10\x03\x32\xa6\x01\n\x14\x45\x64geDiscoveryService\x12\x8d\x01\n\x0eGetTrustBundle\x12<.ameide_core_proto.process.commerce.v1.GetTrustBundleRequest\x1a=.ameide_core_proto.process.commerce.v1.GetTrustBundleResponse2\x8e\x01\n\x15\x45\x64geEnrollmentService\x12u\n\x06\x45nroll\x12\x34.ameide_core_proto.process.commerce.v1.EnrollRequest\x1a\x35.ameide_core_proto.process.commerce.v1.EnrollResponse2\xa8\x02\n\x12\x45\x64geControlService\x12\x93\x01\n\x10RenewCertificate\x12>.ameide_core_proto.process.commerce.v1.RenewCertificateRequest\x1a?.ameide_core_proto.process.commerce.v1.RenewCertificateResponse\x12|\n\x07\x43onnect\x12\x35.ameide_core_proto.process.commerce.v1.ConnectRequest\x1a\x36.ameide_core_proto.process.commerce.v1.ConnectResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0ameide_core_proto/process/commerce/v1/edge.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x36\x61meide_core_proto/process/commerce/v1/store_site.proto\x1a\x30\x61meide_core_proto/process/commerce/v1/sync.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x17\n\x15GetTrustBundleRequest\"_\n\x16GetTrustBundleResponse\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x01 \x01(\t\x12\x13\n\x0b\x65nroll_port\x18\x02 \x01(\x05\x12\x14\n\x0c\x63ontrol_port\x18\x03 \x01(\x05\"a\n\rEnrollRequest\x12\x17\n\x0f\x62ootstrap_token\x18\x01 \x01(\t\x12\x0f\n\x07site_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x03 \x01(\t\x12\x15\n\ragent_version\x18\x04 \x01(\t\"\x85\x01\n\x0e\x45nrollResponse\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\t\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x03 \x01(\t\x12-\n\tnot_after\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"*\n\x17RenewCertificateRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\t\"b\n\x18RenewCertificateResponse\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\t\x12-\n\tnot_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x92\x01\n\nAgentHello\x12\x15\n\ragent_version\x18\x01 \x01(\t\x12\x19\n\x11\x63onfig_generation\x18\x02 \x01(\x03\x12R\n\x11installed_bundles\x18\x1e \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.InstalledBundles\"J\n\tHeartbeat\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12+\n\x07sent_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xfe\x03\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12N\n\x11\x61pply_site_config\x18\n \x01(\x0b\x32\x31.ameide_core_proto.process.commerce.v1.SiteConfigH\x00\x12Q\n\x0crun_downsync\x18\x0b \x01(\x0b\x32\x39.ameide_core_proto.process.commerce.v1.RunDownsyncCommandH\x00\x12M\n\nrun_upsync\x18\x0c \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.RunUpsyncCommandH\x00\x12]\n\x12rebuild_projection\x18\r \x01(\x0b\x32?.ameide_core_proto.process.commerce.v1.RebuildProjectionCommandH\x00\x12U\n\x0einstall_bundle\x18\x1e \x01(\x0b\x32;.ameide_core_proto.process.commerce.v1.InstallBundleCommandH\x00\x42\x08\n\x06\x61\x63tion\"m\n\x12RunDownsyncCommand\x12\x0f\n\x07streams\x18\x01 \x03(\t\x12\x46\n\x05heads\x18\x02 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\"\x12\n\x10RunUpsyncCommand\";\n\x18RebuildProjectionCommand\x12\x0f\n\x07streams\x18\x01 \x03(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"Z\n\x10\x43hangesAvailable\x12\x46\n\x05heads\x18\x01 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\"\xb8\x03\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12W\n\x13site_config_applied\x18\n \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.SiteConfigAppliedH\x00\x12V\n\x12replication_status\x18\x0b \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.ReplicationStatusH\x00\x12T\n\x0e\x62undle_install\x18\x1e \x01(\x0b\x32:.ameide_core_proto.process.commerce.v1.BundleInstallReportH\x00\x12\x46\n\x07outcome\x18\x04 \x01(\x0e\x32\x35.ameide_core_proto.process.commerce.v1.CommandOutcome\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\tB\x08\n\x06\x64\x65tail\"8\n\x11SiteConfigApplied\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x03\">\n\x07Welcome\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\"\n\x1aheartbeat_interval_seconds\x18\x02 \x01(\x05\"\xf4\x01\n\x0e\x43onnectRequest\x12\x42\n\x05hello\x18\x01 \x01(\x0b\x32\x31.ameide_core_proto.process.commerce.v1.AgentHelloH\x00\x12\x45\n\theartbeat\x18\x02 \x01(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.HeartbeatH\x00\x12N\n\x0e\x63ommand_result\x18\x03 \x01(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.CommandResultH\x00\x42\x07\n\x05\x66rame\"\xbd\x02\n\x0f\x43onnectResponse\x12\x41\n\x07welcome\x18\x01 \x01(\x0b\x32..ameide_core_proto.process.commerce.v1.WelcomeH\x00\x12\x45\n\theartbeat\x18\x02 \x01(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.HeartbeatH\x00\x12\x41\n\x07\x63ommand\x18\x03 \x01(\x0b\x32..ameide_core_proto.process.commerce.v1.CommandH\x00\x12T\n\x11\x63hanges_available\x18\x04 \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.ChangesAvailableH\x00\x42\x07\n\x05\x66rame\"u\n\x14InstallBundleCommand\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\x12,\n\x08\x64\x65\x61\x64line\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcd\x01\n\x13\x42undleInstallReport\x12L\n\x07outcome\x18\x01 \x01(\x0e\x32;.ameide_core_proto.process.commerce.v1.BundleInstallOutcome\x12\x16\n\x0e\x63urrent_bundle\x18\x02 \x01(\t\x12\x17\n\x0flast_known_good\x18\x03 \x01(\t\x12\x13\n\x0b\x66\x61iled_step\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x11\n\tbundle_id\x18\x06 \x01(\t\"\x95\x01\n\x10InstalledBundles\x12\x16\n\x0e\x63urrent_bundle\x18\x01 \x01(\t\x12\x17\n\x0flast_known_good\x18\x02 \x01(\t\x12P\n\x0clast_install\x18\x03 \x01(\x0b\x32:.ameide_core_proto.process.commerce.v1.BundleInstallReport*\x9c\x01\n\x0e\x43ommandOutcome\x12\x1f\n\x1b\x43OMMAND_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43OMMAND_OUTCOME_SUCCEEDED\x10\x01\x12$\n COMMAND_OUTCOME_FAILED_RETRYABLE\x10\x02\x12$\n COMMAND_OUTCOME_FAILED_PERMANENT\x10\x03*\xb8\x01\n\x14\x42undleInstallOutcome\x12&\n\"BUNDLE_INSTALL_OUTCOME_UNSPECIFIED\x10\x00\x12$\n BUNDLE_INSTALL_OUTCOME_INSTALLED\x10\x01\x12&\n\"BUNDLE_INSTALL_OUTCOME_ROLLED_BACK\x10\x02\x12*\n&BUNDLE_INSTALL_OUTCOME_ALREADY_CURRENT\x10\x03\x32\xa6\x01\n\x14\x45\x64geDiscoveryService\x12\x8d\x01\n\x0eGetTrustBundle\x12<.ameide_core_proto.process.commerce.v1.GetTrustBundleRequest\x1a=.ameide_core_proto.process.commerce.v1.GetTrustBundleResponse2\x8e\x01\n\x15\x45\x64geEnrollmentService\x12u\n\x06\x45nroll\x12\x34.ameide_core_proto.process.commerce.v1.EnrollRequest\x1a\x35.ameide_core_proto.process.commerce.v1.EnrollResponse2\xa8\x02\n\x12\x45\x64geControlService\x12\x93\x01\n\x10RenewCertificate\x12>.ameide_core_proto.process.commerce.v1.RenewCertificateRequest\x1a?.ameide_core_proto.process.commerce.v1.RenewCertificateResponse\x12|\n\x07\x43onnect\x12\x35.ameide_core_proto.process.commerce.v1.ConnectRequest\x1a\x36.ameide_core_proto.process.commerce.v1.ConnectResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ameide_core_proto.process.commerce.v1.edge_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_COMMANDOUTCOME']._serialized_start=2628
-  _globals['_COMMANDOUTCOME']._serialized_end=2784
+  _globals['_COMMANDOUTCOME']._serialized_start=3365
+  _globals['_COMMANDOUTCOME']._serialized_end=3521
+  _globals['_BUNDLEINSTALLOUTCOME']._serialized_start=3524
+  _globals['_BUNDLEINSTALLOUTCOME']._serialized_end=3708
   _globals['_GETTRUSTBUNDLEREQUEST']._serialized_start=230
   _globals['_GETTRUSTBUNDLEREQUEST']._serialized_end=253
   _globals['_GETTRUSTBUNDLERESPONSE']._serialized_start=255
@@ -48,34 +50,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RENEWCERTIFICATEREQUEST']._serialized_end=629
   _globals['_RENEWCERTIFICATERESPONSE']._serialized_start=631
   _globals['_RENEWCERTIFICATERESPONSE']._serialized_end=729
-  _globals['_AGENTHELLO']._serialized_start=731
-  _globals['_AGENTHELLO']._serialized_end=793
-  _globals['_HEARTBEAT']._serialized_start=795
-  _globals['_HEARTBEAT']._serialized_end=869
-  _globals['_COMMAND']._serialized_start=872
-  _globals['_COMMAND']._serialized_end=1295
-  _globals['_RUNDOWNSYNCCOMMAND']._serialized_start=1297
-  _globals['_RUNDOWNSYNCCOMMAND']._serialized_end=1406
-  _globals['_RUNUPSYNCCOMMAND']._serialized_start=1408
-  _globals['_RUNUPSYNCCOMMAND']._serialized_end=1426
-  _globals['_REBUILDPROJECTIONCOMMAND']._serialized_start=1428
-  _globals['_REBUILDPROJECTIONCOMMAND']._serialized_end=1487
-  _globals['_CHANGESAVAILABLE']._serialized_start=1489
-  _globals['_CHANGESAVAILABLE']._serialized_end=1579
-  _globals['_COMMANDRESULT']._serialized_start=1582
-  _globals['_COMMANDRESULT']._serialized_end=1936
-  _globals['_SITECONFIGAPPLIED']._serialized_start=1938
-  _globals['_SITECONFIGAPPLIED']._serialized_end=1994
-  _globals['_WELCOME']._serialized_start=1996
-  _globals['_WELCOME']._serialized_end=2058
-  _globals['_CONNECTREQUEST']._serialized_start=2061
-  _globals['_CONNECTREQUEST']._serialized_end=2305
-  _globals['_CONNECTRESPONSE']._serialized_start=2308
-  _globals['_CONNECTRESPONSE']._serialized_end=2625
-  _globals['_EDGEDISCOVERYSERVICE']._serialized_start=2787
-  _globals['_EDGEDISCOVERYSERVICE']._serialized_end=2953
-  _globals['_EDGEENROLLMENTSERVICE']._serialized_start=2956
-  _globals['_EDGEENROLLMENTSERVICE']._serialized_end=3098
-  _globals['_EDGECONTROLSERVICE']._serialized_start=3101
-  _globals['_EDGECONTROLSERVICE']._serialized_end=3397
+  _globals['_AGENTHELLO']._serialized_start=732
+  _globals['_AGENTHELLO']._serialized_end=878
+  _globals['_HEARTBEAT']._serialized_start=880
+  _globals['_HEARTBEAT']._serialized_end=954
+  _globals['_COMMAND']._serialized_start=957
+  _globals['_COMMAND']._serialized_end=1467
+  _globals['_RUNDOWNSYNCCOMMAND']._serialized_start=1469
+  _globals['_RUNDOWNSYNCCOMMAND']._serialized_end=1578
+  _globals['_RUNUPSYNCCOMMAND']._serialized_start=1580
+  _globals['_RUNUPSYNCCOMMAND']._serialized_end=1598
+  _globals['_REBUILDPROJECTIONCOMMAND']._serialized_start=1600
+  _globals['_REBUILDPROJECTIONCOMMAND']._serialized_end=1659
+  _globals['_CHANGESAVAILABLE']._serialized_start=1661
+  _globals['_CHANGESAVAILABLE']._serialized_end=1751
+  _globals['_COMMANDRESULT']._serialized_start=1754
+  _globals['_COMMANDRESULT']._serialized_end=2194
+  _globals['_SITECONFIGAPPLIED']._serialized_start=2196
+  _globals['_SITECONFIGAPPLIED']._serialized_end=2252
+  _globals['_WELCOME']._serialized_start=2254
+  _globals['_WELCOME']._serialized_end=2316
+  _globals['_CONNECTREQUEST']._serialized_start=2319
+  _globals['_CONNECTREQUEST']._serialized_end=2563
+  _globals['_CONNECTRESPONSE']._serialized_start=2566
+  _globals['_CONNECTRESPONSE']._serialized_end=2883
+  _globals['_INSTALLBUNDLECOMMAND']._serialized_start=2885
+  _globals['_INSTALLBUNDLECOMMAND']._serialized_end=3002
+  _globals['_BUNDLEINSTALLREPORT']._serialized_start=3005
+  _globals['_BUNDLEINSTALLREPORT']._serialized_end=3210
+  _globals['_INSTALLEDBUNDLES']._serialized_start=3213
+  _globals['_INSTALLEDBUNDLES']._serialized_end=3362
+  _globals['_EDGEDISCOVERYSERVICE']._serialized_start=3711
+  _globals['_EDGEDISCOVERYSERVICE']._serialized_end=3877
+  _globals['_EDGEENROLLMENTSERVICE']._serialized_start=3880
+  _globals['_EDGEENROLLMENTSERVICE']._serialized_end=4022
+  _globals['_EDGECONTROLSERVICE']._serialized_start=4025
+  _globals['_EDGECONTROLSERVICE']._serialized_end=4321
 # @@protoc_insertion_point(module_scope)
