@@ -108,6 +108,23 @@ class AgentConfig(BaseModel):
             "the agent over the control stream) and POS records are pushed as they are written."
         ),
     )
+    install_quiesce_max_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="Longest wait, within a store-closed window, for open POS baskets to end "
+        "before an install is deferred to a later window (an open basket is never cut off).",
+    )
+    install_gate_timeout_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="How long a newly installed build has to pass its health gate (reconnected, "
+        "projection checksums good, POS UI served) before it is rolled back.",
+    )
+    bundle_dir: Path | None = Field(
+        None,
+        description="Directory holding release bundles unpacked on this server, one "
+        "<bundle_id>/ each (default <data_dir>/bundles).",
+    )
     agent_version: str = Field(__version__, description="Version this agent reports to the cloud.")
 
     @field_validator("log_level")

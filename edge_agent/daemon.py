@@ -21,6 +21,8 @@ from edge_agent.control.sync_channel import SyncChannel
 from edge_agent.errors import DrainTimedOut
 from edge_agent.health import HealthServer, IdentitySummary, LiveStatus
 from edge_agent.identity import CertificateFacts, RenewalTask, load_identity
+from edge_agent.installer import BasketLeases, InstallerService, RunningRelease
+from edge_agent.installer.assembly import DaemonGateChecks, build_installer
 from edge_agent.outbox import Outbox
 from edge_agent.pos import PosServer, PosServicer
 from edge_agent.projection import Projection
@@ -41,8 +43,12 @@ EXIT_DRAIN_TIMED_OUT = 1  # as `DrainTimedOut` through the CLI
 class AgentDaemon:
     """One agent process for one store server."""
 
-    def __init__(self, config: AgentConfig) -> None:
+    def __init__(self, config: AgentConfig, release: RunningRelease | None = None) -> None:
         self.config = config
+        self.release = release or RunningRelease()
+        self.restart_requested = False
+        self.installer: InstallerService | None = None
+        self.leases = BasketLeases()
         self.stopping = asyncio.Event()
         self.health: HealthServer | None = None
         self.control: ControlClient | None = None
@@ -75,6 +81,12 @@ class AgentDaemon:
             logger.warning("forced stop")
             self._arm_watchdog(EXIT_GRACE_SECONDS)
             self._main.cancel()
+
+    def request_restart(self) -> None:
+        """Stop gracefully; the caller then starts the agent again (an install goes on)."""
+        self.restart_requested = True
+        logger.info("restarting to carry on an install")
+        self.stopping.set()
 
     def _arm_watchdog(self, seconds: float) -> None:
         """A thread that ends the process if it still runs `seconds` from now."""
@@ -115,11 +127,23 @@ class AgentDaemon:
         except BaseException:
             await projection.close()
             raise
+        self.installer = build_installer(
+            cfg.data_dir,
+            self.release,
+            projection,
+            self.leases,
+            self.request_restart,
+            bundle_dir=cfg.bundle_dir,
+            quiesce_max_seconds=cfg.install_quiesce_max_seconds,
+            gate_timeout_seconds=cfg.install_gate_timeout_seconds,
+        )
+        await self.installer.refresh()
         live = LiveStatus(
             IdentitySummary.of(identity),
             projection.connection_state,
             projection.streams,
             outbox.pending_now,
+            self.installer.installed,
         )
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
@@ -133,7 +157,7 @@ class AgentDaemon:
                 self._handles_signals = bool(installed)
             if cfg.health_address:
                 host, port = split_host_port(cfg.health_address)
-                self.health = HealthServer(host, port, live.report)
+                self.health = HealthServer(host, port, live.report, self.installer.ui_dir())
                 await self.health.start()
             keepalive = Keepalive(cfg.keepalive_time_seconds, cfg.keepalive_timeout_seconds)
             sync_channel = SyncChannel(cfg.data_dir, keepalive)
@@ -148,7 +172,9 @@ class AgentDaemon:
             if cfg.pos_address:
                 host, port = split_host_port(cfg.pos_address)
                 waking = WakingOutbox(outbox, self.upsync)
-                self.pos = PosServer(host, port, PosServicer(identity.site_id, projection, waking))
+                self.pos = PosServer(
+                    host, port, PosServicer(identity.site_id, projection, waking, self.leases)
+                )
                 await self.pos.start()
             self.control = ControlClient(
                 data_dir=cfg.data_dir,
@@ -162,6 +188,13 @@ class AgentDaemon:
                 replication=ReplicationCommands(self.downsync, self.upsync, projection, outbox),
                 on_changes=lambda _frame: self.downsync.poke() if self.downsync else None,
                 on_channel=sync_channel.attach,
+                installer=self.installer,
+                installed=self.installer.installed,
+            )
+            control = self.control
+            gate = DaemonGateChecks(
+                control.connected.is_set,
+                lambda: self.health.port if self.health is not None else None,
             )
             renewal = RenewalTask(
                 cfg.data_dir,
@@ -179,6 +212,9 @@ class AgentDaemon:
                     asyncio.ensure_future(
                         self.upsync.run(self.stopping, cfg.sync_interval_seconds)
                     ): "upsync",
+                    asyncio.ensure_future(
+                        self.installer.run_gate(gate, self.stopping)
+                    ): "install health gate",
                 }
             )
         finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2
 from edge_agent.health.report import IdentitySummary, StatusReport, build_report
 from edge_agent.identity.certificates import CertificateFacts
 from edge_agent.projection import ConnectionState, StreamState
@@ -23,7 +24,9 @@ class LiveStatus:
         connection: Callable[[], ConnectionState],
         streams: Callable[[], list[StreamState]] = list,
         outbox_pending: Callable[[], int | None] = lambda: None,
+        installed: Callable[[], edge_pb2.InstalledBundles | None] = lambda: None,
     ) -> None:
+        self._installed = installed
         self._identity = identity
         self._connection = connection
         self._streams = streams
@@ -38,4 +41,5 @@ class LiveStatus:
             self._connection(),
             streams=self._streams(),
             outbox_pending=self._outbox_pending(),
+            installed=self._installed(),
         )
