@@ -125,6 +125,18 @@ class AgentConfig(BaseModel):
         description="Directory holding release bundles unpacked on this server, one "
         "<bundle_id>/ each (default <data_dir>/bundles).",
     )
+    trusted_keys_dir: Path = Field(
+        Path("/etc/commerce-edge/trusted-publishers"),
+        description="Directory of the Ed25519 public keys (*.pem) whose signatures on a release "
+        "bundle this agent accepts. Add the new key before a publisher rotates, remove the old "
+        "one after: no flag day.",
+    )
+    max_bundle_bytes: int = Field(
+        512 * 1024 * 1024,
+        gt=0,
+        description="Largest bundle archive the agent accepts (the command's size, when given, "
+        "lowers it).",
+    )
     agent_version: str = Field(__version__, description="Version this agent reports to the cloud.")
 
     @field_validator("log_level")

@@ -134,6 +134,8 @@ class AgentDaemon:
             self.leases,
             self.request_restart,
             bundle_dir=cfg.bundle_dir,
+            trusted_keys_dir=cfg.trusted_keys_dir,
+            max_bundle_bytes=cfg.max_bundle_bytes,
             quiesce_max_seconds=cfg.install_quiesce_max_seconds,
             gate_timeout_seconds=cfg.install_gate_timeout_seconds,
         )

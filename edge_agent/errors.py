@@ -28,6 +28,7 @@ into a command's outcome. Tree (reason, retryable)::
             ├── UnsupportedStream   binds a stream this release cannot sync UnsupportedStream
             └── BundleRejected      the bundle is unsafe or not as promised BundleRejected
         ├── InstallDeferred         trading hours or open baskets: later    InstallDeferred yes
+        ├── BundleUnavailable       the bundle could not be read or written BundleUnavailable yes
         ├── InstallBusy             another install is under way            InstallBusy     yes
         └── InstallRolledBack       a step or the health gate failed; undone InstallRolledBack no
 
@@ -201,3 +202,10 @@ class InstallRolledBack(AgentError):
     """The install failed at a step or at its health gate; the previous release was restored."""
 
     reason = "InstallRolledBack"
+
+
+class BundleUnavailable(AgentError):
+    """The bundle could not be read or written now (a disk problem); trying later can help."""
+
+    reason = "BundleUnavailable"
+    retryable = True

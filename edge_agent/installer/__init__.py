@@ -25,8 +25,8 @@ from edge_agent.installer._service import (
     InstallerService,
     installed_bundles,
 )
-from edge_agent.installer._source import BundleSource, DroppedBundles, FetchedBundle
-from edge_agent.installer._stage import BundleRefused, stage, verify_payloads
+from edge_agent.installer._source import BundleSource, DroppedBundles
+from edge_agent.installer._stage import BundleRefused, stage
 
 __all__ = [
     "BASE_RELEASE",
@@ -38,7 +38,6 @@ __all__ = [
     "BundleSource",
     "CalendarError",
     "DroppedBundles",
-    "FetchedBundle",
     "GateChecks",
     "InstallPlan",
     "InstallerService",
@@ -60,5 +59,4 @@ __all__ = [
     "plan_from_manifest",
     "running_release",
     "stage",
-    "verify_payloads",
 ]

@@ -37,6 +37,7 @@ class Journal:
     previous: str  # the release that was current when the install began ("base" if none)
     command_id: str
     steps: list[str]  # in the manifest's order
+    kinds: dict[str, str] = field(default_factory=dict)  # step -> kind
     phase: Phase = Phase.READY
     started: list[str] = field(default_factory=list)  # steps begun, in order
     undone: list[str] = field(default_factory=list)

@@ -104,7 +104,7 @@ class Recovery:
             journal.started.append(name)
             self._save(journal, f"step-started:{name}")
             try:
-                apply_step(self.layout, journal.bundle_id, name)
+                apply_step(self.layout, journal.bundle_id, name, journal.kinds.get(name, ""))
             except StepFailed as exc:
                 logger.error("install of %s: %s", journal.bundle_id, exc)
                 self.roll_back(journal, exc.step, exc.detail)
@@ -144,7 +144,7 @@ class Recovery:
         for name in reversed(journal.started):
             if name in journal.undone:
                 continue
-            undo_step(self.layout, journal.bundle_id, name)
+            undo_step(self.layout, journal.bundle_id, name, journal.kinds.get(name, ""))
             journal.undone.append(name)
             self._save(journal, f"step-undone:{name}")
         if self.layout.current_release() != journal.previous:

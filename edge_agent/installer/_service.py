@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
-from edge_agent.errors import BundleRejected, InstallBusy, InstallDeferred
+from edge_agent.errors import BundleRejected, BundleUnavailable, InstallBusy, InstallDeferred
 from edge_agent.installer._calendar import TradingCalendar
 from edge_agent.installer._journal import Journal, JournalFile, Phase
 from edge_agent.installer._launch import RunningRelease
@@ -33,6 +33,7 @@ from edge_agent.installer._plan import PlanError, plan_from_manifest
 from edge_agent.installer._recovery import INSTALLED, ROLLED_BACK, Recovery
 from edge_agent.installer._source import BundleSource
 from edge_agent.installer._stage import BundleRefused, stage
+from shared.bundles import ArchiveLimits, BundleError, TrustedKeys, VerifiedBundle, open_bundle
 from shared.checksums import TableDigest
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,8 @@ class InstallerService:
         *,
         leases: BasketLeases,
         source: BundleSource,
+        trusted_keys: Callable[[], TrustedKeys],
+        max_bundle_bytes: int,
         calendar: Callable[[], Awaitable[TradingCalendar | None]],
         projection: StreamDigests,
         request_restart: Callable[[], None],
@@ -109,6 +112,8 @@ class InstallerService:
         self._running = running
         self._leases = leases
         self._source = source
+        self._trusted_keys = trusted_keys
+        self._max_bundle_bytes = max_bundle_bytes
         self._calendar = calendar
         self._projection = projection
         self._request_restart = request_restart
@@ -170,22 +175,17 @@ class InstallerService:
             report.outcome = edge_pb2.BUNDLE_INSTALL_OUTCOME_ALREADY_CURRENT
             report.bundle_id = command.bundle_id
             return report
-        fetched = await self._source.fetch(command)
+        verified = await self._verify(command)
         try:
-            plan = plan_from_manifest(fetched.manifest)
+            plan = plan_from_manifest(verified.manifest)
         except PlanError as exc:
             raise BundleRejected(f"bundle {command.bundle_id}: {exc}; nothing installed") from None
-        if plan.bundle_id != command.bundle_id:
-            raise BundleRejected(
-                f"the command asks for bundle {command.bundle_id} but the manifest is of "
-                f"{plan.bundle_id}; nothing installed"
-            )
         try:
-            await asyncio.to_thread(
-                stage, self._layout, plan, fetched.payload_dir, fetched.manifest
-            )
+            await asyncio.to_thread(stage, self._layout, plan, verified)
         except BundleRefused as exc:
-            raise BundleRejected(f"bundle {plan.bundle_id}: {exc}") from None
+            raise BundleRejected(f"bundle {plan.bundle_id}: {exc}; nothing installed") from None
+        except BundleError as exc:
+            raise self._bundle_failure(command.bundle_id, exc) from None
         await self._wait_for_window(plan.bundle_id, command)
         try:
             digests = await self._projection.stream_digests()
@@ -194,6 +194,7 @@ class InstallerService:
                 previous=current,
                 command_id=command_id,
                 steps=plan.step_names,
+                kinds=plan.kinds,
                 checksums={stream: d.hex for stream, d in digests.items()},
             )
             await asyncio.to_thread(self._journal.save, journal)
@@ -207,6 +208,39 @@ class InstallerService:
         )
         self._request_restart()
         return None
+
+    async def _verify(self, command: edge_pb2.InstallBundleCommand) -> VerifiedBundle:
+        """The bundle with its signature and every payload hash checked; nothing written."""
+        archive = await self._source.fetch(command)
+        limit = self._max_bundle_bytes
+        if command.size > 0:
+            limit = min(limit, command.size)
+        try:
+            verified = await asyncio.to_thread(
+                open_bundle,
+                archive,
+                await asyncio.to_thread(self._trusted_keys),
+                ArchiveLimits(max_archive_bytes=limit),
+            )
+        except BundleError as exc:
+            raise self._bundle_failure(command.bundle_id, exc) from None
+        if command.sha256 and verified.archive_sha256 != command.sha256.lower():
+            raise BundleRejected(
+                f"bundle {command.bundle_id}: the archive's SHA-256 is {verified.archive_sha256}, "
+                f"the command says {command.sha256}; nothing installed"
+            )
+        if verified.manifest.bundle_id != command.bundle_id:
+            raise BundleRejected(
+                f"the command asks for bundle {command.bundle_id} but the archive holds "
+                f"{verified.manifest.bundle_id}; nothing installed"
+            )
+        return verified
+
+    @staticmethod
+    def _bundle_failure(bundle_id: str, exc: BundleError) -> Exception:
+        if exc.retryable:
+            return BundleUnavailable(f"bundle {bundle_id}: {exc}")
+        return BundleRejected(f"bundle {bundle_id} refused: {exc}; nothing installed")
 
     async def _wait_for_window(
         self, bundle_id: str, command: edge_pb2.InstallBundleCommand

@@ -1,59 +1,43 @@
-"""Installer room: where a bundle comes from (the port), and bundles placed on the store server.
+"""Installer room: where a bundle archive comes from (the port), and archives placed on the
+store server.
 
-`BundleSource` is what the installer needs: given the install command, a verified bundle (its
-manifest as a dict and a directory holding its payload files). `DroppedBundles` reads bundles
-unpacked under `<data_dir>/bundles/<bundle_id>/` (e.g. copied from removable media) and checks
-each payload against the manifest. Blocking reads run in a thread.
+`BundleSource` is what the installer needs: given the install command, the path of the bundle
+archive on this server (not yet trusted: the installer verifies it). `DroppedBundles` finds
+`<dir>/<bundle_id>.bundle` (e.g. copied from removable media). Blocking checks run in a thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
 from edge_agent.errors import BundleRejected
 from edge_agent.installer._layout import check_bundle_id
 
 
-@dataclass(frozen=True)
-class FetchedBundle:
-    manifest: dict[str, Any]
-    payload_dir: Path
-
-
 class BundleSource(Protocol):
-    async def fetch(self, command: edge_pb2.InstallBundleCommand) -> FetchedBundle: ...
+    async def fetch(self, command: edge_pb2.InstallBundleCommand) -> Path:
+        """The archive of `command.bundle_id` on local disk; `BundleRejected` if there is none."""
+        ...
 
 
 class DroppedBundles:
-    """Bundles unpacked under `root/<bundle_id>/` (manifest.json beside the payloads)."""
+    """Bundle archives placed under `root` as `<bundle_id>.bundle`."""
 
     def __init__(self, root: Path) -> None:
         self._root = root
 
-    async def fetch(self, command: edge_pb2.InstallBundleCommand) -> FetchedBundle:
-        return await asyncio.to_thread(self._read, command)
-
-    def _read(self, command: edge_pb2.InstallBundleCommand) -> FetchedBundle:
+    async def fetch(self, command: edge_pb2.InstallBundleCommand) -> Path:
         try:
             check_bundle_id(command.bundle_id)
         except ValueError as exc:
             raise BundleRejected(f"install_bundle.bundle_id: {exc}") from None
-        where = self._root / command.bundle_id
-        manifest_path = where / "manifest.json"
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        path = self._root / f"{command.bundle_id}.bundle"
+        if not await asyncio.to_thread(path.is_file):
             raise BundleRejected(
-                f"bundle {command.bundle_id} is not on this store server ({manifest_path} is "
-                "missing); copy it there, then send the command again"
-            ) from None
-        except ValueError as exc:
-            raise BundleRejected(f"{manifest_path}: not valid JSON ({exc})") from None
-        if not isinstance(manifest, dict):
-            raise BundleRejected(f"{manifest_path}: not a JSON object")
-        return FetchedBundle(manifest=manifest, payload_dir=where)
+                f"bundle {command.bundle_id} is not on this store server ({path} is missing); "
+                "copy it there, then send the command again"
+            )
+        return path

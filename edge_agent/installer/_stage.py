@@ -1,16 +1,15 @@
-"""Installer room: check a bundle's payload hashes and stage it beside the running release.
+"""Installer room: stage a verified bundle beside the running release.
 
 Staging writes only `<data_dir>/releases/.<bundle_id>.partial/`, renamed to
 `releases/<bundle_id>/` when complete: nothing the running agent uses is touched, and a crash
-part-way leaves a `.partial` tree that the next start removes. Payload archives (the agent
-wheel, the POS UI zip) are read entry by entry; an absolute path, a `..` component or a
-symlink entry refuses the whole bundle. Blocking file I/O.
+part-way leaves a `.partial` tree that the next start removes. The bundle's payloads are
+extracted by `shared.bundles` (each checked against the signed manifest as it is written);
+the agent wheel is then unpacked entry by entry, and an absolute path, a `..` component or a
+symlink entry in it refuses the whole bundle. Blocking file I/O.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import stat
@@ -19,38 +18,17 @@ from pathlib import Path, PurePosixPath
 
 from edge_agent.installer import _files
 from edge_agent.installer._layout import ReleaseLayout
-from edge_agent.installer._plan import EDGE_AGENT, EDGE_PROJECTION, POS_UI, InstallPlan
+from edge_agent.installer._plan import FILES, MIGRATIONS, STATIC_SITE, WHEEL, InstallPlan
+from shared.bundles import MANIFEST_NAME, PAYLOAD_DIR, SIGNATURE_NAME, VerifiedBundle
 
 _CHUNK = 1 << 20
 
 
 class BundleRefused(ValueError):
-    """The bundle's content is not what its manifest promises, or is unsafe to unpack."""
+    """The bundle's content is unsafe to unpack or not what an agent build must hold."""
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as src:
-        while chunk := src.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def verify_payloads(plan: InstallPlan, payload_dir: Path) -> None:
-    """Every payload is present and hashes to what the manifest says; else `BundleRefused`."""
-    for step in plan.steps:
-        path = payload_dir / step.payload
-        if not path.is_file() or path.is_symlink():
-            raise BundleRefused(f"step {step.name}: payload {step.payload!r} is missing")
-        actual = sha256_of(path)
-        if actual != step.sha256:
-            raise BundleRefused(
-                f"step {step.name}: payload {step.payload!r} has SHA-256 {actual}, the manifest "
-                f"says {step.sha256}; the bundle was altered or damaged, nothing was installed"
-            )
-
-
-def _safe_extract(archive: Path, dest: Path, what: str) -> None:
+def _safe_unzip(archive: Path, dest: Path, what: str) -> None:
     with zipfile.ZipFile(archive) as zf:
         for info in zf.infolist():
             name = PurePosixPath(info.filename)
@@ -66,19 +44,19 @@ def _safe_extract(archive: Path, dest: Path, what: str) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(info) as src, target.open("wb") as out:
                 shutil.copyfileobj(src, out, _CHUNK)
-                out.flush()
-                os.fsync(out.fileno())
 
 
-def stage(
-    layout: ReleaseLayout, plan: InstallPlan, payload_dir: Path, manifest: dict[str, object]
-) -> Path:
-    """Unpack `plan`'s payloads into `releases/<bundle_id>/`; the release dir (whole)."""
+def _move(source: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, dest)
+
+
+def stage(layout: ReleaseLayout, plan: InstallPlan, bundle: VerifiedBundle) -> Path:
+    """Lay `bundle` out as `releases/<bundle_id>/`; that release dir (whole)."""
     layout.ensure()
     final = layout.release_dir(plan.bundle_id)
     if layout.is_staged(plan.bundle_id):
         return final  # staged before (e.g. by an install that was deferred)
-    verify_payloads(plan, payload_dir)
     partial = layout.partial_dir(plan.bundle_id)
     if partial.exists():
         shutil.rmtree(partial)
@@ -86,23 +64,35 @@ def stage(
         _files.discard_tree(final)
     partial.mkdir(mode=0o700)
     try:
+        extracted = bundle.extract(partial / "bundle")
+        payloads = extracted / PAYLOAD_DIR
         for step in plan.steps:
-            source = payload_dir / step.payload
-            if step.name == EDGE_AGENT:
-                _safe_extract(source, partial / "lib", f"step {step.name}")
+            what = f"step {step.name}"
+            if step.kind == WHEEL:
+                _safe_unzip(payloads / step.files[0], partial / "lib", what)
                 if not (partial / "lib" / "edge_agent" / "__init__.py").is_file():
-                    raise BundleRefused(
-                        f"step {step.name}: payload {step.payload!r} holds no edge_agent package"
-                    )
-            elif step.name == POS_UI:
-                _safe_extract(source, partial / "ui", f"step {step.name}")
-                if not (partial / "ui" / "index.html").is_file():
-                    raise BundleRefused(f"step {step.name}: the POS UI has no index.html")
-            elif step.name == EDGE_PROJECTION:
-                (partial / "migrations").mkdir()
-                _files.copy_file_durably(source, partial / "migrations" / "migration.sql")
-        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        for root, _subdirs, _names in os.walk(partial):
+                    raise BundleRefused(f"{what}: the wheel holds no edge_agent package")
+            elif step.kind == MIGRATIONS:
+                for index, path in enumerate(sorted(step.files)):
+                    name = f"{index:04d}-{PurePosixPath(path).name}"
+                    _move(payloads / path, partial / "migrations" / step.name / name)
+            elif step.kind == STATIC_SITE:
+                for path in step.files:
+                    inside = path.split("/", 1)[-1]  # below the step's own directory
+                    _move(payloads / path, partial / "ui" / inside)
+            elif step.kind == FILES:
+                for path in step.files:
+                    _move(payloads / path, partial / "files" / step.name / path)
+        for name in (MANIFEST_NAME, SIGNATURE_NAME):
+            os.replace(extracted / name, partial / name)
+        shutil.rmtree(extracted)
+        for root, _subdirs, names in os.walk(partial):
+            for name in names:
+                fd = os.open(os.path.join(root, name), os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
             _files.fsync_dir(Path(root))
         os.replace(partial, final)
         _files.fsync_dir(final.parent)

@@ -1,11 +1,11 @@
 """Installer room: applying and undoing each install step, in the manifest's order.
 
-- `edge-projection`: back up the projection database (`state/edge.db`, SQLite backup API,
-  written then renamed), then run the bundle's migration in one transaction. Undo puts the
-  backup back (the projection is a replica: what it held before the install is correct).
-- `edge-agent`, `pos-ui`: already staged in the release dir; they take effect when the agent
-  restarts onto the release and `current` is switched, so applying checks they are complete
-  and undoing has nothing to restore.
+- `migrations`: back up the projection database (`state/edge.db`, SQLite backup API, written
+  then renamed), then run the step's .sql files in one transaction. Undo puts the backup back
+  (the projection is a replica: what it held before the install is correct).
+- `wheel`, `static-site`, `files`: already staged in the release dir; they take effect when
+  the agent restarts onto the release and `current` is switched, so applying checks they are
+  complete and undoing has nothing to restore.
 
 Runs only while no agent has the database open (at start, before the daemon). Blocking I/O on
 `state/edge.db*` and `releases/`.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from edge_agent.installer import _files
 from edge_agent.installer._layout import ReleaseLayout
-from edge_agent.installer._plan import EDGE_AGENT, EDGE_PROJECTION, POS_UI
+from edge_agent.installer._plan import FILES, MIGRATIONS, STATIC_SITE, WHEEL
 
 _ABSENT = "absent"  # marker: there was no projection database to back up
 
@@ -35,34 +35,34 @@ class StepFailed(RuntimeError):
         self.detail = message
 
 
-def apply_step(layout: ReleaseLayout, bundle_id: str, name: str) -> None:
+def apply_step(layout: ReleaseLayout, bundle_id: str, name: str, kind: str) -> None:
     release = layout.release_dir(bundle_id)
     try:
-        if name == EDGE_PROJECTION:
-            _back_up_projection(layout, bundle_id)
-            _migrate(layout.projection_db, release / "migrations" / "migration.sql")
-        elif name == EDGE_AGENT:
+        if kind == MIGRATIONS:
+            _back_up_projection(layout, bundle_id, name)
+            _migrate(layout.projection_db, sorted((release / "migrations" / name).glob("*.sql")))
+        elif kind == WHEEL:
             if not (release / "lib" / "edge_agent" / "__init__.py").is_file():
                 raise StepFailed(name, f"{release / 'lib'} holds no edge_agent package")
-        elif name == POS_UI:
+        elif kind == STATIC_SITE:
             if not (release / "ui" / "index.html").is_file():
                 raise StepFailed(name, f"{release / 'ui'} has no index.html")
-        else:
-            raise StepFailed(name, "unknown step")
+        elif kind != FILES:
+            raise StepFailed(name, f"unknown step kind {kind!r}")
     except StepFailed:
         raise
     except (OSError, sqlite3.Error) as exc:
         raise StepFailed(name, str(exc)) from exc
 
 
-def undo_step(layout: ReleaseLayout, bundle_id: str, name: str) -> None:
+def undo_step(layout: ReleaseLayout, bundle_id: str, name: str, kind: str) -> None:
     """Undo `name`; safe to repeat and safe after a step that was cut off part-way."""
-    if name == EDGE_PROJECTION:
-        _restore_projection(layout, bundle_id)
+    if kind == MIGRATIONS:
+        _restore_projection(layout, bundle_id, name)
 
 
-def _back_up_projection(layout: ReleaseLayout, bundle_id: str) -> None:
-    backup_dir = layout.backup_dir(bundle_id)
+def _back_up_projection(layout: ReleaseLayout, bundle_id: str, step: str) -> None:
+    backup_dir = layout.backup_dir(bundle_id) / step
     backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     backup = backup_dir / "edge.db"
     if backup.exists() or (backup_dir / _ABSENT).exists():
@@ -86,8 +86,8 @@ def _back_up_projection(layout: ReleaseLayout, bundle_id: str) -> None:
     _files.fsync_dir(backup_dir)
 
 
-def _restore_projection(layout: ReleaseLayout, bundle_id: str) -> None:
-    backup_dir = layout.backup_dir(bundle_id)
+def _restore_projection(layout: ReleaseLayout, bundle_id: str, step: str) -> None:
+    backup_dir = layout.backup_dir(bundle_id) / step
     db = layout.projection_db
     side_files: list[Callable[[], None]] = [
         lambda: _unlink(db.with_name(db.name + "-wal")),
@@ -113,15 +113,15 @@ def _unlink(path: Path) -> None:
         path.unlink()
 
 
-def _migrate(db: Path, script_path: Path) -> None:
-    script = script_path.read_text(encoding="utf-8")
+def _migrate(db: Path, scripts: list[Path]) -> None:
     db.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as conn:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for script in scripts:
+                for statement in script.read_text(encoding="utf-8").split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -18,6 +18,7 @@ from edge_agent.installer._leases import BasketLeases
 from edge_agent.installer._service import InstallerService
 from edge_agent.installer._source import DroppedBundles
 from edge_agent.projection import Projection
+from shared.bundles import TrustedKeys
 from shared.checksums import TableDigest
 
 
@@ -72,6 +73,8 @@ def build_installer(
     request_restart: Callable[[], None],
     *,
     bundle_dir: Path | None,
+    trusted_keys_dir: Path,
+    max_bundle_bytes: int,
     quiesce_max_seconds: float,
     gate_timeout_seconds: float,
 ) -> InstallerService:
@@ -81,6 +84,11 @@ def build_installer(
         running,
         leases=leases,
         source=DroppedBundles(bundle_dir or data_dir / "bundles"),
+        # Read at each install: adding or removing a publisher key needs no restart.
+        trusted_keys=lambda: TrustedKeys.from_files(
+            [trusted_keys_dir] if trusted_keys_dir.is_dir() else []
+        ),
+        max_bundle_bytes=max_bundle_bytes,
         calendar=ports.calendar,
         projection=ports,
         request_restart=request_restart,

@@ -1,7 +1,7 @@
 """Test support, run as a child process: carry an install through the journal and SIGKILL
 this process at one named durable point.
 
-`python -m tests.edge_agent.installer.install_child DATA_DIR BUNDLE_DIR BUNDLE_ID MODE POINT`:
+`python -m tests.edge_agent.installer.install_child DATA_DIR ARCHIVE KEYS_DIR MODE POINT`:
 MODE `commit` applies the steps, starts the trial and passes its gate; MODE `rollback` applies
 them and fails the gate. The process kills itself with SIGKILL when the installer records
 POINT (what power loss at that point leaves on disk).
@@ -9,7 +9,6 @@ POINT (what power loss at that point leaves on disk).
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -23,20 +22,21 @@ from edge_agent.installer import (
     plan_from_manifest,
     stage,
 )
+from shared.bundles import TrustedKeys, open_bundle
 
 
-def main(data_dir: Path, bundle_dir: Path, bundle_id: str, mode: str, point: str) -> None:
+def main(data_dir: Path, archive: Path, keys_dir: Path, mode: str, point: str) -> None:
     def on_recorded(reached: str) -> None:
         print(reached, flush=True)
         if reached == point:
             os.kill(os.getpid(), signal.SIGKILL)
 
     layout = ReleaseLayout(data_dir)
-    manifest = json.loads((bundle_dir / bundle_id / "manifest.json").read_text())
-    plan = plan_from_manifest(manifest)
-    stage(layout, plan, bundle_dir / bundle_id, manifest)
+    verified = open_bundle(archive, TrustedKeys.from_files([keys_dir]))
+    plan = plan_from_manifest(verified.manifest)
+    stage(layout, plan, verified)
     JournalFile(layout).save(
-        Journal(bundle_id, layout.current_release(), "install-1", plan.step_names)
+        Journal(plan.bundle_id, layout.current_release(), "install-1", plan.step_names, plan.kinds)
     )
     recovery = Recovery(layout, on_recorded)
     decision = recovery.prepare_start()
@@ -52,4 +52,4 @@ def main(data_dir: Path, bundle_dir: Path, bundle_id: str, mode: str, point: str
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
+    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], sys.argv[5])

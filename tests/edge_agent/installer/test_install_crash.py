@@ -23,7 +23,7 @@ import pytest
 
 from edge_agent.installer import BASE_RELEASE, JournalFile, ReleaseLayout
 from edge_agent.projection import Projection
-from tests.edge_agent.installer.bundles import build_bundle
+from tests.edge_agent.installer.bundles import build_release, make_publisher
 from tests.edge_agent.replication_pages import changes, item, page
 from tests.support.stack import edge
 
@@ -72,17 +72,15 @@ def has_release_notes(data_dir: Path) -> bool:
         return found.fetchone() is not None
 
 
-def run_child(
-    data_dir: Path, bundles: Path, mode: str, point: str
-) -> subprocess.CompletedProcess[str]:
+def run_child(data_dir: Path, mode: str, point: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
             "-m",
             "tests.edge_agent.installer.install_child",
             str(data_dir),
-            str(bundles),
-            BUNDLE,
+            str(data_dir.parent / "bundles" / f"{BUNDLE}.bundle"),
+            str(data_dir.parent / "trusted"),
             mode,
             point,
         ],
@@ -148,10 +146,12 @@ def assert_one_whole_release(data_dir: Path, expected: str) -> None:
 async def test_sigkill_at_each_point_leaves_one_whole_release(
     tmp_path: Path, mode: str, point: str, expected: str
 ) -> None:
-    data_dir, bundles = tmp_path / "edge", tmp_path / "bundles"
+    data_dir = tmp_path / "edge"
     await seeded(data_dir)
-    build_bundle(bundles, BUNDLE, version="0.2.0")
-    killed = await asyncio.to_thread(run_child, data_dir, bundles, mode, point)
+    build_release(
+        tmp_path / "bundles", BUNDLE, make_publisher(tmp_path / "trusted"), version="0.2.0"
+    )
+    killed = await asyncio.to_thread(run_child, data_dir, mode, point)
     assert killed.returncode == -signal.SIGKILL, (killed.stdout, killed.stderr)
     assert killed.stdout.splitlines()[-1] == point
     current = await asyncio.to_thread(start_agent, data_dir)
@@ -163,11 +163,13 @@ async def test_sigkill_at_each_point_leaves_one_whole_release(
 
 async def test_the_parametrized_points_are_every_point_an_install_records(tmp_path: Path) -> None:
     """Guards the list above: an uninterrupted run records exactly these points."""
-    data_dir, bundles = tmp_path / "edge", tmp_path / "bundles"
+    data_dir = tmp_path / "edge"
     await seeded(data_dir)
-    build_bundle(bundles, BUNDLE, version="0.2.0")
+    build_release(
+        tmp_path / "bundles", BUNDLE, make_publisher(tmp_path / "trusted"), version="0.2.0"
+    )
     for mode, listed in (("commit", COMMIT_POINTS), ("rollback", ROLLBACK_POINTS)):
-        run = await asyncio.to_thread(run_child, data_dir, bundles, mode, "never")
+        run = await asyncio.to_thread(run_child, data_dir, mode, "never")
         assert run.returncode == 0, run.stderr
         reached = run.stdout.splitlines()[:-1]
         if mode == "rollback":

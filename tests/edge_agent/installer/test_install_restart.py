@@ -19,7 +19,12 @@ from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cloud.gateway.server import EdgeGateway
 from tests.edge_agent.edge_process import agent_log, agent_process
 from tests.edge_agent.edge_support import SITE
-from tests.edge_agent.installer.bundles import build_bundle
+from tests.edge_agent.installer.bundles import (
+    Publisher,
+    build_release,
+    make_publisher,
+    tamper_payload,
+)
 from tests.edge_agent.real_gateway import CloudSide
 from tests.support.stack import edge, eventually
 
@@ -72,10 +77,23 @@ def has_release_notes(data_dir: Path) -> bool:
     return bool(rows[0])
 
 
+def publisher(data_dir: Path) -> Publisher:
+    return make_publisher(data_dir.parent / "trusted")
+
+
+NO_UI = {
+    "edge_agent/health/server.py": (
+        'app.router.add_get("/pos-ui/", self._pos_ui_index)',
+        'app.router.add_get("/no-ui/", self._pos_ui_index)',
+    )
+}
+
+
 def env(data_dir: Path, **extra: str) -> dict[str, str]:
     return {
         "COMMERCE_EDGE_HEALTH_ADDRESS": "127.0.0.1:0",
         "COMMERCE_EDGE_BUNDLE_DIR": str(data_dir.parent / "bundles"),
+        "COMMERCE_EDGE_TRUSTED_KEYS_DIR": str(data_dir.parent / "trusted"),
         "COMMERCE_EDGE_INSTALL_GATE_TIMEOUT_SECONDS": "20",
         **extra,
     }
@@ -84,7 +102,7 @@ def env(data_dir: Path, **extra: str) -> dict[str, str]:
 async def test_agent_restarts_onto_the_new_build_and_records_it(
     cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
 ) -> None:
-    build_bundle(site_dir.parent / "bundles", BUNDLE, version="0.2.0")
+    build_release(site_dir.parent / "bundles", BUNDLE, publisher(site_dir), version="0.2.0")
     async with agent_process(site_dir, env(site_dir)) as proc:
         await eventually(lambda: real_gateway.sessions.connected(SITE), timeout=20)
         await asyncio.to_thread(cloud.enqueue, install_command("install-1"), SITE)
@@ -115,16 +133,8 @@ async def test_new_build_failing_its_health_gate_is_rolled_back_and_reported(
     cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
 ) -> None:
     # This build serves no POS UI on loopback, so its health gate cannot pass.
-    build_bundle(
-        site_dir.parent / "bundles",
-        BUNDLE,
-        version="0.2.0",
-        patch={
-            "edge_agent/health/server.py": (
-                'app.router.add_get("/pos-ui/", self._pos_ui_index)',
-                'app.router.add_get("/no-ui/", self._pos_ui_index)',
-            )
-        },
+    build_release(
+        site_dir.parent / "bundles", BUNDLE, publisher(site_dir), version="0.2.0", patch=NO_UI
     )
     async with agent_process(
         site_dir, env(site_dir, COMMERCE_EDGE_INSTALL_GATE_TIMEOUT_SECONDS="3")
@@ -154,16 +164,8 @@ async def test_sigkill_of_the_build_on_trial_leaves_the_old_release_running(
     cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
 ) -> None:
     # The new build never passes its gate in time (no UI), and is killed while on trial.
-    build_bundle(
-        site_dir.parent / "bundles",
-        BUNDLE,
-        version="0.2.0",
-        patch={
-            "edge_agent/health/server.py": (
-                'app.router.add_get("/pos-ui/", self._pos_ui_index)',
-                'app.router.add_get("/no-ui/", self._pos_ui_index)',
-            )
-        },
+    build_release(
+        site_dir.parent / "bundles", BUNDLE, publisher(site_dir), version="0.2.0", patch=NO_UI
     )
     async with agent_process(
         site_dir, env(site_dir, COMMERCE_EDGE_INSTALL_GATE_TIMEOUT_SECONDS="120")
@@ -184,18 +186,33 @@ async def test_sigkill_of_the_build_on_trial_leaves_the_old_release_running(
         assert shown["current_bundle"] == "base"
 
 
-async def test_tampered_bundle_is_refused_and_nothing_is_installed(
+async def test_tampered_untrusted_or_unsafe_bundles_are_refused_and_nothing_is_installed(
     cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
 ) -> None:
-    build_bundle(site_dir.parent / "bundles", BUNDLE, version="0.2.0", tamper="agent.whl")
+    bundles = site_dir.parent / "bundles"
+    trusted = publisher(site_dir)
+    tampered = build_release(bundles, "2026.11.2", trusted, version="0.2.0")
+    tamper_payload(tampered, ".whl")
+    stranger = make_publisher(site_dir.parent / "not-trusted")
+    build_release(bundles, "2026.11.3", stranger, version="0.2.0")
+    build_release(
+        bundles, "2026.11.4", trusted, version="0.2.0", wheel_entries={"../escape.py": "x = 1"}
+    )
+    expected = {
+        "2026.11.2": "altered after signing",
+        "2026.11.3": "none of which is trusted",
+        "2026.11.4": "points outside the release",
+    }
     async with agent_process(site_dir, env(site_dir)) as proc:
         await eventually(lambda: real_gateway.sessions.connected(SITE), timeout=20)
-        await asyncio.to_thread(cloud.enqueue, install_command("install-4"), SITE)
-        result = await result_of(cloud, "install-4", site_dir)
-        assert result.outcome == edge_pb2.COMMAND_OUTCOME_FAILED_PERMANENT
-        assert result.reason == "BundleRejected"
-        assert "agent.whl" in result.message and "SHA-256" in result.message
-        assert not (site_dir / "releases" / BUNDLE).exists()
-        assert not list((site_dir / "releases").glob(".*partial"))
+        for bundle_id, says in expected.items():
+            command_id = f"install-{bundle_id}"
+            await asyncio.to_thread(cloud.enqueue, install_command(command_id, bundle_id), SITE)
+            result = await result_of(cloud, command_id, site_dir)
+            assert result.outcome == edge_pb2.COMMAND_OUTCOME_FAILED_PERMANENT, result
+            assert result.reason == "BundleRejected"
+            assert says in result.message and "nothing installed" in result.message, result
+            assert not (site_dir / "releases" / bundle_id).exists()
+        assert not [p.name for p in (site_dir / "releases").iterdir()]
         assert started_versions(site_dir) == ["0.1.0"]
         assert proc.returncode is None
