@@ -70,7 +70,8 @@ generate: venv  ## Regenerate protobuf, gRPC and Temporal wiring code from proto
 	$(PY) -m grpc_tools.protoc -I proto --python_out=proto --pyi_out=proto $(PROTOS)
 	# gRPC stubs only for the files whose services are served over gRPC.
 	$(PY) -m grpc_tools.protoc -I proto --grpc_python_out=proto \
-	  $(PROTO_DIR)/edge.proto $(PROTO_DIR)/sync.proto $(PROTO_DIR)/pos.proto
+	  $(PROTO_DIR)/edge.proto $(PROTO_DIR)/sync.proto $(PROTO_DIR)/pos.proto \
+	  $(PROTO_DIR)/bundles.proto
 	$(PY) -m grpc_tools.protoc -I proto \
 	  --plugin=protoc-gen-temporal-py=proto/codegen/protoc-gen-temporal-py \
 	  --temporal-py_out=proto $(PROTO_DIR)/workflows.proto

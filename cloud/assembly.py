@@ -20,7 +20,7 @@ from cloud.adapters.temporal_provisioning import TemporalProvisioning
 from cloud.adapters.temporal_replication import TemporalReplication
 from cloud.adapters.temporal_schedules import TemporalFleetSchedules
 from cloud.adapters.tokens import TokenMinter
-from cloud.compat import MinimumAgentVersion
+from cloud.compat_wiring import matrix_compatibility
 from cloud.config import CloudConfig
 from cloud.services import (
     ChannelService,
@@ -178,7 +178,10 @@ def _provisioning(
     workflows: ProvisioningWorkflows,
 ) -> ProvisioningService:
     return ProvisioningService(
-        store.channels, MinimumAgentVersion(config.min_agent_version), workflows, enrollments
+        store.channels,
+        matrix_compatibility(store.compat_matrices, config.min_agent_version),
+        workflows,
+        enrollments,
     )
 
 

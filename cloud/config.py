@@ -117,7 +117,9 @@ class CloudConfig(BaseModel):
         default=900, gt=0, description="How long a site may take to acknowledge one command."
     )
     min_agent_version: str = Field(
-        default="0.1.0", description="Oldest edge agent version the cloud accepts."
+        default="0.1.0",
+        description="Oldest edge agent version the cloud accepts, a floor on top of the "
+        "compatibility matrix (cloud/compatibility/matrix.toml).",
     )
 
     @property

@@ -31,6 +31,7 @@ from cloud.adapters.store.records import (
     SyncReport,
     TokenRecord,
 )
+from cloud.fleet_records import PublishedBundle
 from shared.checksums import TableDigest
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "CommandsPort",
     "FactsPort",
     "IngestPort",
+    "PublishedBundlesPort",
     "SitesPort",
     "StorePort",
     "SyncReportsPort",
@@ -263,6 +265,15 @@ class StorePort(Protocol):
 
     @property
     def sync_reports(self) -> SyncReportsPort: ...
+
+    @property
+    def bundles(self) -> PublishedBundlesPort: ...
+
+
+class PublishedBundlesPort(Protocol):
+    """Published version bundles (see `cloud.adapters.store.fleet_versions`)."""
+
+    def get(self, bundle_id: str) -> PublishedBundle | None: ...
 
 
 class ChangeLogPort(Protocol):

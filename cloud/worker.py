@@ -23,7 +23,7 @@ from cloud.activities.replication import ReplicationActivities
 from cloud.activities.store_site import StoreSiteActivities
 from cloud.adapters.store import CloudStore
 from cloud.adapters.tokens import TokenMinter
-from cloud.compat import MinimumAgentVersion
+from cloud.compat_wiring import matrix_compatibility
 from cloud.config import CloudConfig
 from cloud.temporal.connect import worker_build_id
 from cloud.workflows.replication import (
@@ -64,7 +64,7 @@ def build_workers(
     site_activities = StoreSiteActivities(
         store,
         TokenMinter.open_or_create(config.pki_dir),
-        MinimumAgentVersion(config.min_agent_version),
+        matrix_compatibility(store.compat_matrices, config.min_agent_version),
         token_ttl=config.bootstrap_token_ttl,
         enrollment_timeout=config.enrollment_timeout,
         command_timeout=config.command_timeout,

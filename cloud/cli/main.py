@@ -19,6 +19,8 @@ from temporalio.service import RPCError
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
 from cloud.assembly import OpsServices, open_ops
+from cloud.cli.bundles import bundles as bundle_commands
+from cloud.cli.bundles import compat as compat_commands
 from cloud.cli.output import console, emit_json, err_console, table, when
 from cloud.config import CloudConfig, load_cloud_config
 from cloud.services import DataReport, DataService, Enrollment
@@ -751,6 +753,10 @@ def demo(ctx: click.Context, check: bool) -> None:
     from cloud.demo import run_demo
 
     sys.exit(run(run_demo(ctx.obj, check=check)))
+
+
+main.add_command(compat_commands)
+main.add_command(bundle_commands)
 
 
 def entry() -> None:

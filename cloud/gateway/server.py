@@ -13,6 +13,7 @@ import grpc
 
 from cloud.adapters.pki import CertificateAuthority
 from cloud.config import CloudConfig
+from cloud.gateway.bundles import BundleDownloadServicer
 from cloud.gateway.control import ControlServicer
 from cloud.gateway.enrollment import DiscoveryServicer, EnrollmentServicer
 from cloud.gateway.pokes import HeadWatcher, WakingChangeLog
@@ -133,6 +134,7 @@ class EdgeGateway:
                     heartbeat_interval=cfg.heartbeat_interval_seconds,
                 ).handler(),
                 SyncServicer(self._store).handler(),
+                BundleDownloadServicer(self._store).handler(),
             )
         )
         publish = grpc.aio.server(options=self._publish_options())

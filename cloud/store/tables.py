@@ -281,3 +281,6 @@ site_sync_reports = sa.Table(
     sa.Column("outbox_reported_at", UtcDateTime, nullable=True),
     sa.Column("last_push_at", UtcDateTime, nullable=True),
 )
+
+# Tables of other concerns register on `metadata` in their own modules.
+from cloud.store import fleet_tables as _fleet_tables  # noqa: E402, F401

@@ -18,7 +18,9 @@ from ameide_core_proto.process.commerce.v1 import facts_pb2, store_site_pb2
 from cloud.adapters.pki import FileCertificateAuthority
 from cloud.adapters.store import CloudStore
 from cloud.adapters.tokens import TokenMinter, token_hash
-from cloud.compat import IncompatibleVersion, MinimumAgentVersion
+from cloud.compat import IncompatibleVersion
+from cloud.compat_wiring import matrix_compatibility
+from cloud.compatibility import packaged_matrix_text
 from cloud.services import (
     ChannelService,
     EnrollmentIssuer,
@@ -162,7 +164,10 @@ async def test_provisioning_refuses_bad_input_before_starting_anything(
 ) -> None:
     store.channels.create("web-eu", "Web EU", [])
     provisioning = ProvisioningService(
-        store.channels, MinimumAgentVersion("0.1.0"), NoWorkflows(), enrollments
+        store.channels,
+        matrix_compatibility(store.compat_matrices, "0.1.0"),
+        NoWorkflows(),
+        enrollments,
     )
     with pytest.raises(error, match=message):
         await provisioning.start(_request(**fields))
@@ -173,7 +178,10 @@ async def test_enrollment_only_for_a_run_waiting_for_its_agent(
     store: CloudStore, enrollments: EnrollmentIssuer
 ) -> None:
     provisioning = ProvisioningService(
-        store.channels, MinimumAgentVersion("0.1.0"), NoWorkflows(), enrollments
+        store.channels,
+        matrix_compatibility(store.compat_matrices, "0.1.0"),
+        NoWorkflows(),
+        enrollments,
     )
     expires = store_site_pb2.ProvisionStoreSiteStatus().bootstrap_token_expires_at
     expires.FromDatetime(NOW)
@@ -224,3 +232,27 @@ def test_store_ports_are_pinned_and_the_store_fits_them(store: CloudStore) -> No
         names = [n for n in vars(port) if not n.startswith("_") and callable(vars(port)[n])]
         missing = [n for n in names if not callable(getattr(repository, n, None))]
         assert names and not missing, f"{type(repository).__name__} lacks {missing}"
+
+
+async def test_provisioning_decides_with_the_newest_matrix_in_the_store(
+    store: CloudStore, enrollments: EnrollmentIssuer
+) -> None:
+    store.channels.create("web-eu", "Web EU", [])
+    provisioning = ProvisioningService(
+        store.channels, matrix_compatibility(store.compat_matrices), NoWorkflows(), enrollments
+    )
+    provisioning.check_request(_request(agent_version="0.1.0"))  # the shipped matrix allows it
+    stricter = (
+        packaged_matrix_text()
+        .replace("version = 1\n", "version = 2\n", 1)
+        .replace(
+            '[[components.edge-agent.releases]]\nversions = ">=0.1.0,<1.0.0"',
+            '[[components.edge-agent.releases]]\nversions = ">=0.1.1,<1.0.0"',
+        )
+    )
+    assert stricter.count(">=0.1.1") == 1
+    store.compat_matrices.save(2, "x" * 64, stricter, NOW, "ops")
+    refused = r"matrix version 2: unsupported-version: edge-agent 0.1.0"
+    with pytest.raises(IncompatibleVersion, match=refused):
+        provisioning.check_request(_request(agent_version="0.1.0"))
+    assert store.sites.list() == []
