@@ -14,11 +14,12 @@ import os
 import signal
 import threading
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
 from edge_agent.config import AgentConfig, split_host_port
 from edge_agent.control import ControlClient
 from edge_agent.control.sync_channel import SyncChannel
-from edge_agent.errors import DrainTimedOut
+from edge_agent.errors import CloudUnreachable, DrainTimedOut
 from edge_agent.health import HealthServer, IdentitySummary, LiveStatus
 from edge_agent.identity import CertificateFacts, RenewalTask, load_identity
 from edge_agent.installer import BasketLeases, InstallerService, RunningRelease
@@ -30,6 +31,9 @@ from edge_agent.replication.commands import ReplicationCommands
 from edge_agent.replication.downsync import Downsync
 from edge_agent.replication.upsync import Upsync, WakingOutbox
 from edge_agent.transport import Keepalive
+
+if TYPE_CHECKING:
+    import grpc
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,7 @@ class AgentDaemon:
         self.restart_requested = False
         self.installer: InstallerService | None = None
         self.leases = BasketLeases()
+        self._sync_channel: SyncChannel | None = None
         self.stopping = asyncio.Event()
         self.health: HealthServer | None = None
         self.control: ControlClient | None = None
@@ -87,6 +92,12 @@ class AgentDaemon:
         self.restart_requested = True
         logger.info("restarting to carry on an install")
         self.stopping.set()
+
+    def _bundle_channel(self) -> grpc.aio.Channel:
+        """The control stream's connection, for bundle downloads."""
+        if self._sync_channel is None:
+            raise CloudUnreachable("the agent is not connected to the cloud yet")
+        return self._sync_channel.channel()
 
     def _arm_watchdog(self, seconds: float) -> None:
         """A thread that ends the process if it still runs `seconds` from now."""
@@ -133,11 +144,13 @@ class AgentDaemon:
             projection,
             self.leases,
             self.request_restart,
+            self._bundle_channel,
             bundle_dir=cfg.bundle_dir,
             trusted_keys_dir=cfg.trusted_keys_dir,
             max_bundle_bytes=cfg.max_bundle_bytes,
             quiesce_max_seconds=cfg.install_quiesce_max_seconds,
             gate_timeout_seconds=cfg.install_gate_timeout_seconds,
+            rpc_timeout_seconds=cfg.rpc_timeout_seconds,
         )
         await self.installer.refresh()
         live = LiveStatus(
@@ -163,6 +176,7 @@ class AgentDaemon:
                 await self.health.start()
             keepalive = Keepalive(cfg.keepalive_time_seconds, cfg.keepalive_timeout_seconds)
             sync_channel = SyncChannel(cfg.data_dir, keepalive)
+            self._sync_channel = sync_channel
             sync_channel.attach(None)  # shares the control stream's connection once it is up
             self.downsync = Downsync(
                 sync_channel,

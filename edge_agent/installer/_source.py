@@ -29,6 +29,13 @@ class DroppedBundles:
     def __init__(self, root: Path) -> None:
         self._root = root
 
+    async def has(self, bundle_id: str) -> bool:
+        try:
+            check_bundle_id(bundle_id)
+        except ValueError:
+            return False
+        return await asyncio.to_thread((self._root / f"{bundle_id}.bundle").is_file)
+
     async def fetch(self, command: edge_pb2.InstallBundleCommand) -> Path:
         try:
             check_bundle_id(command.bundle_id)

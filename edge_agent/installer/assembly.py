@@ -10,8 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
+import grpc
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2
 from edge_agent.installer._calendar import TradingCalendar, calendar_from_proto
+from edge_agent.installer._download import GatewayBundles
 from edge_agent.installer._launch import RunningRelease
 from edge_agent.installer._layout import ReleaseLayout
 from edge_agent.installer._leases import BasketLeases
@@ -37,6 +40,19 @@ class _ProjectionPorts:
         if stored is None or not stored.config.HasField("trading_calendar"):
             return None
         return calendar_from_proto(stored.config.timezone, stored.config.trading_calendar)
+
+
+class DroppedOrDownloaded:
+    """A bundle archive placed on this server if there is one, else downloaded."""
+
+    def __init__(self, dropped: DroppedBundles, downloads: GatewayBundles) -> None:
+        self._dropped = dropped
+        self._downloads = downloads
+
+    async def fetch(self, command: edge_pb2.InstallBundleCommand) -> Path:
+        if await self._dropped.has(command.bundle_id):
+            return await self._dropped.fetch(command)
+        return await self._downloads.fetch(command)
 
 
 class DaemonGateChecks:
@@ -71,19 +87,30 @@ def build_installer(
     projection: Projection,
     leases: BasketLeases,
     request_restart: Callable[[], None],
+    channel: Callable[[], grpc.aio.Channel],
     *,
     bundle_dir: Path | None,
     trusted_keys_dir: Path,
     max_bundle_bytes: int,
     quiesce_max_seconds: float,
     gate_timeout_seconds: float,
+    rpc_timeout_seconds: float,
 ) -> InstallerService:
     ports = _ProjectionPorts(projection)
     return InstallerService(
         ReleaseLayout(data_dir),
         running,
         leases=leases,
-        source=DroppedBundles(bundle_dir or data_dir / "bundles"),
+        source=DroppedOrDownloaded(
+            DroppedBundles(bundle_dir or data_dir / "bundles"),
+            GatewayBundles(
+                data_dir / "downloads",
+                channel,
+                max_bytes=max_bundle_bytes,
+                # a whole archive on a slow store line: the stream's deadline, not a chunk's
+                timeout_seconds=max(rpc_timeout_seconds, 600.0),
+            ),
+        ),
         # Read at each install: adding or removing a publisher key needs no restart.
         trusted_keys=lambda: TrustedKeys.from_files(
             [trusted_keys_dir] if trusted_keys_dir.is_dir() else []

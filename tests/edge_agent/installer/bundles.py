@@ -95,7 +95,7 @@ def build_release(
     build_bundle(
         BundleSpec(
             bundle_id=bundle_id,
-            components={"edge-agent": version, "edge-projection": version, "pos-ui": version},
+            components={"edge-agent": version, "edge-projection": "1.1.0", "pos-ui": "1.1.0"},
             proto_majors={"ameide_core_proto.process.commerce": 1},
             steps=tuple(steps),
         ),

@@ -149,7 +149,7 @@ async def test_sigkill_at_each_point_leaves_one_whole_release(
     data_dir = tmp_path / "edge"
     await seeded(data_dir)
     build_release(
-        tmp_path / "bundles", BUNDLE, make_publisher(tmp_path / "trusted"), version="0.2.0"
+        tmp_path / "bundles", BUNDLE, make_publisher(tmp_path / "trusted"), version="0.1.1"
     )
     killed = await asyncio.to_thread(run_child, data_dir, mode, point)
     assert killed.returncode == -signal.SIGKILL, (killed.stdout, killed.stderr)
@@ -166,7 +166,7 @@ async def test_the_parametrized_points_are_every_point_an_install_records(tmp_pa
     data_dir = tmp_path / "edge"
     await seeded(data_dir)
     build_release(
-        tmp_path / "bundles", BUNDLE, make_publisher(tmp_path / "trusted"), version="0.2.0"
+        tmp_path / "bundles", BUNDLE, make_publisher(tmp_path / "trusted"), version="0.1.1"
     )
     for mode, listed in (("commit", COMMIT_POINTS), ("rollback", ROLLBACK_POINTS)):
         run = await asyncio.to_thread(run_child, data_dir, mode, "never")

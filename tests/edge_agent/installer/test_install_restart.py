@@ -8,14 +8,17 @@ journal and execs the release's code); the cloud's stored result of the install 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 from pathlib import Path
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
+from cloud.fleet_assembly import fleet_versions, trusted_keys_dir
 from cloud.gateway.server import EdgeGateway
 from tests.edge_agent.edge_process import agent_log, agent_process
 from tests.edge_agent.edge_support import SITE
@@ -99,20 +102,34 @@ def env(data_dir: Path, **extra: str) -> dict[str, str]:
     }
 
 
-async def test_agent_restarts_onto_the_new_build_and_records_it(
+def publish(cloud: CloudSide, archive: Path, public_pem: Path) -> str:
+    """Publish `archive` in the cloud as `commerce-cloud bundles publish` does; its SHA-256."""
+    keys = trusted_keys_dir(cloud.config)
+    keys.mkdir(parents=True, exist_ok=True)
+    shutil.copy(public_pem, keys / "publisher.pem")
+    fleet_versions(cloud.config, cloud.store).publish(archive, "test")
+    return hashlib.sha256(archive.read_bytes()).hexdigest()
+
+
+async def test_agent_downloads_restarts_onto_the_new_build_and_records_it(
     cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
 ) -> None:
-    build_release(site_dir.parent / "bundles", BUNDLE, publisher(site_dir), version="0.2.0")
+    key = publisher(site_dir)
+    archive = build_release(site_dir.parent / "published", BUNDLE, key, version="0.1.1")
+    sha256 = await asyncio.to_thread(publish, cloud, archive, key.public_pem)
     async with agent_process(site_dir, env(site_dir)) as proc:
         await eventually(lambda: real_gateway.sessions.connected(SITE), timeout=20)
-        await asyncio.to_thread(cloud.enqueue, install_command("install-1"), SITE)
+        command = install_command("install-1")
+        command.install_bundle.sha256 = sha256
+        command.install_bundle.size = archive.stat().st_size
+        await asyncio.to_thread(cloud.enqueue, command, SITE)
         result = await result_of(cloud, "install-1", site_dir)
         assert result.outcome == edge_pb2.COMMAND_OUTCOME_SUCCEEDED, result
         report = result.bundle_install
         assert report.outcome == edge_pb2.BUNDLE_INSTALL_OUTCOME_INSTALLED
         assert (report.current_bundle, report.last_known_good) == (BUNDLE, BUNDLE)
         # the same process (exec), now running the release's code at the release's version
-        assert started_versions(site_dir) == ["0.1.0", "0.2.0"]
+        assert started_versions(site_dir) == ["0.1.0", "0.1.1"]
         assert process_env(proc.pid).get("COMMERCE_EDGE_RELEASE") == BUNDLE
         assert os.readlink(site_dir / "releases" / "current") == BUNDLE
         assert has_release_notes(site_dir)  # the bundle's projection migration ran
@@ -120,13 +137,15 @@ async def test_agent_restarts_onto_the_new_build_and_records_it(
         assert shown["current_bundle"] == BUNDLE
         assert shown["last_known_good"] == BUNDLE
         assert shown["last_install"] == f"{BUNDLE}: installed"
-        # a redelivery of the same command gets the same answer, nothing is done again
+        # downloaded over the control connection, not found on disk
+        assert (site_dir / "downloads" / f"{BUNDLE}.bundle").read_bytes() == archive.read_bytes()
+        assert not (site_dir.parent / "bundles").exists()
         assert proc.returncode is None
     # started again (as systemd would), the agent runs the release that is current
     async with agent_process(site_dir, env(site_dir)):
         await eventually(lambda: real_gateway.sessions.connected(SITE), timeout=20)
-        await eventually(lambda: started_versions(site_dir)[-1:] == ["0.2.0"])
-        assert started_versions(site_dir) == ["0.1.0", "0.2.0", "0.2.0"]
+        await eventually(lambda: started_versions(site_dir)[-1:] == ["0.1.1"])
+        assert started_versions(site_dir) == ["0.1.0", "0.1.1", "0.1.1"]
 
 
 async def test_new_build_failing_its_health_gate_is_rolled_back_and_reported(
@@ -134,7 +153,7 @@ async def test_new_build_failing_its_health_gate_is_rolled_back_and_reported(
 ) -> None:
     # This build serves no POS UI on loopback, so its health gate cannot pass.
     build_release(
-        site_dir.parent / "bundles", BUNDLE, publisher(site_dir), version="0.2.0", patch=NO_UI
+        site_dir.parent / "bundles", BUNDLE, publisher(site_dir), version="0.1.1", patch=NO_UI
     )
     async with agent_process(
         site_dir, env(site_dir, COMMERCE_EDGE_INSTALL_GATE_TIMEOUT_SECONDS="3")
@@ -150,7 +169,7 @@ async def test_new_build_failing_its_health_gate_is_rolled_back_and_reported(
         assert "POS UI is not served" in report.message
         assert report.current_bundle == "base"
         # old build, the new one on trial, the old one again
-        assert started_versions(site_dir) == ["0.1.0", "0.2.0", "0.1.0"]
+        assert started_versions(site_dir) == ["0.1.0", "0.1.1", "0.1.0"]
         assert not (site_dir / "releases" / "current").exists()
         assert not (site_dir / "releases" / BUNDLE).exists()
         assert not has_release_notes(site_dir)  # the migration was undone
@@ -165,14 +184,14 @@ async def test_sigkill_of_the_build_on_trial_leaves_the_old_release_running(
 ) -> None:
     # The new build never passes its gate in time (no UI), and is killed while on trial.
     build_release(
-        site_dir.parent / "bundles", BUNDLE, publisher(site_dir), version="0.2.0", patch=NO_UI
+        site_dir.parent / "bundles", BUNDLE, publisher(site_dir), version="0.1.1", patch=NO_UI
     )
     async with agent_process(
         site_dir, env(site_dir, COMMERCE_EDGE_INSTALL_GATE_TIMEOUT_SECONDS="120")
     ) as proc:
         await eventually(lambda: real_gateway.sessions.connected(SITE), timeout=20)
         await asyncio.to_thread(cloud.enqueue, install_command("install-3"), SITE)
-        await eventually(lambda: started_versions(site_dir)[-1:] == ["0.2.0"], 60)
+        await eventually(lambda: started_versions(site_dir)[-1:] == ["0.1.1"], 60)
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
     async with agent_process(site_dir, env(site_dir)):  # as systemd restarts it
@@ -181,7 +200,7 @@ async def test_sigkill_of_the_build_on_trial_leaves_the_old_release_running(
         assert result.bundle_install.failed_step == "health-gate"
         assert "stopped before it passed its health gate" in result.bundle_install.message
         assert not has_release_notes(site_dir)
-        assert started_versions(site_dir) == ["0.1.0", "0.2.0", "0.1.0"]
+        assert started_versions(site_dir) == ["0.1.0", "0.1.1", "0.1.0"]
         shown = await asyncio.to_thread(status, site_dir)
         assert shown["current_bundle"] == "base"
 
@@ -191,12 +210,12 @@ async def test_tampered_untrusted_or_unsafe_bundles_are_refused_and_nothing_is_i
 ) -> None:
     bundles = site_dir.parent / "bundles"
     trusted = publisher(site_dir)
-    tampered = build_release(bundles, "2026.11.2", trusted, version="0.2.0")
+    tampered = build_release(bundles, "2026.11.2", trusted, version="0.1.1")
     tamper_payload(tampered, ".whl")
     stranger = make_publisher(site_dir.parent / "not-trusted")
-    build_release(bundles, "2026.11.3", stranger, version="0.2.0")
+    build_release(bundles, "2026.11.3", stranger, version="0.1.1")
     build_release(
-        bundles, "2026.11.4", trusted, version="0.2.0", wheel_entries={"../escape.py": "x = 1"}
+        bundles, "2026.11.4", trusted, version="0.1.1", wheel_entries={"../escape.py": "x = 1"}
     )
     expected = {
         "2026.11.2": "altered after signing",
