@@ -125,6 +125,35 @@ class AgentConfig(BaseModel):
             "cloud's decision before the store decides it by its offline policy."
         ),
     )
+    install_quiesce_max_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="Longest wait, within a store-closed window, for open POS baskets to end "
+        "before an install is deferred to a later window (an open basket is never cut off).",
+    )
+    install_gate_timeout_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="How long a newly installed build has to pass its health gate (reconnected, "
+        "projection checksums good, POS UI served) before it is rolled back.",
+    )
+    bundle_dir: Path | None = Field(
+        None,
+        description="Directory holding release bundles unpacked on this server, one "
+        "<bundle_id>/ each (default <data_dir>/bundles).",
+    )
+    trusted_keys_dir: Path = Field(
+        Path("/etc/commerce-edge/trusted-publishers"),
+        description="Directory of the Ed25519 public keys (*.pem) whose signatures on a release "
+        "bundle this agent accepts. Add the new key before a publisher rotates, remove the old "
+        "one after: no flag day.",
+    )
+    max_bundle_bytes: int = Field(
+        512 * 1024 * 1024,
+        gt=0,
+        description="Largest bundle archive the agent accepts (the command's size, when given, "
+        "lowers it).",
+    )
     agent_version: str = Field(__version__, description="Version this agent reports to the cloud.")
 
     @field_validator("log_level")

@@ -14,14 +14,16 @@ import os
 import signal
 import threading
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge_agent.config import AgentConfig, split_host_port
 from edge_agent.control import ControlClient
 from edge_agent.control.sync_channel import SyncChannel
-from edge_agent.errors import DrainTimedOut
+from edge_agent.errors import CloudUnreachable, DrainTimedOut
 from edge_agent.health import HealthServer, IdentitySummary, LiveStatus
 from edge_agent.identity import CertificateFacts, RenewalTask, load_identity
+from edge_agent.installer import BasketLeases, InstallerService, RunningRelease
+from edge_agent.installer.assembly import DaemonGateChecks, build_installer
 from edge_agent.outbox import Outbox
 from edge_agent.pos import PosServer, PosServicer
 from edge_agent.projection import Projection
@@ -31,6 +33,9 @@ from edge_agent.replication.downsync import Downsync
 from edge_agent.replication.file_watch import watch_projection_file
 from edge_agent.replication.upsync import Upsync, WakingOutbox
 from edge_agent.transport import Keepalive
+
+if TYPE_CHECKING:
+    import grpc
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +49,13 @@ EXIT_DRAIN_TIMED_OUT = 1  # as `DrainTimedOut` through the CLI
 class AgentDaemon:
     """One agent process for one store server."""
 
-    def __init__(self, config: AgentConfig) -> None:
+    def __init__(self, config: AgentConfig, release: RunningRelease | None = None) -> None:
         self.config = config
+        self.release = release or RunningRelease()
+        self.restart_requested = False
+        self.installer: InstallerService | None = None
+        self.leases = BasketLeases()
+        self._sync_channel: SyncChannel | None = None
         self.stopping = asyncio.Event()
         self.health: HealthServer | None = None
         self.control: ControlClient | None = None
@@ -79,6 +89,18 @@ class AgentDaemon:
             logger.warning("forced stop")
             self._arm_watchdog(EXIT_GRACE_SECONDS)
             self._main.cancel()
+
+    def request_restart(self) -> None:
+        """Stop gracefully; the caller then starts the agent again (an install goes on)."""
+        self.restart_requested = True
+        logger.info("restarting to carry on an install")
+        self.stopping.set()
+
+    def _bundle_channel(self) -> grpc.aio.Channel:
+        """The control stream's connection, for bundle downloads."""
+        if self._sync_channel is None:
+            raise CloudUnreachable("the agent is not connected to the cloud yet")
+        return self._sync_channel.channel()
 
     def _arm_watchdog(self, seconds: float) -> None:
         """A thread that ends the process if it still runs `seconds` from now."""
@@ -119,11 +141,27 @@ class AgentDaemon:
         except BaseException:
             await projection.close()
             raise
+        self.installer = build_installer(
+            cfg.data_dir,
+            self.release,
+            projection,
+            self.leases,
+            self.request_restart,
+            self._bundle_channel,
+            bundle_dir=cfg.bundle_dir,
+            trusted_keys_dir=cfg.trusted_keys_dir,
+            max_bundle_bytes=cfg.max_bundle_bytes,
+            quiesce_max_seconds=cfg.install_quiesce_max_seconds,
+            gate_timeout_seconds=cfg.install_gate_timeout_seconds,
+            rpc_timeout_seconds=cfg.rpc_timeout_seconds,
+        )
+        await self.installer.refresh()
         live = LiveStatus(
             IdentitySummary.of(identity),
             projection.connection_state,
             projection.streams,
             outbox.pending_now,
+            self.installer.installed,
         )
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
@@ -138,10 +176,11 @@ class AgentDaemon:
                 self._handles_signals = bool(installed)
             if cfg.health_address:
                 host, port = split_host_port(cfg.health_address)
-                self.health = HealthServer(host, port, live.report)
+                self.health = HealthServer(host, port, live.report, self.installer.ui_dir())
                 await self.health.start()
             keepalive = Keepalive(cfg.keepalive_time_seconds, cfg.keepalive_timeout_seconds)
             sync_channel = SyncChannel(cfg.data_dir, keepalive)
+            self._sync_channel = sync_channel
             sync_channel.attach(None)  # shares the control stream's connection once it is up
             self.downsync = Downsync(
                 sync_channel,
@@ -163,7 +202,13 @@ class AgentDaemon:
             if cfg.pos_address:
                 host, port = split_host_port(cfg.pos_address)
                 waking = WakingOutbox(outbox, self.upsync)
-                servicer = PosServicer(identity.site_id, projection, waking, realtime.router)
+                servicer = PosServicer(
+                    identity.site_id,
+                    projection,
+                    waking,
+                    realtime=realtime.router,
+                    leases=self.leases,
+                )
                 self.pos = PosServer(host, port, servicer)
                 await self.pos.start()
             self.control = ControlClient(
@@ -179,6 +224,13 @@ class AgentDaemon:
                 on_changes=lambda _frame: self.downsync.poke() if self.downsync else None,
                 on_channel=lambda channel: _attach_all(channel, sync_channel, realtime),
                 compensations=realtime.journal,
+                installer=self.installer,
+                installed=self.installer.installed,
+            )
+            control = self.control
+            gate = DaemonGateChecks(
+                control.connected.is_set,
+                lambda: self.health.port if self.health is not None else None,
             )
             renewal = RenewalTask(
                 cfg.data_dir,
@@ -202,6 +254,9 @@ class AgentDaemon:
                         )
                     ): "projection file watch",
                     realtime.run(self.stopping, cfg.sync_interval_seconds): "realtime settling",
+                    asyncio.ensure_future(
+                        self.installer.run_gate(gate, self.stopping)
+                    ): "install health gate",
                 }
             )
         finally:

@@ -25,7 +25,12 @@ into a command's outcome. Tree (reason, retryable)::
             ├── WrongSite           addressed to another site               WrongSite
             ├── UnknownAction       an action this agent does not know      UnknownAction
             ├── MalformedCommand    the payload breaks the contract         MalformedCommand
-            └── UnsupportedStream   binds a stream this release cannot sync UnsupportedStream
+            ├── UnsupportedStream   binds a stream this release cannot sync UnsupportedStream
+            └── BundleRejected      the bundle is unsafe or not as promised BundleRejected
+        ├── InstallDeferred         trading hours or open baskets: later    InstallDeferred yes
+        ├── BundleUnavailable       the bundle could not be read or written BundleUnavailable yes
+        ├── InstallBusy             another install is under way            InstallBusy     yes
+        └── InstallRolledBack       a step or the health gate failed; undone InstallRolledBack no
 
 `ProjectionError` itself is what an unexpected SQLite error becomes (a constraint or a misuse:
 a defect, so the same command would fail the same way again).
@@ -171,3 +176,36 @@ class DrainTimedOut(AgentError):
     """
 
     reason = "DrainTimedOut"
+
+
+class BundleRejected(CommandRejected):
+    """A bundle whose manifest, hashes or archive entries are not acceptable; nothing installed."""
+
+    reason = "BundleRejected"
+
+
+class InstallDeferred(AgentError):
+    """The store trades now or a basket stayed open: the install waits for a later window."""
+
+    reason = "InstallDeferred"
+    retryable = True
+
+
+class InstallBusy(AgentError):
+    """Another install is under way on this store server."""
+
+    reason = "InstallBusy"
+    retryable = True
+
+
+class InstallRolledBack(AgentError):
+    """The install failed at a step or at its health gate; the previous release was restored."""
+
+    reason = "InstallRolledBack"
+
+
+class BundleUnavailable(AgentError):
+    """The bundle could not be read or written now (a disk problem); trying later can help."""
+
+    reason = "BundleUnavailable"
+    retryable = True

@@ -23,6 +23,15 @@ from edge_agent.config import AgentConfig, load_agent_config
 from edge_agent.daemon import AgentDaemon
 from edge_agent.health import StatusReport, gather_status
 from edge_agent.identity import enroll as enroll_site
+from edge_agent.installer import (
+    BASE_RELEASE,
+    Recovery,
+    ReleaseLayout,
+    RunningRelease,
+    exec_release,
+    exec_restart,
+    running_release,
+)
 from edge_agent.projection import Projection
 from edge_agent.realtime.status import status_lines
 from shared.errors import CommerceError, ConfigError, InvalidInput
@@ -156,11 +165,22 @@ def run(ctx: click.Context, data_dir: Path | None) -> None:
     """Run the agent: keep the control stream to the cloud open."""
     config = _config(ctx, data_dir=data_dir)
     configure_logging(config.log_level)
-    daemon = AgentDaemon(config)
+    release = running_release()
+    if release is None:
+        # Started by systemd (or by hand): settle an install's journal, then run the release
+        # it leaves current, replacing this process.
+        layout = ReleaseLayout(config.data_dir)
+        decision = Recovery(layout).prepare_start()
+        if decision.release != BASE_RELEASE:
+            exec_release(layout, decision.release, trial=decision.trial)
+        release = RunningRelease()
+    daemon = AgentDaemon(config, release)
     try:
         asyncio.run(daemon.run())
     except asyncio.CancelledError:
         _fail("stopped by a second signal before in-flight work finished", EXIT_FAILED)
+    if daemon.restart_requested:
+        exec_restart()
 
 
 @main.command()
@@ -192,6 +212,9 @@ def _status_table(report: StatusReport) -> Table:
         ("Last contact", report.last_contact_at or "never"),
         ("Last error", report.last_error or "-"),
         ("Applied config generation", str(report.config_generation)),
+        ("Release", report.current_bundle),
+        ("Last known good", report.last_known_good or "-"),
+        ("Last install", report.last_install or "-"),
     ]
     rows.append(
         ("Outbox pending", "-" if report.outbox_pending is None else str(report.outbox_pending))

@@ -13,6 +13,7 @@ from typing import Protocol
 from ameide_core_proto.process.commerce.v1 import edge_pb2, realtime_pb2, store_site_pb2, sync_pb2
 from edge_agent.control import outcomes
 from edge_agent.errors import (
+    InstallRolledBack,
     MalformedCommand,
     MissingCommandId,
     ProjectionError,
@@ -20,6 +21,7 @@ from edge_agent.errors import (
     UnsupportedStream,
     WrongSite,
 )
+from edge_agent.installer import CalendarError, calendar_from_proto
 from edge_agent.replication import unsupported_bindings
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,16 @@ class CompensationNotices(Protocol):
     async def compensation_notice(self, notice: realtime_pb2.CompensationNotice) -> None: ...
 
 
+class InstallHandler(Protocol):
+    """What install_bundle does (`edge_agent.installer.InstallerService`)."""
+
+    async def install(
+        self, command_id: str, command: edge_pb2.InstallBundleCommand
+    ) -> edge_pb2.BundleInstallReport | None:
+        """The report; None when the agent restarts to go on (the command stays open)."""
+        ...
+
+
 class CommandDispatcher:
     """Applies commands addressed to `site_id`; a command seen before gets its stored result.
 
@@ -78,13 +90,17 @@ class CommandDispatcher:
         site_id: str,
         replication: ReplicationHandlers | None = None,
         compensations: CompensationNotices | None = None,
+        installer: InstallHandler | None = None,
     ) -> None:
         self._store = store
         self._site_id = site_id
         self._replication = replication
         self._compensations = compensations
+        self._installer = installer
 
-    async def handle(self, command: edge_pb2.Command) -> edge_pb2.CommandResult:
+    async def handle(self, command: edge_pb2.Command) -> edge_pb2.CommandResult | None:
+        """The command's result; None when it stays unanswered (the agent restarts to carry
+        it on, and answers when the cloud delivers it again)."""
         try:
             return await self._handle(command)
         except Exception as exc:
@@ -102,7 +118,7 @@ class CommandDispatcher:
                 return await self._record_refusal(result)
             return result
 
-    async def _handle(self, command: edge_pb2.Command) -> edge_pb2.CommandResult:
+    async def _handle(self, command: edge_pb2.Command) -> edge_pb2.CommandResult | None:
         if not command.command_id:
             raise MissingCommandId(
                 "the command has no command_id, so it cannot be applied exactly once; it was "
@@ -142,6 +158,8 @@ class CommandDispatcher:
                 notice.resolution or notice.rejection.cloud_decision.message,
             )
             return outcomes.with_outcome(await self._store.record_result(result))
+        if action == "install_bundle" and self._installer is not None:
+            return await self._install(command.command_id, command.install_bundle)
         raise UnknownAction(
             f"command {command.command_id} carries "
             f"{'no action' if action is None else f'action {action!r}'} this agent does not "
@@ -162,6 +180,14 @@ class CommandDispatcher:
                 f"site config for {config.site_id!r} has generation {config.generation}; "
                 "generations start at 1. Not applied; report this to cloud operations"
             )
+        if config.HasField("trading_calendar"):
+            try:
+                calendar_from_proto(config.timezone, config.trading_calendar)
+            except CalendarError as exc:
+                raise MalformedCommand(
+                    f"site config generation {config.generation}: {exc}; not applied. Correct "
+                    "the site's trading calendar and send it again"
+                ) from None
         unsupported = unsupported_bindings(config.bindings)
         if unsupported:
             names = ", ".join(
@@ -187,6 +213,33 @@ class CommandDispatcher:
             command_id,
         )
         return outcomes.with_outcome(result)
+
+    async def _install(
+        self, command_id: str, command: edge_pb2.InstallBundleCommand
+    ) -> edge_pb2.CommandResult | None:
+        assert self._installer is not None
+        report = await self._installer.install(command_id, command)
+        if report is None:
+            return None
+        if report.outcome == edge_pb2.BUNDLE_INSTALL_OUTCOME_ROLLED_BACK:
+            result = outcomes.failed(
+                command_id,
+                InstallRolledBack(
+                    f"bundle {report.bundle_id} was rolled back at step {report.failed_step}: "
+                    f"{report.message}; {report.current_bundle} runs. Fix the bundle and "
+                    "publish a new one"
+                ),
+            )
+            result.bundle_install.CopyFrom(report)
+        else:
+            result = outcomes.succeeded(command_id, bundle_install=report)
+        logger.info(
+            "install_bundle %s: %s (command %s)",
+            report.bundle_id,
+            edge_pb2.BundleInstallOutcome.Name(report.outcome),
+            command_id,
+        )
+        return outcomes.with_outcome(await self._store.record_result(result))
 
     async def _record_refusal(self, result: edge_pb2.CommandResult) -> edge_pb2.CommandResult:
         """Record a permanent failure so a redelivery gets the same answer (or the first one)."""

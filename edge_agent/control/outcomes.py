@@ -26,6 +26,7 @@ def succeeded(
     *,
     site_config_applied: edge_pb2.SiteConfigApplied | None = None,
     replication_status: sync_pb2.ReplicationStatus | None = None,
+    bundle_install: edge_pb2.BundleInstallReport | None = None,
 ) -> edge_pb2.CommandResult:
     """The result of a command that was carried out, with what it did."""
     return edge_pb2.CommandResult(
@@ -34,6 +35,7 @@ def succeeded(
         outcome=SUCCEEDED,
         site_config_applied=site_config_applied,
         replication_status=replication_status,
+        bundle_install=bundle_install,
     )
 
 

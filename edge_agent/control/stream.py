@@ -25,6 +25,7 @@ from ameide_core_proto.process.commerce.v1 import edge_pb2
 from edge_agent.control.commands import (
     CommandDispatcher,
     CompensationNotices,
+    InstallHandler,
     ReplicationHandlers,
 )
 from edge_agent.errors import AgentError
@@ -91,7 +92,11 @@ class ControlClient:
         compensations: CompensationNotices | None = None,
         on_changes: Callable[[edge_pb2.ChangesAvailable], None] | None = None,
         on_channel: Callable[[grpc.aio.Channel | None], None] | None = None,
+        installer: InstallHandler | None = None,
+        installed: Callable[[], edge_pb2.InstalledBundles] | None = None,
     ) -> None:
+        self._installer = installer
+        self._installed = installed
         self._data_dir = data_dir
         self._on_channel = on_channel
         self._replication = replication
@@ -196,8 +201,13 @@ class ControlClient:
             channel=channel,
             projection=self._projection,
             dispatcher=CommandDispatcher(
-                self._projection, identity.site_id, self._replication, self._compensations
+                self._projection,
+                identity.site_id,
+                self._replication,
+                compensations=self._compensations,
+                installer=self._installer,
             ),
+            installed=self._installed,
             site_id=identity.site_id,
             agent_version=self._agent_version,
             welcome_timeout=self._welcome_timeout,
@@ -242,7 +252,9 @@ class _Session:
         silence_timeout: float | None,
         on_connected: Callable[[], None],
         on_changes: Callable[[edge_pb2.ChangesAvailable], None] | None = None,
+        installed: Callable[[], edge_pb2.InstalledBundles] | None = None,
     ) -> None:
+        self._installed = installed
         self._stub = control_stub(channel)
         self._on_changes = on_changes
         self._projection = projection
@@ -293,7 +305,9 @@ class _Session:
         generation = self._projection.connection_state().config_generation
         hello = edge_pb2.ConnectRequest(
             hello=edge_pb2.AgentHello(
-                agent_version=self._agent_version, config_generation=generation
+                agent_version=self._agent_version,
+                config_generation=generation,
+                installed_bundles=self._installed() if self._installed else None,
             )
         )
         try:
@@ -393,7 +407,8 @@ class _Session:
                         frame.command.WhichOneof("action"),
                     )
                     result = await self._dispatcher.handle(frame.command)
-                    await self._write(call, edge_pb2.ConnectRequest(command_result=result))
+                    if result is not None:  # None: answered after the agent restarts
+                        await self._write(call, edge_pb2.ConnectRequest(command_result=result))
                 elif kind == "changes_available":
                     # Only a wake-up for the sync client: the read loop never waits on a pull.
                     if self._on_changes is not None:

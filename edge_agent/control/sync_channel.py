@@ -66,6 +66,13 @@ class SyncChannel:
         else:
             self._up.set()
 
+    def channel(self) -> grpc.aio.Channel:
+        """The control stream's channel, for other calls on the same connection (bundle
+        downloads); `CloudUnreachable` while it is down."""
+        if self._shared is None:
+            raise CloudUnreachable("the control stream is not connected")
+        return self._shared
+
     async def wait_usable(self, stopping: asyncio.Event) -> None:
         """Return at once standalone; attached, once the control stream has a channel (or
         `stopping`): replication does not hammer a gateway the control client cannot reach."""

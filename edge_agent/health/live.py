@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2
 from edge_agent.health.report import IdentitySummary, StatusReport, build_report
 from edge_agent.identity.certificates import CertificateFacts
 from edge_agent.projection import ConnectionState, StreamState
@@ -24,7 +25,9 @@ class LiveStatus:
         connection: Callable[[], ConnectionState],
         streams: Callable[[], list[StreamState]] = list,
         outbox_pending: Callable[[], int | None] = lambda: None,
+        installed: Callable[[], edge_pb2.InstalledBundles | None] = lambda: None,
     ) -> None:
+        self._installed = installed
         self._identity = identity
         self._connection = connection
         self._streams = streams
@@ -45,4 +48,5 @@ class LiveStatus:
             streams=self._streams(),
             outbox_pending=self._outbox_pending(),
             realtime=self._realtime(),
+            installed=self._installed(),
         )

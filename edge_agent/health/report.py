@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2
 from edge_agent.identity.certificates import CertificateFacts, load_certificate
 from edge_agent.identity.current import SiteIdentity
 from edge_agent.identity.files import EnrollmentRecord, IdentityPaths, load_record
+from edge_agent.installer import ReleaseLayout, installed_bundles
 from edge_agent.outbox import read_outbox_pending
 from edge_agent.projection import (
     ConnectionState,
@@ -77,6 +79,11 @@ class StatusReport:
     outbox_pending: int | None = None
     # Real-time operations: who decides now per kind, offline exposure, open compensations.
     realtime: RealtimeStatus | None = None
+    # The release bundle the agent runs ("base": the Debian package's build), the last one
+    # that passed its health gate, and what the last install did.
+    current_bundle: str = "base"
+    last_known_good: str = ""
+    last_install: str = ""
 
     @property
     def healthy(self) -> bool:
@@ -109,6 +116,7 @@ def build_report(
     streams: list[StreamState] | None = None,
     outbox_pending: int | None = None,
     realtime: RealtimeStatus | None = None,
+    installed: edge_pb2.InstalledBundles | None = None,
 ) -> StatusReport:
     """The report for what is known; `problem` names what stops the agent from working."""
     now = now or datetime.now(UTC)
@@ -137,7 +145,26 @@ def build_report(
         streams=tuple(StreamSummary.of(s) for s in streams or ()),
         outbox_pending=outbox_pending,
         realtime=realtime,
+        **_release_fields(installed),
     )
+
+
+def _release_fields(installed: edge_pb2.InstalledBundles | None) -> dict[str, str]:
+    if installed is None:
+        return {}
+    last = ""
+    if installed.HasField("last_install"):
+        report = installed.last_install
+        outcome = edge_pb2.BundleInstallOutcome.Name(report.outcome)
+        outcome = outcome.removeprefix("BUNDLE_INSTALL_OUTCOME_").lower().replace("_", " ")
+        last = f"{report.bundle_id}: {outcome}"
+        if report.failed_step:
+            last += f" at {report.failed_step}: {report.message}"
+    return {
+        "current_bundle": installed.current_bundle or "base",
+        "last_known_good": installed.last_known_good,
+        "last_install": last,
+    }
 
 
 def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
@@ -170,6 +197,11 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
     except CommerceError as exc:  # a locked or damaged file: say so
         logger.warning("could not read the local state database: %s", exc)
         problem = problem or f"local state database unreadable: {exc}"
+    installed: edge_pb2.InstalledBundles | None = None
+    try:
+        installed = installed_bundles(ReleaseLayout(data_dir))
+    except (OSError, ValueError) as exc:
+        problem = problem or f"release records unreadable: {exc}"
     return build_report(
         identity,
         connection,
@@ -178,4 +210,5 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
         streams=streams,
         outbox_pending=outbox_pending,
         realtime=realtime,
+        installed=installed,
     )

@@ -12,6 +12,7 @@ import ipaddress
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -39,7 +40,14 @@ class _ProtocolLog(logging.LoggerAdapter):  # type: ignore[type-arg]
 class HealthServer:
     """`GET`/`HEAD` on `/` (HTML) and `/health.json` (503 while not healthy)."""
 
-    def __init__(self, host: str, port: int, report: Callable[[], StatusReport]) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        report: Callable[[], StatusReport],
+        pos_ui_dir: Path | None = None,
+    ) -> None:
+        self._pos_ui_dir = pos_ui_dir
         self._host = host
         self._port = port
         self._report = report
@@ -57,6 +65,10 @@ class HealthServer:
         app.router.add_get("/", self._page)
         app.router.add_get("/index.html", self._page)
         app.router.add_get("/health.json", self._json)
+        if self._pos_ui_dir is not None:
+            # The POS UI of the running release (static files; aiohttp refuses `..` paths).
+            app.router.add_get("/pos-ui/", self._pos_ui_index)
+            app.router.add_static("/pos-ui/", self._pos_ui_dir, follow_symlinks=False)
         runner = web.AppRunner(
             app,
             access_log=None,
@@ -86,6 +98,10 @@ class HealthServer:
 
     async def _page(self, _request: web.Request) -> web.Response:
         return web.Response(text=render_html(self._report()), content_type="text/html")
+
+    async def _pos_ui_index(self, _request: web.Request) -> web.FileResponse:
+        assert self._pos_ui_dir is not None
+        return web.FileResponse(self._pos_ui_dir / "index.html")
 
     async def _json(self, _request: web.Request) -> web.Response:
         report = self._report()
@@ -142,6 +158,9 @@ def render_html(report: StatusReport) -> str:
         ),
         ("Cloud endpoint", report.cloud_endpoint or "-"),
         ("Problem", report.problem or "none"),
+        ("Release", report.current_bundle),
+        ("Last known good", report.last_known_good or "-"),
+        ("Last install", report.last_install or "-"),
         (
             "Sales etc. waiting for the cloud",
             "-" if report.outbox_pending is None else str(report.outbox_pending),

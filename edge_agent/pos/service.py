@@ -22,7 +22,7 @@ from ameide_core_proto.process.commerce.v1 import (
     sync_pb2,
 )
 from edge_agent.outbox import Recorded
-from edge_agent.pos import validation
+from edge_agent.pos import leases, validation
 from edge_agent.pos._errors import status_of
 from edge_agent.projection import StoredSiteConfig
 from shared.errors import CommerceError, InvalidInput, NotFound
@@ -63,6 +63,16 @@ def _at_micros(request_at: object, has_at: bool) -> int:
     return int(datetime.now(UTC).timestamp() * 1_000_000)
 
 
+class BasketLeasePort(Protocol):
+    """Basket leases (`edge_agent.installer.BasketLeases`): ids and expiry in clock seconds."""
+
+    def acquire(self, register_id: str, ttl_seconds: int) -> tuple[str, float]: ...
+
+    def renew(self, lease_id: str, ttl_seconds: int) -> float: ...
+
+    def release(self, lease_id: str) -> None: ...
+
+
 class PosServicer(pos_pb2_grpc.PosServiceServicer):
     """Serves one store's POS software from its projection and into its outbox."""
 
@@ -72,11 +82,13 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
         projection: ProjectionReads,
         outbox: OutboxWrites,
         realtime: OperationRouter | None = None,
+        leases: BasketLeasePort | None = None,
     ) -> None:
         self._site_id = site_id
         self._projection = projection
         self._outbox = outbox
         self._realtime = realtime
+        self._leases = leases
 
     async def _answer(
         self, context: grpc.aio.ServicerContext[object, object], call: Callable[[], Awaitable[T]]
@@ -243,3 +255,50 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
             return pos_pb2.ListOpenCompensationsResponse(compensations=found)
 
         return await self._answer(context, list_open)
+    # --- basket leases --------------------------------------------------------------------------
+
+    def _lease_port(self) -> BasketLeasePort:
+        if self._leases is None:
+            raise NotFound("basket leases are not offered by this agent")
+        return self._leases
+
+    async def AcquireBasketLease(
+        self,
+        request: pos_pb2.AcquireBasketLeaseRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> pos_pb2.AcquireBasketLeaseResponse:
+        async def acquire() -> pos_pb2.AcquireBasketLeaseResponse:
+            lease_id, expires = leases.guarded(
+                lambda: self._lease_port().acquire(request.register_id, request.ttl_seconds)
+            )
+            return pos_pb2.AcquireBasketLeaseResponse(
+                lease_id=lease_id, expires_at=leases.wall_time(expires)
+            )
+
+        return await self._answer(context, acquire)
+
+    async def RenewBasketLease(
+        self,
+        request: pos_pb2.RenewBasketLeaseRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> pos_pb2.RenewBasketLeaseResponse:
+        async def renew() -> pos_pb2.RenewBasketLeaseResponse:
+            expires = leases.guarded(
+                lambda: self._lease_port().renew(request.lease_id, request.ttl_seconds)
+            )
+            return pos_pb2.RenewBasketLeaseResponse(expires_at=leases.wall_time(expires))
+
+        return await self._answer(context, renew)
+
+    async def ReleaseBasketLease(
+        self,
+        request: pos_pb2.ReleaseBasketLeaseRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> pos_pb2.ReleaseBasketLeaseResponse:
+        async def release() -> pos_pb2.ReleaseBasketLeaseResponse:
+            if not request.lease_id:
+                raise InvalidInput("lease_id: is required")
+            self._lease_port().release(request.lease_id)
+            return pos_pb2.ReleaseBasketLeaseResponse()
+
+        return await self._answer(context, release)

@@ -57,3 +57,43 @@ def test_health_exports() -> None:
         "render_html",
     ]
     assert all(hasattr(edge_agent.health, name) for name in edge_agent.health.__all__)
+
+
+def test_installer_exports() -> None:
+    import edge_agent.installer
+
+    assert sorted(edge_agent.installer.__all__) == sorted(
+        [
+            "BASE_RELEASE",
+            "HEALTH_GATE",
+            "INSTALLED",
+            "ROLLED_BACK",
+            "BasketLeases",
+            "BundleRefused",
+            "BundleSource",
+            "CalendarError",
+            "DroppedBundles",
+            "GateChecks",
+            "InstallPlan",
+            "InstallerService",
+            "Journal",
+            "JournalFile",
+            "LeaseNotFound",
+            "LeaseRefused",
+            "Phase",
+            "PlanError",
+            "Recovery",
+            "ReleaseLayout",
+            "RunningRelease",
+            "StartDecision",
+            "TradingCalendar",
+            "calendar_from_proto",
+            "exec_release",
+            "exec_restart",
+            "installed_bundles",
+            "plan_from_manifest",
+            "running_release",
+            "stage",
+        ]
+    )
+    assert all(hasattr(edge_agent.installer, name) for name in edge_agent.installer.__all__)

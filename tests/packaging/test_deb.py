@@ -108,6 +108,7 @@ def test_control_fields(edge_deb: Path) -> None:
     assert "Package: commerce-edge" in fields.stdout
     assert "Architecture: amd64" in fields.stdout
     assert "python3 (>= 3.11)" in fields.stdout
+    assert "tzdata" in fields.stdout  # trading calendars are read in the store's time zone
 
 
 def test_package_holds_unit_config_binary_and_no_temporal(contents: list[str]) -> None:

@@ -28,15 +28,17 @@ from ameide_core_proto.process.commerce.v1 import sync_pb2 as ameide__core__prot
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0ameide_core_proto/process/commerce/v1/edge.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x34\x61meide_core_proto/process/commerce/v1/realtime.proto\x1a\x36\x61meide_core_proto/process/commerce/v1/store_site.proto\x1a\x30\x61meide_core_proto/process/commerce/v1/sync.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x17\n\x15GetTrustBundleRequest\"_\n\x16GetTrustBundleResponse\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x01 \x01(\t\x12\x13\n\x0b\x65nroll_port\x18\x02 \x01(\x05\x12\x14\n\x0c\x63ontrol_port\x18\x03 \x01(\x05\"a\n\rEnrollRequest\x12\x17\n\x0f\x62ootstrap_token\x18\x01 \x01(\t\x12\x0f\n\x07site_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x03 \x01(\t\x12\x15\n\ragent_version\x18\x04 \x01(\t\"\x85\x01\n\x0e\x45nrollResponse\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\t\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x03 \x01(\t\x12-\n\tnot_after\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"*\n\x17RenewCertificateRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\t\"b\n\x18RenewCertificateResponse\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\t\x12-\n\tnot_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\">\n\nAgentHello\x12\x15\n\ragent_version\x18\x01 \x01(\t\x12\x19\n\x11\x63onfig_generation\x18\x02 \x01(\x03\"J\n\tHeartbeat\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12+\n\x07sent_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x81\x04\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12N\n\x11\x61pply_site_config\x18\n \x01(\x0b\x32\x31.ameide_core_proto.process.commerce.v1.SiteConfigH\x00\x12Q\n\x0crun_downsync\x18\x0b \x01(\x0b\x32\x39.ameide_core_proto.process.commerce.v1.RunDownsyncCommandH\x00\x12M\n\nrun_upsync\x18\x0c \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.RunUpsyncCommandH\x00\x12]\n\x12rebuild_projection\x18\r \x01(\x0b\x32?.ameide_core_proto.process.commerce.v1.RebuildProjectionCommandH\x00\x12X\n\x13\x63ompensation_notice\x18\x14 \x01(\x0b\x32\x39.ameide_core_proto.process.commerce.v1.CompensationNoticeH\x00\x42\x08\n\x06\x61\x63tion\"m\n\x12RunDownsyncCommand\x12\x0f\n\x07streams\x18\x01 \x03(\t\x12\x46\n\x05heads\x18\x02 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\"\x12\n\x10RunUpsyncCommand\";\n\x18RebuildProjectionCommand\x12\x0f\n\x07streams\x18\x01 \x03(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"Z\n\x10\x43hangesAvailable\x12\x46\n\x05heads\x18\x01 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\"\xe2\x02\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12W\n\x13site_config_applied\x18\n \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.SiteConfigAppliedH\x00\x12V\n\x12replication_status\x18\x0b \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.ReplicationStatusH\x00\x12\x46\n\x07outcome\x18\x04 \x01(\x0e\x32\x35.ameide_core_proto.process.commerce.v1.CommandOutcome\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\tB\x08\n\x06\x64\x65tail\"8\n\x11SiteConfigApplied\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x03\">\n\x07Welcome\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\"\n\x1aheartbeat_interval_seconds\x18\x02 \x01(\x05\"\xf4\x01\n\x0e\x43onnectRequest\x12\x42\n\x05hello\x18\x01 \x01(\x0b\x32\x31.ameide_core_proto.process.commerce.v1.AgentHelloH\x00\x12\x45\n\theartbeat\x18\x02 \x01(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.HeartbeatH\x00\x12N\n\x0e\x63ommand_result\x18\x03 \x01(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.CommandResultH\x00\x42\x07\n\x05\x66rame\"\xbd\x02\n\x0f\x43onnectResponse\x12\x41\n\x07welcome\x18\x01 \x01(\x0b\x32..ameide_core_proto.process.commerce.v1.WelcomeH\x00\x12\x45\n\theartbeat\x18\x02 \x01(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.HeartbeatH\x00\x12\x41\n\x07\x63ommand\x18\x03 \x01(\x0b\x32..ameide_core_proto.process.commerce.v1.CommandH\x00\x12T\n\x11\x63hanges_available\x18\x04 \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.ChangesAvailableH\x00\x42\x07\n\x05\x66rame*\x9c\x01\n\x0e\x43ommandOutcome\x12\x1f\n\x1b\x43OMMAND_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43OMMAND_OUTCOME_SUCCEEDED\x10\x01\x12$\n COMMAND_OUTCOME_FAILED_RETRYABLE\x10\x02\x12$\n COMMAND_OUTCOME_FAILED_PERMANENT\x10\x03\x32\xa6\x01\n\x14\x45\x64geDiscoveryService\x12\x8d\x01\n\x0eGetTrustBundle\x12<.ameide_core_proto.process.commerce.v1.GetTrustBundleRequest\x1a=.ameide_core_proto.process.commerce.v1.GetTrustBundleResponse2\x8e\x01\n\x15\x45\x64geEnrollmentService\x12u\n\x06\x45nroll\x12\x34.ameide_core_proto.process.commerce.v1.EnrollRequest\x1a\x35.ameide_core_proto.process.commerce.v1.EnrollResponse2\xa8\x02\n\x12\x45\x64geControlService\x12\x93\x01\n\x10RenewCertificate\x12>.ameide_core_proto.process.commerce.v1.RenewCertificateRequest\x1a?.ameide_core_proto.process.commerce.v1.RenewCertificateResponse\x12|\n\x07\x43onnect\x12\x35.ameide_core_proto.process.commerce.v1.ConnectRequest\x1a\x36.ameide_core_proto.process.commerce.v1.ConnectResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0ameide_core_proto/process/commerce/v1/edge.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x34\x61meide_core_proto/process/commerce/v1/realtime.proto\x1a\x36\x61meide_core_proto/process/commerce/v1/store_site.proto\x1a\x30\x61meide_core_proto/process/commerce/v1/sync.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x17\n\x15GetTrustBundleRequest\"_\n\x16GetTrustBundleResponse\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x01 \x01(\t\x12\x13\n\x0b\x65nroll_port\x18\x02 \x01(\x05\x12\x14\n\x0c\x63ontrol_port\x18\x03 \x01(\x05\"a\n\rEnrollRequest\x12\x17\n\x0f\x62ootstrap_token\x18\x01 \x01(\t\x12\x0f\n\x07site_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x03 \x01(\t\x12\x15\n\ragent_version\x18\x04 \x01(\t\"\x85\x01\n\x0e\x45nrollResponse\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\t\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x03 \x01(\t\x12-\n\tnot_after\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"*\n\x17RenewCertificateRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\t\"b\n\x18RenewCertificateResponse\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\t\x12-\n\tnot_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x92\x01\n\nAgentHello\x12\x15\n\ragent_version\x18\x01 \x01(\t\x12\x19\n\x11\x63onfig_generation\x18\x02 \x01(\x03\x12R\n\x11installed_bundles\x18\x1e \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.InstalledBundles\"J\n\tHeartbeat\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12+\n\x07sent_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd8\x04\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12N\n\x11\x61pply_site_config\x18\n \x01(\x0b\x32\x31.ameide_core_proto.process.commerce.v1.SiteConfigH\x00\x12Q\n\x0crun_downsync\x18\x0b \x01(\x0b\x32\x39.ameide_core_proto.process.commerce.v1.RunDownsyncCommandH\x00\x12M\n\nrun_upsync\x18\x0c \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.RunUpsyncCommandH\x00\x12]\n\x12rebuild_projection\x18\r \x01(\x0b\x32?.ameide_core_proto.process.commerce.v1.RebuildProjectionCommandH\x00\x12X\n\x13\x63ompensation_notice\x18\x14 \x01(\x0b\x32\x39.ameide_core_proto.process.commerce.v1.CompensationNoticeH\x00\x12U\n\x0einstall_bundle\x18\x1e \x01(\x0b\x32;.ameide_core_proto.process.commerce.v1.InstallBundleCommandH\x00\x42\x08\n\x06\x61\x63tion\"m\n\x12RunDownsyncCommand\x12\x0f\n\x07streams\x18\x01 \x03(\t\x12\x46\n\x05heads\x18\x02 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\"\x12\n\x10RunUpsyncCommand\";\n\x18RebuildProjectionCommand\x12\x0f\n\x07streams\x18\x01 \x03(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"Z\n\x10\x43hangesAvailable\x12\x46\n\x05heads\x18\x01 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\"\xb8\x03\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12W\n\x13site_config_applied\x18\n \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.SiteConfigAppliedH\x00\x12V\n\x12replication_status\x18\x0b \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.ReplicationStatusH\x00\x12T\n\x0e\x62undle_install\x18\x1e \x01(\x0b\x32:.ameide_core_proto.process.commerce.v1.BundleInstallReportH\x00\x12\x46\n\x07outcome\x18\x04 \x01(\x0e\x32\x35.ameide_core_proto.process.commerce.v1.CommandOutcome\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\tB\x08\n\x06\x64\x65tail\"8\n\x11SiteConfigApplied\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x03\">\n\x07Welcome\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\"\n\x1aheartbeat_interval_seconds\x18\x02 \x01(\x05\"\xf4\x01\n\x0e\x43onnectRequest\x12\x42\n\x05hello\x18\x01 \x01(\x0b\x32\x31.ameide_core_proto.process.commerce.v1.AgentHelloH\x00\x12\x45\n\theartbeat\x18\x02 \x01(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.HeartbeatH\x00\x12N\n\x0e\x63ommand_result\x18\x03 \x01(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.CommandResultH\x00\x42\x07\n\x05\x66rame\"\xbd\x02\n\x0f\x43onnectResponse\x12\x41\n\x07welcome\x18\x01 \x01(\x0b\x32..ameide_core_proto.process.commerce.v1.WelcomeH\x00\x12\x45\n\theartbeat\x18\x02 \x01(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.HeartbeatH\x00\x12\x41\n\x07\x63ommand\x18\x03 \x01(\x0b\x32..ameide_core_proto.process.commerce.v1.CommandH\x00\x12T\n\x11\x63hanges_available\x18\x04 \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.ChangesAvailableH\x00\x42\x07\n\x05\x66rame\"u\n\x14InstallBundleCommand\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\x12,\n\x08\x64\x65\x61\x64line\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcd\x01\n\x13\x42undleInstallReport\x12L\n\x07outcome\x18\x01 \x01(\x0e\x32;.ameide_core_proto.process.commerce.v1.BundleInstallOutcome\x12\x16\n\x0e\x63urrent_bundle\x18\x02 \x01(\t\x12\x17\n\x0flast_known_good\x18\x03 \x01(\t\x12\x13\n\x0b\x66\x61iled_step\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x11\n\tbundle_id\x18\x06 \x01(\t\"\x95\x01\n\x10InstalledBundles\x12\x16\n\x0e\x63urrent_bundle\x18\x01 \x01(\t\x12\x17\n\x0flast_known_good\x18\x02 \x01(\t\x12P\n\x0clast_install\x18\x03 \x01(\x0b\x32:.ameide_core_proto.process.commerce.v1.BundleInstallReport*\x9c\x01\n\x0e\x43ommandOutcome\x12\x1f\n\x1b\x43OMMAND_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43OMMAND_OUTCOME_SUCCEEDED\x10\x01\x12$\n COMMAND_OUTCOME_FAILED_RETRYABLE\x10\x02\x12$\n COMMAND_OUTCOME_FAILED_PERMANENT\x10\x03*\xb8\x01\n\x14\x42undleInstallOutcome\x12&\n\"BUNDLE_INSTALL_OUTCOME_UNSPECIFIED\x10\x00\x12$\n BUNDLE_INSTALL_OUTCOME_INSTALLED\x10\x01\x12&\n\"BUNDLE_INSTALL_OUTCOME_ROLLED_BACK\x10\x02\x12*\n&BUNDLE_INSTALL_OUTCOME_ALREADY_CURRENT\x10\x03\x32\xa6\x01\n\x14\x45\x64geDiscoveryService\x12\x8d\x01\n\x0eGetTrustBundle\x12<.ameide_core_proto.process.commerce.v1.GetTrustBundleRequest\x1a=.ameide_core_proto.process.commerce.v1.GetTrustBundleResponse2\x8e\x01\n\x15\x45\x64geEnrollmentService\x12u\n\x06\x45nroll\x12\x34.ameide_core_proto.process.commerce.v1.EnrollRequest\x1a\x35.ameide_core_proto.process.commerce.v1.EnrollResponse2\xa8\x02\n\x12\x45\x64geControlService\x12\x93\x01\n\x10RenewCertificate\x12>.ameide_core_proto.process.commerce.v1.RenewCertificateRequest\x1a?.ameide_core_proto.process.commerce.v1.RenewCertificateResponse\x12|\n\x07\x43onnect\x12\x35.ameide_core_proto.process.commerce.v1.ConnectRequest\x1a\x36.ameide_core_proto.process.commerce.v1.ConnectResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ameide_core_proto.process.commerce.v1.edge_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_COMMANDOUTCOME']._serialized_start=2772
-  _globals['_COMMANDOUTCOME']._serialized_end=2928
+  _globals['_COMMANDOUTCOME']._serialized_start=3509
+  _globals['_COMMANDOUTCOME']._serialized_end=3665
+  _globals['_BUNDLEINSTALLOUTCOME']._serialized_start=3668
+  _globals['_BUNDLEINSTALLOUTCOME']._serialized_end=3852
   _globals['_GETTRUSTBUNDLEREQUEST']._serialized_start=284
   _globals['_GETTRUSTBUNDLEREQUEST']._serialized_end=307
   _globals['_GETTRUSTBUNDLERESPONSE']._serialized_start=309
@@ -49,34 +51,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RENEWCERTIFICATEREQUEST']._serialized_end=683
   _globals['_RENEWCERTIFICATERESPONSE']._serialized_start=685
   _globals['_RENEWCERTIFICATERESPONSE']._serialized_end=783
-  _globals['_AGENTHELLO']._serialized_start=785
-  _globals['_AGENTHELLO']._serialized_end=847
-  _globals['_HEARTBEAT']._serialized_start=849
-  _globals['_HEARTBEAT']._serialized_end=923
-  _globals['_COMMAND']._serialized_start=926
-  _globals['_COMMAND']._serialized_end=1439
-  _globals['_RUNDOWNSYNCCOMMAND']._serialized_start=1441
-  _globals['_RUNDOWNSYNCCOMMAND']._serialized_end=1550
-  _globals['_RUNUPSYNCCOMMAND']._serialized_start=1552
-  _globals['_RUNUPSYNCCOMMAND']._serialized_end=1570
-  _globals['_REBUILDPROJECTIONCOMMAND']._serialized_start=1572
-  _globals['_REBUILDPROJECTIONCOMMAND']._serialized_end=1631
-  _globals['_CHANGESAVAILABLE']._serialized_start=1633
-  _globals['_CHANGESAVAILABLE']._serialized_end=1723
-  _globals['_COMMANDRESULT']._serialized_start=1726
-  _globals['_COMMANDRESULT']._serialized_end=2080
-  _globals['_SITECONFIGAPPLIED']._serialized_start=2082
-  _globals['_SITECONFIGAPPLIED']._serialized_end=2138
-  _globals['_WELCOME']._serialized_start=2140
-  _globals['_WELCOME']._serialized_end=2202
-  _globals['_CONNECTREQUEST']._serialized_start=2205
-  _globals['_CONNECTREQUEST']._serialized_end=2449
-  _globals['_CONNECTRESPONSE']._serialized_start=2452
-  _globals['_CONNECTRESPONSE']._serialized_end=2769
-  _globals['_EDGEDISCOVERYSERVICE']._serialized_start=2931
-  _globals['_EDGEDISCOVERYSERVICE']._serialized_end=3097
-  _globals['_EDGEENROLLMENTSERVICE']._serialized_start=3100
-  _globals['_EDGEENROLLMENTSERVICE']._serialized_end=3242
-  _globals['_EDGECONTROLSERVICE']._serialized_start=3245
-  _globals['_EDGECONTROLSERVICE']._serialized_end=3541
+  _globals['_AGENTHELLO']._serialized_start=786
+  _globals['_AGENTHELLO']._serialized_end=932
+  _globals['_HEARTBEAT']._serialized_start=934
+  _globals['_HEARTBEAT']._serialized_end=1008
+  _globals['_COMMAND']._serialized_start=1011
+  _globals['_COMMAND']._serialized_end=1611
+  _globals['_RUNDOWNSYNCCOMMAND']._serialized_start=1613
+  _globals['_RUNDOWNSYNCCOMMAND']._serialized_end=1722
+  _globals['_RUNUPSYNCCOMMAND']._serialized_start=1724
+  _globals['_RUNUPSYNCCOMMAND']._serialized_end=1742
+  _globals['_REBUILDPROJECTIONCOMMAND']._serialized_start=1744
+  _globals['_REBUILDPROJECTIONCOMMAND']._serialized_end=1803
+  _globals['_CHANGESAVAILABLE']._serialized_start=1805
+  _globals['_CHANGESAVAILABLE']._serialized_end=1895
+  _globals['_COMMANDRESULT']._serialized_start=1898
+  _globals['_COMMANDRESULT']._serialized_end=2338
+  _globals['_SITECONFIGAPPLIED']._serialized_start=2340
+  _globals['_SITECONFIGAPPLIED']._serialized_end=2396
+  _globals['_WELCOME']._serialized_start=2398
+  _globals['_WELCOME']._serialized_end=2460
+  _globals['_CONNECTREQUEST']._serialized_start=2463
+  _globals['_CONNECTREQUEST']._serialized_end=2707
+  _globals['_CONNECTRESPONSE']._serialized_start=2710
+  _globals['_CONNECTRESPONSE']._serialized_end=3027
+  _globals['_INSTALLBUNDLECOMMAND']._serialized_start=3029
+  _globals['_INSTALLBUNDLECOMMAND']._serialized_end=3146
+  _globals['_BUNDLEINSTALLREPORT']._serialized_start=3149
+  _globals['_BUNDLEINSTALLREPORT']._serialized_end=3354
+  _globals['_INSTALLEDBUNDLES']._serialized_start=3357
+  _globals['_INSTALLEDBUNDLES']._serialized_end=3506
+  _globals['_EDGEDISCOVERYSERVICE']._serialized_start=3855
+  _globals['_EDGEDISCOVERYSERVICE']._serialized_end=4021
+  _globals['_EDGEENROLLMENTSERVICE']._serialized_start=4024
+  _globals['_EDGEENROLLMENTSERVICE']._serialized_end=4166
+  _globals['_EDGECONTROLSERVICE']._serialized_start=4169
+  _globals['_EDGECONTROLSERVICE']._serialized_end=4465
 # @@protoc_insertion_point(module_scope)

@@ -19,10 +19,21 @@ class CommandOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     COMMAND_OUTCOME_SUCCEEDED: _ClassVar[CommandOutcome]
     COMMAND_OUTCOME_FAILED_RETRYABLE: _ClassVar[CommandOutcome]
     COMMAND_OUTCOME_FAILED_PERMANENT: _ClassVar[CommandOutcome]
+
+class BundleInstallOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BUNDLE_INSTALL_OUTCOME_UNSPECIFIED: _ClassVar[BundleInstallOutcome]
+    BUNDLE_INSTALL_OUTCOME_INSTALLED: _ClassVar[BundleInstallOutcome]
+    BUNDLE_INSTALL_OUTCOME_ROLLED_BACK: _ClassVar[BundleInstallOutcome]
+    BUNDLE_INSTALL_OUTCOME_ALREADY_CURRENT: _ClassVar[BundleInstallOutcome]
 COMMAND_OUTCOME_UNSPECIFIED: CommandOutcome
 COMMAND_OUTCOME_SUCCEEDED: CommandOutcome
 COMMAND_OUTCOME_FAILED_RETRYABLE: CommandOutcome
 COMMAND_OUTCOME_FAILED_PERMANENT: CommandOutcome
+BUNDLE_INSTALL_OUTCOME_UNSPECIFIED: BundleInstallOutcome
+BUNDLE_INSTALL_OUTCOME_INSTALLED: BundleInstallOutcome
+BUNDLE_INSTALL_OUTCOME_ROLLED_BACK: BundleInstallOutcome
+BUNDLE_INSTALL_OUTCOME_ALREADY_CURRENT: BundleInstallOutcome
 
 class GetTrustBundleRequest(_message.Message):
     __slots__ = ()
@@ -77,12 +88,14 @@ class RenewCertificateResponse(_message.Message):
     def __init__(self, certificate_pem: _Optional[str] = ..., not_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AgentHello(_message.Message):
-    __slots__ = ("agent_version", "config_generation")
+    __slots__ = ("agent_version", "config_generation", "installed_bundles")
     AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     CONFIG_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    INSTALLED_BUNDLES_FIELD_NUMBER: _ClassVar[int]
     agent_version: str
     config_generation: int
-    def __init__(self, agent_version: _Optional[str] = ..., config_generation: _Optional[int] = ...) -> None: ...
+    installed_bundles: InstalledBundles
+    def __init__(self, agent_version: _Optional[str] = ..., config_generation: _Optional[int] = ..., installed_bundles: _Optional[_Union[InstalledBundles, _Mapping]] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
     __slots__ = ("sequence", "sent_at")
@@ -93,7 +106,7 @@ class Heartbeat(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ("command_id", "issued_at", "apply_site_config", "run_downsync", "run_upsync", "rebuild_projection", "compensation_notice")
+    __slots__ = ("command_id", "issued_at", "apply_site_config", "run_downsync", "run_upsync", "rebuild_projection", "compensation_notice", "install_bundle")
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
     APPLY_SITE_CONFIG_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +114,7 @@ class Command(_message.Message):
     RUN_UPSYNC_FIELD_NUMBER: _ClassVar[int]
     REBUILD_PROJECTION_FIELD_NUMBER: _ClassVar[int]
     COMPENSATION_NOTICE_FIELD_NUMBER: _ClassVar[int]
+    INSTALL_BUNDLE_FIELD_NUMBER: _ClassVar[int]
     command_id: str
     issued_at: _timestamp_pb2.Timestamp
     apply_site_config: _store_site_pb2.SiteConfig
@@ -108,7 +122,8 @@ class Command(_message.Message):
     run_upsync: RunUpsyncCommand
     rebuild_projection: RebuildProjectionCommand
     compensation_notice: _realtime_pb2.CompensationNotice
-    def __init__(self, command_id: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., apply_site_config: _Optional[_Union[_store_site_pb2.SiteConfig, _Mapping]] = ..., run_downsync: _Optional[_Union[RunDownsyncCommand, _Mapping]] = ..., run_upsync: _Optional[_Union[RunUpsyncCommand, _Mapping]] = ..., rebuild_projection: _Optional[_Union[RebuildProjectionCommand, _Mapping]] = ..., compensation_notice: _Optional[_Union[_realtime_pb2.CompensationNotice, _Mapping]] = ...) -> None: ...
+    install_bundle: InstallBundleCommand
+    def __init__(self, command_id: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., apply_site_config: _Optional[_Union[_store_site_pb2.SiteConfig, _Mapping]] = ..., run_downsync: _Optional[_Union[RunDownsyncCommand, _Mapping]] = ..., run_upsync: _Optional[_Union[RunUpsyncCommand, _Mapping]] = ..., rebuild_projection: _Optional[_Union[RebuildProjectionCommand, _Mapping]] = ..., compensation_notice: _Optional[_Union[_realtime_pb2.CompensationNotice, _Mapping]] = ..., install_bundle: _Optional[_Union[InstallBundleCommand, _Mapping]] = ...) -> None: ...
 
 class RunDownsyncCommand(_message.Message):
     __slots__ = ("streams", "heads")
@@ -137,12 +152,13 @@ class ChangesAvailable(_message.Message):
     def __init__(self, heads: _Optional[_Iterable[_Union[_sync_pb2.StreamCheckpoint, _Mapping]]] = ...) -> None: ...
 
 class CommandResult(_message.Message):
-    __slots__ = ("command_id", "ok", "error", "site_config_applied", "replication_status", "outcome", "reason", "message")
+    __slots__ = ("command_id", "ok", "error", "site_config_applied", "replication_status", "bundle_install", "outcome", "reason", "message")
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     SITE_CONFIG_APPLIED_FIELD_NUMBER: _ClassVar[int]
     REPLICATION_STATUS_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_INSTALL_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -151,10 +167,11 @@ class CommandResult(_message.Message):
     error: str
     site_config_applied: SiteConfigApplied
     replication_status: _sync_pb2.ReplicationStatus
+    bundle_install: BundleInstallReport
     outcome: CommandOutcome
     reason: str
     message: str
-    def __init__(self, command_id: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., site_config_applied: _Optional[_Union[SiteConfigApplied, _Mapping]] = ..., replication_status: _Optional[_Union[_sync_pb2.ReplicationStatus, _Mapping]] = ..., outcome: _Optional[_Union[CommandOutcome, str]] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+    def __init__(self, command_id: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., site_config_applied: _Optional[_Union[SiteConfigApplied, _Mapping]] = ..., replication_status: _Optional[_Union[_sync_pb2.ReplicationStatus, _Mapping]] = ..., bundle_install: _Optional[_Union[BundleInstallReport, _Mapping]] = ..., outcome: _Optional[_Union[CommandOutcome, str]] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class SiteConfigApplied(_message.Message):
     __slots__ = ("site_id", "generation")
@@ -193,3 +210,41 @@ class ConnectResponse(_message.Message):
     command: Command
     changes_available: ChangesAvailable
     def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., changes_available: _Optional[_Union[ChangesAvailable, _Mapping]] = ...) -> None: ...
+
+class InstallBundleCommand(_message.Message):
+    __slots__ = ("bundle_id", "sha256", "size", "deadline")
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    bundle_id: str
+    sha256: str
+    size: int
+    deadline: _timestamp_pb2.Timestamp
+    def __init__(self, bundle_id: _Optional[str] = ..., sha256: _Optional[str] = ..., size: _Optional[int] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class BundleInstallReport(_message.Message):
+    __slots__ = ("outcome", "current_bundle", "last_known_good", "failed_step", "message", "bundle_id")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_BUNDLE_FIELD_NUMBER: _ClassVar[int]
+    LAST_KNOWN_GOOD_FIELD_NUMBER: _ClassVar[int]
+    FAILED_STEP_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    outcome: BundleInstallOutcome
+    current_bundle: str
+    last_known_good: str
+    failed_step: str
+    message: str
+    bundle_id: str
+    def __init__(self, outcome: _Optional[_Union[BundleInstallOutcome, str]] = ..., current_bundle: _Optional[str] = ..., last_known_good: _Optional[str] = ..., failed_step: _Optional[str] = ..., message: _Optional[str] = ..., bundle_id: _Optional[str] = ...) -> None: ...
+
+class InstalledBundles(_message.Message):
+    __slots__ = ("current_bundle", "last_known_good", "last_install")
+    CURRENT_BUNDLE_FIELD_NUMBER: _ClassVar[int]
+    LAST_KNOWN_GOOD_FIELD_NUMBER: _ClassVar[int]
+    LAST_INSTALL_FIELD_NUMBER: _ClassVar[int]
+    current_bundle: str
+    last_known_good: str
+    last_install: BundleInstallReport
+    def __init__(self, current_bundle: _Optional[str] = ..., last_known_good: _Optional[str] = ..., last_install: _Optional[_Union[BundleInstallReport, _Mapping]] = ...) -> None: ...

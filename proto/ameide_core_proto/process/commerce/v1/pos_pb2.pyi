@@ -148,3 +148,43 @@ class ListOpenCompensationsResponse(_message.Message):
     COMPENSATIONS_FIELD_NUMBER: _ClassVar[int]
     compensations: _containers.RepeatedCompositeFieldContainer[OpenCompensation]
     def __init__(self, compensations: _Optional[_Iterable[_Union[OpenCompensation, _Mapping]]] = ...) -> None: ...
+
+class AcquireBasketLeaseRequest(_message.Message):
+    __slots__ = ("register_id", "ttl_seconds")
+    REGISTER_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    register_id: str
+    ttl_seconds: int
+    def __init__(self, register_id: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class AcquireBasketLeaseResponse(_message.Message):
+    __slots__ = ("lease_id", "expires_at")
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    lease_id: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, lease_id: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RenewBasketLeaseRequest(_message.Message):
+    __slots__ = ("lease_id", "ttl_seconds")
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    lease_id: str
+    ttl_seconds: int
+    def __init__(self, lease_id: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class RenewBasketLeaseResponse(_message.Message):
+    __slots__ = ("expires_at",)
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ReleaseBasketLeaseRequest(_message.Message):
+    __slots__ = ("lease_id",)
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    lease_id: str
+    def __init__(self, lease_id: _Optional[str] = ...) -> None: ...
+
+class ReleaseBasketLeaseResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

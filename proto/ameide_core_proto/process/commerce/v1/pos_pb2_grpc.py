@@ -80,6 +80,21 @@ class PosServiceStub:
                 request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsRequest.SerializeToString,
                 response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsResponse.FromString,
                 _registered_method=True)
+        self.AcquireBasketLease = channel.unary_unary(
+                '/ameide_core_proto.process.commerce.v1.PosService/AcquireBasketLease',
+                request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.AcquireBasketLeaseRequest.SerializeToString,
+                response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.AcquireBasketLeaseResponse.FromString,
+                _registered_method=True)
+        self.RenewBasketLease = channel.unary_unary(
+                '/ameide_core_proto.process.commerce.v1.PosService/RenewBasketLease',
+                request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RenewBasketLeaseRequest.SerializeToString,
+                response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RenewBasketLeaseResponse.FromString,
+                _registered_method=True)
+        self.ReleaseBasketLease = channel.unary_unary(
+                '/ameide_core_proto.process.commerce.v1.PosService/ReleaseBasketLease',
+                request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseRequest.SerializeToString,
+                response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseResponse.FromString,
+                _registered_method=True)
 
 
 class PosServiceServicer:
@@ -150,6 +165,28 @@ class PosServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AcquireBasketLease(self, request, context):
+        """Hold a lease while a basket is open: the agent never updates itself under an open basket.
+        Refused with UNAVAILABLE while an update is being applied (retry after the message's wait).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenewBasketLease(self, request, context):
+        """Extend a lease before it expires; NOT_FOUND when it has expired or was released.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseBasketLease(self, request, context):
+        """Give the lease back when the basket is paid or abandoned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PosServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -197,6 +234,21 @@ def add_PosServiceServicer_to_server(servicer, server):
                     servicer.ListOpenCompensations,
                     request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsRequest.FromString,
                     response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsResponse.SerializeToString,
+            ),
+            'AcquireBasketLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcquireBasketLease,
+                    request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.AcquireBasketLeaseRequest.FromString,
+                    response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.AcquireBasketLeaseResponse.SerializeToString,
+            ),
+            'RenewBasketLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewBasketLease,
+                    request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RenewBasketLeaseRequest.FromString,
+                    response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RenewBasketLeaseResponse.SerializeToString,
+            ),
+            'ReleaseBasketLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseBasketLease,
+                    request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseRequest.FromString,
+                    response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -443,6 +495,87 @@ class PosService:
             '/ameide_core_proto.process.commerce.v1.PosService/ListOpenCompensations',
             ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsRequest.SerializeToString,
             ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ListOpenCompensationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcquireBasketLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ameide_core_proto.process.commerce.v1.PosService/AcquireBasketLease',
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.AcquireBasketLeaseRequest.SerializeToString,
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.AcquireBasketLeaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewBasketLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ameide_core_proto.process.commerce.v1.PosService/RenewBasketLease',
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RenewBasketLeaseRequest.SerializeToString,
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RenewBasketLeaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseBasketLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ameide_core_proto.process.commerce.v1.PosService/ReleaseBasketLease',
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseRequest.SerializeToString,
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseResponse.FromString,
             options,
             channel_credentials,
             insecure,

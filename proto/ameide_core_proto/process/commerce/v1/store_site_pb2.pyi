@@ -49,7 +49,7 @@ class ReplicationBinding(_message.Message):
     def __init__(self, stream: _Optional[str] = ..., direction: _Optional[_Union[ReplicationDirection, str]] = ..., scope: _Optional[str] = ...) -> None: ...
 
 class SiteConfig(_message.Message):
-    __slots__ = ("site_id", "sales_channel_id", "name", "timezone", "bindings", "generation", "offline_policies")
+    __slots__ = ("site_id", "sales_channel_id", "name", "timezone", "bindings", "generation", "offline_policies", "trading_calendar")
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
     SALES_CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +57,7 @@ class SiteConfig(_message.Message):
     BINDINGS_FIELD_NUMBER: _ClassVar[int]
     GENERATION_FIELD_NUMBER: _ClassVar[int]
     OFFLINE_POLICIES_FIELD_NUMBER: _ClassVar[int]
+    TRADING_CALENDAR_FIELD_NUMBER: _ClassVar[int]
     site_id: str
     sales_channel_id: str
     name: str
@@ -64,7 +65,26 @@ class SiteConfig(_message.Message):
     bindings: _containers.RepeatedCompositeFieldContainer[ReplicationBinding]
     generation: int
     offline_policies: _containers.RepeatedCompositeFieldContainer[_realtime_pb2.OfflinePolicyOverride]
-    def __init__(self, site_id: _Optional[str] = ..., sales_channel_id: _Optional[str] = ..., name: _Optional[str] = ..., timezone: _Optional[str] = ..., bindings: _Optional[_Iterable[_Union[ReplicationBinding, _Mapping]]] = ..., generation: _Optional[int] = ..., offline_policies: _Optional[_Iterable[_Union[_realtime_pb2.OfflinePolicyOverride, _Mapping]]] = ...) -> None: ...
+    trading_calendar: TradingCalendar
+    def __init__(self, site_id: _Optional[str] = ..., sales_channel_id: _Optional[str] = ..., name: _Optional[str] = ..., timezone: _Optional[str] = ..., bindings: _Optional[_Iterable[_Union[ReplicationBinding, _Mapping]]] = ..., generation: _Optional[int] = ..., offline_policies: _Optional[_Iterable[_Union[_realtime_pb2.OfflinePolicyOverride, _Mapping]]] = ..., trading_calendar: _Optional[_Union[TradingCalendar, _Mapping]] = ...) -> None: ...
+
+class TradingHours(_message.Message):
+    __slots__ = ("weekday", "opens", "closes")
+    WEEKDAY_FIELD_NUMBER: _ClassVar[int]
+    OPENS_FIELD_NUMBER: _ClassVar[int]
+    CLOSES_FIELD_NUMBER: _ClassVar[int]
+    weekday: int
+    opens: str
+    closes: str
+    def __init__(self, weekday: _Optional[int] = ..., opens: _Optional[str] = ..., closes: _Optional[str] = ...) -> None: ...
+
+class TradingCalendar(_message.Message):
+    __slots__ = ("hours", "closed_dates")
+    HOURS_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_DATES_FIELD_NUMBER: _ClassVar[int]
+    hours: _containers.RepeatedCompositeFieldContainer[TradingHours]
+    closed_dates: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, hours: _Optional[_Iterable[_Union[TradingHours, _Mapping]]] = ..., closed_dates: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ProvisionStoreSiteInput(_message.Message):
     __slots__ = ("site_id", "sales_channel_id", "name", "timezone", "agent_version")
