@@ -34,6 +34,10 @@ setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 # (what its pinned go.mod asks for), or set TEMPORAL_CLI to an existing binary.
 SYSTEM_PACKAGES := postgresql util-linux mount dpkg python3 python3-venv systemd adduser \
                    init-system-helpers ca-certificates
+# pebble: the ACME CA (pebble) and authoritative test DNS (pebble-challtestsrv) for domains
+SYSTEM_PACKAGES += pebble
+# nginx: the storefront gateway that serves custom domains
+SYSTEM_PACKAGES += nginx
 
 system-deps:  ## Install the Debian packages the tests use, when missing (needs root or sudo)
 	@missing=$$(for pkg in $(SYSTEM_PACKAGES); do \
