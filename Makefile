@@ -30,12 +30,12 @@ setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 #   systemd               systemd-analyze verify of the unit
 #   adduser init-system-helpers   adduser, deb-systemd-helper: the .deb's maintainer scripts
 #   ca-certificates       HTTPS for pip and for `go install` of the Temporal CLI
+#   pebble                pebble-challtestsrv: the authoritative DNS of the domain tests
 # The Temporal CLI is not a Debian package: `make temporal-cli` builds it with Go >= 1.25
 # (what its pinned go.mod asks for), or set TEMPORAL_CLI to an existing binary.
 SYSTEM_PACKAGES := postgresql util-linux mount dpkg python3 python3-venv systemd adduser \
-                   init-system-helpers ca-certificates
-# pebble: the ACME CA (pebble) and authoritative test DNS (pebble-challtestsrv) for domains
-SYSTEM_PACKAGES += pebble
+                   init-system-helpers ca-certificates \
+                   pebble
 # nginx: the storefront gateway that serves custom domains
 SYSTEM_PACKAGES += nginx
 
@@ -125,3 +125,9 @@ deb: venv  ## Build the commerce-edge .deb into dist/
 
 clean:  ## Remove build outputs and demo data
 	rm -rf dist build var .pytest_cache .mypy_cache .ruff_cache
+
+# Storefront custom domains ---------------------------------------------------------------------
+
+.PHONY: record-domain-histories
+record-domain-histories: setup  ## Record the VerifyDomainClaim histories (new scenarios only)
+	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_domain_histories.py

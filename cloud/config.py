@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from cloud.domains.config import DomainConfig
 from shared.config import load_config
 
 
@@ -118,6 +119,10 @@ class CloudConfig(BaseModel):
     )
     min_agent_version: str = Field(
         default="0.1.0", description="Oldest edge agent version the cloud accepts."
+    )
+    domains: DomainConfig = Field(
+        default_factory=DomainConfig,
+        description="Storefront custom domains (the [domains] table of the TOML file).",
     )
 
     @property

@@ -25,6 +25,7 @@ from cloud.adapters.store import CloudStore
 from cloud.adapters.tokens import TokenMinter
 from cloud.compat import MinimumAgentVersion
 from cloud.config import CloudConfig
+from cloud.domain_worker import build_domain_worker, domain_workflows
 from cloud.temporal.connect import worker_build_id
 from cloud.workflows.replication import (
     RebuildStoreSiteProjectionWorkflow,
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 def registered_workflows() -> list[type]:
     """The workflow classes this worker serves, checked against their proto declarations."""
-    return [*_store_site_workflows(), *_replication_workflows()]
+    return [*_store_site_workflows(), *_replication_workflows(), *domain_workflows()]
 
 
 def _store_site_workflows() -> list[type]:
@@ -105,4 +106,5 @@ def build_workers(
             ],
             **common,  # type: ignore[arg-type]
         ),
+        build_domain_worker(client, config, store, **common),
     ]

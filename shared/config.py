@@ -7,6 +7,7 @@ messages that name the key and the source to fix.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -26,7 +27,18 @@ def _from_env(model: type[BaseModel], prefix: str, environ: Mapping[str, str]) -
         key = f"{prefix}{name.upper()}"
         if key in environ:
             raw = environ[key]
-            annotation = str(model.model_fields[name].annotation)
+            field_type = model.model_fields[name].annotation
+            annotation = str(field_type)
+            if isinstance(field_type, type) and issubclass(field_type, BaseModel):
+                # A table of settings comes from the environment as a JSON object.
+                try:
+                    values[name] = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    raise ConfigError(
+                        f"{key} must be a JSON object of {name} settings, e.g. "
+                        f'{key}=\'{{"key": "value"}}\' ({exc})'
+                    ) from exc
+                continue
             # Lists come from the environment as comma-separated values.
             values[name] = (
                 [v.strip() for v in raw.split(",") if v.strip()] if "list" in annotation else raw

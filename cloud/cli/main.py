@@ -774,3 +774,9 @@ def entry() -> None:
     sys.stderr.flush()
     logging.shutdown()
     os._exit(code or 0)
+
+
+# Command groups kept in their own modules.
+from cloud.cli.domains import domains as _domains  # noqa: E402
+
+main.add_command(_domains)

@@ -281,3 +281,6 @@ site_sync_reports = sa.Table(
     sa.Column("outbox_reported_at", UtcDateTime, nullable=True),
     sa.Column("last_push_at", UtcDateTime, nullable=True),
 )
+
+# Tables declared in their own modules register on `metadata` when imported here.
+from cloud.store import domain_tables as _domain_tables  # noqa: E402, F401

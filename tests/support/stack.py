@@ -66,6 +66,8 @@ def cloud_env(config: CloudConfig) -> dict[str, str]:
             continue
         if isinstance(value, list):
             value = ",".join(value)
+        elif isinstance(value, dict):
+            value = json.dumps(value)
         env[f"COMMERCE_CLOUD_{key.upper()}"] = str(value)
     return env
 

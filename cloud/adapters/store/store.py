@@ -18,6 +18,7 @@ from cloud.adapters.store.certificates import CertificateRepository
 from cloud.adapters.store.changes import ChangeLog
 from cloud.adapters.store.channels import ChannelRepository
 from cloud.adapters.store.commands import CommandQueue
+from cloud.adapters.store.domain_claims import DomainClaimRepository
 from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
 from cloud.adapters.store.ingest import IngestRepository
@@ -47,6 +48,7 @@ class CloudStore:
         self.changes = ChangeLog(db)
         self.ingest = IngestRepository(db)
         self.sync_reports = SyncReportRepository(db)
+        self.domain_claims = DomainClaimRepository(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:

@@ -26,25 +26,31 @@ from ameide_core_proto.process.commerce.v1 import conditions_pb2 as ameide__core
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3ameide_core_proto/process/commerce/v1/domains.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x36\x61meide_core_proto/process/commerce/v1/conditions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"m\n\x16VerifyDomainClaimInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x15\n\rstorefront_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x17\n\x0f\x63hallenge_token\x18\x04 \x01(\t\"\xb4\x01\n\x17VerifyDomainClaimResult\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x10\n\x08verified\x18\x02 \x01(\x08\x12/\n\x0bverified_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x44\n\nconditions\x18\x04 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\"Y\n\x1bProvisionDomainMappingInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x15\n\rstorefront_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"\xdc\x01\n\x1cProvisionDomainMappingResult\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_serial\x18\x02 \x01(\t\x12\x39\n\x15\x63\x65rtificate_not_after\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05route\x18\x04 \x01(\t\x12\x44\n\nconditions\x18\x05 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\"e\n\x18RevokeDomainMappingInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xd7\x01\n\x19RevokeDomainMappingResult\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12.\n\nrevoked_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63ooldown_until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x44\n\nconditions\x18\x04 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition*\xa2\x03\n\x13\x44omainFailureReason\x12%\n!DOMAIN_FAILURE_REASON_UNSPECIFIED\x10\x00\x12.\n*DOMAIN_FAILURE_REASON_DNS_TARGET_INCORRECT\x10\x01\x12%\n!DOMAIN_FAILURE_REASON_TXT_MISSING\x10\x02\x12&\n\"DOMAIN_FAILURE_REASON_TXT_MISMATCH\x10\x03\x12\x31\n-DOMAIN_FAILURE_REASON_DNS_PROPAGATION_PENDING\x10\x04\x12-\n)DOMAIN_FAILURE_REASON_CAA_BLOCKS_ISSUANCE\x10\x05\x12,\n(DOMAIN_FAILURE_REASON_PROXY_INTERFERENCE\x10\x06\x12+\n\'DOMAIN_FAILURE_REASON_ACME_RATE_LIMITED\x10\x07\x12(\n$DOMAIN_FAILURE_REASON_ACME_TRANSIENT\x10\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3ameide_core_proto/process/commerce/v1/domains.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x36\x61meide_core_proto/process/commerce/v1/conditions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n\x16VerifyDomainClaimInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x15\n\rstorefront_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x17\n\x0f\x63hallenge_token\x18\x04 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x05 \x01(\t\x12\x1f\n\x17\x63heck_intervals_seconds\x18\x06 \x03(\x01\x12\x18\n\x10\x64\x65\x61\x64line_seconds\x18\x07 \x01(\x01\"\xb4\x01\n\x17VerifyDomainClaimResult\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x10\n\x08verified\x18\x02 \x01(\x08\x12/\n\x0bverified_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x44\n\nconditions\x18\x04 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\"Y\n\x1bProvisionDomainMappingInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x15\n\rstorefront_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"\xdc\x01\n\x1cProvisionDomainMappingResult\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_serial\x18\x02 \x01(\t\x12\x39\n\x15\x63\x65rtificate_not_after\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05route\x18\x04 \x01(\t\x12\x44\n\nconditions\x18\x05 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\"e\n\x18RevokeDomainMappingInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xd7\x01\n\x19RevokeDomainMappingResult\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12.\n\nrevoked_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63ooldown_until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x44\n\nconditions\x18\x04 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\"1\n\x19RecheckDomainClaimRequest\x12\x14\n\x0crequested_by\x18\x01 \x01(\t\"\x1d\n\x1bGetDomainClaimStatusRequest\"\x8e\x02\n\x11\x44omainClaimStatus\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x02 \x01(\t\x12\x10\n\x08verified\x18\x03 \x01(\x08\x12\x44\n\nconditions\x18\x04 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\x12\x31\n\rnext_check_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x64\x65\x61\x64line\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x63hecks\x18\x07 \x01(\x05\x12\x0c\n\x04\x64one\x18\x08 \x01(\x08*\xa2\x03\n\x13\x44omainFailureReason\x12%\n!DOMAIN_FAILURE_REASON_UNSPECIFIED\x10\x00\x12.\n*DOMAIN_FAILURE_REASON_DNS_TARGET_INCORRECT\x10\x01\x12%\n!DOMAIN_FAILURE_REASON_TXT_MISSING\x10\x02\x12&\n\"DOMAIN_FAILURE_REASON_TXT_MISMATCH\x10\x03\x12\x31\n-DOMAIN_FAILURE_REASON_DNS_PROPAGATION_PENDING\x10\x04\x12-\n)DOMAIN_FAILURE_REASON_CAA_BLOCKS_ISSUANCE\x10\x05\x12,\n(DOMAIN_FAILURE_REASON_PROXY_INTERFERENCE\x10\x06\x12+\n\'DOMAIN_FAILURE_REASON_ACME_RATE_LIMITED\x10\x07\x12(\n$DOMAIN_FAILURE_REASON_ACME_TRANSIENT\x10\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ameide_core_proto.process.commerce.v1.domains_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DOMAINFAILUREREASON']._serialized_start=1113
-  _globals['_DOMAINFAILUREREASON']._serialized_end=1531
-  _globals['_VERIFYDOMAINCLAIMINPUT']._serialized_start=183
-  _globals['_VERIFYDOMAINCLAIMINPUT']._serialized_end=292
-  _globals['_VERIFYDOMAINCLAIMRESULT']._serialized_start=295
-  _globals['_VERIFYDOMAINCLAIMRESULT']._serialized_end=475
-  _globals['_PROVISIONDOMAINMAPPINGINPUT']._serialized_start=477
-  _globals['_PROVISIONDOMAINMAPPINGINPUT']._serialized_end=566
-  _globals['_PROVISIONDOMAINMAPPINGRESULT']._serialized_start=569
-  _globals['_PROVISIONDOMAINMAPPINGRESULT']._serialized_end=789
-  _globals['_REVOKEDOMAINMAPPINGINPUT']._serialized_start=791
-  _globals['_REVOKEDOMAINMAPPINGINPUT']._serialized_end=892
-  _globals['_REVOKEDOMAINMAPPINGRESULT']._serialized_start=895
-  _globals['_REVOKEDOMAINMAPPINGRESULT']._serialized_end=1110
+  _globals['_DOMAINFAILUREREASON']._serialized_start=1546
+  _globals['_DOMAINFAILUREREASON']._serialized_end=1964
+  _globals['_VERIFYDOMAINCLAIMINPUT']._serialized_start=184
+  _globals['_VERIFYDOMAINCLAIMINPUT']._serialized_end=370
+  _globals['_VERIFYDOMAINCLAIMRESULT']._serialized_start=373
+  _globals['_VERIFYDOMAINCLAIMRESULT']._serialized_end=553
+  _globals['_PROVISIONDOMAINMAPPINGINPUT']._serialized_start=555
+  _globals['_PROVISIONDOMAINMAPPINGINPUT']._serialized_end=644
+  _globals['_PROVISIONDOMAINMAPPINGRESULT']._serialized_start=647
+  _globals['_PROVISIONDOMAINMAPPINGRESULT']._serialized_end=867
+  _globals['_REVOKEDOMAINMAPPINGINPUT']._serialized_start=869
+  _globals['_REVOKEDOMAINMAPPINGINPUT']._serialized_end=970
+  _globals['_REVOKEDOMAINMAPPINGRESULT']._serialized_start=973
+  _globals['_REVOKEDOMAINMAPPINGRESULT']._serialized_end=1188
+  _globals['_RECHECKDOMAINCLAIMREQUEST']._serialized_start=1190
+  _globals['_RECHECKDOMAINCLAIMREQUEST']._serialized_end=1239
+  _globals['_GETDOMAINCLAIMSTATUSREQUEST']._serialized_start=1241
+  _globals['_GETDOMAINCLAIMSTATUSREQUEST']._serialized_end=1270
+  _globals['_DOMAINCLAIMSTATUS']._serialized_start=1273
+  _globals['_DOMAINCLAIMSTATUS']._serialized_end=1543
 # @@protoc_insertion_point(module_scope)

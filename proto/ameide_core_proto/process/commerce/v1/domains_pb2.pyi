@@ -33,16 +33,22 @@ DOMAIN_FAILURE_REASON_ACME_RATE_LIMITED: DomainFailureReason
 DOMAIN_FAILURE_REASON_ACME_TRANSIENT: DomainFailureReason
 
 class VerifyDomainClaimInput(_message.Message):
-    __slots__ = ("tenant_id", "storefront_id", "hostname", "challenge_token")
+    __slots__ = ("tenant_id", "storefront_id", "hostname", "challenge_token", "claim_id", "check_intervals_seconds", "deadline_seconds")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     STOREFRONT_ID_FIELD_NUMBER: _ClassVar[int]
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
     CHALLENGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECK_INTERVALS_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     storefront_id: str
     hostname: str
     challenge_token: str
-    def __init__(self, tenant_id: _Optional[str] = ..., storefront_id: _Optional[str] = ..., hostname: _Optional[str] = ..., challenge_token: _Optional[str] = ...) -> None: ...
+    claim_id: str
+    check_intervals_seconds: _containers.RepeatedScalarFieldContainer[float]
+    deadline_seconds: float
+    def __init__(self, tenant_id: _Optional[str] = ..., storefront_id: _Optional[str] = ..., hostname: _Optional[str] = ..., challenge_token: _Optional[str] = ..., claim_id: _Optional[str] = ..., check_intervals_seconds: _Optional[_Iterable[float]] = ..., deadline_seconds: _Optional[float] = ...) -> None: ...
 
 class VerifyDomainClaimResult(_message.Message):
     __slots__ = ("hostname", "verified", "verified_at", "conditions")
@@ -103,3 +109,33 @@ class RevokeDomainMappingResult(_message.Message):
     cooldown_until: _timestamp_pb2.Timestamp
     conditions: _containers.RepeatedCompositeFieldContainer[_conditions_pb2.Condition]
     def __init__(self, hostname: _Optional[str] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cooldown_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conditions: _Optional[_Iterable[_Union[_conditions_pb2.Condition, _Mapping]]] = ...) -> None: ...
+
+class RecheckDomainClaimRequest(_message.Message):
+    __slots__ = ("requested_by",)
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    requested_by: str
+    def __init__(self, requested_by: _Optional[str] = ...) -> None: ...
+
+class GetDomainClaimStatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DomainClaimStatus(_message.Message):
+    __slots__ = ("hostname", "claim_id", "verified", "conditions", "next_check_at", "deadline", "checks", "done")
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
+    VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CHECK_AT_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    hostname: str
+    claim_id: str
+    verified: bool
+    conditions: _containers.RepeatedCompositeFieldContainer[_conditions_pb2.Condition]
+    next_check_at: _timestamp_pb2.Timestamp
+    deadline: _timestamp_pb2.Timestamp
+    checks: int
+    done: bool
+    def __init__(self, hostname: _Optional[str] = ..., claim_id: _Optional[str] = ..., verified: _Optional[bool] = ..., conditions: _Optional[_Iterable[_Union[_conditions_pb2.Condition, _Mapping]]] = ..., next_check_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., checks: _Optional[int] = ..., done: _Optional[bool] = ...) -> None: ...

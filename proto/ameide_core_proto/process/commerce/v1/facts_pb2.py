@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n1ameide_core_proto/process/commerce/v1/facts.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"r\n\x0eStoreSiteReady\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x18\n\x10sales_channel_id\x18\x02 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_serial\x18\x03 \x01(\t\x12\x19\n\x11\x63onfig_generation\x18\x04 \x01(\x03\"3\n\x10StoreSiteRevoked\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"5\n\x0e\x44omainVerified\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\"|\n\x11\x44ownsyncCompleted\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63hanges_applied\x18\x02 \x01(\x03\x12\x0f\n\x07seconds\x18\x03 \x01(\x01\x12\x13\n\x0blag_changes\x18\x04 \x01(\x03\x12\x17\n\x0f\x63hecksums_match\x18\x05 \x01(\x08\"}\n\x0fUpsyncCompleted\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x18\n\x10records_ingested\x18\x02 \x01(\x03\x12\x1d\n\x15register_days_matched\x18\x03 \x01(\x05\x12 \n\x18register_days_mismatched\x18\x04 \x01(\x05\"b\n\x11ProjectionRebuilt\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x13\n\x0brows_loaded\x18\x02 \x01(\x03\x12\x17\n\x0f\x63hecksums_match\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\"N\n\x13RolloutRingAdvanced\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12\x0c\n\x04ring\x18\x02 \x01(\t\x12\x16\n\x0esites_upgraded\x18\x03 \x01(\x05\"D\n\x11RolloutRolledBack\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12\x0c\n\x04ring\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xd4\x06\n\x0bProcessFact\x12\x0f\n\x07\x66\x61\x63t_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bworkflow_id\x18\x05 \x01(\t\x12\x0e\n\x06run_id\x18\x06 \x01(\t\x12Q\n\x10store_site_ready\x18\n \x01(\x0b\x32\x35.ameide_core_proto.process.commerce.v1.StoreSiteReadyH\x00\x12U\n\x12store_site_revoked\x18\x0b \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StoreSiteRevokedH\x00\x12P\n\x0f\x64omain_verified\x18\x0c \x01(\x0b\x32\x35.ameide_core_proto.process.commerce.v1.DomainVerifiedH\x00\x12V\n\x12\x64ownsync_completed\x18\r \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.DownsyncCompletedH\x00\x12[\n\x15rollout_ring_advanced\x18\x0e \x01(\x0b\x32:.ameide_core_proto.process.commerce.v1.RolloutRingAdvancedH\x00\x12W\n\x13rollout_rolled_back\x18\x0f \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.RolloutRolledBackH\x00\x12R\n\x10upsync_completed\x18\x10 \x01(\x0b\x32\x36.ameide_core_proto.process.commerce.v1.UpsyncCompletedH\x00\x12V\n\x12projection_rebuilt\x18\x11 \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.ProjectionRebuiltH\x00\x42\t\n\x07payloadb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n1ameide_core_proto/process/commerce/v1/facts.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"r\n\x0eStoreSiteReady\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x18\n\x10sales_channel_id\x18\x02 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_serial\x18\x03 \x01(\t\x12\x19\n\x11\x63onfig_generation\x18\x04 \x01(\x03\"3\n\x10StoreSiteRevoked\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"^\n\x0e\x44omainVerified\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x03 \x01(\t\x12\x15\n\rstorefront_id\x18\x04 \x01(\t\"|\n\x11\x44ownsyncCompleted\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63hanges_applied\x18\x02 \x01(\x03\x12\x0f\n\x07seconds\x18\x03 \x01(\x01\x12\x13\n\x0blag_changes\x18\x04 \x01(\x03\x12\x17\n\x0f\x63hecksums_match\x18\x05 \x01(\x08\"}\n\x0fUpsyncCompleted\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x18\n\x10records_ingested\x18\x02 \x01(\x03\x12\x1d\n\x15register_days_matched\x18\x03 \x01(\x05\x12 \n\x18register_days_mismatched\x18\x04 \x01(\x05\"b\n\x11ProjectionRebuilt\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x13\n\x0brows_loaded\x18\x02 \x01(\x03\x12\x17\n\x0f\x63hecksums_match\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\"N\n\x13RolloutRingAdvanced\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12\x0c\n\x04ring\x18\x02 \x01(\t\x12\x16\n\x0esites_upgraded\x18\x03 \x01(\x05\"D\n\x11RolloutRolledBack\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12\x0c\n\x04ring\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xd4\x06\n\x0bProcessFact\x12\x0f\n\x07\x66\x61\x63t_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bworkflow_id\x18\x05 \x01(\t\x12\x0e\n\x06run_id\x18\x06 \x01(\t\x12Q\n\x10store_site_ready\x18\n \x01(\x0b\x32\x35.ameide_core_proto.process.commerce.v1.StoreSiteReadyH\x00\x12U\n\x12store_site_revoked\x18\x0b \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StoreSiteRevokedH\x00\x12P\n\x0f\x64omain_verified\x18\x0c \x01(\x0b\x32\x35.ameide_core_proto.process.commerce.v1.DomainVerifiedH\x00\x12V\n\x12\x64ownsync_completed\x18\r \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.DownsyncCompletedH\x00\x12[\n\x15rollout_ring_advanced\x18\x0e \x01(\x0b\x32:.ameide_core_proto.process.commerce.v1.RolloutRingAdvancedH\x00\x12W\n\x13rollout_rolled_back\x18\x0f \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.RolloutRolledBackH\x00\x12R\n\x10upsync_completed\x18\x10 \x01(\x0b\x32\x36.ameide_core_proto.process.commerce.v1.UpsyncCompletedH\x00\x12V\n\x12projection_rebuilt\x18\x11 \x01(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.ProjectionRebuiltH\x00\x42\t\n\x07payloadb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,17 +37,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STORESITEREVOKED']._serialized_start=241
   _globals['_STORESITEREVOKED']._serialized_end=292
   _globals['_DOMAINVERIFIED']._serialized_start=294
-  _globals['_DOMAINVERIFIED']._serialized_end=347
-  _globals['_DOWNSYNCCOMPLETED']._serialized_start=349
-  _globals['_DOWNSYNCCOMPLETED']._serialized_end=473
-  _globals['_UPSYNCCOMPLETED']._serialized_start=475
-  _globals['_UPSYNCCOMPLETED']._serialized_end=600
-  _globals['_PROJECTIONREBUILT']._serialized_start=602
-  _globals['_PROJECTIONREBUILT']._serialized_end=700
-  _globals['_ROLLOUTRINGADVANCED']._serialized_start=702
-  _globals['_ROLLOUTRINGADVANCED']._serialized_end=780
-  _globals['_ROLLOUTROLLEDBACK']._serialized_start=782
-  _globals['_ROLLOUTROLLEDBACK']._serialized_end=850
-  _globals['_PROCESSFACT']._serialized_start=853
-  _globals['_PROCESSFACT']._serialized_end=1705
+  _globals['_DOMAINVERIFIED']._serialized_end=388
+  _globals['_DOWNSYNCCOMPLETED']._serialized_start=390
+  _globals['_DOWNSYNCCOMPLETED']._serialized_end=514
+  _globals['_UPSYNCCOMPLETED']._serialized_start=516
+  _globals['_UPSYNCCOMPLETED']._serialized_end=641
+  _globals['_PROJECTIONREBUILT']._serialized_start=643
+  _globals['_PROJECTIONREBUILT']._serialized_end=741
+  _globals['_ROLLOUTRINGADVANCED']._serialized_start=743
+  _globals['_ROLLOUTRINGADVANCED']._serialized_end=821
+  _globals['_ROLLOUTROLLEDBACK']._serialized_start=823
+  _globals['_ROLLOUTROLLEDBACK']._serialized_end=891
+  _globals['_PROCESSFACT']._serialized_start=894
+  _globals['_PROCESSFACT']._serialized_end=1746
 # @@protoc_insertion_point(module_scope)

@@ -29,12 +29,16 @@ class StoreSiteRevoked(_message.Message):
     def __init__(self, site_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class DomainVerified(_message.Message):
-    __slots__ = ("tenant_id", "hostname")
+    __slots__ = ("tenant_id", "hostname", "claim_id", "storefront_id")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
+    STOREFRONT_ID_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     hostname: str
-    def __init__(self, tenant_id: _Optional[str] = ..., hostname: _Optional[str] = ...) -> None: ...
+    claim_id: str
+    storefront_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., hostname: _Optional[str] = ..., claim_id: _Optional[str] = ..., storefront_id: _Optional[str] = ...) -> None: ...
 
 class DownsyncCompleted(_message.Message):
     __slots__ = ("site_id", "changes_applied", "seconds", "lag_changes", "checksums_match")

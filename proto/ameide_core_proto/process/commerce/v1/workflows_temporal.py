@@ -277,8 +277,15 @@ VERIFY_DOMAIN_CLAIM: Final[WorkflowDeclaration] = WorkflowDeclaration(
     execution_timeout=timedelta(days=3),
     run_timeout=None,
     task_timeout=None,
-    signals=MappingProxyType({}),
-    queries=MappingProxyType({}),
+    signals=MappingProxyType({"Recheck": domains_pb2.RecheckDomainClaimRequest}),
+    queries=MappingProxyType(
+        {
+            "GetDomainClaimStatus": (
+                domains_pb2.GetDomainClaimStatusRequest,
+                domains_pb2.DomainClaimStatus,
+            ),
+        },
+    ),
     updates=MappingProxyType({}),
 )
 """Workflow VerifyDomainClaim.
@@ -359,6 +366,32 @@ class VerifyDomainClaimHandle:
             domains_pb2.VerifyDomainClaimResult,
             await self._handle.result(),
             "result of workflow 'VerifyDomainClaim'",
+        )
+
+    async def recheck_domain_claim(self, arg: domains_pb2.RecheckDomainClaimRequest) -> None:
+        """Sends signal Recheck.
+
+        Checks a claim's DNS now instead of at its next scheduled check.
+        """
+        await self._handle.signal("Recheck", arg)
+
+    async def get_domain_claim_status(
+        self,
+        arg: domains_pb2.GetDomainClaimStatusRequest | None = None,
+    ) -> domains_pb2.DomainClaimStatus:
+        """Runs query GetDomainClaimStatus; `arg` defaults to an empty message.
+
+        Conditions of a claim's last check and when the next one is.
+        """
+        value = await self._handle.query(
+            "GetDomainClaimStatus",
+            arg if arg is not None else domains_pb2.GetDomainClaimStatusRequest(),
+            result_type=domains_pb2.DomainClaimStatus,
+        )
+        return expect_message(
+            domains_pb2.DomainClaimStatus,
+            value,
+            "result of query 'GetDomainClaimStatus'",
         )
 
 
