@@ -184,6 +184,7 @@ class AcmeIssuer:
             )
             orderr = self._call(hostname, net, lambda: acme.poll_and_finalize(orderr, deadline))
         finally:
+            net.session.close()
             for token in presented:
                 try:
                     solver.cleanup(hostname, token)
@@ -203,13 +204,15 @@ class AcmeIssuer:
 
     def renewal_window_start(self, fullchain_pem: str) -> dt.datetime | None:
         """The time ARI (RFC 9773) suggests renewing at, or None when the CA offers no ARI."""
-        acme, _net = self._connect("renewal-info")
+        acme, net = self._connect("renewal-info")
         try:
             when, _next_check = acme.renewal_time(fullchain_pem.encode())
         except errors.ARIError as error:
             raise TransientACMEError(
                 f"ACME renewal info could not be fetched: {error}", reason="TransientACMEError"
             ) from error
+        finally:
+            net.session.close()
         if when is None:
             return None
         return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
@@ -218,7 +221,10 @@ class AcmeIssuer:
         """Revoke a certificate this account ordered (RFC 5280 reason code)."""
         acme, net = self._connect("revocation")
         leaf = x509.load_pem_x509_certificate(fullchain_pem.encode())
-        self._call("revocation", net, lambda: acme.revoke(leaf, reason_code))
+        try:
+            self._call("revocation", net, lambda: acme.revoke(leaf, reason_code))
+        finally:
+            net.session.close()
 
     # Internals --------------------------------------------------------------------------------
     def _connect(self, hostname: str) -> tuple[client.ClientV2, _Network]:
