@@ -1,0 +1,256 @@
+"""The embedded storefront gateway: nginx, one SNI server block per hostname.
+
+Adapter room: writes files under its own `sites_dir` (included by the operator's main nginx
+config) and `certs_dir`, runs `nginx -t` and `nginx -s reload`; touches nothing else. Disk and
+process work runs in a thread, never on the event loop.
+
+A change is all-or-nothing: the files it touches are snapshotted, written, checked with
+`nginx -t` and reloaded; if the check fails (`GatewayConfigRejected`, quoting nginx) or nginx is
+not running or refuses the reload (`GatewayUnavailable`, retryable), every file is put back as
+it was, so the live config never holds half a change. Changes that arrive while one is being
+applied are batched into the next single test-and-reload (`reloads` counts them); when a batch
+is rejected its changes are retried one by one, so one bad route cannot sink the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cloud.domains.gateway import (
+    GatewayConfigRejected,
+    GatewayError,
+    GatewayRoute,
+    GatewayUnavailable,
+    check_route_hostname,
+)
+
+logger = logging.getLogger(__name__)
+
+_COMMAND_TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class NginxSettings:
+    """Where nginx and the files this adapter manages live."""
+
+    main_config: Path
+    sites_dir: Path
+    certs_dir: Path
+    # What each server block listens on, e.g. "443" or "127.0.0.1:8443".
+    https_listen: str
+    binary: Path = Path("/usr/sbin/nginx")
+    prefix: Path | None = None
+    # The pid file the main config names; read to tell "not running" from other failures.
+    pid_file: Path | None = None
+
+
+def server_block(route: GatewayRoute, settings: NginxSettings) -> str:
+    """The nginx server block that serves `route` (SNI = its hostname)."""
+    cert, key = _cert_paths(settings, route.hostname)
+    return f"""# Managed by commerce-cloud: storefront route for {route.hostname}. Do not edit.
+server {{
+    listen {settings.https_listen} ssl;
+    server_name {route.hostname};
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+        proxy_pass {route.upstream_url};
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-Proto https;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }}
+}}
+"""
+
+
+def _cert_paths(settings: NginxSettings, hostname: str) -> tuple[Path, Path]:
+    return settings.certs_dir / f"{hostname}.crt", settings.certs_dir / f"{hostname}.key"
+
+
+def _site_path(settings: NginxSettings, hostname: str) -> Path:
+    return settings.sites_dir / f"{hostname}.conf"
+
+
+@dataclass
+class _Change:
+    upserts: tuple[GatewayRoute, ...]
+    removals: tuple[str, ...]
+    done: asyncio.Future[None] = field(repr=False)
+
+
+def _write(path: Path, content: bytes, mode: int) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    os.chmod(partial, mode)
+    partial.replace(path)
+
+
+class NginxGateway:
+    """`StorefrontGateway` over a local nginx."""
+
+    def __init__(self, settings: NginxSettings) -> None:
+        self._settings = settings
+        self._pending: list[_Change] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.reloads = 0
+
+    # Port -------------------------------------------------------------------------------------
+    async def change(
+        self, upserts: Sequence[GatewayRoute] = (), removals: Sequence[str] = ()
+    ) -> None:
+        for hostname in removals:
+            check_route_hostname(hostname)
+        loop = asyncio.get_running_loop()
+        change = _Change(tuple(upserts), tuple(removals), loop.create_future())
+        self._pending.append(change)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await change.done
+
+    def served_hostnames(self) -> list[str]:
+        if not self._settings.sites_dir.is_dir():
+            return []
+        return sorted(p.name.removesuffix(".conf") for p in self._settings.sites_dir.glob("*.conf"))
+
+    # Batching ---------------------------------------------------------------------------------
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            error = await self._apply_in_thread(batch)
+            if isinstance(error, GatewayConfigRejected) and len(batch) > 1:
+                # One change may be bad: apply each alone so the good ones still go live.
+                for change in batch:
+                    _settle(change, await self._apply_in_thread([change]))
+                continue
+            for change in batch:
+                _settle(change, error)
+
+    async def _apply_in_thread(self, batch: Sequence[_Change]) -> GatewayError | None:
+        try:
+            await asyncio.to_thread(self._apply, batch)
+        except GatewayError as error:
+            return error
+        except OSError as error:
+            return GatewayUnavailable(
+                f"could not write the gateway's files: {error}; nothing was changed"
+            )
+        return None
+
+    # One test-and-reload (in a thread) --------------------------------------------------------
+    def _apply(self, batch: Sequence[_Change]) -> None:
+        settings = self._settings
+        settings.sites_dir.mkdir(parents=True, exist_ok=True)
+        settings.certs_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(settings.certs_dir, 0o700)
+        writes: dict[Path, tuple[bytes, int] | None] = {}
+        for change in batch:
+            for hostname in change.removals:
+                cert, key = _cert_paths(settings, hostname)
+                for path in (_site_path(settings, hostname), cert, key):
+                    writes[path] = None
+            for route in change.upserts:
+                cert, key = _cert_paths(settings, route.hostname)
+                writes[cert] = (route.fullchain_pem.encode(), 0o644)
+                writes[key] = (route.key_pem, 0o600)
+                writes[_site_path(settings, route.hostname)] = (
+                    server_block(route, settings).encode(),
+                    0o644,
+                )
+        before = {path: path.read_bytes() if path.exists() else None for path in writes}
+        try:
+            for path, content in writes.items():
+                if content is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    _write(path, *content)
+            self._test_config()
+            self._reload()
+        except BaseException:
+            self._restore(before)
+            raise
+        self.reloads += 1
+        logger.info(
+            "nginx reloaded: %d route change(s) in one batch",
+            sum(len(c.upserts) + len(c.removals) for c in batch),
+        )
+
+    def _restore(self, before: dict[Path, bytes | None]) -> None:
+        for path, content in before.items():
+            try:
+                if content is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    _write(path, content, 0o600 if path.suffix == ".key" else 0o644)
+            except OSError:
+                logger.exception("could not restore %s; the next change rewrites it", path)
+
+    def _nginx(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(self._settings.binary)]
+        if self._settings.prefix is not None:
+            command += ["-p", str(self._settings.prefix)]
+        command += ["-c", str(self._settings.main_config), *args]
+        try:
+            return subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=_COMMAND_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise GatewayUnavailable(
+                f"could not run {' '.join(command)}: {error}; check the nginx binary setting"
+            ) from error
+
+    def _test_config(self) -> None:
+        done = self._nginx("-t", "-q")
+        if done.returncode != 0:
+            why = "; ".join(
+                line.removeprefix("nginx: ").strip()
+                for line in done.stderr.splitlines()
+                if line.strip() and "test failed" not in line
+            )
+            raise GatewayConfigRejected(
+                f"nginx refused the new configuration, the previous one stays live: {why}"
+            )
+
+    def _running_pid(self) -> int | None:
+        pid_file = self._settings.pid_file
+        if pid_file is None:
+            return None
+        try:
+            pid = int(pid_file.read_text().strip())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return None
+        return pid
+
+    def _reload(self) -> None:
+        if self._settings.pid_file is not None and self._running_pid() is None:
+            raise GatewayUnavailable(
+                f"nginx is not running (no live process in {self._settings.pid_file}); "
+                "nothing was changed; start nginx and the change is retried"
+            )
+        done = self._nginx("-s", "reload")
+        if done.returncode != 0:
+            raise GatewayUnavailable(
+                f"nginx did not reload ({done.stderr.strip() or done.returncode}); nothing was "
+                "changed; the change is retried when nginx runs again"
+            )
+
+
+def _settle(change: _Change, error: GatewayError | None) -> None:
+    if change.done.done():  # its caller was cancelled
+        return
+    if error is None:
+        change.done.set_result(None)
+    else:
+        change.done.set_exception(error)
