@@ -278,7 +278,7 @@ async def test_operator_killed_mid_reconcile_converges_without_duplicates(
 
 async def test_deleting_the_resource_deletes_its_children(env: OperatorEnv) -> None:
     if not env.kube.has_controller_manager:
-        pytest.fail("needs kube-controller-manager (garbage collector): run `make kube-bins`")
+        require("kube-controller-manager (garbage collector)", "run `make kube-bins`")
     ns = env.namespace()
     _create(env, env.resource(ns))
     await wait_until(lambda: len(_children(env, ns)) == len(CHILDREN), 60, "children",
