@@ -205,9 +205,8 @@ class RolloutStoreFleetWorkflow:
                 ),
             )  # fmt: skip
             self._progress.next_step = step + 1
-            if (
-                step + 1 < len(self._steps)
-                and workflow.info().get_current_history_length() > HISTORY_EVENTS_PER_RUN
+            if step + 1 < len(self._steps) and workflow.info().get_current_history_length() > (
+                input.max_history_events or HISTORY_EVENTS_PER_RUN
             ):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 carried = rollout_pb2.RolloutStoreFleetInput()

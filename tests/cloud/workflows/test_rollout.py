@@ -192,3 +192,27 @@ async def test_operators_approve_pause_resume_and_abort(bench: RolloutBench) -> 
         await bench.rollouts.get_rollout_store_fleet_handle(handle.id).abort_rollout_update(
             rollout_pb2.AbortRollout(reason="again")
         )
+
+
+async def test_a_long_ring_continues_as_new_and_keeps_every_sites_state(
+    bench: RolloutBench,
+) -> None:
+    sites = bench.add_sites(12)
+    bench.installer.offline = {sites[5]}
+    handle = await bench.rollouts.start_rollout_store_fleet(
+        bench.request("ring-long", step_size=2, max_history_events=40)
+    )
+    result = await handle.result()
+    assert result.phase == Phase.ROLLOUT_PHASE_COMPLETED
+    assert (result.sites_upgraded, result.sites_offline) == (11, 1)
+    assert [s.site_id for s in result.sites] == sites
+    runs = [e async for e in bench.env.client.list_workflows(f"WorkflowId = '{handle.id}'")]
+    assert len(runs) > 2  # the run continued as new, more than once
+    for run in runs:
+        history = await bench.env.client.get_workflow_handle(
+            handle.id, run_id=run.run_id
+        ).fetch_history()
+        assert len(history.events) < 80  # each run's history stays bounded
+    assert [f.rollout_step_advanced.step for f in bench.facts("RolloutStepAdvanced")] == list(
+        range(7)
+    )
