@@ -37,6 +37,7 @@ def rollout_activities(
     )
     return [
         activities.prepare_rollout,
+        activities.recheck_rollout_bundle,
         activities.install_site_bundle,
         activities.roll_back_site_bundle,
         activities.observe_sites,
