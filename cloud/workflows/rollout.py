@@ -67,11 +67,17 @@ _ENDED = (
 )
 
 
+# A step holds at most this many sites, so one step's events (three per install) plus the
+# history a run may reach before continuing as new stay far below Temporal's limits.
+MAX_STEP_SITES = 500
+
+
 def plan_steps(site_ids: list[str], canary_size: int, step_size: int) -> list[list[str]]:
-    """Step 0 holds the canaries (at least one site), then steps of `step_size` sites."""
-    canaries = max(1, min(canary_size or 1, len(site_ids)))
+    """Step 0 holds the canaries (at least one site), then steps of `step_size` sites (0: the
+    rest at once); no step holds more than `MAX_STEP_SITES`."""
+    canaries = max(1, min(canary_size or 1, len(site_ids), MAX_STEP_SITES))
     rest = site_ids[canaries:]
-    size = step_size if step_size > 0 else max(1, len(rest))
+    size = min(step_size if step_size > 0 else max(1, len(rest)), MAX_STEP_SITES)
     return [site_ids[:canaries], *(rest[i : i + size] for i in range(0, len(rest), size))]
 
 
@@ -93,6 +99,7 @@ class RolloutStoreFleetWorkflow:
         self._steps: list[list[str]] = []
         self._reason = ""
         self._abort_reason = ""
+        self._index: dict[str, rollout_pb2.SiteRolloutStatus] = {}
 
     # Operators
 
@@ -273,7 +280,9 @@ class RolloutStoreFleetWorkflow:
         return not self._abort_reason
 
     def _site(self, site_id: str) -> rollout_pb2.SiteRolloutStatus:
-        return next(s for s in self._progress.sites if s.site_id == site_id)
+        if len(self._index) != len(self._progress.sites):
+            self._index = {s.site_id: s for s in self._progress.sites}
+        return self._index[site_id]
 
     def _set(self, site_id: str, state: int, reason: str, step: int) -> None:
         site = self._site(site_id)
