@@ -33,7 +33,7 @@ def rollout_activities(
         store,
         matrix_compatibility(store.compat_matrices),
         installer or UnavailableSiteInstaller(),
-        health or StoreSiteHealth(store.sites),
+        health or StoreSiteHealth(store.sites, store.sync_reports),
     )
     return [
         activities.prepare_rollout,
