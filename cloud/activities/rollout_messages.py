@@ -18,9 +18,11 @@ ROLLED_BACK = "rolled_back"
 class PrepareRollout:
     bundle_id: str
     ring: str
-    # Sites of this sales channel (every ready one), or exactly `site_ids`.
+    # Sites of this sales channel (every ready one), or exactly `site_ids`, or every ready
+    # site carrying `label`.
     sales_channel_id: str = ""
     site_ids: list[str] = field(default_factory=list)
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,14 @@ class ObservedSites:
 class RecordRolloutFact:
     # A serialized `ProcessFact`.
     fact: bytes
+
+
+@dataclass(frozen=True)
+class RecheckRolloutBundle:
+    bundle_id: str
+
+
+@dataclass(frozen=True)
+class RecheckedBundle:
+    allowed: bool
+    reason: str = ""

@@ -21,7 +21,11 @@ from cloud.adapters.store.commands import CommandQueue
 from cloud.adapters.store.domain_claims import DomainClaimRepository
 from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
-from cloud.adapters.store.fleet_versions import BundleRepository, CompatMatrixRepository
+from cloud.adapters.store.fleet_versions import (
+    BundleRepository,
+    CompatMatrixRepository,
+    SiteLabelRepository,
+)
 from cloud.adapters.store.ingest import IngestRepository
 from cloud.adapters.store.realtime import RealtimeCases, RealtimeLedger
 from cloud.adapters.store.sites import SiteRepository
@@ -55,6 +59,7 @@ class CloudStore:
         self.realtime_cases = RealtimeCases(db)
         self.compat_matrices = CompatMatrixRepository(db)
         self.bundles = BundleRepository(db)
+        self.site_labels = SiteLabelRepository(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:
