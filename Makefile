@@ -30,10 +30,11 @@ setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 #   systemd               systemd-analyze verify of the unit
 #   adduser init-system-helpers   adduser, deb-systemd-helper: the .deb's maintainer scripts
 #   ca-certificates       HTTPS for pip and for `go install` of the Temporal CLI
+#   tzdata                /usr/share/zoneinfo: stores' trading calendars (zoneinfo), the .deb's Depends
 # The Temporal CLI is not a Debian package: `make temporal-cli` builds it with Go >= 1.25
 # (what its pinned go.mod asks for), or set TEMPORAL_CLI to an existing binary.
 SYSTEM_PACKAGES := postgresql util-linux mount dpkg python3 python3-venv systemd adduser \
-                   init-system-helpers ca-certificates
+                   init-system-helpers ca-certificates tzdata
 
 system-deps:  ## Install the Debian packages the tests use, when missing (needs root or sudo)
 	@missing=$$(for pkg in $(SYSTEM_PACKAGES); do \
