@@ -123,3 +123,11 @@ deb: venv  ## Build the commerce-edge .deb into dist/
 
 clean:  ## Remove build outputs and demo data
 	rm -rf dist build var .pytest_cache .mypy_cache .ruff_cache
+
+record-rollout-histories: setup  ## Record RolloutStoreFleet's replay histories (new scenarios only)
+	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_rollout_histories.py
+
+bench-rollout: setup  ## RolloutStoreFleet over SITES (1,000) simulated sites in RINGS (4) rings; writes bench/results/rollout.json
+	$(PY) -m bench.rollout $(if $(SITES),--sites $(SITES),) $(if $(RINGS),--rings $(RINGS),)
+
+.PHONY: bench-rollout record-rollout-histories

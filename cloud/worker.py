@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE,
+    ROLLOUT_WORKFLOW_SERVICE_TASK_QUEUE,
     STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE,
     replication_workflow_service_workflows,
     store_site_workflow_service_workflows,
@@ -25,6 +26,7 @@ from cloud.adapters.store import CloudStore
 from cloud.adapters.tokens import TokenMinter
 from cloud.compat_wiring import matrix_compatibility
 from cloud.config import CloudConfig
+from cloud.rollout_wiring import rollout_activities, rollout_workflows
 from cloud.temporal.connect import worker_build_id
 from cloud.workflows.replication import (
     RebuildStoreSiteProjectionWorkflow,
@@ -38,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 def registered_workflows() -> list[type]:
     """The workflow classes this worker serves, checked against their proto declarations."""
-    return [*_store_site_workflows(), *_replication_workflows()]
+    return [*_store_site_workflows(), *_replication_workflows(), *rollout_workflows()]
 
 
 def _store_site_workflows() -> list[type]:
@@ -103,6 +105,13 @@ def build_workers(
                 replication.record_replication_fact,
                 command_activities.send_site_command,
             ],
+            **common,  # type: ignore[arg-type]
+        ),
+        Worker(
+            client,
+            task_queue=ROLLOUT_WORKFLOW_SERVICE_TASK_QUEUE,
+            workflows=rollout_workflows(),
+            activities=rollout_activities(store),
             **common,  # type: ignore[arg-type]
         ),
     ]

@@ -22,6 +22,7 @@ from cloud.assembly import OpsServices, open_ops
 from cloud.cli.bundles import bundles as bundle_commands
 from cloud.cli.bundles import compat as compat_commands
 from cloud.cli.output import console, emit_json, err_console, table, when
+from cloud.cli.rollouts import rollouts as rollout_commands
 from cloud.config import CloudConfig, load_cloud_config
 from cloud.services import DataReport, DataService, Enrollment
 from cloud.services.data import DEFAULT_BATCH
@@ -757,6 +758,7 @@ def demo(ctx: click.Context, check: bool) -> None:
 
 main.add_command(compat_commands)
 main.add_command(bundle_commands)
+main.add_command(rollout_commands)
 
 
 def entry() -> None:

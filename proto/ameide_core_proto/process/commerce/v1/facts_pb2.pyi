@@ -94,8 +94,76 @@ class RolloutRolledBack(_message.Message):
     reason: str
     def __init__(self, bundle_id: _Optional[str] = ..., ring: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
+class RolloutStepAdvanced(_message.Message):
+    __slots__ = ("bundle_id", "ring", "step", "sites_installed", "sites_failed", "sites_offline")
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    RING_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    SITES_INSTALLED_FIELD_NUMBER: _ClassVar[int]
+    SITES_FAILED_FIELD_NUMBER: _ClassVar[int]
+    SITES_OFFLINE_FIELD_NUMBER: _ClassVar[int]
+    bundle_id: str
+    ring: str
+    step: int
+    sites_installed: int
+    sites_failed: int
+    sites_offline: int
+    def __init__(self, bundle_id: _Optional[str] = ..., ring: _Optional[str] = ..., step: _Optional[int] = ..., sites_installed: _Optional[int] = ..., sites_failed: _Optional[int] = ..., sites_offline: _Optional[int] = ...) -> None: ...
+
+class RolloutHalted(_message.Message):
+    __slots__ = ("bundle_id", "ring", "step", "sites_failed", "sites_in_step", "reason")
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    RING_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    SITES_FAILED_FIELD_NUMBER: _ClassVar[int]
+    SITES_IN_STEP_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    bundle_id: str
+    ring: str
+    step: int
+    sites_failed: int
+    sites_in_step: int
+    reason: str
+    def __init__(self, bundle_id: _Optional[str] = ..., ring: _Optional[str] = ..., step: _Optional[int] = ..., sites_failed: _Optional[int] = ..., sites_in_step: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RolloutCompleted(_message.Message):
+    __slots__ = ("bundle_id", "ring", "sites_installed", "sites_offline", "sites_failed")
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    RING_FIELD_NUMBER: _ClassVar[int]
+    SITES_INSTALLED_FIELD_NUMBER: _ClassVar[int]
+    SITES_OFFLINE_FIELD_NUMBER: _ClassVar[int]
+    SITES_FAILED_FIELD_NUMBER: _ClassVar[int]
+    bundle_id: str
+    ring: str
+    sites_installed: int
+    sites_offline: int
+    sites_failed: int
+    def __init__(self, bundle_id: _Optional[str] = ..., ring: _Optional[str] = ..., sites_installed: _Optional[int] = ..., sites_offline: _Optional[int] = ..., sites_failed: _Optional[int] = ...) -> None: ...
+
+class SiteBundleInstalled(_message.Message):
+    __slots__ = ("site_id", "bundle_id", "ring")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    RING_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    bundle_id: str
+    ring: str
+    def __init__(self, site_id: _Optional[str] = ..., bundle_id: _Optional[str] = ..., ring: _Optional[str] = ...) -> None: ...
+
+class SiteBundleRolledBack(_message.Message):
+    __slots__ = ("site_id", "bundle_id", "restored_bundle_id", "ring")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    RING_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    bundle_id: str
+    restored_bundle_id: str
+    ring: str
+    def __init__(self, site_id: _Optional[str] = ..., bundle_id: _Optional[str] = ..., restored_bundle_id: _Optional[str] = ..., ring: _Optional[str] = ...) -> None: ...
+
 class ProcessFact(_message.Message):
-    __slots__ = ("fact_id", "type", "subject", "occurred_at", "workflow_id", "run_id", "store_site_ready", "store_site_revoked", "domain_verified", "downsync_completed", "rollout_ring_advanced", "rollout_rolled_back", "upsync_completed", "projection_rebuilt")
+    __slots__ = ("fact_id", "type", "subject", "occurred_at", "workflow_id", "run_id", "store_site_ready", "store_site_revoked", "domain_verified", "downsync_completed", "rollout_ring_advanced", "rollout_rolled_back", "upsync_completed", "projection_rebuilt", "rollout_step_advanced", "rollout_halted", "rollout_completed", "site_bundle_installed", "site_bundle_rolled_back")
     FACT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +178,11 @@ class ProcessFact(_message.Message):
     ROLLOUT_ROLLED_BACK_FIELD_NUMBER: _ClassVar[int]
     UPSYNC_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     PROJECTION_REBUILT_FIELD_NUMBER: _ClassVar[int]
+    ROLLOUT_STEP_ADVANCED_FIELD_NUMBER: _ClassVar[int]
+    ROLLOUT_HALTED_FIELD_NUMBER: _ClassVar[int]
+    ROLLOUT_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    SITE_BUNDLE_INSTALLED_FIELD_NUMBER: _ClassVar[int]
+    SITE_BUNDLE_ROLLED_BACK_FIELD_NUMBER: _ClassVar[int]
     fact_id: str
     type: str
     subject: str
@@ -124,4 +197,9 @@ class ProcessFact(_message.Message):
     rollout_rolled_back: RolloutRolledBack
     upsync_completed: UpsyncCompleted
     projection_rebuilt: ProjectionRebuilt
-    def __init__(self, fact_id: _Optional[str] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., store_site_ready: _Optional[_Union[StoreSiteReady, _Mapping]] = ..., store_site_revoked: _Optional[_Union[StoreSiteRevoked, _Mapping]] = ..., domain_verified: _Optional[_Union[DomainVerified, _Mapping]] = ..., downsync_completed: _Optional[_Union[DownsyncCompleted, _Mapping]] = ..., rollout_ring_advanced: _Optional[_Union[RolloutRingAdvanced, _Mapping]] = ..., rollout_rolled_back: _Optional[_Union[RolloutRolledBack, _Mapping]] = ..., upsync_completed: _Optional[_Union[UpsyncCompleted, _Mapping]] = ..., projection_rebuilt: _Optional[_Union[ProjectionRebuilt, _Mapping]] = ...) -> None: ...
+    rollout_step_advanced: RolloutStepAdvanced
+    rollout_halted: RolloutHalted
+    rollout_completed: RolloutCompleted
+    site_bundle_installed: SiteBundleInstalled
+    site_bundle_rolled_back: SiteBundleRolledBack
+    def __init__(self, fact_id: _Optional[str] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., store_site_ready: _Optional[_Union[StoreSiteReady, _Mapping]] = ..., store_site_revoked: _Optional[_Union[StoreSiteRevoked, _Mapping]] = ..., domain_verified: _Optional[_Union[DomainVerified, _Mapping]] = ..., downsync_completed: _Optional[_Union[DownsyncCompleted, _Mapping]] = ..., rollout_ring_advanced: _Optional[_Union[RolloutRingAdvanced, _Mapping]] = ..., rollout_rolled_back: _Optional[_Union[RolloutRolledBack, _Mapping]] = ..., upsync_completed: _Optional[_Union[UpsyncCompleted, _Mapping]] = ..., projection_rebuilt: _Optional[_Union[ProjectionRebuilt, _Mapping]] = ..., rollout_step_advanced: _Optional[_Union[RolloutStepAdvanced, _Mapping]] = ..., rollout_halted: _Optional[_Union[RolloutHalted, _Mapping]] = ..., rollout_completed: _Optional[_Union[RolloutCompleted, _Mapping]] = ..., site_bundle_installed: _Optional[_Union[SiteBundleInstalled, _Mapping]] = ..., site_bundle_rolled_back: _Optional[_Union[SiteBundleRolledBack, _Mapping]] = ...) -> None: ...

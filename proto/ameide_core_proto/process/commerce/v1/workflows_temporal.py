@@ -1053,9 +1053,21 @@ ROLLOUT_STORE_FLEET: Final[WorkflowDeclaration] = WorkflowDeclaration(
     execution_timeout=timedelta(days=14),
     run_timeout=None,
     task_timeout=None,
-    signals=MappingProxyType({}),
-    queries=MappingProxyType({}),
-    updates=MappingProxyType({}),
+    signals=MappingProxyType(
+        {"PauseRollout": rollout_pb2.PauseRollout, "ResumeRollout": rollout_pb2.ResumeRollout},
+    ),
+    queries=MappingProxyType(
+        {"GetRolloutStatus": (rollout_pb2.GetRolloutStatusRequest, rollout_pb2.RolloutStatus)},
+    ),
+    updates=MappingProxyType(
+        {
+            "ApproveRolloutStep": (
+                rollout_pb2.ApproveRolloutStep,
+                rollout_pb2.RolloutUpdateAccepted,
+            ),
+            "AbortRollout": (rollout_pb2.AbortRollout, rollout_pb2.RolloutUpdateAccepted),
+        },
+    ),
 )
 """Workflow RolloutStoreFleet.
 
@@ -1093,6 +1105,77 @@ class RolloutStoreFleetHandle:
             rollout_pb2.RolloutStoreFleetResult,
             await self._handle.result(),
             "result of workflow 'RolloutStoreFleet'",
+        )
+
+    async def pause_rollout_signal(self, arg: rollout_pb2.PauseRollout) -> None:
+        """Sends signal PauseRollout.
+
+        Hold the rollout before its next step.
+        """
+        await self._handle.signal("PauseRollout", arg)
+
+    async def resume_rollout_signal(self, arg: rollout_pb2.ResumeRollout) -> None:
+        """Sends signal ResumeRollout.
+
+        Continue a paused rollout.
+        """
+        await self._handle.signal("ResumeRollout", arg)
+
+    async def get_rollout_status(
+        self,
+        arg: rollout_pb2.GetRolloutStatusRequest | None = None,
+    ) -> rollout_pb2.RolloutStatus:
+        """Runs query GetRolloutStatus; `arg` defaults to an empty message.
+
+        Phase, step and every site's state of a rollout.
+        """
+        value = await self._handle.query(
+            "GetRolloutStatus",
+            arg if arg is not None else rollout_pb2.GetRolloutStatusRequest(),
+            result_type=rollout_pb2.RolloutStatus,
+        )
+        return expect_message(
+            rollout_pb2.RolloutStatus,
+            value,
+            "result of query 'GetRolloutStatus'",
+        )
+
+    async def approve_rollout_step_update(
+        self,
+        arg: rollout_pb2.ApproveRolloutStep,
+    ) -> rollout_pb2.RolloutUpdateAccepted:
+        """Runs update ApproveRolloutStep and waits for its result.
+
+        Approve the step that waits for approval (refused unless that step waits).
+        """
+        value = await self._handle.execute_update(
+            "ApproveRolloutStep",
+            arg,
+            result_type=rollout_pb2.RolloutUpdateAccepted,
+        )
+        return expect_message(
+            rollout_pb2.RolloutUpdateAccepted,
+            value,
+            "result of update 'ApproveRolloutStep'",
+        )
+
+    async def abort_rollout_update(
+        self,
+        arg: rollout_pb2.AbortRollout,
+    ) -> rollout_pb2.RolloutUpdateAccepted:
+        """Runs update AbortRollout and waits for its result.
+
+        Abort the rollout before its next step (refused once it ended).
+        """
+        value = await self._handle.execute_update(
+            "AbortRollout",
+            arg,
+            result_type=rollout_pb2.RolloutUpdateAccepted,
+        )
+        return expect_message(
+            rollout_pb2.RolloutUpdateAccepted,
+            value,
+            "result of update 'AbortRollout'",
         )
 
 

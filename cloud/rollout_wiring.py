@@ -1,0 +1,44 @@
+"""Wires RolloutStoreFleet into the worker (composition helper for `cloud.worker`).
+
+Composition room: builds the rollout activities over the cloud store, the compatibility
+policy and the site adapters; `cloud.worker` puts them on the rollout task queue's worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ameide_core_proto.process.commerce.v1.workflows_temporal import (
+    rollout_workflow_service_workflows,
+)
+from cloud.activities.rollout import RolloutActivities, SiteBundleInstaller, SiteHealthProbe
+from cloud.adapters.rollout_sites import StoreSiteHealth, UnavailableSiteInstaller
+from cloud.adapters.store import CloudStore
+from cloud.compat_wiring import matrix_compatibility
+from cloud.workflows.rollout import RolloutStoreFleetWorkflow
+
+
+def rollout_workflows() -> list[type]:
+    """The rollout workflow classes, checked against their proto declarations."""
+    return rollout_workflow_service_workflows(rollout_store_fleet=RolloutStoreFleetWorkflow)
+
+
+def rollout_activities(
+    store: CloudStore,
+    installer: SiteBundleInstaller | None = None,
+    health: SiteHealthProbe | None = None,
+) -> list[Any]:
+    """The activity methods of rollouts, over the store and the given (or default) adapters."""
+    activities = RolloutActivities(
+        store,
+        matrix_compatibility(store.compat_matrices),
+        installer or UnavailableSiteInstaller(),
+        health or StoreSiteHealth(store.sites),
+    )
+    return [
+        activities.prepare_rollout,
+        activities.install_site_bundle,
+        activities.roll_back_site_bundle,
+        activities.observe_sites,
+        activities.record_rollout_fact,
+    ]
