@@ -77,6 +77,7 @@ def report_of(record: dict[str, Any] | None, layout: ReleaseLayout) -> edge_pb2.
         report.bundle_id = str(record.get("bundle_id", ""))
         report.failed_step = str(record.get("failed_step", ""))
         report.message = str(record.get("message", ""))
+        report.previous_bundle = str(record.get("previous", ""))
     return report
 
 

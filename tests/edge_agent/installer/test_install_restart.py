@@ -128,6 +128,7 @@ async def test_agent_downloads_restarts_onto_the_new_build_and_records_it(
         report = result.bundle_install
         assert report.outcome == edge_pb2.BUNDLE_INSTALL_OUTCOME_INSTALLED
         assert (report.current_bundle, report.last_known_good) == (BUNDLE, BUNDLE)
+        assert report.previous_bundle == "base"
         # the same process (exec), now running the release's code at the release's version
         assert started_versions(site_dir) == ["0.1.0", "0.1.1"]
         assert process_env(proc.pid).get("COMMERCE_EDGE_RELEASE") == BUNDLE
@@ -169,6 +170,7 @@ async def test_new_build_failing_its_health_gate_is_rolled_back_and_reported(
         assert report.outcome == edge_pb2.BUNDLE_INSTALL_OUTCOME_ROLLED_BACK
         assert report.failed_step == "health-gate"
         assert "POS UI is not served" in report.message
+        assert report.previous_bundle == "base"
         assert report.current_bundle == "base"
         # old build, the new one on trial, the old one again
         assert started_versions(site_dir) == ["0.1.0", "0.1.1", "0.1.0"]
