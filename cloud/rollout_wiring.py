@@ -33,10 +33,11 @@ def rollout_activities(
         store,
         matrix_compatibility(store.compat_matrices),
         installer or UnavailableSiteInstaller(),
-        health or StoreSiteHealth(store.sites),
+        health or StoreSiteHealth(store.sites, store.sync_reports),
     )
     return [
         activities.prepare_rollout,
+        activities.recheck_rollout_bundle,
         activities.install_site_bundle,
         activities.roll_back_site_bundle,
         activities.observe_sites,

@@ -27,6 +27,8 @@ from cloud.activities.rollout_messages import (
     ObserveSites,
     PreparedRollout,
     PrepareRollout,
+    RecheckedBundle,
+    RecheckRolloutBundle,
     RecordRolloutFact,
     RollBackSiteBundle,
     SiteOutcome,
@@ -163,6 +165,21 @@ class RolloutActivities:
                 raise InvalidInput(f"site {site_id} is listed twice")
             chosen.append(site_id)
         return chosen
+
+    @activity.defn(name="RecheckRolloutBundle")
+    async def recheck_rollout_bundle(self, req: RecheckRolloutBundle) -> RecheckedBundle:
+        """Does the matrix in force still allow the bundle (before late sites get it)?"""
+        return await asyncio.to_thread(self._recheck, req.bundle_id)
+
+    def _recheck(self, bundle_id: str) -> RecheckedBundle:
+        verdict = self._policy.bundle_verdict(_versions(self._bundle(bundle_id)))
+        if verdict.allowed:
+            return RecheckedBundle(True)
+        return RecheckedBundle(
+            False,
+            f"compatibility matrix version {verdict.matrix_version} no longer allows "
+            f"{bundle_id}: {'; '.join(verdict.reasons())}",
+        )
 
     @activity.defn(name="InstallSiteBundle")
     async def install_site_bundle(self, req: InstallSiteBundle) -> SiteOutcome:

@@ -77,3 +77,14 @@ class ObservedSites:
 class RecordRolloutFact:
     # A serialized `ProcessFact`.
     fact: bytes
+
+
+@dataclass(frozen=True)
+class RecheckRolloutBundle:
+    bundle_id: str
+
+
+@dataclass(frozen=True)
+class RecheckedBundle:
+    allowed: bool
+    reason: str = ""

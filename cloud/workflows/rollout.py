@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         InstallSiteBundle,
         ObserveSites,
         PrepareRollout,
+        RecheckRolloutBundle,
         RecordRolloutFact,
         RollBackSiteBundle,
         SiteOutcome,
@@ -66,11 +67,17 @@ _ENDED = (
 )
 
 
+# A step holds at most this many sites, so one step's events (three per install) plus the
+# history a run may reach before continuing as new stay far below Temporal's limits.
+MAX_STEP_SITES = 500
+
+
 def plan_steps(site_ids: list[str], canary_size: int, step_size: int) -> list[list[str]]:
-    """Step 0 holds the canaries (at least one site), then steps of `step_size` sites."""
-    canaries = max(1, min(canary_size or 1, len(site_ids)))
+    """Step 0 holds the canaries (at least one site), then steps of `step_size` sites (0: the
+    rest at once); no step holds more than `MAX_STEP_SITES`."""
+    canaries = max(1, min(canary_size or 1, len(site_ids), MAX_STEP_SITES))
     rest = site_ids[canaries:]
-    size = step_size if step_size > 0 else max(1, len(rest))
+    size = min(step_size if step_size > 0 else max(1, len(rest)), MAX_STEP_SITES)
     return [site_ids[:canaries], *(rest[i : i + size] for i in range(0, len(rest), size))]
 
 
@@ -92,6 +99,7 @@ class RolloutStoreFleetWorkflow:
         self._steps: list[list[str]] = []
         self._reason = ""
         self._abort_reason = ""
+        self._index: dict[str, rollout_pb2.SiteRolloutStatus] = {}
 
     # Operators
 
@@ -182,14 +190,9 @@ class RolloutStoreFleetWorkflow:
             if not await self._ready_for(step):
                 return await self._end(Phase.ROLLOUT_PHASE_ABORTED, self._abort_reason)
             self._phase = Phase.ROLLOUT_PHASE_CANARY if step == 0 else Phase.ROLLOUT_PHASE_ADVANCING
-            await self._install(step)
+            await self._install(step, self._steps[step])
             self._phase = Phase.ROLLOUT_PHASE_OBSERVING
-            if input.observe_for.ToTimedelta() > timedelta(0):
-                # An abort ends the observation early; the step's installs stay.
-                with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(
-                        lambda: bool(self._abort_reason), timeout=input.observe_for.ToTimedelta()
-                    )
+            await self._observation_window()  # an abort ends it early; the installs stay
             if self._abort_reason:
                 return await self._end(Phase.ROLLOUT_PHASE_ABORTED, self._abort_reason)
             await self._observe(step)
@@ -214,7 +217,47 @@ class RolloutStoreFleetWorkflow:
                 carried.bundle.sha256 = self._bundle_sha256
                 carried.progress.CopyFrom(self._progress)
                 workflow.continue_as_new(carried)
+        await self._catch_up_offline()
+        if self._abort_reason:
+            return await self._end(Phase.ROLLOUT_PHASE_ABORTED, self._abort_reason)
         return await self._end(Phase.ROLLOUT_PHASE_COMPLETED, "")
+
+    async def _catch_up_offline(self) -> None:
+        """Give sites that were offline in their step the bundle once they are back."""
+        for _ in range(self._input.offline_rounds or 1):
+            offline = [
+                s.site_id
+                for s in self._progress.sites
+                if s.state == State.SITE_ROLLOUT_STATE_OFFLINE
+            ]
+            if not offline or self._abort_reason:
+                return
+            await self._observation_window()
+            if self._abort_reason:
+                return
+            rechecked = await workflow.execute_activity_method(
+                RolloutActivities.recheck_rollout_bundle,
+                RecheckRolloutBundle(bundle_id=self._input.bundle.bundle_id),
+                start_to_close_timeout=_STORE_TIMEOUT,
+                retry_policy=_STORE_RETRY,
+            )
+            if not rechecked.allowed:
+                for site_id in offline:
+                    self._site(site_id).reason = rechecked.reason
+                return
+            self._phase = Phase.ROLLOUT_PHASE_ADVANCING
+            self._reason = f"{len(offline)} sites that were offline get the bundle"
+            await self._install(None, offline)
+            self._reason = ""
+
+    async def _observation_window(self) -> None:
+        """Wait one observation window; an abort ends it early."""
+        if self._input.observe_for.ToTimedelta() > timedelta(0):
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: bool(self._abort_reason),
+                    timeout=self._input.observe_for.ToTimedelta(),
+                )
 
     async def _ready_for(self, step: int) -> bool:
         """Wait while paused or for approval; False when aborted meanwhile."""
@@ -237,7 +280,9 @@ class RolloutStoreFleetWorkflow:
         return not self._abort_reason
 
     def _site(self, site_id: str) -> rollout_pb2.SiteRolloutStatus:
-        return next(s for s in self._progress.sites if s.site_id == site_id)
+        if len(self._index) != len(self._progress.sites):
+            self._index = {s.site_id: s for s in self._progress.sites}
+        return self._index[site_id]
 
     def _set(self, site_id: str, state: int, reason: str, step: int) -> None:
         site = self._site(site_id)
@@ -246,11 +291,13 @@ class RolloutStoreFleetWorkflow:
         site.step = step
         site.updated_at.CopyFrom(to_timestamp(workflow.now()))
 
-    async def _install(self, step: int) -> None:
+    async def _install(self, step: int | None, site_ids: list[str]) -> None:
+        """Install on `site_ids` as step `step` (None: each site keeps its step)."""
         gate = asyncio.Semaphore(_CONCURRENCY)
         bundle = self._input.bundle
 
         async def one(site_id: str) -> SiteOutcome:
+            site_step = self._site(site_id).step if step is None else step
             async with gate:
                 try:
                     return await workflow.execute_activity_method(
@@ -258,7 +305,7 @@ class RolloutStoreFleetWorkflow:
                         InstallSiteBundle(
                             site_id=site_id, bundle_id=bundle.bundle_id,
                             sha256=self._bundle_sha256, size=self._bundle_size,
-                            ring=self._input.ring, step=step,
+                            ring=self._input.ring, step=site_step,
                         ),
                         start_to_close_timeout=_INSTALL_TIMEOUT,
                         retry_policy=_SITE_RETRY,
@@ -268,14 +315,14 @@ class RolloutStoreFleetWorkflow:
                         site_id, FAILED, f"install could not be directed: {err.cause}"
                     )
 
-        outcomes = await asyncio.gather(*(one(s) for s in self._steps[step]))
+        outcomes = await asyncio.gather(*(one(s) for s in site_ids))
         for outcome in outcomes:
             state = {
                 INSTALLED: State.SITE_ROLLOUT_STATE_INSTALLED,
                 OFFLINE: State.SITE_ROLLOUT_STATE_OFFLINE,
             }.get(outcome.state, State.SITE_ROLLOUT_STATE_FAILED)
-            self._set(outcome.site_id, state, outcome.reason, step)
             site = self._site(outcome.site_id)
+            self._set(outcome.site_id, state, outcome.reason, site.step if step is None else step)
             site.previous_bundle_id = outcome.previous_bundle_id
             site.bundle_installed = outcome.state == INSTALLED
 

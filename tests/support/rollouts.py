@@ -47,6 +47,8 @@ class StandInInstaller:
 
     failing: set[str] = field(default_factory=set)
     offline: set[str] = field(default_factory=set)
+    # Offline at their first install, back for the next.
+    returning: set[str] = field(default_factory=set)
     installs: list[str] = field(default_factory=list)
     rollbacks: list[str] = field(default_factory=list)
     # Set by a test to hold installs until it lets them go.
@@ -56,7 +58,9 @@ class StandInInstaller:
         if self.gate is not None:
             await self.gate.wait()
         self.installs.append(site_id)
-        if site_id in self.offline:
+        if site_id in self.offline or (
+            site_id in self.returning and self.installs.count(site_id) == 1
+        ):
             return SiteOutcome(site_id, OFFLINE, "no control stream", "")
         if site_id in self.failing:
             return SiteOutcome(site_id, FAILED, "health gate: new build did not reconnect", "base")

@@ -107,13 +107,52 @@ async def test_one_failure_under_the_minimum_count_does_not_halt(bench: RolloutB
     assert (result.sites_upgraded, result.sites_failed) == (3, 1)
 
 
-async def test_offline_sites_are_tracked_apart_from_failures(bench: RolloutBench) -> None:
+async def test_offline_sites_are_tracked_apart_and_get_the_bundle_when_back(
+    bench: RolloutBench,
+) -> None:
     sites = bench.add_sites(5)
-    bench.installer.offline = {sites[2], sites[3]}
+    bench.installer.offline = {sites[3]}
+    bench.installer.returning = {sites[2]}
     result = await bench.rollouts.execute_rollout_store_fleet(bench.request(max_failure_ratio=0))
     assert result.phase == Phase.ROLLOUT_PHASE_COMPLETED
-    assert (result.sites_upgraded, result.sites_offline, result.sites_failed) == (3, 2, 0)
-    assert _states(result)[sites[2]] == "OFFLINE"
+    assert (result.sites_upgraded, result.sites_offline, result.sites_failed) == (4, 1, 0)
+    assert _states(result)[sites[2]] == "INSTALLED"  # back after its step: caught up
+    assert _states(result)[sites[3]] == "OFFLINE"
+    assert bench.installer.installs.count(sites[3]) == 2  # its step, then one catch-up round
+
+
+async def test_a_site_back_late_never_gets_a_bundle_the_matrix_no_longer_allows(
+    bench: RolloutBench,
+) -> None:
+    sites = bench.add_sites(3)
+    bench.installer.returning = {sites[2]}
+    handle = await bench.rollouts.start_rollout_store_fleet(
+        bench.request("ring-late", step_size=2, observe_for=Duration(seconds=3))
+    )
+
+    async def offline_in_last_step() -> bool:
+        status = await handle.get_rollout_status(rollout_pb2.GetRolloutStatusRequest())
+        states = {s.site_id: s.state for s in status.sites}
+        return states.get(sites[2]) == State.SITE_ROLLOUT_STATE_OFFLINE
+
+    await eventually(offline_in_last_step)
+    await asyncio.to_thread(
+        bench.store.compat_matrices.save, 2, "x" * 64, _stricter(), datetime.now(UTC), "ops"
+    )
+    result = await handle.result()
+    assert result.phase == Phase.ROLLOUT_PHASE_COMPLETED
+    late = next(s for s in result.sites if s.site_id == sites[2])
+    assert late.state == State.SITE_ROLLOUT_STATE_OFFLINE
+    assert "compatibility matrix version 2 no longer allows 2026.11.1" in late.reason
+    assert bench.installer.installs.count(sites[2]) == 1
+
+
+def _stricter() -> str:
+    return (
+        packaged_matrix_text()
+        .replace("version = 1\n", "version = 2\n", 1)
+        .replace('versions = ">=1.0.0,<3.0.0"', 'versions = ">=2.0.0,<3.0.0"')
+    )
 
 
 async def test_a_bundle_the_matrix_refuses_is_refused_before_any_site_is_touched(

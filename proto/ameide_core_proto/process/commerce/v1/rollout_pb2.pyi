@@ -77,7 +77,7 @@ class VersionBundle(_message.Message):
     def __init__(self, bundle_id: _Optional[str] = ..., components: _Optional[_Mapping[str, str]] = ..., proto_majors: _Optional[_Mapping[str, int]] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class RolloutStoreFleetInput(_message.Message):
-    __slots__ = ("bundle", "ring", "canary_size", "observe_for", "max_failure_ratio", "selector", "step_size", "min_failures", "require_approval", "progress", "max_history_events")
+    __slots__ = ("bundle", "ring", "canary_size", "observe_for", "max_failure_ratio", "selector", "step_size", "min_failures", "require_approval", "progress", "max_history_events", "offline_rounds")
     BUNDLE_FIELD_NUMBER: _ClassVar[int]
     RING_FIELD_NUMBER: _ClassVar[int]
     CANARY_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +89,7 @@ class RolloutStoreFleetInput(_message.Message):
     REQUIRE_APPROVAL_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     MAX_HISTORY_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_ROUNDS_FIELD_NUMBER: _ClassVar[int]
     bundle: VersionBundle
     ring: str
     canary_size: int
@@ -100,7 +101,8 @@ class RolloutStoreFleetInput(_message.Message):
     require_approval: bool
     progress: RolloutProgress
     max_history_events: int
-    def __init__(self, bundle: _Optional[_Union[VersionBundle, _Mapping]] = ..., ring: _Optional[str] = ..., canary_size: _Optional[int] = ..., observe_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_failure_ratio: _Optional[float] = ..., selector: _Optional[_Union[RingSelector, _Mapping]] = ..., step_size: _Optional[int] = ..., min_failures: _Optional[int] = ..., require_approval: _Optional[bool] = ..., progress: _Optional[_Union[RolloutProgress, _Mapping]] = ..., max_history_events: _Optional[int] = ...) -> None: ...
+    offline_rounds: int
+    def __init__(self, bundle: _Optional[_Union[VersionBundle, _Mapping]] = ..., ring: _Optional[str] = ..., canary_size: _Optional[int] = ..., observe_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_failure_ratio: _Optional[float] = ..., selector: _Optional[_Union[RingSelector, _Mapping]] = ..., step_size: _Optional[int] = ..., min_failures: _Optional[int] = ..., require_approval: _Optional[bool] = ..., progress: _Optional[_Union[RolloutProgress, _Mapping]] = ..., max_history_events: _Optional[int] = ..., offline_rounds: _Optional[int] = ...) -> None: ...
 
 class RingSelector(_message.Message):
     __slots__ = ("sales_channel_id", "site_ids")

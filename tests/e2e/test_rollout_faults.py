@@ -1,0 +1,83 @@
+"""Faults: the cloud SIGKILLed in the middle of a rollout. `commerce-cloud serve` runs as its
+own process; after the kill a new one takes the rollout up where its history left it.
+
+This build's worker has no install command for agents yet, so the canary's install fails and
+the rollout halts: the point here is that its state survives the kill whole, once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloud.assembly import open_ops
+from cloud.config import CloudConfig
+from tests.e2e.test_faults import _sigkill, serve_process
+from tests.support.rollouts import publish_bundle
+from tests.support.stack import BIN, cloud_config, cloud_env, eventually
+
+pytestmark = pytest.mark.usefixtures("temporal_cli")
+
+
+def _cli(config: CloudConfig, *args: str) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [str(BIN / "commerce-cloud"), *args], capture_output=True, text=True, timeout=120,
+        env=cloud_env(config), check=False,
+    )  # fmt: skip
+    return done.returncode, done.stdout, done.stderr
+
+
+async def test_cloud_killed_mid_rollout_finishes_it_once(tmp_path: Path) -> None:
+    config = cloud_config(tmp_path / "cloud")
+    log = tmp_path / "serve.log"
+    ops = await asyncio.to_thread(open_ops, config)
+    try:
+        await asyncio.to_thread(ops.channels.create, "web-eu", "Web EU", [])
+        for site_id in ("store-0001", "store-0002", "store-0003"):
+            ops.store.sites.create_or_get(site_id, "web-eu", site_id, "Europe/Berlin", "0.1.0")
+            ops.store.sites.mark_ready(site_id, f"serial-{site_id}", 1, [])
+        await asyncio.to_thread(publish_bundle, ops.store, tmp_path, config=config)
+
+        async with serve_process(config, log) as proc:
+            code, _, err = await asyncio.to_thread(
+                _cli, config, "rollouts", "start", "2026.11.1", "--ring", "ring-1",
+                "--channel", "web-eu", "--observe", "8s", "--no-wait",
+            )  # fmt: skip
+            assert code == 0, err
+
+            async def observing() -> bool:
+                code, out, _ = await asyncio.to_thread(
+                    _cli, config, "rollouts", "status", "ring-1", "--json"
+                )
+                return code == 0 and json.loads(out)["phase"] == "ROLLOUT_PHASE_OBSERVING"
+
+            await eventually(observing, timeout=60)
+            await _sigkill(proc, config)  # in the canary's observation window
+
+        async with serve_process(config, log):
+            seen: dict[str, Any] = {}
+
+            async def rolled_back() -> bool:
+                code, out, err = await asyncio.to_thread(
+                    _cli, config, "rollouts", "status", "ring-1", "--json"
+                )
+                assert code == 0, err
+                seen.update(json.loads(out))
+                return bool(seen["phase"] == "ROLLOUT_PHASE_ROLLED_BACK")
+
+            await eventually(rolled_back, timeout=90)
+        status = seen
+        states = {s["site_id"]: s["state"].removeprefix("SITE_ROLLOUT_STATE_")
+                  for s in status["sites"]}  # fmt: skip
+        assert states == {
+            "store-0001": "FAILED", "store-0002": "NOT_REACHED", "store-0003": "NOT_REACHED",
+        }  # fmt: skip
+        assert "step 0: 1 of 1 sites failed" in status["reason"]
+        halted = [r for r in ops.store.facts.tail(0, 1000) if r.fact_type == "RolloutHalted"]
+        assert len(halted) == 1  # recorded once, across the kill
+    finally:
+        await asyncio.to_thread(ops.close)
