@@ -35,11 +35,12 @@ setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 #   nsd                   nsd: authoritative DNS servers for the zone-discovery tests
 #   nginx                 nginx: the storefront gateway that serves custom domains
 #   etcd-server           etcd, the store of the test Kubernetes API server (tests/support/kube.py)
+#   tzdata                /usr/share/zoneinfo: stores' trading calendars (zoneinfo), the .deb's Depends
 # The Temporal CLI is not a Debian package: `make temporal-cli` builds it with Go >= 1.25
 # (what its pinned go.mod asks for), or set TEMPORAL_CLI to an existing binary.
 SYSTEM_PACKAGES := postgresql util-linux mount dpkg python3 python3-venv systemd adduser \
                    init-system-helpers ca-certificates \
-                   pebble nsd etcd-server nginx
+                   pebble nsd etcd-server nginx tzdata
 
 system-deps:  ## Install the Debian packages the tests use, when missing (needs root or sudo)
 	@missing=$$(for pkg in $(SYSTEM_PACKAGES); do \

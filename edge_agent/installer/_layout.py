@@ -67,6 +67,11 @@ class ReleaseLayout:
         return self.root / "last-install.json"
 
     @property
+    def downloads_dir(self) -> Path:
+        """Where bundle archives are downloaded to (`<bundle_id>.bundle`)."""
+        return self.data_dir / "downloads"
+
+    @property
     def projection_db(self) -> Path:
         return self.data_dir / "state" / "edge.db"
 
@@ -106,6 +111,16 @@ class ReleaseLayout:
 
     def last_install(self) -> dict[str, Any] | None:
         return _files.read_json(self.last_install_path)
+
+    def releases(self) -> list[str]:
+        """The bundle ids with a release dir (staged or installed)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for entry in self.root.iterdir()
+            if entry.is_dir() and not entry.is_symlink() and not entry.name.startswith(".")
+        )
 
     def clean_leftovers(self) -> list[str]:
         """Remove half-staged (`.x.partial`) and half-removed (`.x.discard`) trees."""

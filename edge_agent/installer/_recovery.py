@@ -127,6 +127,12 @@ class Recovery:
         )
         self._on_recorded("last-known-good-recorded")
         _files.discard_tree(self.layout.backup_dir(journal.bundle_id))
+        # Keep the new release and the one before it (to go back to by hand); older ones and
+        # the downloaded archive go.
+        for bundle_id in self.layout.releases():
+            if bundle_id not in (journal.bundle_id, journal.previous):
+                _files.discard_tree(self.layout.release_dir(bundle_id))
+        (self.layout.downloads_dir / f"{journal.bundle_id}.bundle").unlink(missing_ok=True)
         self._finish(journal, INSTALLED, "", "")
         logger.info("release %s is current and last-known-good", journal.bundle_id)
 
@@ -153,6 +159,7 @@ class Recovery:
         _files.discard_tree(self.layout.backup_dir(journal.bundle_id))
         if journal.bundle_id != journal.previous:
             _files.discard_tree(self.layout.release_dir(journal.bundle_id))
+        (self.layout.downloads_dir / f"{journal.bundle_id}.bundle").unlink(missing_ok=True)
         self._finish(journal, ROLLED_BACK, journal.failed_step, journal.message)
         logger.error(
             "install of %s rolled back (step %s: %s); %s stays current",

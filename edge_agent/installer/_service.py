@@ -77,6 +77,7 @@ def report_of(record: dict[str, Any] | None, layout: ReleaseLayout) -> edge_pb2.
         report.bundle_id = str(record.get("bundle_id", ""))
         report.failed_step = str(record.get("failed_step", ""))
         report.message = str(record.get("message", ""))
+        report.previous_bundle = str(record.get("previous", ""))
     return report
 
 
@@ -186,6 +187,11 @@ class InstallerService:
             raise BundleRejected(f"bundle {plan.bundle_id}: {exc}; nothing installed") from None
         except BundleError as exc:
             raise self._bundle_failure(command.bundle_id, exc) from None
+        except OSError as exc:  # a full or failing disk: nothing in use was touched
+            raise BundleUnavailable(
+                f"bundle {plan.bundle_id} could not be staged ({exc}); free disk space or "
+                "check the disk, the cloud sends the command again"
+            ) from None
         await self._wait_for_window(plan.bundle_id, command)
         try:
             digests = await self._projection.stream_digests()
@@ -198,6 +204,12 @@ class InstallerService:
                 checksums={stream: d.hex for stream, d in digests.items()},
             )
             await asyncio.to_thread(self._journal.save, journal)
+        except OSError as exc:
+            self._leases.resume()
+            raise BundleUnavailable(
+                f"the install journal of {plan.bundle_id} could not be written ({exc}); nothing "
+                "was changed, the cloud sends the command again"
+            ) from None
         except BaseException:
             self._leases.resume()
             raise

@@ -97,14 +97,15 @@ def build_installer(
     rpc_timeout_seconds: float,
 ) -> InstallerService:
     ports = _ProjectionPorts(projection)
+    layout = ReleaseLayout(data_dir)
     return InstallerService(
-        ReleaseLayout(data_dir),
+        layout,
         running,
         leases=leases,
         source=DroppedOrDownloaded(
             DroppedBundles(bundle_dir or data_dir / "bundles"),
             GatewayBundles(
-                data_dir / "downloads",
+                layout.downloads_dir,
                 channel,
                 max_bytes=max_bundle_bytes,
                 # a whole archive on a slow store line: the stream's deadline, not a chunk's

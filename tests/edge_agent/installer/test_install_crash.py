@@ -72,14 +72,16 @@ def has_release_notes(data_dir: Path) -> bool:
         return found.fetchone() is not None
 
 
-def run_child(data_dir: Path, mode: str, point: str) -> subprocess.CompletedProcess[str]:
+def run_child(
+    data_dir: Path, mode: str, point: str, archive: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
             "-m",
             "tests.edge_agent.installer.install_child",
             str(data_dir),
-            str(data_dir.parent / "bundles" / f"{BUNDLE}.bundle"),
+            str(archive or data_dir.parent / "bundles" / f"{BUNDLE}.bundle"),
             str(data_dir.parent / "trusted"),
             mode,
             point,
@@ -176,3 +178,61 @@ async def test_the_parametrized_points_are_every_point_an_install_records(tmp_pa
             reached = reached[reached.index("rolling-back") :]
         assert reached == [p for p, _ in listed]
         os.replace(data_dir / "releases", tmp_path / f"releases-{mode}")
+
+
+def has_table(data_dir: Path, name: str) -> bool:
+    with sqlite3.connect(data_dir / "state" / "edge.db") as conn:
+        found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,))
+        return found.fetchone() is not None
+
+
+UPGRADE_POINTS = [
+    ("commit", "step-applied:edge-projection", ROLLS_BACK),
+    ("commit", "trial-started", ROLLS_BACK),
+    ("commit", "current-switched", INSTALLS),
+    ("commit", "journal-cleared", INSTALLS),
+    ("rollback", "rolling-back", ROLLS_BACK),
+    ("rollback", "step-undone:edge-projection", ROLLS_BACK),
+]
+
+
+@pytest.mark.parametrize(
+    ("mode", "point", "expected"), UPGRADE_POINTS, ids=[f"{m}-{p}" for m, p, _ in UPGRADE_POINTS]
+)
+async def test_sigkill_during_an_upgrade_keeps_the_installed_release_or_the_new_one(
+    tmp_path: Path, mode: str, point: str, expected: str
+) -> None:
+    data_dir, bundles = tmp_path / "edge", tmp_path / "bundles"
+    await seeded(data_dir)
+    key = make_publisher(tmp_path / "trusted")
+    build_release(bundles, "2026.11.0", key, version="0.1.1")
+    build_release(
+        bundles,
+        BUNDLE,
+        key,
+        version="0.1.2",
+        migration="CREATE TABLE lanes (lane TEXT PRIMARY KEY)",
+    )
+    first = await asyncio.to_thread(
+        run_child, data_dir, "commit", "never", bundles / "2026.11.0.bundle"
+    )
+    assert first.returncode == 0, first.stderr
+    killed = await asyncio.to_thread(run_child, data_dir, mode, point)
+    assert killed.returncode == -signal.SIGKILL, (killed.stdout, killed.stderr)
+    current = await asyncio.to_thread(start_agent, data_dir)
+    layout = ReleaseLayout(data_dir)
+    assert JournalFile(layout).load() is None
+    assert catalog_rows(data_dir) == 20
+    assert has_release_notes(data_dir)  # from the release installed before
+    assert (layout.release_dir("2026.11.0") / "lib" / "edge_agent").is_dir()  # kept either way
+    shown = json.loads(edge("status", "--json", data_dir=data_dir).stdout)
+    if expected == INSTALLS:
+        assert current == BUNDLE
+        assert has_table(data_dir, "lanes")
+        assert shown["last_known_good"] == BUNDLE
+    else:
+        assert current == "2026.11.0"
+        assert not has_table(data_dir, "lanes")
+        assert not layout.release_dir(BUNDLE).exists()
+        assert shown["current_bundle"] == "2026.11.0"
+        assert shown["last_known_good"] == "2026.11.0"

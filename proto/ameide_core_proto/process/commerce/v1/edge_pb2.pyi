@@ -224,20 +224,22 @@ class InstallBundleCommand(_message.Message):
     def __init__(self, bundle_id: _Optional[str] = ..., sha256: _Optional[str] = ..., size: _Optional[int] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class BundleInstallReport(_message.Message):
-    __slots__ = ("outcome", "current_bundle", "last_known_good", "failed_step", "message", "bundle_id")
+    __slots__ = ("outcome", "current_bundle", "last_known_good", "failed_step", "message", "bundle_id", "previous_bundle")
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     CURRENT_BUNDLE_FIELD_NUMBER: _ClassVar[int]
     LAST_KNOWN_GOOD_FIELD_NUMBER: _ClassVar[int]
     FAILED_STEP_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_BUNDLE_FIELD_NUMBER: _ClassVar[int]
     outcome: BundleInstallOutcome
     current_bundle: str
     last_known_good: str
     failed_step: str
     message: str
     bundle_id: str
-    def __init__(self, outcome: _Optional[_Union[BundleInstallOutcome, str]] = ..., current_bundle: _Optional[str] = ..., last_known_good: _Optional[str] = ..., failed_step: _Optional[str] = ..., message: _Optional[str] = ..., bundle_id: _Optional[str] = ...) -> None: ...
+    previous_bundle: str
+    def __init__(self, outcome: _Optional[_Union[BundleInstallOutcome, str]] = ..., current_bundle: _Optional[str] = ..., last_known_good: _Optional[str] = ..., failed_step: _Optional[str] = ..., message: _Optional[str] = ..., bundle_id: _Optional[str] = ..., previous_bundle: _Optional[str] = ...) -> None: ...
 
 class InstalledBundles(_message.Message):
     __slots__ = ("current_bundle", "last_known_good", "last_install")
