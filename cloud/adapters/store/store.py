@@ -21,7 +21,7 @@ from cloud.adapters.store.commands import CommandQueue
 from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
 from cloud.adapters.store.ingest import IngestRepository
-from cloud.adapters.store.realtime import RealtimeCases, RealtimeLedger
+from cloud.adapters.store.realtime import RealtimeCases, RealtimeLedger, RealtimePolicies
 from cloud.adapters.store.sites import SiteRepository
 from cloud.adapters.store.sync_reports import SyncReportRepository
 from cloud.adapters.store.tokens import TokenRepository
@@ -50,6 +50,7 @@ class CloudStore:
         self.sync_reports = SyncReportRepository(db)
         self.realtime = RealtimeLedger(db)
         self.realtime_cases = RealtimeCases(db)
+        self.realtime_policies = RealtimePolicies(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:
