@@ -13,6 +13,7 @@ from cloud.adapters.temporal_realtime import TemporalCompensations
 from cloud.assembly import OpsServices
 from cloud.config import CloudConfig
 from cloud.services.realtime import CompensationSignals, RealtimeOpsService
+from cloud.services.realtime_policies import RealtimePolicyService
 
 
 def realtime_ops(ops: OpsServices, actor: str) -> RealtimeOpsService:
@@ -33,3 +34,10 @@ def realtime_ledger(config: CloudConfig, store: CloudStore) -> RealtimeLedger:
         timeout_seconds=config.gift_card_provider_timeout_seconds,
     )
     return store.realtime.with_providers({"gift_card": provider})
+
+
+def realtime_policies(ops: OpsServices) -> RealtimePolicyService:
+    store = ops.store
+    return RealtimePolicyService(
+        store.realtime_policies, store.sites, store.channels, store.commands
+    )

@@ -13,7 +13,7 @@ import click
 from ameide_core_proto.process.commerce.v1 import realtime_pb2
 from cloud.cli.main import _ops, handle_errors, run
 from cloud.cli.output import console, emit_json, table, when
-from cloud.realtime_assembly import realtime_ops
+from cloud.realtime_assembly import realtime_ops, realtime_policies
 from cloud.services.realtime import RealtimeOpsService
 from shared.realtime import kind_name, policy_name
 
@@ -163,4 +163,86 @@ def stats(ctx: click.Context, as_json: bool) -> None:
             )
             for s in rows
         ],
+    )
+
+
+@realtime.group("policy")
+def policy() -> None:
+    """Offline policies per sales channel or per site (sent to the stores at once)."""
+
+
+def _scope(channel: str | None, site: str | None) -> tuple[str, str]:
+    if (channel is None) == (site is None):
+        raise click.UsageError("give exactly one of --channel or --site")
+    return ("channel", channel) if channel is not None else ("site", site or "")
+
+
+@policy.command("set")
+@click.option("--channel", default=None, help="Every ready store of this sales channel.")
+@click.option("--site", default=None, help="This store only (applied after its channel's).")
+@click.option("--kind", required=True, help="Operation kind, e.g. gift-card-redeem.")
+@click.option(
+    "--policy",
+    "policy_value",
+    required=True,
+    help="refuse, allow-within-limits or queue-and-compensate.",
+)
+@click.option("--per-subject", default=0, help="Limit per card/account (minor units or points).")
+@click.option("--per-day", default=0, help="Limit per store per business day.")
+@click.pass_context
+@handle_errors
+def policy_set(
+    ctx: click.Context,
+    channel: str | None,
+    site: str | None,
+    kind: str,
+    policy_value: str,
+    per_subject: int,
+    per_day: int,
+) -> None:
+    """Set the offline policy of one operation kind for a channel or a site."""
+    scope, scope_id = _scope(channel, site)
+    sent = realtime_policies(_ops(ctx)).set(
+        scope, scope_id, kind, policy_value, per_subject, per_day
+    )
+    console.print(f"{kind} on {scope} {scope_id}: {policy_value}; sent to {len(sent)} store(s)")
+
+
+@policy.command("remove")
+@click.option("--channel", default=None)
+@click.option("--site", default=None)
+@click.option("--kind", required=True)
+@click.pass_context
+@handle_errors
+def policy_remove(ctx: click.Context, channel: str | None, site: str | None, kind: str) -> None:
+    """Go back to the default (or the channel's) policy for one kind."""
+    scope, scope_id = _scope(channel, site)
+    sent = realtime_policies(_ops(ctx)).remove(scope, scope_id, kind)
+    console.print(f"{kind} override on {scope} {scope_id} removed; sent to {len(sent)} store(s)")
+
+
+@policy.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def policy_list(ctx: click.Context, as_json: bool) -> None:
+    """Every override the cloud sets."""
+    rows = [
+        {
+            "scope": scope,
+            "scope_id": scope_id,
+            "kind": kind_name(o.kind),
+            "policy": policy_name(o.policy),
+            "per_subject": o.limits.per_subject,
+            "per_store_per_day": o.limits.per_store_per_day,
+        }
+        for scope, scope_id, o in realtime_policies(_ops(ctx)).listed()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        "Offline policy overrides",
+        ["scope", "id", "kind", "policy", "per card/account", "per store/day"],
+        [tuple(r.values()) for r in rows],
     )

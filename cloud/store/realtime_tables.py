@@ -136,3 +136,18 @@ realtime_exceptions = sa.Table(
         f"status IN ({', '.join(repr(s) for s in EXCEPTION_STATUSES)})", name="status"
     ),
 )
+
+# Offline policies the cloud sets per sales channel or per site (scope "channel" or "site"),
+# sent to stores in their site configuration (channel ones first, then the site's own).
+realtime_policy_overrides = sa.Table(
+    "realtime_policy_overrides",
+    metadata,
+    sa.Column("scope", sa.String(16), primary_key=True),
+    sa.Column("scope_id", sa.String(63), primary_key=True),
+    sa.Column("kind", sa.Integer, primary_key=True),
+    sa.Column("policy", sa.Integer, nullable=False),
+    sa.Column("per_subject", sa.BigInteger, nullable=False),
+    sa.Column("per_store_per_day", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("scope IN ('channel', 'site')", name="scope"),
+)

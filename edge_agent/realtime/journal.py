@@ -14,6 +14,7 @@ concurrent tills. sqlite3 errors become agent errors through `projection._errors
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -86,6 +87,15 @@ def journal_path(data_dir: Path) -> Path:
 
 
 @dataclass(frozen=True)
+class _OfflineJob:
+    op: realtime_pb2.RealtimeOperation
+    policy: KindPolicy
+    why: str
+    business_day: str
+    in_doubt: bool
+
+
+@dataclass(frozen=True)
 class Unsettled:
     """An operation the cloud has not settled yet, with what the store decided."""
 
@@ -133,6 +143,8 @@ class Journal:
         self._busy = busy_timeout
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="realtime-journal")
         self._conn: sqlite3.Connection | None = None
+        self._offline: list[tuple[_OfflineJob, asyncio.Future[realtime_pb2.RealtimeDecision]]] = []
+        self._flusher: asyncio.Future[None] | None = None
 
     @classmethod
     async def open(cls, data_dir: Path, busy_timeout_seconds: float = 5.0) -> Journal:
@@ -260,22 +272,70 @@ class Journal:
         *,
         in_doubt: bool,
     ) -> realtime_pb2.RealtimeDecision:
-        """Decide `op` by `policy` against the exposure on record and record the decision, in
-        one job: concurrent offline decisions cannot both squeeze under a limit."""
+        """Decide `op` by `policy` against the exposure on record and record the decision.
 
-        def work() -> realtime_pb2.RealtimeDecision:
-            earlier = self._earlier(op)
-            if earlier is not None:
-                return earlier
-            exposure = self._exposure(op, business_day)
-            decision = offline_decision(op, policy, exposure, why, datetime.now(UTC))
-            # An approval goes to the cloud later; a refusal only when the cloud may have
-            # seen the operation (so it is never applied behind the store's back).
-            settle = decision.verdict == _APPROVED or in_doubt
-            self._insert(op, decision, business_day, in_doubt=in_doubt, settle=settle)
-            return decision
+        Offline decisions that arrive together share one transaction (one fsync), taken in
+        arrival order on the journal's thread: each sees the exposure of those before it, so
+        concurrent tills cannot squeeze past a limit together.
+        """
+        future: asyncio.Future[realtime_pb2.RealtimeDecision] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._offline.append((_OfflineJob(op, policy, why, business_day, in_doubt), future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush_offline())
+        return await future
 
-        return await self._run(work)
+    async def _flush_offline(self) -> None:
+        while self._offline:
+            batch, self._offline = self._offline, []
+            jobs = [job for job, _ in batch]
+            try:
+                outcomes = await self._run(functools.partial(self._decide_batch, jobs))
+            except Exception as exc:  # the whole transaction failed: every job with it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+    def _decide_batch(
+        self, jobs: list[_OfflineJob]
+    ) -> list[realtime_pb2.RealtimeDecision | Exception]:
+        db = self._db
+        outcomes: list[realtime_pb2.RealtimeDecision | Exception] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for job in jobs:
+                try:
+                    outcomes.append(self._decide_one(job))
+                except OutboxConflict as exc:
+                    outcomes.append(exc)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.rollback()
+            raise
+        return outcomes
+
+    def _decide_one(self, job: _OfflineJob) -> realtime_pb2.RealtimeDecision:
+        op = job.op
+        earlier = self._earlier(op)
+        if earlier is not None:
+            return earlier
+        exposure = self._exposure(op, job.business_day)
+        decision = offline_decision(op, job.policy, exposure, job.why, datetime.now(UTC))
+        # An approval goes to the cloud later; a refusal only when the cloud may have
+        # seen the operation (so it is never applied behind the store's back).
+        settle = decision.verdict == _APPROVED or job.in_doubt
+        self._insert(op, decision, job.business_day, in_doubt=job.in_doubt, settle=settle)
+        return decision
 
     def _exposure(self, op: realtime_pb2.RealtimeOperation, business_day: str) -> Exposure:
         base = (

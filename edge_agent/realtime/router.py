@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
@@ -83,9 +82,6 @@ class DecisionJournal(Protocol):
     ) -> None: ...
 
 
-CONFIG_TTL_SECONDS = 2.0
-"""A new site configuration (overrides) takes effect within this long."""
-
 SiteConfigSource = Callable[[], Awaitable[store_site_pb2.SiteConfig | None]]
 
 
@@ -117,16 +113,10 @@ class RealtimeRouter:
         self._site_config = site_config
         self._deadline = deadline_seconds
         self._on_offline = on_offline_decision
-        self._config: store_site_pb2.SiteConfig | None = None
-        self._config_read_at: float | None = None
 
     async def site_config(self) -> store_site_pb2.SiteConfig | None:
-        """The applied site configuration, read at most every CONFIG_TTL_SECONDS."""
-        now = time.monotonic()
-        if self._config_read_at is None or now - self._config_read_at > CONFIG_TTL_SECONDS:
-            self._config = await self._site_config()
-            self._config_read_at = now
-        return self._config
+        """The site configuration applied now (its overrides take effect at once)."""
+        return await self._site_config()
 
     async def policies(self) -> dict[int, KindPolicy]:
         """The offline policy in force per kind (defaults, then the site's overrides)."""

@@ -23,10 +23,12 @@ from ameide_core_proto.process.commerce.v1 import (
     realtime_pb2,
 )
 from cloud.gateway.server import EdgeGateway
+from cloud.services.realtime_policies import RealtimePolicyService
 from edge_agent.realtime.journal import Journal
+from shared.errors import InvalidInput
 from tests.edge_agent.edge_process import agent_log, agent_process, free_port
 from tests.edge_agent.edge_support import SITE
-from tests.edge_agent.real_gateway import CloudSide, running_gateway
+from tests.edge_agent.real_gateway import CHANNEL, CloudSide, running_gateway
 from tests.edge_agent.test_edge_replication_wire import command_result, config_command
 from tests.support.cut_proxy import CutProxy, point_agent_at
 from tests.support.realtime_ops import check, load, loyalty, redeem
@@ -254,3 +256,39 @@ async def test_a_store_refusal_over_a_lost_cloud_approval_is_an_open_compensatio
         assert [c.exception_id for c in summary.open_compensations] == [case.exception_id]
     finally:
         await proxy.stop()
+
+
+async def test_policies_the_cloud_sets_per_channel_and_site_reach_the_store(
+    cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
+) -> None:
+    policies = RealtimePolicyService(
+        cloud.store.realtime_policies, cloud.store.sites, cloud.store.channels, cloud.store.commands
+    )
+    with pytest.raises(InvalidInput, match="needs --per-subject and --per-day"):
+        policies.set("channel", CHANNEL, "gift-card-redeem", "allow-within-limits")
+    with pytest.raises(InvalidInput, match="not an operation kind"):
+        policies.set("channel", CHANNEL, "gift-card-steal", "refuse")
+    async with realtime_store(cloud, site_dir) as pos:
+        await asyncio.to_thread(cloud.store.sites.set_conditions, SITE, "ready", [])
+        sent = await asyncio.to_thread(
+            policies.set, "channel", CHANNEL, "gift-card-redeem", "allow-within-limits", 300, 1000
+        )
+        assert sent == [SITE]
+        # The site's own override comes after the channel's and wins for its kind.
+        await asyncio.to_thread(policies.set, "site", SITE, "loyalty-redeem", "refuse")
+
+        async def applied() -> bool:
+            status = await agent_status(site_dir)
+            kinds = {k["kind"]: k for k in (status.get("realtime") or {}).get("kinds", [])}
+            return (
+                kinds.get("gift-card-redeem", {}).get("per_subject") == 300
+                and kinds.get("loyalty-redeem", {}).get("offline_policy") == "refuse"
+            )
+
+        await eventually(applied, 30, 0.2)
+        await real_gateway.stop(grace=0.5)
+        await eventually(lambda: "control stream down" in agent_log(site_dir), 20, 0.1)
+        over = await _decide(pos, redeem("p-1", "GC-1", 301))
+        assert (over.reason, over.limits.per_subject) == ("OfflineLimitExceeded", 300)
+        refused = await _decide(pos, loyalty("p-2", "L-1", 10, earn=False))
+        assert (refused.reason, refused.policy) == ("NeedsCloud", options_pb2.OFFLINE_POLICY_REFUSE)

@@ -27,7 +27,7 @@ from cloud.adapters.store.fleet_versions import (
     SiteLabelRepository,
 )
 from cloud.adapters.store.ingest import IngestRepository
-from cloud.adapters.store.realtime import RealtimeCases, RealtimeLedger
+from cloud.adapters.store.realtime import RealtimeCases, RealtimeLedger, RealtimePolicies
 from cloud.adapters.store.sites import SiteRepository
 from cloud.adapters.store.sync_reports import SyncReportRepository
 from cloud.adapters.store.tokens import TokenRepository
@@ -60,6 +60,7 @@ class CloudStore:
         self.compat_matrices = CompatMatrixRepository(db)
         self.bundles = BundleRepository(db)
         self.site_labels = SiteLabelRepository(db)
+        self.realtime_policies = RealtimePolicies(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:

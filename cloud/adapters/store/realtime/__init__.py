@@ -13,6 +13,7 @@ from cloud.adapters.store.realtime._ledger import (
     embedded_providers,
     exception_id_of,
 )
+from cloud.adapters.store.realtime._policies import RealtimePolicies
 from cloud.adapters.store.realtime._risk import RiskRules
 from cloud.adapters.store.realtime_records import ExceptionCase, KindStats, Settled
 
@@ -24,6 +25,7 @@ __all__ = [
     "ProviderAnswer",
     "RealtimeCases",
     "RealtimeLedger",
+    "RealtimePolicies",
     "RiskRules",
     "Settled",
     "approve",

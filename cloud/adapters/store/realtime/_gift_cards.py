@@ -24,12 +24,27 @@ def _fmt(currency: str, minor_units: int) -> str:
     return f"{minor_units / 100:.2f} {currency}"
 
 
+# Built once: SQLAlchemy then reuses their compiled form on the hot path.
+_SELECT_CARD = sa.select(gift_cards.c.currency, gift_cards.c.balance_minor_units).where(
+    gift_cards.c.card_number == sa.bindparam("card")
+)
+_MOVE = (
+    gift_cards.update()
+    .where(
+        gift_cards.c.card_number == sa.bindparam("card"),
+        gift_cards.c.balance_minor_units + sa.bindparam("delta") >= 0,
+    )
+    .values(
+        balance_minor_units=gift_cards.c.balance_minor_units + sa.bindparam("delta"),
+        updated_at=sa.bindparam("now"),
+    )
+    .returning(gift_cards.c.balance_minor_units)
+)
+_INSERT_ENTRY = gift_card_entries.insert()
+
+
 def _card(conn: sa.Connection, number: str) -> sa.Row[Any, Any] | None:
-    return conn.execute(
-        sa.select(gift_cards.c.currency, gift_cards.c.balance_minor_units).where(
-            gift_cards.c.card_number == number
-        )
-    ).first()
+    return conn.execute(_SELECT_CARD, {"card": number}).first()
 
 
 def _unknown(number: str) -> ProviderAnswer:
@@ -48,14 +63,15 @@ def _entry(
     now: datetime,
 ) -> None:
     conn.execute(
-        gift_card_entries.insert().values(
-            site_id=site_id,
-            operation_id=operation_id,
-            card_number=number,
-            amount_minor_units=amount,
-            balance_after=after,
-            at=now,
-        )
+        _INSERT_ENTRY,
+        {
+            "site_id": site_id,
+            "operation_id": operation_id,
+            "card_number": number,
+            "amount_minor_units": amount,
+            "balance_after": after,
+            "at": now,
+        },
     )
 
 
@@ -100,13 +116,7 @@ def decide_gift_card(
             f"use an amount in {card.currency}",
         )
     delta = amount.minor_units if chosen == "gift_card_load" else -amount.minor_units
-    t = gift_cards.c
-    moved = conn.execute(
-        gift_cards.update()
-        .where(t.card_number == number, t.balance_minor_units + delta >= 0)
-        .values(balance_minor_units=t.balance_minor_units + delta, updated_at=now)
-        .returning(t.balance_minor_units)
-    ).first()
+    moved = conn.execute(_MOVE, {"card": number, "delta": delta, "now": now}).first()
     if moved is None:
         return refuse(
             "InsufficientBalance",

@@ -58,6 +58,19 @@ def embedded_providers(rules: RiskRules | None = None) -> dict[str, Provider]:
     }
 
 
+# Built once: SQLAlchemy then reuses their compiled form on the hot path.
+_SELECT_DECIDED = sa.select(
+    realtime_operations.c.fingerprint,
+    realtime_operations.c.kind,
+    realtime_operations.c.decision,
+    realtime_operations.c.decided_at,
+).where(
+    realtime_operations.c.site_id == sa.bindparam("site"),
+    realtime_operations.c.operation_id == sa.bindparam("op"),
+)
+_INSERT_DECISION = realtime_operations.insert()
+
+
 class OperationConflict(InvalidInput):
     """An operation id the site used before arrived with another kind or payload."""
 
@@ -102,12 +115,7 @@ class RealtimeLedger:
     def _existing(
         self, conn: sa.Connection, site_id: str, op: realtime_pb2.RealtimeOperation
     ) -> realtime_pb2.RealtimeDecision | None:
-        t = realtime_operations.c
-        row = conn.execute(
-            sa.select(t.fingerprint, t.kind, t.decision, t.decided_at).where(
-                t.site_id == site_id, t.operation_id == op.operation_id
-            )
-        ).first()
+        row = conn.execute(_SELECT_DECIDED, {"site": site_id, "op": op.operation_id}).first()
         if row is None:
             return None
         if row.fingerprint != fingerprint(op):
@@ -128,20 +136,21 @@ class RealtimeLedger:
         now: datetime,
     ) -> None:
         conn.execute(
-            realtime_operations.insert().values(
-                site_id=site_id,
-                operation_id=op.operation_id,
-                kind=op.kind,
-                fingerprint=fingerprint(op),
-                verdict=decision.verdict,
-                reason=decision.reason[:64],
-                path=path,
-                subject=subject_of(op)[:300],
-                amount=amount_of(op),
-                decision=decision.SerializeToString(deterministic=True),
-                decided_at=now,
-                reconciled=0,
-            )
+            _INSERT_DECISION,
+            {
+                "site_id": site_id,
+                "operation_id": op.operation_id,
+                "kind": op.kind,
+                "fingerprint": fingerprint(op),
+                "verdict": decision.verdict,
+                "reason": decision.reason[:64],
+                "path": path,
+                "subject": subject_of(op)[:300],
+                "amount": amount_of(op),
+                "decision": decision.SerializeToString(deterministic=True),
+                "decided_at": now,
+                "reconciled": 0,
+            },
         )
 
     def _apply(

@@ -1,6 +1,6 @@
 """Real-time-required operations: decisions per (site, operation id), the embedded providers'
-ledgers (gift cards, loyalty, customer register, return authorizations, inter-site stock) and
-the compensation cases.
+ledgers (gift cards, loyalty, customer register, return authorizations, inter-site stock), the
+compensation cases and the offline policies set per channel or site.
 
 Revision ID: 0200
 Revises: 0003
@@ -124,10 +124,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("exception_id", name="pk_realtime_exceptions"),
     )
     op.create_index("ix_realtime_exceptions_site_id", "realtime_exceptions", ["site_id"])
+    op.create_table(
+        "realtime_policy_overrides",
+        sa.Column("scope", sa.String(16), nullable=False),
+        sa.Column("scope_id", sa.String(63), nullable=False),
+        sa.Column("kind", sa.Integer(), nullable=False),
+        sa.Column("policy", sa.Integer(), nullable=False),
+        sa.Column("per_subject", sa.BigInteger(), nullable=False),
+        sa.Column("per_store_per_day", sa.BigInteger(), nullable=False),
+        _ts("updated_at"),
+        sa.CheckConstraint(
+            "scope IN ('channel', 'site')", name="ck_realtime_policy_overrides_scope"
+        ),
+        sa.PrimaryKeyConstraint("scope", "scope_id", "kind", name="pk_realtime_policy_overrides"),
+    )
 
 
 def downgrade() -> None:
     for name in (
+        "realtime_policy_overrides",
         "realtime_exceptions",
         "inventory_levels",
         "return_authorizations",
