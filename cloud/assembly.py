@@ -180,5 +180,3 @@ def _provisioning(
     return ProvisioningService(
         store.channels, MinimumAgentVersion(config.min_agent_version), workflows, enrollments
     )
-
-

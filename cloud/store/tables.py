@@ -283,4 +283,5 @@ site_sync_reports = sa.Table(
 )
 
 # Tables declared in their own modules register on `metadata` when imported here.
+from cloud.store import domain_certificate_tables as _domain_certificate_tables  # noqa: E402, F401
 from cloud.store import domain_tables as _domain_tables  # noqa: E402, F401

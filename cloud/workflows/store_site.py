@@ -389,4 +389,3 @@ class ProvisionStoreSiteWorkflow:
             start_to_close_timeout=_STORE_TIMEOUT,
             retry_policy=_STORE_RETRY,
         )
-

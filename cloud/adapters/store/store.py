@@ -18,6 +18,7 @@ from cloud.adapters.store.certificates import CertificateRepository
 from cloud.adapters.store.changes import ChangeLog
 from cloud.adapters.store.channels import ChannelRepository
 from cloud.adapters.store.commands import CommandQueue
+from cloud.adapters.store.domain_certificates import DomainCertificateRepository
 from cloud.adapters.store.domain_claims import DomainClaimRepository
 from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
@@ -49,6 +50,7 @@ class CloudStore:
         self.ingest = IngestRepository(db)
         self.sync_reports = SyncReportRepository(db)
         self.domain_claims = DomainClaimRepository(db)
+        self.domain_certificates = DomainCertificateRepository(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:
