@@ -1,0 +1,200 @@
+"""End to end: ProvisionDomainMapping and RevokeDomainMapping against a real Pebble CA, real
+pebble-challtestsrv DNS, a real nginx gateway with a storefront upstream, the real Temporal dev
+server and the worker in this process.
+
+A hostname is claimed and verified first (VerifyDomainClaim), then mapped: the check from
+outside is an HTTPS request with the hostname as SNI, as a shopper's browser would make.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+
+from ameide_core_proto.process.commerce.v1 import conditions_pb2, domains_pb2, facts_pb2
+from ameide_core_proto.process.commerce.v1.workflows_temporal import DomainWorkflowServiceClient
+from cloud.adapters.https_probe import probe_https
+from cloud.adapters.temporal_domains import verify_workflow_id
+from cloud.domain_assembly import domain_service
+from cloud.domains.errors import HostnameUnavailable
+from cloud.domains.gateway import GatewayNotServing
+from cloud.domains.records import audit_subject
+from shared.timestamps import from_timestamp
+from tests.support.challtestsrv import ChallTestSrv, ChallTestSrvClient
+from tests.support.nginx import NginxHome, Storefront, running_nginx, running_storefront
+from tests.support.pebble import Pebble, running_pebble
+from tests.support.stack import Stack, cloud_stack
+
+pytestmark = pytest.mark.usefixtures("temporal_cli")
+
+TRUE = conditions_pb2.CONDITION_STATUS_TRUE
+GATEWAY = "127.0.0.1"
+
+
+@pytest.fixture(scope="module")
+def nginx() -> Iterator[NginxHome]:
+    with running_nginx() as home:
+        yield home
+
+
+@pytest.fixture(scope="module")
+def pebble(challtestsrv: ChallTestSrv, nginx: NginxHome) -> Iterator[Pebble]:
+    with running_pebble(dns_server=challtestsrv.dns_server, http01_port=nginx.http_port) as ca:
+        yield ca
+
+
+@pytest.fixture(scope="module")
+async def storefront() -> AsyncIterator[Storefront]:
+    async with running_storefront("acme-shoes") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    challtestsrv: ChallTestSrv,
+    nginx: NginxHome,
+    pebble: Pebble,
+    storefront: Storefront,
+) -> AsyncIterator[Stack]:
+    domains: dict[str, Any] = {
+        "dns_resolvers": [challtestsrv.dns_server],
+        "dns_timeout_seconds": 2,
+        "cname_target": "edge.storefront.localhost",
+        "gateway_addresses": [GATEWAY],
+        "platform_domains": ["storefront.localhost"],
+        "check_intervals_seconds": [1],
+    }
+    mapping: dict[str, Any] = {
+        "acme_directory_url": pebble.directory_url,
+        "acme_ca_bundle": str(pebble.ca_bundle),
+        "caa_identity": "pebble.test",
+        "webroot": str(nginx.webroot),
+        "nginx_binary": str(nginx.binary),
+        "nginx_main_config": str(nginx.config),
+        "nginx_prefix": str(nginx.prefix),
+        "nginx_pid_file": str(nginx.pid_file),
+        "nginx_sites_dir": str(nginx.sites_dir),
+        "nginx_certs_dir": str(nginx.certs_dir),
+        "https_listen": f"127.0.0.1:{nginx.https_port}",
+        "probe_host": GATEWAY,
+        "probe_port": nginx.https_port,
+        "default_storefront_upstream": storefront.url,
+        "dns01_publisher": "challtestsrv",
+        "challtestsrv_url": challtestsrv.client.management_url,
+    }
+    data_dir = tmp_path_factory.mktemp("cloud")
+    async with cloud_stack(data_dir, domains=domains, domain_mapping=mapping) as s:
+        yield s
+
+
+def _given(client: Client) -> Callable[[], Awaitable[Client]]:
+    async def connected() -> Client:
+        return client
+
+    return connected
+
+
+async def verified_claim(
+    stack: Stack, dns: ChallTestSrvClient, hostname: str, tenant: str = "tenant-a"
+) -> None:
+    """Claim `hostname` for `tenant` with DNS already right, and wait until it is verified."""
+    service = domain_service(stack.config, stack.store, _given(stack.client), actor="ops:test")
+    claim = await service.claim(tenant, hostname, f"{tenant}-web")
+    await dns.set_txt(claim.challenge_name, claim.challenge_value)
+    await dns.set_a(hostname, [GATEWAY])
+    client = DomainWorkflowServiceClient(stack.client)
+    handle = client.get_verify_domain_claim_handle(verify_workflow_id(hostname))
+    result = await asyncio.wait_for(handle.result(), timeout=60)
+    assert result.verified, result
+
+
+async def provision(
+    stack: Stack, hostname: str, tenant: str = "tenant-a"
+) -> domains_pb2.ProvisionDomainMappingResult:
+    client = DomainWorkflowServiceClient(stack.client)
+    handle = await client.start_provision_domain_mapping(
+        domains_pb2.ProvisionDomainMappingInput(
+            tenant_id=tenant, storefront_id=f"{tenant}-web", hostname=hostname
+        )
+    )
+    return await asyncio.wait_for(handle.result(), timeout=120)
+
+
+def _true(conditions: Any) -> dict[str, str]:
+    return {c.type: c.reason for c in conditions if c.status == TRUE}
+
+
+async def test_a_verified_hostname_is_served_over_https_with_its_own_certificate_then_revoked(
+    stack: Stack, dns_records: ChallTestSrvClient, nginx: NginxHome, storefront: Storefront
+) -> None:
+    hostname = "www.acme-shoes.example"
+    await verified_claim(stack, dns_records, hostname)
+
+    result = await provision(stack, hostname)
+
+    assert _true(result.conditions)["Serving"] == "CertificateServed", result
+    assert "RenewalScheduled" in _true(result.conditions)
+    seen = await probe_https(hostname, GATEWAY, nginx.https_port)
+    assert seen.certificate_serial_hex == result.certificate_serial
+    assert (seen.status, seen.body) == (200, storefront.answer_for(hostname))
+    fact = stack.store.facts.latest(f"domain/{hostname}", "DomainMappingProvisioned")
+    assert fact is not None
+    provisioned = facts_pb2.ProcessFact.FromString(fact.payload).domain_mapping_provisioned
+    assert provisioned.certificate_serial == result.certificate_serial
+    serving = stack.store.domain_certificates.serving(hostname)
+    assert serving is not None and b"PRIVATE KEY" not in serving.key_sealed
+
+    client = DomainWorkflowServiceClient(stack.client)
+    handle = await client.start_revoke_domain_mapping(
+        domains_pb2.RevokeDomainMappingInput(
+            tenant_id="tenant-a", hostname=hostname, requested_by="ops:alice", reason="moved"
+        )
+    )
+    revoked = await asyncio.wait_for(handle.result(), timeout=60)
+
+    cooldown = from_timestamp(revoked.cooldown_until) - datetime.now(UTC)
+    assert timedelta(days=6, hours=23) < cooldown <= timedelta(days=7)
+    with pytest.raises(GatewayNotServing):
+        for _ in range(50):  # until the reloaded workers refuse the name
+            await probe_https(hostname, GATEWAY, nginx.https_port)
+            await asyncio.sleep(0.1)
+    assert hostname not in [p.stem for p in nginx.sites_dir.iterdir()]
+    assert stack.store.domain_certificates.serving(hostname) is None
+    assert stack.store.facts.latest(f"domain/{hostname}", "DomainMappingRevoked") is not None
+    other = domain_service(stack.config, stack.store, _given(stack.client), actor="ops:test")
+    with pytest.raises(HostnameUnavailable):
+        await other.claim("tenant-b", hostname, "tenant-b-web")
+    actions = [r.action for r in reversed(stack.store.audit.list(audit_subject(hostname)))]
+    for action in ("domain.certificate_issued", "domain.mapping_serving", "domain.mapping_removed"):
+        assert action in actions
+
+
+async def test_caa_that_forbids_the_ca_orders_nothing_and_wires_nothing(
+    stack: Stack, dns_records: ChallTestSrvClient, nginx: NginxHome
+) -> None:
+    hostname = "caa.acme-shoes.example"
+    await verified_claim(stack, dns_records, hostname)
+    await dns_records.set_caa(hostname, [("issue", "ca.other.example")])
+
+    result = await provision(stack, hostname)
+
+    conditions = _true(result.conditions)
+    assert conditions["CAABlocked"] == "CAAForbidsCA"
+    blocked = next(c for c in result.conditions if c.type == "CAABlocked")
+    assert "ca.other.example" in blocked.message
+    assert result.certificate_serial == ""
+    assert f"{hostname}.conf" not in [p.name for p in nginx.sites_dir.iterdir()]
+
+
+async def test_an_unverified_hostname_is_refused_with_what_to_do(stack: Stack) -> None:
+    result = await provision(stack, "unclaimed.acme-shoes.example")
+
+    serving = next(c for c in result.conditions if c.type == "Serving")
+    assert serving.reason == "DomainNotMappable"
+    assert "domains claim" in serving.message
