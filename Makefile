@@ -131,3 +131,7 @@ clean:  ## Remove build outputs and demo data
 .PHONY: record-domain-histories
 record-domain-histories: setup  ## Record the VerifyDomainClaim histories (new scenarios only)
 	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_domain_histories.py
+
+.PHONY: record-domain-mapping-histories
+record-domain-mapping-histories: setup  ## Record the ProvisionDomainMapping/RevokeDomainMapping histories (new scenarios only)
+	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_domain_mapping_histories.py

@@ -16,16 +16,22 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from ameide_core_proto.process.commerce.v1 import conditions_pb2, domains_pb2, facts_pb2
-from ameide_core_proto.process.commerce.v1.workflows_temporal import DomainWorkflowServiceClient
+from ameide_core_proto.process.commerce.v1 import conditions_pb2, facts_pb2
 from cloud.adapters.https_probe import probe_https
-from cloud.adapters.temporal_domains import verify_workflow_id
 from cloud.domain_assembly import domain_service
 from cloud.domains.errors import HostnameUnavailable
 from cloud.domains.gateway import GatewayNotServing
 from cloud.domains.records import audit_subject
 from shared.timestamps import from_timestamp
 from tests.support.challtestsrv import ChallTestSrv, ChallTestSrvClient
+from tests.support.domain_mapping import (
+    GATEWAY,
+    domains_overrides,
+    mapping_overrides,
+    provision,
+    revoke,
+    verified_claim,
+)
 from tests.support.nginx import NginxHome, Storefront, running_nginx, running_storefront
 from tests.support.pebble import Pebble, running_pebble
 from tests.support.stack import Stack, cloud_stack
@@ -33,7 +39,6 @@ from tests.support.stack import Stack, cloud_stack
 pytestmark = pytest.mark.usefixtures("temporal_cli")
 
 TRUE = conditions_pb2.CONDITION_STATUS_TRUE
-GATEWAY = "127.0.0.1"
 
 
 @pytest.fixture(scope="module")
@@ -62,32 +67,8 @@ async def stack(
     pebble: Pebble,
     storefront: Storefront,
 ) -> AsyncIterator[Stack]:
-    domains: dict[str, Any] = {
-        "dns_resolvers": [challtestsrv.dns_server],
-        "dns_timeout_seconds": 2,
-        "cname_target": "edge.storefront.localhost",
-        "gateway_addresses": [GATEWAY],
-        "platform_domains": ["storefront.localhost"],
-        "check_intervals_seconds": [1],
-    }
-    mapping: dict[str, Any] = {
-        "acme_directory_url": pebble.directory_url,
-        "acme_ca_bundle": str(pebble.ca_bundle),
-        "caa_identity": "pebble.test",
-        "webroot": str(nginx.webroot),
-        "nginx_binary": str(nginx.binary),
-        "nginx_main_config": str(nginx.config),
-        "nginx_prefix": str(nginx.prefix),
-        "nginx_pid_file": str(nginx.pid_file),
-        "nginx_sites_dir": str(nginx.sites_dir),
-        "nginx_certs_dir": str(nginx.certs_dir),
-        "https_listen": f"127.0.0.1:{nginx.https_port}",
-        "probe_host": GATEWAY,
-        "probe_port": nginx.https_port,
-        "default_storefront_upstream": storefront.url,
-        "dns01_publisher": "challtestsrv",
-        "challtestsrv_url": challtestsrv.client.management_url,
-    }
+    domains = domains_overrides(challtestsrv)
+    mapping = mapping_overrides(challtestsrv, pebble, nginx, storefront)
     data_dir = tmp_path_factory.mktemp("cloud")
     async with cloud_stack(data_dir, domains=domains, domain_mapping=mapping) as s:
         yield s
@@ -98,32 +79,6 @@ def _given(client: Client) -> Callable[[], Awaitable[Client]]:
         return client
 
     return connected
-
-
-async def verified_claim(
-    stack: Stack, dns: ChallTestSrvClient, hostname: str, tenant: str = "tenant-a"
-) -> None:
-    """Claim `hostname` for `tenant` with DNS already right, and wait until it is verified."""
-    service = domain_service(stack.config, stack.store, _given(stack.client), actor="ops:test")
-    claim = await service.claim(tenant, hostname, f"{tenant}-web")
-    await dns.set_txt(claim.challenge_name, claim.challenge_value)
-    await dns.set_a(hostname, [GATEWAY])
-    client = DomainWorkflowServiceClient(stack.client)
-    handle = client.get_verify_domain_claim_handle(verify_workflow_id(hostname))
-    result = await asyncio.wait_for(handle.result(), timeout=60)
-    assert result.verified, result
-
-
-async def provision(
-    stack: Stack, hostname: str, tenant: str = "tenant-a"
-) -> domains_pb2.ProvisionDomainMappingResult:
-    client = DomainWorkflowServiceClient(stack.client)
-    handle = await client.start_provision_domain_mapping(
-        domains_pb2.ProvisionDomainMappingInput(
-            tenant_id=tenant, storefront_id=f"{tenant}-web", hostname=hostname
-        )
-    )
-    return await asyncio.wait_for(handle.result(), timeout=120)
 
 
 def _true(conditions: Any) -> dict[str, str]:
@@ -150,13 +105,7 @@ async def test_a_verified_hostname_is_served_over_https_with_its_own_certificate
     serving = stack.store.domain_certificates.serving(hostname)
     assert serving is not None and b"PRIVATE KEY" not in serving.key_sealed
 
-    client = DomainWorkflowServiceClient(stack.client)
-    handle = await client.start_revoke_domain_mapping(
-        domains_pb2.RevokeDomainMappingInput(
-            tenant_id="tenant-a", hostname=hostname, requested_by="ops:alice", reason="moved"
-        )
-    )
-    revoked = await asyncio.wait_for(handle.result(), timeout=60)
+    revoked = await revoke(stack, hostname)
 
     cooldown = from_timestamp(revoked.cooldown_until) - datetime.now(UTC)
     assert timedelta(days=6, hours=23) < cooldown <= timedelta(days=7)
