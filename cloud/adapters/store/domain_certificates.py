@@ -58,6 +58,14 @@ class DomainCertificateRepository:
             row = conn.execute(sa.select(table).where(table.c.order_key == order_key)).first()
         return _record(row) if row is not None else None
 
+    def for_hostname(self, hostname: str) -> list[DomainCertificate]:
+        """Every certificate order of `hostname`, oldest first."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                sa.select(table).where(table.c.hostname == hostname).order_by(table.c.created_at)
+            ).all()
+        return [_record(r) for r in rows]
+
     def serving(self, hostname: str) -> DomainCertificate | None:
         """The certificate the gateway serves for `hostname`, if any."""
         with self._db.read() as conn:
