@@ -30,14 +30,15 @@ setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 #   systemd               systemd-analyze verify of the unit
 #   adduser init-system-helpers   adduser, deb-systemd-helper: the .deb's maintainer scripts
 #   ca-certificates       HTTPS for pip and for `go install` of the Temporal CLI
-#   pebble                pebble-challtestsrv: the authoritative DNS of the domain tests
+#   pebble                pebble-challtestsrv: the authoritative DNS of the domain tests;
+#                         pebble: the ACME CA that issues the mapped hostnames' certificates
+#   nginx                 nginx: the storefront gateway the mapping tests wire (tests/support/nginx.py)
+#   nsd                   nsd: authoritative DNS servers for the zone-discovery tests
 # The Temporal CLI is not a Debian package: `make temporal-cli` builds it with Go >= 1.25
 # (what its pinned go.mod asks for), or set TEMPORAL_CLI to an existing binary.
 SYSTEM_PACKAGES := postgresql util-linux mount dpkg python3 python3-venv systemd adduser \
                    init-system-helpers ca-certificates \
-                   pebble
-# nginx: the storefront gateway that serves custom domains
-SYSTEM_PACKAGES += nginx
+                   pebble nsd nginx
 
 system-deps:  ## Install the Debian packages the tests use, when missing (needs root or sudo)
 	@missing=$$(for pkg in $(SYSTEM_PACKAGES); do \

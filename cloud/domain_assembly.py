@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from temporalio.client import Client
 
 from cloud.adapters.challenge_secret import open_or_create_challenge_secret
-from cloud.adapters.dns import DnsResolver
+from cloud.adapters.dns import dns_resolver
 from cloud.adapters.store import CloudStore
 from cloud.adapters.temporal_domains import TemporalDomainRuns
 from cloud.config import CloudConfig
@@ -40,7 +40,7 @@ def domain_service(
         store.domain_claims,
         store.audit,
         TemporalDomainRuns(connect),
-        DnsResolver(settings.dns_resolvers, timeout_seconds=settings.dns_timeout_seconds),
+        dns_resolver(settings),
         settings,
         challenge_secret,
         actor=actor,

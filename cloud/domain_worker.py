@@ -17,7 +17,7 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     VERIFY_DOMAIN_CLAIM,
 )
 from cloud.activities.domains import DomainClaimActivities
-from cloud.adapters.dns import DnsResolver
+from cloud.adapters.dns import dns_resolver
 from cloud.adapters.store import CloudStore
 from cloud.config import CloudConfig
 from cloud.domain_mapping_worker import mapping_activities, mapping_workflows
@@ -37,7 +37,7 @@ def build_domain_worker(
 ) -> Worker:
     """The worker of the commerce-domains task queue."""
     settings = config.domains
-    dns = DnsResolver(settings.dns_resolvers, timeout_seconds=settings.dns_timeout_seconds)
+    dns = dns_resolver(settings)
     activities = DomainClaimActivities(store.domain_claims, store.facts, dns, settings)
     return Worker(
         client,

@@ -2,9 +2,10 @@
 
 Activity room: asks DNS through the lookup port and writes the claim, its audit entries and
 the DomainVerified fact through the store ports it is given. Store errors stay retryable
-(Temporal retries them); a claim that does not exist is the one non-retryable failure
-(`UnknownDomainClaim`). DNS failures are not errors here: they are answers (SERVFAIL,
-timeout) that the check's conditions report.
+(Temporal retries them); a claim that does not exist (`UnknownDomainClaim`) or that an
+override or release ended before it verified (`ClaimNoLongerPending`) fails for good.
+DNS failures are not errors here: they are answers (SERVFAIL, timeout) that the check's
+conditions report.
 """
 
 from __future__ import annotations
@@ -29,13 +30,19 @@ from cloud.activities.messages import RecordedFact
 from cloud.domains.config import DomainConfig
 from cloud.domains.evaluation import PROPAGATION_PENDING, evaluate
 from cloud.domains.ports import DnsLookupPort, DomainClaimsPort
-from cloud.domains.records import ConditionRecord, DomainClaim, DomainExpectations
+from cloud.domains.records import (
+    CLAIM_VERIFIED,
+    ConditionRecord,
+    DomainClaim,
+    DomainExpectations,
+)
 from cloud.ports import FactsPort
 from shared.errors import NotFound
 
 logger = logging.getLogger(__name__)
 
 UNKNOWN_DOMAIN_CLAIM = "UnknownDomainClaim"
+CLAIM_NO_LONGER_PENDING = "ClaimNoLongerPending"
 
 
 def expectations_for(claim: DomainClaim, config: DomainConfig) -> DomainExpectations:
@@ -143,7 +150,14 @@ class DomainClaimActivities:
     async def record_domain_verified(self, req: RecordDomainVerified) -> RecordedFact:
         """Mark the claim verified (audited) and append its DomainVerified fact once."""
         await self._claim(req.claim_id)
-        await asyncio.to_thread(self._claims.mark_verified, req.claim_id, self._clock())
+        claim = await asyncio.to_thread(self._claims.mark_verified, req.claim_id, self._clock())
+        if claim.state != CLAIM_VERIFIED:
+            raise ApplicationError(
+                f"the claim {claim.claim_id} of {claim.hostname} became {claim.state} before it "
+                "verified (an override or a release); no DomainVerified is recorded",
+                type=CLAIM_NO_LONGER_PENDING,
+                non_retryable=True,
+            )
         return await asyncio.to_thread(append_fact, self._facts, req.fact)
 
     @activity.defn(name="FailDomainClaim")

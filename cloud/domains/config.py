@@ -31,8 +31,16 @@ class DomainConfig(BaseModel):
     )
     dns_resolvers: list[str] = Field(
         default_factory=list,
-        description="host:port of the DNS servers checks ask (e.g. the zone's authoritative "
-        "servers or a split-horizon resolver); empty asks the system's resolvers.",
+        description="host:port of the DNS servers checks ask instead of each zone's own "
+        "authoritative servers (a split-horizon resolver, or a test DNS).",
+    )
+    dns_bootstrap_resolvers: list[str] = Field(
+        default_factory=list,
+        description="host:port of the resolvers that find a zone's authoritative servers; "
+        "empty: the system's resolvers.",
+    )
+    dns_authoritative_port: int = Field(
+        default=53, gt=0, lt=65536, description="Port the authoritative servers answer on."
     )
     dns_timeout_seconds: float = Field(
         default=5.0, gt=0, description="How long one DNS question may take, retries included."
@@ -92,7 +100,7 @@ class DomainConfig(BaseModel):
                 raise ValueError(f"{item!r} is not an IP address or CIDR range") from exc
         return value
 
-    @field_validator("dns_resolvers")
+    @field_validator("dns_resolvers", "dns_bootstrap_resolvers")
     @classmethod
     def _resolvers(cls, value: list[str]) -> list[str]:
         for item in value:

@@ -27,7 +27,11 @@ with workflow.unsafe.imports_passed_through():
         FailDomainClaim,
         RecordDomainVerified,
     )
-    from cloud.activities.domains import UNKNOWN_DOMAIN_CLAIM, DomainClaimActivities
+    from cloud.activities.domains import (
+        CLAIM_NO_LONGER_PENDING,
+        UNKNOWN_DOMAIN_CLAIM,
+        DomainClaimActivities,
+    )
     from cloud.domains.records import CLAIM_PENDING, ConditionRecord
     from cloud.workflows.domain_schedule import DEFAULT_DEADLINE_SECONDS, next_check_at
     from shared.timestamps import to_timestamp
@@ -40,7 +44,7 @@ _STATUS = {
 _RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=[UNKNOWN_DOMAIN_CLAIM],
+    non_retryable_error_types=[UNKNOWN_DOMAIN_CLAIM, CLAIM_NO_LONGER_PENDING],
 )
 # Each DNS question is bounded by the resolver's lifetime; this covers three and a write.
 _CHECK_TIMEOUT = timedelta(seconds=60)

@@ -132,6 +132,12 @@ async def test_a_record_that_appears_after_a_few_checks_verifies_the_claim(
         r for r in stack.store.audit.list(audit_subject(hostname)) if r.action == "domain.checked"
     )
     assert any(a["status"] == "ok" and a["rdtype"] == "TXT" for a in last_check.detail["answers"])
+    verified_entry = stack.store.audit.list(audit_subject(hostname), limit=1)[0]
+    assert verified_entry.action == "domain.verified"
+    assert {(a["rdtype"], a["status"]) for a in verified_entry.detail["answers"]} >= {
+        ("TXT", "ok"),
+        ("A", "nodata"),
+    }
 
 
 async def test_recheck_checks_at_once_instead_of_waiting(

@@ -306,7 +306,7 @@ class DomainClaimRepository:
         action: str,
         actor: str,
         values: Callable[[DomainClaim], dict[str, Any]],
-        detail: Mapping[str, Any],
+        detail: Mapping[str, Any] | Callable[[DomainClaim], Mapping[str, Any]],
         *,
         only_states: Sequence[str] = ACTIVE_CLAIM_STATES,
     ) -> DomainClaim:
@@ -332,7 +332,11 @@ class DomainClaimRepository:
                 actor=actor,
                 action=action,
                 subject=audit_subject(claim.hostname),
-                detail={"claim_id": claim_id, "tenant_id": claim.tenant_id, **detail},
+                detail={
+                    "claim_id": claim_id,
+                    "tenant_id": claim.tenant_id,
+                    **(detail(claim) if callable(detail) else detail),
+                },
                 at=when,
             )
             updated = conn.execute(
@@ -389,7 +393,7 @@ class DomainClaimRepository:
             "domain.verified",
             actor,
             lambda claim: {"state": CLAIM_VERIFIED, "verified_at": at, "next_check_at": None},
-            {"answers": "see the last domain.checked entry"},
+            lambda claim: {"answers": [asdict(a) for a in claim.observed]},
             only_states=(CLAIM_PENDING,),
         )
 

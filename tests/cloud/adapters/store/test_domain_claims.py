@@ -3,6 +3,8 @@ audited override, and checks that keep the DNS answers they saw."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -137,3 +139,23 @@ def test_listing_by_tenant(store: CloudStore) -> None:
     store.domain_claims.claim(_new("tenant-b", "c2", "b.example.com"), NOW)
     assert [c.hostname for c in store.domain_claims.list()] == ["a.example.com", "b.example.com"]
     assert [c.hostname for c in store.domain_claims.list("tenant-b")] == ["b.example.com"]
+
+
+def test_tenants_racing_for_a_name_leave_exactly_one_holder(store: CloudStore) -> None:
+    hostname = "raced.example.com"
+    barrier = threading.Barrier(6)
+
+    def attempt(n: int) -> str:
+        barrier.wait()
+        try:
+            store.domain_claims.claim(_new(f"tenant-{n}", f"race-{n}", hostname), NOW)
+        except HostnameUnavailable:
+            return "refused"
+        return "created"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(attempt, range(6)))
+    assert outcomes.count("created") == 1, outcomes
+    assert outcomes.count("refused") == 5
+    holders = [c for c in store.domain_claims.list() if c.hostname == hostname]
+    assert len(holders) == 1 and holders[0].state == "pending"
