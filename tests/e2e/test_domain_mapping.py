@@ -9,6 +9,7 @@ outside is an HTTPS request with the hostname as SNI, as a shopper's browser wou
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,7 +35,7 @@ from tests.support.domain_mapping import (
 )
 from tests.support.nginx import NginxHome, Storefront, running_nginx, running_storefront
 from tests.support.pebble import Pebble, running_pebble
-from tests.support.stack import Stack, cloud_stack
+from tests.support.stack import Stack, cli, cloud_stack
 
 pytestmark = pytest.mark.usefixtures("temporal_cli")
 
@@ -147,3 +148,35 @@ async def test_an_unverified_hostname_is_refused_with_what_to_do(stack: Stack) -
     serving = next(c for c in result.conditions if c.type == "Serving")
     assert serving.reason == "DomainNotMappable"
     assert "domains claim" in serving.message
+
+
+async def test_the_cli_provisions_and_revokes_and_refuses_bad_input(
+    stack: Stack, dns_records: ChallTestSrvClient, nginx: NginxHome, storefront: Storefront
+) -> None:
+    hostname = "cli.acme-shoes.example"
+    await verified_claim(stack, dns_records, hostname)
+
+    done = await asyncio.to_thread(
+        cli, stack, "domains", "provision", hostname.upper(), "--tenant", "tenant-a",
+        "--storefront", "tenant-a-web", "--json",
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["hostname"] == hostname
+    seen = await probe_https(hostname, GATEWAY, nginx.https_port)
+    assert seen.certificate_serial_hex == result["certificate_serial"]
+    assert seen.body == storefront.answer_for(hostname)
+
+    bad = await asyncio.to_thread(
+        cli, stack, "domains", "provision", "shop example.com", "--tenant", "tenant-a",
+        "--storefront", "tenant-a-web",
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert "shop example.com" in bad.stderr
+
+    gone = await asyncio.to_thread(
+        cli, stack, "domains", "revoke", hostname, "--tenant", "tenant-a", "--reason", "closed"
+    )
+    assert gone.returncode == 0, gone.stderr
+    assert "tenant-a may claim it again until" in gone.stdout
