@@ -15,6 +15,7 @@ from typing import Any
 from ameide_core_proto._temporal_runtime import check_workflow_implementation
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     PROVISION_DOMAIN_MAPPING,
+    RENEW_DOMAIN_MAPPING,
     REVOKE_DOMAIN_MAPPING,
 )
 from cloud.activities.domain_mapping import DomainMappingActivities
@@ -41,6 +42,7 @@ from cloud.config import CloudConfig
 from cloud.domains.mapping_config import DomainMappingConfig
 from cloud.workflows.domain_mapping import (
     ProvisionDomainMappingWorkflow,
+    RenewDomainMappingWorkflow,
     RevokeDomainMappingWorkflow,
 )
 
@@ -51,7 +53,8 @@ def mapping_workflows() -> list[type]:
     """The mapping workflow classes, checked against their proto declarations."""
     check_workflow_implementation(PROVISION_DOMAIN_MAPPING, ProvisionDomainMappingWorkflow)
     check_workflow_implementation(REVOKE_DOMAIN_MAPPING, RevokeDomainMappingWorkflow)
-    return [ProvisionDomainMappingWorkflow, RevokeDomainMappingWorkflow]
+    check_workflow_implementation(RENEW_DOMAIN_MAPPING, RenewDomainMappingWorkflow)
+    return [ProvisionDomainMappingWorkflow, RevokeDomainMappingWorkflow, RenewDomainMappingWorkflow]
 
 
 def nginx_settings(mapping: DomainMappingConfig) -> NginxSettings:
@@ -125,6 +128,7 @@ def mapping_activities(config: CloudConfig, store: CloudStore) -> list[Callable[
         activities.order_domain_certificate,
         activities.wire_domain_gateway,
         activities.verify_domain_serving,
+        activities.plan_domain_renewal,
         activities.unwire_domain_gateway,
         activities.remove_domain_certificates,
         activities.release_domain_hostname,

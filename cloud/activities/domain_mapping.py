@@ -28,11 +28,13 @@ from cloud.activities.domain_mapping_messages import (
     CertificatesRemoved,
     HostnameReleased,
     OrderCertificate,
+    PlanRenewal,
     PreflightMapping,
     PreflightOutcome,
     RecordMappingFact,
     ReleaseHostname,
     RemoveCertificates,
+    RenewalPlan,
     ServingVerified,
     UnwireGateway,
     VerifyServing,
@@ -223,6 +225,35 @@ class DomainMappingActivities:
         assert row.not_before is not None and row.not_after is not None
         return ServingVerified(
             status=seen.status, renew_at=renew_at(row.not_before, row.not_after, ari)
+        )
+
+    @activity.defn(name="PlanDomainRenewal")
+    async def plan_domain_renewal(self, req: PlanRenewal) -> RenewalPlan:
+        """When the served certificate of a still-held hostname is due (ARI, else 2/3)."""
+        claim = await asyncio.to_thread(self._claims.current, req.hostname)
+        row = await asyncio.to_thread(self._certs.serving, req.hostname)
+        if (
+            claim is None
+            or claim.state != CLAIM_VERIFIED
+            or claim.tenant_id != req.tenant_id
+            or row is None
+            or row.fullchain_pem is None
+            or row.not_before is None
+            or row.not_after is None
+        ):
+            return RenewalPlan(serving=False)
+        ari: datetime | None = None
+        if self._mapping.acme_directory_url:
+            try:
+                ari = await asyncio.to_thread(self._issuer.renewal_window_start, row.fullchain_pem)
+            except ACMEFailure as failure:
+                logger.warning("%s: no renewal info (%s)", req.hostname, failure)
+        return RenewalPlan(
+            serving=True,
+            renew_at=renew_at(row.not_before, row.not_after, ari),
+            upstream_url=self._mapping.upstream_for(claim.storefront_id or req.storefront_id),
+            challenge_method=self._mapping.challenge_method,
+            serial_hex=row.serial_hex or "",
         )
 
     @activity.defn(name="UnwireDomainGateway")

@@ -103,3 +103,20 @@ class HostnameReleased:
 class RecordMappingFact:
     # Serialized ProcessFact with its deterministic id.
     fact: bytes
+
+
+@dataclass(frozen=True)
+class PlanRenewal:
+    tenant_id: str
+    hostname: str
+    storefront_id: str
+
+
+@dataclass(frozen=True)
+class RenewalPlan:
+    # False: the mapping is gone (revoked, or the claim is no longer the tenant's).
+    serving: bool
+    renew_at: datetime | None = None
+    upstream_url: str = ""
+    challenge_method: str = "http-01"
+    serial_hex: str = ""

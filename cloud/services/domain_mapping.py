@@ -1,19 +1,15 @@
 """What `domains provision` and `domains revoke` do: normalize the hostname, run the
 mapping workflow through Temporal and hand back its result.
 
-Service room: given a `DomainMappingRuns` port (Temporal adapter) and the domain settings;
-no I/O of its own.
+Service room: given a `DomainMappingRuns` port (`cloud.adapters.temporal_domain_mapping`)
+and the domain settings; no I/O of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from temporalio.client import Client
-
 from ameide_core_proto.process.commerce.v1 import domains_pb2
-from ameide_core_proto.process.commerce.v1.workflows_temporal import DomainWorkflowServiceClient
 from cloud.domains.config import DomainConfig
 from cloud.domains.hostnames import normalize_hostname
 from shared.errors import InvalidInput
@@ -27,27 +23,6 @@ class DomainMappingRuns(Protocol):
     async def revoke(
         self, request: domains_pb2.RevokeDomainMappingInput
     ) -> domains_pb2.RevokeDomainMappingResult: ...
-
-
-class TemporalDomainMappingRuns:
-    """Starts the mapping workflows on the configured Temporal and waits for their results."""
-
-    def __init__(self, connect: Callable[[], Awaitable[Client]]) -> None:
-        self._connect = connect
-
-    async def provision(
-        self, request: domains_pb2.ProvisionDomainMappingInput
-    ) -> domains_pb2.ProvisionDomainMappingResult:
-        client = DomainWorkflowServiceClient(await self._connect())
-        handle = await client.start_provision_domain_mapping(request)
-        return await handle.result()
-
-    async def revoke(
-        self, request: domains_pb2.RevokeDomainMappingInput
-    ) -> domains_pb2.RevokeDomainMappingResult:
-        client = DomainWorkflowServiceClient(await self._connect())
-        handle = await client.start_revoke_domain_mapping(request)
-        return await handle.result()
 
 
 class DomainMappingService:

@@ -19,7 +19,8 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from ameide_core_proto.process.commerce.v1 import conditions_pb2, domains_pb2, facts_pb2
@@ -31,11 +32,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from cloud.activities.domain_mapping import DomainMappingActivities
     from cloud.activities.domain_mapping_messages import (
+        CertificateIssued,
         OrderCertificate,
+        PlanRenewal,
         PreflightMapping,
         RecordMappingFact,
         ReleaseHostname,
         RemoveCertificates,
+        RenewalPlan,
+        ServingVerified,
         UnwireGateway,
         VerifyServing,
         WireGateway,
@@ -121,7 +126,6 @@ class ProvisionDomainMappingWorkflow:
         input: domains_pb2.ProvisionDomainMappingInput,
         result: domains_pb2.ProvisionDomainMappingResult,
     ) -> domains_pb2.ProvisionDomainMappingResult:
-        info = workflow.info()
         preflight = await workflow.execute_activity_method(
             DomainMappingActivities.preflight_domain_mapping,
             PreflightMapping(input.tenant_id, input.hostname, input.storefront_id),
@@ -136,47 +140,13 @@ class ProvisionDomainMappingWorkflow:
                 )
             )
             return result
-        order_key = f"{info.workflow_id}/{info.run_id}"
-        issued = await workflow.execute_activity_method(
-            DomainMappingActivities.order_domain_certificate,
-            OrderCertificate(
-                order_key, input.tenant_id, input.hostname, preflight.challenge_method
-            ),
-            start_to_close_timeout=_ORDER_TIMEOUT,
-            retry_policy=_ACME_RETRY,
-        )
-        await workflow.execute_activity_method(
-            DomainMappingActivities.wire_domain_gateway,
-            WireGateway(order_key, preflight.upstream_url),
-            start_to_close_timeout=_STEP_TIMEOUT,
-            retry_policy=_GATEWAY_RETRY,
-        )
-        serving = await workflow.execute_activity_method(
-            DomainMappingActivities.verify_domain_serving,
-            VerifyServing(order_key, input.hostname, issued.serial_hex),
-            start_to_close_timeout=_STEP_TIMEOUT,
-            retry_policy=_VERIFY_RETRY,
-        )
-        fact = facts_pb2.ProcessFact(
-            fact_id=f"{info.workflow_id}/{info.run_id}/DomainMappingProvisioned",
-            type="DomainMappingProvisioned",
-            subject=f"domain/{input.hostname}",
-            occurred_at=to_timestamp(workflow.now()),
-            workflow_id=info.workflow_id,
-            run_id=info.run_id,
-            domain_mapping_provisioned=facts_pb2.DomainMappingProvisioned(
-                tenant_id=input.tenant_id,
-                hostname=input.hostname,
-                storefront_id=input.storefront_id,
-                certificate_serial=issued.serial_hex,
-                certificate_not_after=to_timestamp(issued.not_after),
-            ),
-        )
-        await workflow.execute_activity_method(
-            DomainMappingActivities.record_domain_mapping_fact,
-            RecordMappingFact(fact.SerializeToString(deterministic=True)),
-            start_to_close_timeout=_STEP_TIMEOUT,
-            retry_policy=_STORE_RETRY,
+        issued, serving = await _issue_and_serve(
+            input.tenant_id,
+            input.storefront_id,
+            input.hostname,
+            preflight.upstream_url,
+            preflight.challenge_method,
+            renewal=False,
         )
         result.certificate_serial = issued.serial_hex
         result.certificate_not_after.CopyFrom(to_timestamp(issued.not_after))
@@ -198,7 +168,156 @@ class ProvisionDomainMappingWorkflow:
                 f"renew at {serving.renew_at.isoformat()} (ARI window, else 2/3 of the lifetime)",
             )
         )
+        if workflow.patched("2026-11-renewal-child"):
+            await _start_renewal(input)
         return result
+
+
+async def _issue_and_serve(
+    tenant_id: str,
+    storefront_id: str,
+    hostname: str,
+    upstream_url: str,
+    challenge_method: str,
+    *,
+    renewal: bool,
+) -> tuple[CertificateIssued, ServingVerified]:
+    """Order (keyed by this run), wire, check from outside, record the fact."""
+    info = workflow.info()
+    order_key = f"{info.workflow_id}/{info.run_id}"
+    issued = await workflow.execute_activity_method(
+        DomainMappingActivities.order_domain_certificate,
+        OrderCertificate(order_key, tenant_id, hostname, challenge_method),
+        start_to_close_timeout=_ORDER_TIMEOUT,
+        retry_policy=_ACME_RETRY,
+    )
+    await workflow.execute_activity_method(
+        DomainMappingActivities.wire_domain_gateway,
+        WireGateway(order_key, upstream_url),
+        start_to_close_timeout=_STEP_TIMEOUT,
+        retry_policy=_GATEWAY_RETRY,
+    )
+    serving = await workflow.execute_activity_method(
+        DomainMappingActivities.verify_domain_serving,
+        VerifyServing(order_key, hostname, issued.serial_hex),
+        start_to_close_timeout=_STEP_TIMEOUT,
+        retry_policy=_VERIFY_RETRY,
+    )
+    fact = facts_pb2.ProcessFact(
+        fact_id=f"{info.workflow_id}/{info.run_id}/DomainMappingProvisioned",
+        type="DomainMappingProvisioned",
+        subject=f"domain/{hostname}",
+        occurred_at=to_timestamp(workflow.now()),
+        workflow_id=info.workflow_id,
+        run_id=info.run_id,
+        domain_mapping_provisioned=facts_pb2.DomainMappingProvisioned(
+            tenant_id=tenant_id,
+            hostname=hostname,
+            storefront_id=storefront_id,
+            certificate_serial=issued.serial_hex,
+            certificate_not_after=to_timestamp(issued.not_after),
+            renewal=renewal,
+        ),
+    )
+    await workflow.execute_activity_method(
+        DomainMappingActivities.record_domain_mapping_fact,
+        RecordMappingFact(fact.SerializeToString(deterministic=True)),
+        start_to_close_timeout=_STEP_TIMEOUT,
+        retry_policy=_STORE_RETRY,
+    )
+    return issued, serving
+
+
+def _renewal_id(hostname: str) -> str:
+    return f"renew-domain-mapping/{hostname}"
+
+
+async def _start_renewal(input: domains_pb2.ProvisionDomainMappingInput) -> None:
+    """Start (or leave running) the mapping's RenewDomainMapping, outliving this run."""
+    try:
+        await workflow.start_child_workflow(
+            "RenewDomainMapping",
+            domains_pb2.RenewDomainMappingInput(
+                tenant_id=input.tenant_id,
+                storefront_id=input.storefront_id,
+                hostname=input.hostname,
+            ),
+            id=_renewal_id(input.hostname),
+            result_type=domains_pb2.RenewDomainMappingResult,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
+    except WorkflowAlreadyStartedError:
+        workflow.logger.info("renewal of %s already runs", input.hostname)
+
+
+@workflow.defn(name="RenewDomainMapping")
+class RenewDomainMappingWorkflow:
+    """Sleeps until the served certificate is due, renews it, continues as new."""
+
+    @workflow.run
+    async def run(
+        self, input: domains_pb2.RenewDomainMappingInput
+    ) -> domains_pb2.RenewDomainMappingResult:
+        result = domains_pb2.RenewDomainMappingResult(hostname=input.hostname)
+        plan = await self._plan(input)
+        if not plan.serving:
+            return self._gone(result)
+        if not input.renew_now and plan.renew_at is not None:
+            wait = plan.renew_at - workflow.now()
+            if wait > timedelta(0):
+                await workflow.sleep(wait)
+            plan = await self._plan(input)
+            if not plan.serving:
+                return self._gone(result)
+        try:
+            await _issue_and_serve(
+                input.tenant_id,
+                input.storefront_id,
+                input.hostname,
+                plan.upstream_url,
+                plan.challenge_method,
+                renewal=True,
+            )
+        except ActivityError as error:
+            stop = _stopped_by(error)
+            if stop is None:
+                raise
+            result.conditions.append(
+                _condition("Renewed", "False", stop.type or "Failed", stop.message)
+            )
+            return result
+        workflow.continue_as_new(
+            domains_pb2.RenewDomainMappingInput(
+                tenant_id=input.tenant_id,
+                storefront_id=input.storefront_id,
+                hostname=input.hostname,
+            )
+        )
+
+    async def _plan(self, input: domains_pb2.RenewDomainMappingInput) -> RenewalPlan:
+        return await workflow.execute_activity_method(
+            DomainMappingActivities.plan_domain_renewal,
+            PlanRenewal(input.tenant_id, input.hostname, input.storefront_id),
+            start_to_close_timeout=_STEP_TIMEOUT,
+            retry_policy=_STORE_RETRY,
+        )
+
+    @staticmethod
+    def _gone(
+        result: domains_pb2.RenewDomainMappingResult,
+    ) -> domains_pb2.RenewDomainMappingResult:
+        result.conditions.append(
+            _condition("Renewed", "False", "MappingGone", "the hostname is no longer served")
+        )
+        return result
+
+
+async def _stop_renewal(hostname: str) -> None:
+    """Cancel the mapping's RenewDomainMapping, if one runs."""
+    try:
+        await workflow.get_external_workflow_handle(_renewal_id(hostname)).cancel()
+    except Exception as error:  # none runs (never provisioned, or already ended)
+        workflow.logger.info("no renewal of %s to stop: %s", hostname, error)
 
 
 @workflow.defn(name="RevokeDomainMapping")
@@ -211,6 +330,8 @@ class RevokeDomainMappingWorkflow:
     ) -> domains_pb2.RevokeDomainMappingResult:
         info = workflow.info()
         actor = input.requested_by or "revoke-domain-mapping"
+        if workflow.patched("2026-11-revoke-stops-renewal"):
+            await _stop_renewal(input.hostname)
         await workflow.execute_activity_method(
             DomainMappingActivities.unwire_domain_gateway,
             UnwireGateway(input.hostname),

@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import WorkflowIDConflictPolicy
 
-from ameide_core_proto.process.commerce.v1 import conditions_pb2, facts_pb2
+from ameide_core_proto.process.commerce.v1 import conditions_pb2, domains_pb2, facts_pb2
+from ameide_core_proto.process.commerce.v1.workflows_temporal import DomainWorkflowServiceClient
 from cloud.adapters.https_probe import probe_https
 from cloud.domain_assembly import domain_service
 from cloud.domains.errors import HostnameUnavailable
@@ -35,7 +37,7 @@ from tests.support.domain_mapping import (
 )
 from tests.support.nginx import NginxHome, Storefront, running_nginx, running_storefront
 from tests.support.pebble import Pebble, running_pebble
-from tests.support.stack import Stack, cli, cloud_stack
+from tests.support.stack import Stack, cli, cloud_stack, eventually
 
 pytestmark = pytest.mark.usefixtures("temporal_cli")
 
@@ -180,3 +182,48 @@ async def test_the_cli_provisions_and_revokes_and_refuses_bad_input(
     )
     assert gone.returncode == 0, gone.stderr
     assert "tenant-a may claim it again until" in gone.stdout
+
+
+async def test_renewal_serves_a_new_certificate_continues_as_new_and_stops_on_revoke(
+    stack: Stack, dns_records: ChallTestSrvClient, nginx: NginxHome, storefront: Storefront
+) -> None:
+    hostname = "renew.acme-shoes.example"
+    await verified_claim(stack, dns_records, hostname)
+    first = await provision(stack, hostname)
+    renewal = stack.client.get_workflow_handle(f"renew-domain-mapping/{hostname}")
+    described = await renewal.describe()
+    assert described.status == WorkflowExecutionStatus.RUNNING, "provisioning starts renewal"
+
+    # Ops asks for a renewal now (the scheduled one is two thirds into the lifetime).
+    client = DomainWorkflowServiceClient(stack.client)
+    await client.start_renew_domain_mapping(
+        domains_pb2.RenewDomainMappingInput(
+            tenant_id="tenant-a", storefront_id="tenant-a-web", hostname=hostname, renew_now=True
+        ),
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+    )
+
+    async def renewed_fact() -> bool:
+        fact = stack.store.facts.latest(f"domain/{hostname}", "DomainMappingProvisioned")
+        if fact is None:
+            return False
+        return facts_pb2.ProcessFact.FromString(fact.payload).domain_mapping_provisioned.renewal
+
+    await eventually(renewed_fact, timeout=120)
+    serving = stack.store.domain_certificates.serving(hostname)
+    assert serving is not None and serving.serial_hex != first.certificate_serial
+    seen = await probe_https(hostname, GATEWAY, nginx.https_port)
+    assert seen.certificate_serial_hex == serving.serial_hex
+    assert seen.body == storefront.answer_for(hostname)
+
+    async def continued() -> bool:
+        latest = await stack.client.get_workflow_handle(renewal.id).describe()
+        return latest.status == WorkflowExecutionStatus.RUNNING and latest.run_id != (
+            described.run_id
+        )
+
+    await eventually(continued, timeout=60)
+
+    await revoke(stack, hostname)
+    stopped = await stack.client.get_workflow_handle(renewal.id).describe()
+    assert stopped.status == WorkflowExecutionStatus.CANCELED
