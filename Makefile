@@ -31,7 +31,9 @@ setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 #   systemd               systemd-analyze verify of the unit
 #   adduser init-system-helpers   adduser, deb-systemd-helper: the .deb's maintainer scripts
 #   ca-certificates       HTTPS for pip and for `go install` of the Temporal CLI
-#   pebble                pebble-challtestsrv: the authoritative DNS of the domain tests
+#   pebble                pebble-challtestsrv: the authoritative DNS of the domain tests;
+#                         pebble: the ACME CA that issues the mapped hostnames' certificates
+#   nginx                 nginx: the storefront gateway the mapping tests wire (tests/support/nginx.py)
 #   nsd                   nsd: authoritative DNS servers for the zone-discovery tests
 #   nginx                 nginx: the storefront gateway that serves custom domains
 #   etcd-server           etcd, the store of the test Kubernetes API server (tests/support/kube.py)
@@ -155,3 +157,7 @@ bench-rollout: setup  ## RolloutStoreFleet over SITES (1,000) simulated sites in
 	$(PY) -m bench.rollout $(if $(SITES),--sites $(SITES),) $(if $(RINGS),--rings $(RINGS),)
 
 .PHONY: bench-rollout record-rollout-histories
+
+.PHONY: record-domain-mapping-histories
+record-domain-mapping-histories: setup  ## Record the ProvisionDomainMapping/RevokeDomainMapping histories (new scenarios only)
+	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_domain_mapping_histories.py

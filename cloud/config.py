@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from cloud.domains.config import DomainConfig
+from cloud.domains.mapping_config import DomainMappingConfig
 from shared.config import load_config
 
 
@@ -141,6 +142,10 @@ class CloudConfig(BaseModel):
     domains: DomainConfig = Field(
         default_factory=DomainConfig,
         description="Storefront custom domains (the [domains] table of the TOML file).",
+    )
+    domain_mapping: DomainMappingConfig = Field(
+        default_factory=DomainMappingConfig,
+        description="ACME CA, storefront gateway and key sealing of domain mappings.",
     )
 
     @property

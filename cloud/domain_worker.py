@@ -20,6 +20,7 @@ from cloud.activities.domains import DomainClaimActivities
 from cloud.adapters.dns import dns_resolver
 from cloud.adapters.store import CloudStore
 from cloud.config import CloudConfig
+from cloud.domain_mapping_worker import mapping_activities, mapping_workflows
 from cloud.workflows.domains import VerifyDomainClaimWorkflow
 
 __all__ = ["build_domain_worker", "domain_workflows"]
@@ -28,7 +29,7 @@ __all__ = ["build_domain_worker", "domain_workflows"]
 def domain_workflows() -> list[type]:
     """The domain workflow classes, checked against their proto declarations."""
     check_workflow_implementation(VERIFY_DOMAIN_CLAIM, VerifyDomainClaimWorkflow)
-    return [VerifyDomainClaimWorkflow]
+    return [VerifyDomainClaimWorkflow, *mapping_workflows()]
 
 
 def build_domain_worker(
@@ -46,6 +47,7 @@ def build_domain_worker(
             activities.check_domain_claim,
             activities.record_domain_verified,
             activities.fail_domain_claim,
+            *mapping_activities(config, store),
         ],
         **common,
     )

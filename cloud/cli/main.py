@@ -790,6 +790,7 @@ def entry() -> None:
 
 
 # Command groups kept in their own modules.
+from cloud.cli import domain_mapping as _domain_mapping  # noqa: E402, F401  (domains provision|revoke)
 from cloud.cli.domains import domains as _domains  # noqa: E402
 
 main.add_command(_domains)

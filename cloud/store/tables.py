@@ -284,6 +284,7 @@ site_sync_reports = sa.Table(
 
 # Tables of other concerns, declared in their own modules on this metadata (imported last:
 # they import `metadata` and `UtcDateTime` from here).
+from cloud.store import domain_certificate_tables as _domain_certificate_tables  # noqa: E402, F401
 from cloud.store import domain_tables as _domain_tables  # noqa: E402, F401
 from cloud.store import fleet_tables as _fleet_tables  # noqa: E402, F401
 from cloud.store import realtime_tables as realtime_tables  # noqa: E402

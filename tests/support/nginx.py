@@ -102,6 +102,10 @@ class NginxHome:
     def webroot(self) -> Path:
         return self.prefix / "webroot"
 
+    def served_hostnames_on_disk(self) -> list[str]:
+        """Hostnames that have a server block in `sites_dir`."""
+        return sorted(p.name.removesuffix(".conf") for p in self.sites_dir.glob("*.conf"))
+
     def log_tail(self, chars: int = 3000) -> str:
         return (
             self.error_log.read_text(errors="replace")[-chars:] if self.error_log.exists() else ""

@@ -61,7 +61,7 @@ def cloud_config(data_dir: Path, **overrides: Any) -> CloudConfig:
 def cloud_env(config: CloudConfig) -> dict[str, str]:
     """Environment for a `commerce-cloud` child process with the same settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMERCE_")}
-    for key, value in config.model_dump().items():
+    for key, value in config.model_dump(mode="json").items():
         if value is None:
             continue
         if isinstance(value, list):

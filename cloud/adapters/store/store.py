@@ -18,6 +18,7 @@ from cloud.adapters.store.certificates import CertificateRepository
 from cloud.adapters.store.changes import ChangeLog
 from cloud.adapters.store.channels import ChannelRepository
 from cloud.adapters.store.commands import CommandQueue
+from cloud.adapters.store.domain_certificates import DomainCertificateRepository
 from cloud.adapters.store.domain_claims import DomainClaimRepository
 from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
@@ -61,6 +62,7 @@ class CloudStore:
         self.bundles = BundleRepository(db)
         self.site_labels = SiteLabelRepository(db)
         self.realtime_policies = RealtimePolicies(db)
+        self.domain_certificates = DomainCertificateRepository(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:

@@ -139,3 +139,25 @@ class DomainClaimStatus(_message.Message):
     checks: int
     done: bool
     def __init__(self, hostname: _Optional[str] = ..., claim_id: _Optional[str] = ..., verified: _Optional[bool] = ..., conditions: _Optional[_Iterable[_Union[_conditions_pb2.Condition, _Mapping]]] = ..., next_check_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., checks: _Optional[int] = ..., done: _Optional[bool] = ...) -> None: ...
+
+class RenewDomainMappingInput(_message.Message):
+    __slots__ = ("tenant_id", "storefront_id", "hostname", "renew_now")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    STOREFRONT_ID_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    RENEW_NOW_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    storefront_id: str
+    hostname: str
+    renew_now: bool
+    def __init__(self, tenant_id: _Optional[str] = ..., storefront_id: _Optional[str] = ..., hostname: _Optional[str] = ..., renew_now: _Optional[bool] = ...) -> None: ...
+
+class RenewDomainMappingResult(_message.Message):
+    __slots__ = ("hostname", "renewals", "conditions")
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    RENEWALS_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    hostname: str
+    renewals: int
+    conditions: _containers.RepeatedCompositeFieldContainer[_conditions_pb2.Condition]
+    def __init__(self, hostname: _Optional[str] = ..., renewals: _Optional[int] = ..., conditions: _Optional[_Iterable[_Union[_conditions_pb2.Condition, _Mapping]]] = ...) -> None: ...

@@ -168,7 +168,7 @@ class SiteBundleRolledBack(_message.Message):
     def __init__(self, site_id: _Optional[str] = ..., bundle_id: _Optional[str] = ..., restored_bundle_id: _Optional[str] = ..., ring: _Optional[str] = ...) -> None: ...
 
 class ProcessFact(_message.Message):
-    __slots__ = ("fact_id", "type", "subject", "occurred_at", "workflow_id", "run_id", "store_site_ready", "store_site_revoked", "domain_verified", "downsync_completed", "rollout_ring_advanced", "rollout_rolled_back", "upsync_completed", "projection_rebuilt", "offline_operation_rejected", "rollout_step_advanced", "rollout_halted", "rollout_completed", "site_bundle_installed", "site_bundle_rolled_back")
+    __slots__ = ("fact_id", "type", "subject", "occurred_at", "workflow_id", "run_id", "store_site_ready", "store_site_revoked", "domain_verified", "downsync_completed", "rollout_ring_advanced", "rollout_rolled_back", "upsync_completed", "projection_rebuilt", "domain_mapping_provisioned", "domain_mapping_revoked", "offline_operation_rejected", "rollout_step_advanced", "rollout_halted", "rollout_completed", "site_bundle_installed", "site_bundle_rolled_back")
     FACT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -183,6 +183,8 @@ class ProcessFact(_message.Message):
     ROLLOUT_ROLLED_BACK_FIELD_NUMBER: _ClassVar[int]
     UPSYNC_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     PROJECTION_REBUILT_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_MAPPING_PROVISIONED_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_MAPPING_REVOKED_FIELD_NUMBER: _ClassVar[int]
     OFFLINE_OPERATION_REJECTED_FIELD_NUMBER: _ClassVar[int]
     ROLLOUT_STEP_ADVANCED_FIELD_NUMBER: _ClassVar[int]
     ROLLOUT_HALTED_FIELD_NUMBER: _ClassVar[int]
@@ -203,10 +205,42 @@ class ProcessFact(_message.Message):
     rollout_rolled_back: RolloutRolledBack
     upsync_completed: UpsyncCompleted
     projection_rebuilt: ProjectionRebuilt
+    domain_mapping_provisioned: DomainMappingProvisioned
+    domain_mapping_revoked: DomainMappingRevoked
     offline_operation_rejected: _realtime_pb2.OfflineOperationRejected
     rollout_step_advanced: RolloutStepAdvanced
     rollout_halted: RolloutHalted
     rollout_completed: RolloutCompleted
     site_bundle_installed: SiteBundleInstalled
     site_bundle_rolled_back: SiteBundleRolledBack
-    def __init__(self, fact_id: _Optional[str] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., store_site_ready: _Optional[_Union[StoreSiteReady, _Mapping]] = ..., store_site_revoked: _Optional[_Union[StoreSiteRevoked, _Mapping]] = ..., domain_verified: _Optional[_Union[DomainVerified, _Mapping]] = ..., downsync_completed: _Optional[_Union[DownsyncCompleted, _Mapping]] = ..., rollout_ring_advanced: _Optional[_Union[RolloutRingAdvanced, _Mapping]] = ..., rollout_rolled_back: _Optional[_Union[RolloutRolledBack, _Mapping]] = ..., upsync_completed: _Optional[_Union[UpsyncCompleted, _Mapping]] = ..., projection_rebuilt: _Optional[_Union[ProjectionRebuilt, _Mapping]] = ..., offline_operation_rejected: _Optional[_Union[_realtime_pb2.OfflineOperationRejected, _Mapping]] = ..., rollout_step_advanced: _Optional[_Union[RolloutStepAdvanced, _Mapping]] = ..., rollout_halted: _Optional[_Union[RolloutHalted, _Mapping]] = ..., rollout_completed: _Optional[_Union[RolloutCompleted, _Mapping]] = ..., site_bundle_installed: _Optional[_Union[SiteBundleInstalled, _Mapping]] = ..., site_bundle_rolled_back: _Optional[_Union[SiteBundleRolledBack, _Mapping]] = ...) -> None: ...
+    def __init__(self, fact_id: _Optional[str] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., store_site_ready: _Optional[_Union[StoreSiteReady, _Mapping]] = ..., store_site_revoked: _Optional[_Union[StoreSiteRevoked, _Mapping]] = ..., domain_verified: _Optional[_Union[DomainVerified, _Mapping]] = ..., downsync_completed: _Optional[_Union[DownsyncCompleted, _Mapping]] = ..., rollout_ring_advanced: _Optional[_Union[RolloutRingAdvanced, _Mapping]] = ..., rollout_rolled_back: _Optional[_Union[RolloutRolledBack, _Mapping]] = ..., upsync_completed: _Optional[_Union[UpsyncCompleted, _Mapping]] = ..., projection_rebuilt: _Optional[_Union[ProjectionRebuilt, _Mapping]] = ..., domain_mapping_provisioned: _Optional[_Union[DomainMappingProvisioned, _Mapping]] = ..., domain_mapping_revoked: _Optional[_Union[DomainMappingRevoked, _Mapping]] = ..., offline_operation_rejected: _Optional[_Union[_realtime_pb2.OfflineOperationRejected, _Mapping]] = ..., rollout_step_advanced: _Optional[_Union[RolloutStepAdvanced, _Mapping]] = ..., rollout_halted: _Optional[_Union[RolloutHalted, _Mapping]] = ..., rollout_completed: _Optional[_Union[RolloutCompleted, _Mapping]] = ..., site_bundle_installed: _Optional[_Union[SiteBundleInstalled, _Mapping]] = ..., site_bundle_rolled_back: _Optional[_Union[SiteBundleRolledBack, _Mapping]] = ...) -> None: ...
+
+class DomainMappingProvisioned(_message.Message):
+    __slots__ = ("tenant_id", "hostname", "storefront_id", "certificate_serial", "certificate_not_after", "renewal")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    STOREFRONT_ID_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_SERIAL_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_NOT_AFTER_FIELD_NUMBER: _ClassVar[int]
+    RENEWAL_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    hostname: str
+    storefront_id: str
+    certificate_serial: str
+    certificate_not_after: _timestamp_pb2.Timestamp
+    renewal: bool
+    def __init__(self, tenant_id: _Optional[str] = ..., hostname: _Optional[str] = ..., storefront_id: _Optional[str] = ..., certificate_serial: _Optional[str] = ..., certificate_not_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., renewal: _Optional[bool] = ...) -> None: ...
+
+class DomainMappingRevoked(_message.Message):
+    __slots__ = ("tenant_id", "hostname", "reason", "cooldown_until", "revoked_at_ca")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    COOLDOWN_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_CA_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    hostname: str
+    reason: str
+    cooldown_until: _timestamp_pb2.Timestamp
+    revoked_at_ca: bool
+    def __init__(self, tenant_id: _Optional[str] = ..., hostname: _Optional[str] = ..., reason: _Optional[str] = ..., cooldown_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at_ca: _Optional[bool] = ...) -> None: ...

@@ -38,6 +38,7 @@ __all__ = [
     "REALTIME_WORKFLOW_SERVICE_TASK_QUEUE",
     "REBUILD_STORE_SITE_PROJECTION",
     "RECONCILE_FLEET",
+    "RENEW_DOMAIN_MAPPING",
     "REPLICATION_WORKFLOW_SERVICE",
     "REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE",
     "REVOKE_DOMAIN_MAPPING",
@@ -56,6 +57,7 @@ __all__ = [
     "RealtimeWorkflowServiceClient",
     "RebuildStoreSiteProjectionHandle",
     "ReconcileFleetHandle",
+    "RenewDomainMappingHandle",
     "ReplicationWorkflowServiceClient",
     "RevokeDomainMappingHandle",
     "RolloutStoreFleetHandle",
@@ -338,10 +340,31 @@ REVOKE_DOMAIN_MAPPING: Final[WorkflowDeclaration] = WorkflowDeclaration(
 Removes a hostname's route and certificate and starts its cooldown.
 """
 
+
+RENEW_DOMAIN_MAPPING: Final[WorkflowDeclaration] = WorkflowDeclaration(
+    name="RenewDomainMapping",
+    task_queue=DOMAIN_WORKFLOW_SERVICE_TASK_QUEUE,
+    id_template="renew-domain-mapping/{hostname}",
+    input_type=domains_pb2.RenewDomainMappingInput,
+    result_type=domains_pb2.RenewDomainMappingResult,
+    execution_timeout=None,
+    run_timeout=None,
+    task_timeout=None,
+    signals=MappingProxyType({}),
+    queries=MappingProxyType({}),
+    updates=MappingProxyType({}),
+)
+"""Workflow RenewDomainMapping.
+
+Keeps a mapping's certificate renewed: sleeps until the renewal time (ARI window, else two
+thirds of the lifetime), renews, then continues as new so its history stays bounded.
+"""
+
 DOMAIN_WORKFLOW_SERVICE: Final[tuple[WorkflowDeclaration, ...]] = (
     VERIFY_DOMAIN_CLAIM,
     PROVISION_DOMAIN_MAPPING,
     REVOKE_DOMAIN_MAPPING,
+    RENEW_DOMAIN_MAPPING,
 )
 """The workflows of DomainWorkflowService."""
 
@@ -459,6 +482,36 @@ class RevokeDomainMappingHandle:
             domains_pb2.RevokeDomainMappingResult,
             await self._handle.result(),
             "result of workflow 'RevokeDomainMapping'",
+        )
+
+
+class RenewDomainMappingHandle:
+    """Typed handle of a RenewDomainMapping workflow execution."""
+
+    def __init__(self, handle: temporalio.client.WorkflowHandle[Any, Any]) -> None:
+        self._handle = handle
+
+    @property
+    def id(self) -> str:
+        """Workflow id."""
+        return self._handle.id
+
+    @property
+    def run_id(self) -> str | None:
+        """Run id this handle is bound to, if any."""
+        return self._handle.run_id
+
+    @property
+    def raw(self) -> temporalio.client.WorkflowHandle[Any, Any]:
+        """The untyped SDK handle, for cancel, terminate, describe and the like."""
+        return self._handle
+
+    async def result(self) -> domains_pb2.RenewDomainMappingResult:
+        """Waits for the workflow to close and returns its result."""
+        return expect_message(
+            domains_pb2.RenewDomainMappingResult,
+            await self._handle.result(),
+            "result of workflow 'RenewDomainMapping'",
         )
 
 
@@ -622,12 +675,61 @@ class DomainWorkflowServiceClient:
             ),
         )
 
+    async def start_renew_domain_mapping(
+        self,
+        input: domains_pb2.RenewDomainMappingInput,
+        *,
+        id: str | None = None,
+        **options: Any,
+    ) -> RenewDomainMappingHandle:
+        """Starts workflow RenewDomainMapping and returns its typed handle.
+
+        `id` defaults to the declared id template filled from `input`. `options` go
+        to `Client.start_workflow` (id_conflict_policy, search_attributes, ...) and
+        override the declared timeouts.
+        """
+        handle = await start_workflow(
+            self._client,
+            RENEW_DOMAIN_MAPPING,
+            input,
+            id=id,
+            task_queue=self._task_queue,
+            options=options,
+        )
+        return RenewDomainMappingHandle(handle)
+
+    async def execute_renew_domain_mapping(
+        self,
+        input: domains_pb2.RenewDomainMappingInput,
+        *,
+        id: str | None = None,
+        **options: Any,
+    ) -> domains_pb2.RenewDomainMappingResult:
+        """Starts workflow RenewDomainMapping and waits for its result."""
+        handle = await self.start_renew_domain_mapping(input, id=id, **options)
+        return await handle.result()
+
+    def get_renew_domain_mapping_handle(
+        self,
+        workflow_id: str,
+        run_id: str | None = None,
+    ) -> RenewDomainMappingHandle:
+        """A handle to an existing RenewDomainMapping execution."""
+        return RenewDomainMappingHandle(
+            self._client.get_workflow_handle(
+                workflow_id,
+                run_id=run_id,
+                result_type=domains_pb2.RenewDomainMappingResult,
+            ),
+        )
+
 
 def domain_workflow_service_workflows(
     *,
     verify_domain_claim: type,
     provision_domain_mapping: type,
     revoke_domain_mapping: type,
+    renew_domain_mapping: type,
 ) -> list[type]:
     """Checks the workflow classes of DomainWorkflowService against their declarations.
 
@@ -639,7 +741,13 @@ def domain_workflow_service_workflows(
     check_workflow_implementation(VERIFY_DOMAIN_CLAIM, verify_domain_claim)
     check_workflow_implementation(PROVISION_DOMAIN_MAPPING, provision_domain_mapping)
     check_workflow_implementation(REVOKE_DOMAIN_MAPPING, revoke_domain_mapping)
-    return [verify_domain_claim, provision_domain_mapping, revoke_domain_mapping]
+    check_workflow_implementation(RENEW_DOMAIN_MAPPING, renew_domain_mapping)
+    return [
+        verify_domain_claim,
+        provision_domain_mapping,
+        revoke_domain_mapping,
+        renew_domain_mapping,
+    ]
 
 
 # ReplicationWorkflowService -----------------------------------------------------------------------
