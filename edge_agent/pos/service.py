@@ -81,6 +81,7 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
         site_id: str,
         projection: ProjectionReads,
         outbox: OutboxWrites,
+        *,
         realtime: OperationRouter | None = None,
         leases: BasketLeasePort | None = None,
     ) -> None:

@@ -142,7 +142,20 @@ ROOMS = (
         ),
         frozenset({"network"}),
     ),
+    # The operator's adapters: the Kubernetes API client and the dependency probes (Temporal,
+    # the cloud store's URL, the gateway's health check).
+    Room(
+        "operator adapters",
+        ("cloud/operator/adapters/",),
+        frozenset({"network", "database", "sqlite"}),
+    ),
     Room("agent transport", ("edge_agent/transport.py",), frozenset({"network"})),
+    Room(
+        "agent composition roots",
+        ("edge_agent/daemon.py", "edge_agent/installer/assembly.py"),
+        frozenset({"network"}),
+    ),
+    Room("agent bundle download", ("edge_agent/installer/_download.py",), frozenset({"network"})),
     Room("agent control stream", ("edge_agent/control/",), frozenset({"network"})),
     Room("agent identity", ("edge_agent/identity/",), frozenset({"cryptography", "network"})),
     Room("agent health page", ("edge_agent/health/",), frozenset({"network"})),
@@ -150,7 +163,12 @@ ROOMS = (
     Room("agent realtime calls", ("edge_agent/realtime/calls.py",), frozenset({"network"})),
     Room(
         "agent storage",
-        ("edge_agent/projection/", "edge_agent/outbox/", "edge_agent/realtime/journal.py"),
+        (
+            "edge_agent/projection/",
+            "edge_agent/outbox/",
+            "edge_agent/realtime/journal.py",
+            "edge_agent/installer/_steps.py",  # applies a bundle's projection migrations
+        ),
         frozenset({"sqlite"}),
     ),
     # PKI helpers and the gRPC status codes both sides agree on (ARCHITECTURE.md §3).

@@ -67,7 +67,7 @@ PosFixture = tuple[pos_pb2_grpc.PosServiceStub, BasketLeases]
 async def pos() -> AsyncIterator[PosFixture]:
     """The real POS server; lease calls touch neither the projection nor the outbox."""
     leases = BasketLeases()
-    servicer = PosServicer("store-0042", None, None, leases)  # type: ignore[arg-type]
+    servicer = PosServicer("store-0042", None, None, leases=leases)  # type: ignore[arg-type]
     server = PosServer("127.0.0.1", 0, servicer)
     await server.start()
     try:
