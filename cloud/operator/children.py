@@ -379,7 +379,8 @@ def _storefront_selector(ref: ResourceRef) -> dict[str, str]:
 
 def _storefront_deployment(ref: ResourceRef, spec: CommerceProcessSpec) -> Manifest:
     # The storefront gateway terminates TLS for custom domains with the certificates it
-    # holds (one SNI server block per hostname), so its own pods serve https.
+    # holds (one SNI server block per hostname), so its own pods serve https; http serves
+    # ACME HTTP-01 challenges and is up before any domain is attached (the readiness check).
     name = storefront_name(ref)
     labels = _labels(ref, spec, _STOREFRONT_COMPONENT)
     container: dict[str, Any] = {
@@ -388,7 +389,7 @@ def _storefront_deployment(ref: ResourceRef, spec: CommerceProcessSpec) -> Manif
         "ports": [
             {"name": n, "containerPort": p, "protocol": "TCP"} for n, p in _STOREFRONT_PORTS
         ],
-        "readinessProbe": {"tcpSocket": {"port": "https"}, "periodSeconds": 10},
+        "readinessProbe": {"tcpSocket": {"port": "http"}, "periodSeconds": 10},
         "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
     }
     return {

@@ -49,6 +49,7 @@ class Reconciler:
         self._probes = probes
         self._clock = clock
         self._after_apply = after_apply
+        self._rendered_tls_keys: dict[tuple[str, str], frozenset[str] | None] = {}
 
     async def _tls_keys(self, ref: ResourceRef, spec: CommerceProcessSpec) -> frozenset[str] | None:
         """The keys of the Temporal TLS Secret (so containers are told only of files that
@@ -64,7 +65,8 @@ class Reconciler:
         started = time.monotonic()
         ref = ResourceRef.from_body(body)
         spec = parse_spec(body.get("spec") or {})
-        wanted = render(ref, spec, await self._tls_keys(ref, spec))
+        tls_keys = await self._tls_keys(ref, spec)
+        wanted = render(ref, spec, tls_keys)
         applied: list[str] = []
         for manifest in wanted:
             await self._kube.apply(manifest)
@@ -79,6 +81,7 @@ class Reconciler:
                 if (kind.kind, name) not in keep:
                     await self._kube.delete(kind, ref.namespace, name)
                     pruned.append(f"{kind.kind}/{name}")
+        self._rendered_tls_keys[(ref.namespace, ref.name)] = tls_keys
         report = ReconcileReport(tuple(applied), tuple(pruned), time.monotonic() - started)
         logger.log(
             logging.INFO if pruned else logging.DEBUG,
@@ -99,6 +102,12 @@ class Reconciler:
         condition whose status changed."""
         ref = ResourceRef.from_body(body)
         spec = parse_spec(body.get("spec") or {})
+        if spec.temporal.tls_secret_name and self._rendered_tls_keys.get(
+            (ref.namespace, ref.name), ()
+        ) != await self._tls_keys(ref, spec):
+            # The TLS Secret appeared or changed its keys since the children were rendered:
+            # the containers must be told of the files it now holds.
+            await self.reconcile(body)
         observation = await self.observe(ref, spec)
         previous = (body.get("status") or {}).get("conditions") or []
         evaluation = evaluate(

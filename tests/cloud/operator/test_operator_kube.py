@@ -129,8 +129,12 @@ async def test_children_appear_owned_and_labelled_with_the_build_id(env: Operato
     status = (env.kube.get("CommerceProcess", ns, "commerce") or {})["status"]
     assert status["observedGeneration"] == created["metadata"]["generation"]
     assert env.build_id in status["workerBuildIds"]["commerce-store-sites"]
-    reasons = {e["reason"] for e in env.kube.list("Event", ns)}
-    assert {"ReadyTrue", "WorkersPollingTrue", "TemporalReachableTrue"} <= reasons
+    # Events are posted right after the status write that shows the transition.
+    await wait_until(
+        lambda: {"ReadyTrue", "WorkersPollingTrue", "TemporalReachableTrue"}
+        <= {e["reason"] for e in env.kube.list("Event", ns)},
+        30, "Events of the transitions to True", _why(env, ns),
+    )
 
 
 async def test_deleted_or_edited_child_is_repaired(env: OperatorEnv) -> None:
@@ -391,6 +395,32 @@ async def test_temporal_tls_and_api_key_secrets_reach_the_containers(env: Operat
         [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == TLS_MOUNT]
         [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
         assert volume["secret"]["secretName"] == "temporal-tls"
+
+
+async def test_a_tls_secret_created_later_re_renders_the_containers(env: OperatorEnv) -> None:
+    ns = env.namespace()
+    resource = env.resource(ns)
+    resource["spec"]["temporal"]["tlsSecretName"] = "temporal-tls"
+    _create(env, resource)
+
+    def tls_variables() -> set[str]:
+        found = env.kube.get("Deployment", ns, "commerce-gateway") or {}
+        containers = found.get("spec", {}).get("template", {}).get("spec", {}).get(
+            "containers", [{}]
+        )
+        return {e["name"] for e in containers[0].get("env", []) if "_TLS_" in e["name"]}
+
+    # Not there yet: the containers expect every file a TLS Secret may hold.
+    await wait_until(lambda: len(tls_variables()) == 3, 60, "three TLS path variables",
+                     _why(env, ns))
+    # It arrives holding only the CA (server TLS, no client certificate): one check later
+    # the containers no longer point at client files that do not exist.
+    applied = env.kube.apply({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                              "metadata": {"name": "temporal-tls", "namespace": ns},
+                              "stringData": {"ca.crt": "CA"}})
+    assert applied.status_code < 300, applied.text
+    await wait_until(lambda: tls_variables() == {"COMMERCE_CLOUD_TEMPORAL_TLS_CA_PATH"}, 30,
+                     "only the CA path left", lambda: f"{tls_variables()}\n{_why(env, ns)()}")
 
 
 async def test_deleting_the_resource_deletes_its_children(env: OperatorEnv) -> None:
