@@ -224,27 +224,39 @@ async def test_invalid_resource_is_refused_naming_the_field(
     assert env.kube.list("Deployment", ns) == []
 
 
-async def test_no_worker_for_one_queue_names_it(env: OperatorEnv) -> None:
+async def test_no_worker_for_one_queue_names_it(env: OperatorEnv, tmp_path: Path) -> None:
+    # In the spare namespace only the worker started here polls (the shared `serve` polls
+    # every queue of the default namespace), and it polls commerce-store-sites alone.
     ns = env.namespace()
     pools = [
         {"taskQueue": "commerce-store-sites", "replicas": 1},
         {"taskQueue": "commerce-domains", "replicas": 1},
     ]
-    _create(env, env.resource(ns, workerPools=pools))
-    await wait_until(
-        lambda: env.conditions(ns).get("WorkersPolling", {}).get("status") == "False", 60,
-        "WorkersPolling False", _why(env, ns),
-    )
-    polling = env.conditions(ns)["WorkersPolling"]
-    assert polling["reason"] == "NoPollers"
-    assert "none on commerce-domains" in polling["message"]
-    assert re.search(
-        rf"commerce-store-sites: [1-9]\d* poller\(s\), build ids \['{re.escape(env.build_id)}'\]",
-        polling["message"],
-    ), polling["message"]
-    ready = env.conditions(ns)["Ready"]
-    assert ready["status"] == "False" and "WorkersPolling" in ready["message"]
-    assert env.conditions(ns)["TemporalReachable"]["status"] == "True"
+    resource = env.resource(ns, workerPools=pools)
+    resource["spec"]["temporal"]["namespace"] = SPARE_NAMESPACE
+    with worker_process(tmp_path / "worker", env.temporal.target, SPARE_NAMESPACE,
+                        "commerce-store-sites"):
+        _create(env, resource)
+
+        def one_queue_polled() -> bool:
+            polling = env.conditions(ns).get("WorkersPolling", {})
+            return polling.get("reason") == "NoPollers" and re.search(
+                r"commerce-store-sites: [1-9]", polling.get("message", "")
+            ) is not None
+
+        await wait_until(one_queue_polled, 60, "WorkersPolling False for commerce-domains only",
+                         _why(env, ns))
+        polling = env.conditions(ns)["WorkersPolling"]
+        assert polling["status"] == "False"
+        assert "none on commerce-domains" in polling["message"]
+        assert re.search(
+            rf"commerce-store-sites: [1-9]\d* poller\(s\), build ids "
+            rf"\['{re.escape(env.build_id)}'\]",
+            polling["message"],
+        ), polling["message"]
+        ready = env.conditions(ns)["Ready"]
+        assert ready["status"] == "False" and "WorkersPolling" in ready["message"]
+        assert env.conditions(ns)["TemporalReachable"]["status"] == "True"
 
 
 async def test_temporal_loss_is_detected_and_recovery_seen(env: OperatorEnv) -> None:
