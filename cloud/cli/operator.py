@@ -48,6 +48,10 @@ def operator() -> None:
               help="Seconds each dependency probe may take.")
 @click.option("--resync", type=click.FloatRange(min=1), default=300.0, show_default=True,
               help="Seconds between full re-applies of every child (events repair drift).")
+@click.option("--poller-freshness", type=click.FloatRange(min=1), default=90.0,
+              show_default=True,
+              help="Seconds since a worker's last poll after which WorkersPolling stops counting "
+              "it (keep above Temporal's long-poll expiry, 60 s by default).")
 @click.option("--liveness", default=None,
               help="Serve a liveness endpoint, e.g. http://0.0.0.0:8080/healthz.")
 @click.pass_context
@@ -59,6 +63,7 @@ def operator_run(
     check_interval: float | None,
     probe_timeout: float,
     resync: float,
+    poller_freshness: float,
     liveness: str | None,
 ) -> None:
     """Reconcile CommerceProcess resources until stopped (SIGTERM / Ctrl-C)."""
@@ -76,6 +81,7 @@ def operator_run(
         probe_timeout=probe_timeout,
         resync_seconds=resync,
         liveness_endpoint=liveness,
+        poller_freshness=poller_freshness,
     )
     try:
         asyncio.run(run_operator(config))

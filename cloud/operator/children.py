@@ -30,6 +30,12 @@ TASK_QUEUE_LABEL = "commerce.ameide.io/task-queue"
 BUILD_ID_ANNOTATION = "commerce.ameide.io/build-id"
 TLS_PASSTHROUGH = "nginx.ingress.kubernetes.io/ssl-passthrough"
 TLS_MOUNT = "/etc/commerce/temporal-tls"
+TLS_CA_KEY = "ca.crt"
+TLS_CERT_KEY = "tls.crt"
+TLS_KEY_KEY = "tls.key"
+API_KEY_KEY = "api-key"
+STOREFRONT_HTTPS_PORT = 443
+STOREFRONT_HTTP_PORT = 80
 
 Manifest = dict[str, Any]
 
@@ -71,17 +77,33 @@ def gateway_health_address(ref: ResourceRef, spec: CommerceProcessSpec) -> str:
     )
 
 
-def render(ref: ResourceRef, spec: CommerceProcessSpec) -> list[Manifest]:
-    """Every child the resource should have, in apply order."""
+def storefront_name(ref: ResourceRef) -> str:
+    return f"{ref.name}-storefront"
+
+
+def render(
+    ref: ResourceRef,
+    spec: CommerceProcessSpec,
+    tls_keys: frozenset[str] | None = None,
+) -> list[Manifest]:
+    """Every child the resource should have, in apply order.
+
+    `tls_keys` are the keys the Temporal TLS Secret holds (None: not known, e.g. the Secret
+    does not exist yet; then the containers expect ca.crt, tls.crt and tls.key)."""
+    env = _env(spec, tls_keys)
     children: list[Manifest] = []
     for pool in spec.worker_pools:
-        children.append(_worker_deployment(ref, spec, pool))
+        children.append(_worker_deployment(ref, spec, pool, env))
         if pool.autoscaling is not None:
             children.append(_hpa(ref, pool))
-    children.append(_gateway_deployment(ref, spec))
+    children.append(_gateway_deployment(ref, spec, env))
     children.append(_gateway_service(ref, spec))
     if spec.gateway.host:
         children.append(_gateway_ingress(ref, spec))
+    if spec.storefront.ingress_class_name:
+        children.append(_storefront_deployment(ref, spec))
+        children.append(_storefront_service(ref, spec))
+        children.append(_storefront_ingress(ref, spec))
     return children
 
 
@@ -122,7 +144,9 @@ def _metadata(
     return meta
 
 
-def _env(spec: CommerceProcessSpec) -> list[dict[str, Any]]:
+def _env(spec: CommerceProcessSpec, tls_keys: frozenset[str] | None) -> list[dict[str, Any]]:
+    """The variables `commerce-cloud` reads (cloud/config.py): Temporal address, namespace,
+    TLS files from the mounted Secret, the API key and the store URL from their Secrets."""
     env: list[dict[str, Any]] = [
         {"name": "COMMERCE_CLOUD_TEMPORAL_ADDRESS", "value": spec.temporal.address},
         {"name": "COMMERCE_CLOUD_TEMPORAL_NAMESPACE", "value": spec.temporal.namespace},
@@ -138,16 +162,35 @@ def _env(spec: CommerceProcessSpec) -> list[dict[str, Any]]:
         },
     ]
     if spec.temporal.tls_secret_name:
-        env += [
-            {"name": "COMMERCE_CLOUD_TEMPORAL_TLS", "value": "true"},
-            {"name": "COMMERCE_CLOUD_TEMPORAL_TLS_CA_PATH", "value": f"{TLS_MOUNT}/ca.crt"},
-        ]
+        env.append({"name": "COMMERCE_CLOUD_TEMPORAL_TLS", "value": "true"})
+        if tls_keys is None or TLS_CA_KEY in tls_keys:
+            env.append(
+                {
+                    "name": "COMMERCE_CLOUD_TEMPORAL_TLS_CA_PATH",
+                    "value": f"{TLS_MOUNT}/{TLS_CA_KEY}",
+                }
+            )
+        # mTLS needs both files (commerce-cloud refuses one without the other).
+        if tls_keys is None or {TLS_CERT_KEY, TLS_KEY_KEY} <= tls_keys:
+            env += [
+                {
+                    "name": "COMMERCE_CLOUD_TEMPORAL_TLS_CERT_PATH",
+                    "value": f"{TLS_MOUNT}/{TLS_CERT_KEY}",
+                },
+                {
+                    "name": "COMMERCE_CLOUD_TEMPORAL_TLS_KEY_PATH",
+                    "value": f"{TLS_MOUNT}/{TLS_KEY_KEY}",
+                },
+            ]
     if spec.temporal.api_key_secret_name:
         env.append(
             {
                 "name": "COMMERCE_CLOUD_TEMPORAL_API_KEY",
                 "valueFrom": {
-                    "secretKeyRef": {"name": spec.temporal.api_key_secret_name, "key": "api-key"}
+                    "secretKeyRef": {
+                        "name": spec.temporal.api_key_secret_name,
+                        "key": API_KEY_KEY,
+                    }
                 },
             }
         )
@@ -155,9 +198,13 @@ def _env(spec: CommerceProcessSpec) -> list[dict[str, Any]]:
 
 
 def _pod_spec(
-    spec: CommerceProcessSpec, args: list[str], ports: list[Any], task_queue: str | None = None
+    spec: CommerceProcessSpec,
+    env: list[dict[str, Any]],
+    args: list[str],
+    ports: list[Any],
+    task_queue: str | None = None,
 ) -> dict[str, Any]:
-    env = _env(spec)
+    env = list(env)
     if task_queue is not None:
         env.append({"name": "COMMERCE_CLOUD_WORKER_TASK_QUEUES", "value": task_queue})
     container: dict[str, Any] = {
@@ -183,7 +230,7 @@ def _pod_spec(
 
 
 def _worker_deployment(
-    ref: ResourceRef, spec: CommerceProcessSpec, pool: WorkerPool
+    ref: ResourceRef, spec: CommerceProcessSpec, pool: WorkerPool, env: list[dict[str, Any]]
 ) -> Manifest:
     name = pool_name(ref, pool)
     labels = {**_labels(ref, spec, "commerce-worker"), TASK_QUEUE_LABEL: pool.task_queue}
@@ -192,7 +239,7 @@ def _worker_deployment(
         "selector": {"matchLabels": selector},
         "template": {
             "metadata": {"labels": labels, "annotations": {BUILD_ID_ANNOTATION: spec.version}},
-            "spec": _pod_spec(spec, ["worker"], [], pool.task_queue),
+            "spec": _pod_spec(spec, env, ["worker"], [], pool.task_queue),
         },
     }
     if pool.autoscaling is None:
@@ -245,11 +292,14 @@ _GATEWAY_PORTS = (
 )
 
 
-def _gateway_deployment(ref: ResourceRef, spec: CommerceProcessSpec) -> Manifest:
+def _gateway_deployment(
+    ref: ResourceRef, spec: CommerceProcessSpec, env: list[dict[str, Any]]
+) -> Manifest:
     name = gateway_name(ref)
     labels = _labels(ref, spec, "commerce-gateway")
     pod = _pod_spec(
         spec,
+        env,
         ["gateway"],
         [{"name": n, "containerPort": p, "protocol": "TCP"} for n, p in _GATEWAY_PORTS],
     )
@@ -314,6 +364,86 @@ def _gateway_ingress(ref: ResourceRef, spec: CommerceProcessSpec) -> Manifest:
         "kind": INGRESS.kind,
         "metadata": _metadata(
             ref, name, _labels(ref, spec, "commerce-gateway"), **{TLS_PASSTHROUGH: "true"}
+        ),
+        "spec": ingress_spec,
+    }
+
+
+_STOREFRONT_PORTS = (("https", STOREFRONT_HTTPS_PORT), ("http", STOREFRONT_HTTP_PORT))
+_STOREFRONT_COMPONENT = "commerce-storefront"
+
+
+def _storefront_selector(ref: ResourceRef) -> dict[str, str]:
+    return {PROCESS_LABEL: ref.name, "app.kubernetes.io/name": _STOREFRONT_COMPONENT}
+
+
+def _storefront_deployment(ref: ResourceRef, spec: CommerceProcessSpec) -> Manifest:
+    # The storefront gateway terminates TLS for custom domains with the certificates it
+    # holds (one SNI server block per hostname), so its own pods serve https; http serves
+    # ACME HTTP-01 challenges and is up before any domain is attached (the readiness check).
+    name = storefront_name(ref)
+    labels = _labels(ref, spec, _STOREFRONT_COMPONENT)
+    container: dict[str, Any] = {
+        "name": "storefront-gateway",
+        "image": spec.storefront.image,
+        "ports": [
+            {"name": n, "containerPort": p, "protocol": "TCP"} for n, p in _STOREFRONT_PORTS
+        ],
+        "readinessProbe": {"tcpSocket": {"port": "http"}, "periodSeconds": 10},
+        "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+    }
+    return {
+        "apiVersion": DEPLOYMENT.api_version,
+        "kind": DEPLOYMENT.kind,
+        "metadata": _metadata(ref, name, labels),
+        "spec": {
+            "replicas": spec.storefront.replicas,
+            "selector": {"matchLabels": _storefront_selector(ref)},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+        },
+    }
+
+
+def _storefront_service(ref: ResourceRef, spec: CommerceProcessSpec) -> Manifest:
+    return {
+        "apiVersion": SERVICE.api_version,
+        "kind": SERVICE.kind,
+        "metadata": _metadata(
+            ref, storefront_name(ref), _labels(ref, spec, _STOREFRONT_COMPONENT)
+        ),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": _storefront_selector(ref),
+            "ports": [
+                {"name": n, "port": p, "targetPort": n, "protocol": "TCP"}
+                for n, p in _STOREFRONT_PORTS
+            ],
+        },
+    }
+
+
+def _storefront_ingress(ref: ResourceRef, spec: CommerceProcessSpec) -> Manifest:
+    # Custom domains are any hostname a tenant points at the platform, so the storefront
+    # gateway is the class's default backend; TLS passes through to it (it holds each
+    # domain's certificate). `storefront.host` adds a rule for the platform's own name.
+    name = storefront_name(ref)
+    backend = {"service": {"name": name, "port": {"name": "https"}}}
+    ingress_spec: dict[str, Any] = {
+        "ingressClassName": spec.storefront.ingress_class_name,
+        "defaultBackend": backend,
+    }
+    if spec.storefront.host:
+        ingress_spec["rules"] = [
+            {
+                "host": spec.storefront.host,
+                "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]},
+            }
+        ]
+    return {
+        "apiVersion": INGRESS.api_version,
+        "kind": INGRESS.kind,
+        "metadata": _metadata(
+            ref, name, _labels(ref, spec, _STOREFRONT_COMPONENT), **{TLS_PASSTHROUGH: "true"}
         ),
         "spec": ingress_spec,
     }

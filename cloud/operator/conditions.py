@@ -40,10 +40,24 @@ class Check:
 
 @dataclass(frozen=True)
 class Pollers:
-    """Who polls one task queue: how many pollers and with which build ids."""
+    """Who polls one task queue: how many pollers polled lately and with which build ids;
+    `stale` pollers are still listed by Temporal but last polled over `freshness_seconds`
+    ago (the most recent of them `stale_seconds` ago): a stopped worker."""
 
     count: int
     build_ids: tuple[str, ...]
+    stale: int = 0
+    stale_seconds: float | None = None
+    freshness_seconds: float | None = None
+
+    def describe(self, queue: str) -> str:
+        text = f"{queue}: {self.count} poller(s), build ids {list(self.build_ids) or 'none'}"
+        if self.stale:
+            text += (
+                f", {self.stale} stale poller(s) (last poll {self.stale_seconds or 0:.0f}s ago, "
+                f"over the {self.freshness_seconds or 0:.0f}s bound)"
+            )
+        return text
 
 
 @dataclass(frozen=True)
@@ -128,10 +142,7 @@ def _workers(
         return _unknown_behind_temporal(report), {}
     seen = {q: report.pollers.get(q, Pollers(0, ())) for q in queues}
     build_ids = {q: p.build_ids for q, p in seen.items()}
-    described = "; ".join(
-        f"{q}: {p.count} poller(s), build ids {list(p.build_ids) or 'none'}"
-        for q, p in seen.items()
-    )
+    described = "; ".join(p.describe(q) for q, p in seen.items())
     idle = [q for q, p in seen.items() if p.count == 0]
     if idle:
         return (

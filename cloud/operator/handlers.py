@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ import kopf
 from cloud.operator.adapters.kube import KubeClient, KubeCredentials
 from cloud.operator.adapters.probes import LiveProbes
 from cloud.operator.children import CHILD_KINDS, MANAGED_BY, PROCESS_LABEL
+from cloud.operator.crash_hook import crash_after_applies_from_env
 from cloud.operator.errors import OperatorError
 from cloud.operator.model import GROUP, PLURAL, VERSION, ResourceRef, parse_spec
 from cloud.operator.reconciler import Reconciler
@@ -48,6 +50,8 @@ class OperatorConfig:
     resync_seconds: float = 300.0
     """Seconds between full re-applies of every child (drift is repaired on child events)."""
     liveness_endpoint: str | None = None
+    poller_freshness: float = 90.0
+    """Seconds since a poller's last poll after which it no longer counts as polling."""
 
 
 def backoff(retry: int) -> float:
@@ -118,7 +122,11 @@ def build_registry(
 ) -> kopf.OperatorRegistry:
     """A kopf registry with every handler of the operator, wired to real adapters."""
     kube = KubeClient(credentials)
-    reconciler = Reconciler(kube, LiveProbes(timeout=config.probe_timeout))
+    reconciler = Reconciler(
+        kube,
+        LiveProbes(timeout=config.probe_timeout, poller_freshness=config.poller_freshness),
+        after_apply=crash_after_applies_from_env(os.environ),
+    )
     checks = CheckSerializer(kube, reconciler)
     repairs = Coalescer(reconciler.reconcile_named)
     registry = kopf.OperatorRegistry()

@@ -95,8 +95,16 @@ class GatewaySpec(_Spec):
     health_address: str | None = Field(default=None, alias="healthAddress")
 
 
+DEFAULT_STOREFRONT_IMAGE = "nginx:1.27"
+
+
 class StorefrontSpec(_Spec):
+    """The storefront gateway serving custom domains; declared by giving its ingress class."""
+
     ingress_class_name: str | None = Field(default=None, alias="ingressClassName")
+    image: str = Field(default=DEFAULT_STOREFRONT_IMAGE, min_length=1)
+    replicas: int = Field(default=2, ge=0)
+    host: str | None = None
 
 
 class CommerceProcessSpec(_Spec):

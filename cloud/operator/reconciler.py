@@ -42,10 +42,22 @@ class Reconciler:
         kube: KubeApi,
         probes: DependencyProbes,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        after_apply: Callable[[ResourceRef], None] | None = None,
     ) -> None:
+        """`after_apply` is called after each child is applied (a test hook; None in use)."""
         self._kube = kube
         self._probes = probes
         self._clock = clock
+        self._after_apply = after_apply
+        self._rendered_tls_keys: dict[tuple[str, str], frozenset[str] | None] = {}
+
+    async def _tls_keys(self, ref: ResourceRef, spec: CommerceProcessSpec) -> frozenset[str] | None:
+        """The keys of the Temporal TLS Secret (so containers are told only of files that
+        exist), or None when none is named or it does not exist yet."""
+        if not spec.temporal.tls_secret_name:
+            return None
+        found = await self._kube.get_secret(ref.namespace, spec.temporal.tls_secret_name)
+        return None if found is None else frozenset(found)
 
     async def reconcile(self, body: Mapping[str, Any]) -> ReconcileReport:
         """Apply every child the spec implies and delete owned children it no longer implies.
@@ -53,11 +65,14 @@ class Reconciler:
         started = time.monotonic()
         ref = ResourceRef.from_body(body)
         spec = parse_spec(body.get("spec") or {})
-        wanted = render(ref, spec)
+        tls_keys = await self._tls_keys(ref, spec)
+        wanted = render(ref, spec, tls_keys)
         applied: list[str] = []
         for manifest in wanted:
             await self._kube.apply(manifest)
             applied.append(f"{manifest['kind']}/{manifest['metadata']['name']}")
+            if self._after_apply is not None:
+                self._after_apply(ref)
         keep = {(m["kind"], m["metadata"]["name"]) for m in wanted}
         pruned: list[str] = []
         selector = f"{PROCESS_LABEL}={ref.name}"
@@ -66,6 +81,7 @@ class Reconciler:
                 if (kind.kind, name) not in keep:
                     await self._kube.delete(kind, ref.namespace, name)
                     pruned.append(f"{kind.kind}/{name}")
+        self._rendered_tls_keys[(ref.namespace, ref.name)] = tls_keys
         report = ReconcileReport(tuple(applied), tuple(pruned), time.monotonic() - started)
         logger.log(
             logging.INFO if pruned else logging.DEBUG,
@@ -86,6 +102,12 @@ class Reconciler:
         condition whose status changed."""
         ref = ResourceRef.from_body(body)
         spec = parse_spec(body.get("spec") or {})
+        if spec.temporal.tls_secret_name and self._rendered_tls_keys.get(
+            (ref.namespace, ref.name), ()
+        ) != await self._tls_keys(ref, spec):
+            # The TLS Secret appeared or changed its keys since the children were rendered:
+            # the containers must be told of the files it now holds.
+            await self.reconcile(body)
         observation = await self.observe(ref, spec)
         previous = (body.get("status") or {}).get("conditions") or []
         evaluation = evaluate(

@@ -28,6 +28,26 @@ from tests.support.stack import BIN, cloud_config, cloud_env, free_port
 
 BASE = ROOT / "deploy" / "base"
 
+LONG_POLL_SECONDS = 3
+"""How long the test dev server holds an idle worker's poll (Temporal's default is a minute),
+so a running worker's pollers are never older than this."""
+POLLER_FRESHNESS_SECONDS = 10.0
+"""The operator's --poller-freshness in these tests: a stopped worker stops counting after it."""
+SPARE_NAMESPACE = "spare"
+"""A second Temporal namespace, for workers a test may stop without touching the shared ones."""
+
+
+class TunedDevServer(DevServer):
+    """The dev server with a short long-poll expiry and a spare namespace."""
+
+    def command(self, cli: Path) -> list[str]:
+        return [
+            *super().command(cli),
+            "--namespace", SPARE_NAMESPACE,
+            "--dynamic-config-value",
+            f'matching.longPollExpirationInterval="{LONG_POLL_SECONDS}s"',
+        ]  # fmt: skip
+
 
 def apply_base(kube: KubeCluster) -> None:
     """The same manifests a cluster admin applies: namespace, CRD, RBAC, operator Deployment."""
@@ -44,15 +64,21 @@ class OperatorProcess:
     check_interval: float = 1.0
     proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, extra_env: dict[str, str] | None = None) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [str(BIN / "commerce-cloud"), "operator", "run", "--kubeconfig",
                  str(self.kubeconfig), "--check-interval", str(self.check_interval),
-                 "--probe-timeout", "3"],
+                 "--probe-timeout", "3", "--poller-freshness", str(POLLER_FRESHNESS_SECONDS)],
                 stdout=out, stderr=subprocess.STDOUT,
-                env={k: v for k, v in os.environ.items() if not k.startswith("COMMERCE_")},
+                env={**{k: v for k, v in os.environ.items() if not k.startswith("COMMERCE_")},
+                     **(extra_env or {})},
             )
+
+    def wait_exit(self, timeout: float) -> int:
+        """The exit code once the process ended by itself."""
+        assert self.proc is not None
+        return self.proc.wait(timeout)
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, as when a node dies mid-reconcile."""
@@ -141,6 +167,25 @@ async def wait_until(
 
 
 @contextlib.contextmanager
+def worker_process(
+    data_dir: Path, temporal_target: str, namespace: str, task_queue: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`commerce-cloud worker` polling one task queue of `namespace`; stopped on exit."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = cloud_config(data_dir, temporal_address=temporal_target,
+                          temporal_namespace=namespace, worker_task_queues=[task_queue])
+    with (data_dir / "worker.log").open("ab") as log:
+        proc = subprocess.Popen([str(BIN / "commerce-cloud"), "worker"], stdout=log,
+                                stderr=subprocess.STDOUT, env=cloud_env(config))
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
 def _serve(data_dir: Path, temporal_target: str) -> Iterator[int]:
     """`commerce-cloud serve` on the host against the dev server: worker + gateway."""
     config = cloud_config(data_dir, temporal_address=temporal_target)
@@ -169,7 +214,7 @@ async def operator_env(
     await asyncio.to_thread(apply_base, kube)
     token = kube.service_account_token("commerce-system", "commerce-operator")
     kubeconfig = kube.write_kubeconfig(directory / "operator.kubeconfig", token)
-    temporal = DevServer(directory / "temporal", port=free_port(), ui=False)
+    temporal = TunedDevServer(directory / "temporal", port=free_port(), ui=False)
     await temporal.start()
     cloud_data = directory / "cloud"
     cloud_data.mkdir()

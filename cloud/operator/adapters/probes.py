@@ -1,6 +1,6 @@
 """DependencyProbes for real: Temporal's frontend (system info, namespace, search attributes,
-pollers per task queue with build ids), the cloud store (one query) and the edge gateway
-(GetTrustBundle on its discovery port).
+pollers per task queue with build ids, counting only pollers that polled within a freshness
+bound), the cloud store (one query) and the edge gateway (GetTrustBundle on its discovery port).
 
 Operator adapter room: network calls to Temporal, the store and the gateway; blocking
 database drivers run in a thread so the event loop never waits on them. Never raises: every
@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import grpc
@@ -41,8 +41,19 @@ class LiveProbes:
     """Probes with a per-call timeout; Temporal clients are kept per target and dropped on
     failure so a restarted frontend is dialled afresh."""
 
-    def __init__(self, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        timeout: float = 5.0,
+        poller_freshness: float = 90.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """`poller_freshness`: a poller whose last poll is older than this many seconds does
+        not count (Temporal lists a stopped worker's pollers for minutes). Keep it above the
+        frontend's long-poll expiry (one minute by default), which is how often an idle
+        worker polls again."""
         self._timeout = timeout
+        self._freshness = poller_freshness
+        self._clock = clock
         self._clients: dict[TemporalTarget, Client] = {}
 
     async def _client(self, target: TemporalTarget) -> Client:
@@ -130,14 +141,33 @@ class LiveProbes:
             ),
             timeout=timeout,
         )
+        now = self._clock()
+        fresh = []
+        ages = []
+        for poller in described.pollers:
+            age = (
+                (now - poller.last_access_time.ToDatetime(UTC)).total_seconds()
+                if poller.HasField("last_access_time")
+                else 0.0
+            )
+            ages.append(age)
+            if age <= self._freshness:
+                fresh.append(poller)
         build_ids = sorted(
             {
                 p.deployment_options.build_id or p.worker_version_capabilities.build_id
-                for p in described.pollers
+                for p in fresh
             }
             - {""}
         )
-        return Pollers(len(described.pollers), tuple(build_ids))
+        stale_ages = [a for a in ages if a > self._freshness]
+        return Pollers(
+            len(fresh),
+            tuple(build_ids),
+            stale=len(stale_ages),
+            stale_seconds=min(stale_ages) if stale_ages else None,
+            freshness_seconds=self._freshness,
+        )
 
     async def store(self, url: str) -> Check:
         try:

@@ -111,3 +111,12 @@ def test_missing_search_attributes_are_listed() -> None:
     result = _evaluate(Observation(report, OK, OK))
     registered = {c.type: c for c in result.conditions}["SearchAttributesRegistered"]
     assert registered.status == "False" and "['SalesChannelId']" in registered.message
+
+
+def test_only_stale_pollers_count_as_none_and_say_how_old() -> None:
+    stale = Pollers(0, (), stale=2, stale_seconds=41.6, freshness_seconds=30)
+    result = _evaluate(_healthy({"commerce-store-sites": stale}))
+    workers = {c.type: c for c in result.conditions}["WorkersPolling"]
+    assert (workers.status, workers.reason) == ("False", "NoPollers")
+    assert "none on commerce-store-sites" in workers.message
+    assert "2 stale poller(s) (last poll 42s ago, over the 30s bound)" in workers.message

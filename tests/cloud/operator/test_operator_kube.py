@@ -17,8 +17,18 @@ from typing import Any
 import pytest
 import yaml
 
+from cloud.operator.children import TLS_MOUNT
+from cloud.operator.crash_hook import CRASH_AFTER_APPLIES_ENV, CRASH_EXIT_CODE
 from tests.support.kube import ROOT, KubeCluster, kube_binary
-from tests.support.operator_env import OperatorEnv, operator_env, wait_until
+from tests.support.operator_env import (
+    LONG_POLL_SECONDS,
+    POLLER_FRESHNESS_SECONDS,
+    SPARE_NAMESPACE,
+    OperatorEnv,
+    operator_env,
+    wait_until,
+    worker_process,
+)
 from tests.support.servers import require
 from tests.support.stack import BIN
 
@@ -119,8 +129,12 @@ async def test_children_appear_owned_and_labelled_with_the_build_id(env: Operato
     status = (env.kube.get("CommerceProcess", ns, "commerce") or {})["status"]
     assert status["observedGeneration"] == created["metadata"]["generation"]
     assert env.build_id in status["workerBuildIds"]["commerce-store-sites"]
-    reasons = {e["reason"] for e in env.kube.list("Event", ns)}
-    assert {"ReadyTrue", "WorkersPollingTrue", "TemporalReachableTrue"} <= reasons
+    # Events are posted right after the status write that shows the transition.
+    await wait_until(
+        lambda: {"ReadyTrue", "WorkersPollingTrue", "TemporalReachableTrue"}
+        <= {e["reason"] for e in env.kube.list("Event", ns)},
+        30, "Events of the transitions to True", _why(env, ns),
+    )
 
 
 async def test_deleted_or_edited_child_is_repaired(env: OperatorEnv) -> None:
@@ -210,27 +224,39 @@ async def test_invalid_resource_is_refused_naming_the_field(
     assert env.kube.list("Deployment", ns) == []
 
 
-async def test_no_worker_for_one_queue_names_it(env: OperatorEnv) -> None:
+async def test_no_worker_for_one_queue_names_it(env: OperatorEnv, tmp_path: Path) -> None:
+    # In the spare namespace only the worker started here polls (the shared `serve` polls
+    # every queue of the default namespace), and it polls commerce-store-sites alone.
     ns = env.namespace()
     pools = [
         {"taskQueue": "commerce-store-sites", "replicas": 1},
         {"taskQueue": "commerce-domains", "replicas": 1},
     ]
-    _create(env, env.resource(ns, workerPools=pools))
-    await wait_until(
-        lambda: env.conditions(ns).get("WorkersPolling", {}).get("status") == "False", 60,
-        "WorkersPolling False", _why(env, ns),
-    )
-    polling = env.conditions(ns)["WorkersPolling"]
-    assert polling["reason"] == "NoPollers"
-    assert "none on commerce-domains" in polling["message"]
-    assert re.search(
-        rf"commerce-store-sites: [1-9]\d* poller\(s\), build ids \['{re.escape(env.build_id)}'\]",
-        polling["message"],
-    ), polling["message"]
-    ready = env.conditions(ns)["Ready"]
-    assert ready["status"] == "False" and "WorkersPolling" in ready["message"]
-    assert env.conditions(ns)["TemporalReachable"]["status"] == "True"
+    resource = env.resource(ns, workerPools=pools)
+    resource["spec"]["temporal"]["namespace"] = SPARE_NAMESPACE
+    with worker_process(tmp_path / "worker", env.temporal.target, SPARE_NAMESPACE,
+                        "commerce-store-sites"):
+        _create(env, resource)
+
+        def one_queue_polled() -> bool:
+            polling = env.conditions(ns).get("WorkersPolling", {})
+            return polling.get("reason") == "NoPollers" and re.search(
+                r"commerce-store-sites: [1-9]", polling.get("message", "")
+            ) is not None
+
+        await wait_until(one_queue_polled, 60, "WorkersPolling False for commerce-domains only",
+                         _why(env, ns))
+        polling = env.conditions(ns)["WorkersPolling"]
+        assert polling["status"] == "False"
+        assert "none on commerce-domains" in polling["message"]
+        assert re.search(
+            rf"commerce-store-sites: [1-9]\d* poller\(s\), build ids "
+            rf"\['{re.escape(env.build_id)}'\]",
+            polling["message"],
+        ), polling["message"]
+        ready = env.conditions(ns)["Ready"]
+        assert ready["status"] == "False" and "WorkersPolling" in ready["message"]
+        assert env.conditions(ns)["TemporalReachable"]["status"] == "True"
 
 
 async def test_temporal_loss_is_detected_and_recovery_seen(env: OperatorEnv) -> None:
@@ -264,16 +290,149 @@ async def test_operator_killed_mid_reconcile_converges_without_duplicates(
     env: OperatorEnv,
 ) -> None:
     ns = env.namespace()
-    _create(env, env.resource(ns))
-    # Kill it as soon as the first child lands, before the rest are applied.
-    await wait_until(lambda: _children(env, ns), 60, "a first child", _why(env, ns))
-    env.operator.kill()
-    env.operator.start()
+    # The test crash hook ends the operator (os._exit) right after it applied the second of
+    # the six children, so the kill always lands mid-reconcile.
+    env.operator.stop()
+    env.operator.start({CRASH_AFTER_APPLIES_ENV: f"{ns}/commerce=2"})
+    try:
+        _create(env, env.resource(ns))
+        code = await asyncio.to_thread(env.operator.wait_exit, 90)
+    finally:
+        env.operator.kill()  # only if the hook never fired
+        env.operator.start()
+    assert code == CRASH_EXIT_CODE, env.operator.tail()
+    assert _children(env, ns) == sorted(CHILDREN[:2])
     await wait_until(lambda: len(_children(env, ns)) >= len(CHILDREN), 60,
                      "children after restart", _why(env, ns))
     await asyncio.sleep(3)  # a few check intervals: nothing more appears
     assert _children(env, ns) == sorted(CHILDREN)
     await wait_until(lambda: _all_true(env, ns), 90, "Ready after restart", _why(env, ns))
+
+
+async def test_stopped_worker_is_noticed_within_the_poller_freshness_bound(
+    env: OperatorEnv, tmp_path: Path
+) -> None:
+    """Temporal keeps listing a dead worker's pollers for minutes; the operator counts only
+    pollers that polled within --poller-freshness, so WorkersPolling turns False soon."""
+    ns = env.namespace()
+    resource = env.resource(ns, workerPools=[{"taskQueue": "commerce-store-sites", "replicas": 1}])
+    resource["spec"]["temporal"]["namespace"] = SPARE_NAMESPACE
+    queue = "commerce-store-sites"
+    with worker_process(tmp_path / "worker", env.temporal.target, SPARE_NAMESPACE,
+                        queue) as worker:
+        _create(env, resource)
+        await wait_until(
+            lambda: env.conditions(ns).get("WorkersPolling", {}).get("status") == "True", 90,
+            "WorkersPolling True with the spare namespace's worker",
+            lambda: f"{_why(env, ns)()}\nworker log:\n"
+            + (tmp_path / "worker" / "worker.log").read_text(errors="replace")[-4000:],
+        )
+        worker.kill()  # as a node dies: the worker never tells Temporal it left
+        worker.wait()
+    # Functional bound: the freshness bound, a long poll and a few check intervals.
+    bound = POLLER_FRESHNESS_SECONDS + LONG_POLL_SECONDS + 10
+    await wait_until(
+        lambda: env.conditions(ns).get("WorkersPolling", {}).get("status") == "False", bound,
+        "WorkersPolling False after the worker stopped", _why(env, ns),
+    )
+    polling = env.conditions(ns)["WorkersPolling"]
+    assert polling["reason"] == "NoPollers"
+    assert f"none on {queue}" in polling["message"], polling["message"]
+    # Temporal still listed the dead worker's poller: the bound is what noticed.
+    assert "1 stale poller(s)" in polling["message"], polling["message"]
+    assert (env.kube.get("CommerceProcess", ns, "commerce") or {})["status"]["workerBuildIds"][
+        queue
+    ] == []
+
+
+async def test_storefront_gateway_gets_an_ingress_of_its_class(env: OperatorEnv) -> None:
+    ns = env.namespace()
+    storefront = {"ingressClassName": "storefront-nginx", "host": "edge.shop.test"}
+    created = _create(env, env.resource(ns, storefront=storefront))
+    await wait_until(lambda: env.kube.get("Ingress", ns, "commerce-storefront"), 60,
+                     "the storefront Ingress", _why(env, ns))
+    ingress = env.kube.get("Ingress", ns, "commerce-storefront") or {}
+    assert ingress["spec"]["ingressClassName"] == "storefront-nginx"
+    assert ingress["spec"]["defaultBackend"]["service"]["name"] == "commerce-storefront"
+    assert ingress["spec"]["rules"][0]["host"] == "edge.shop.test"
+    for kind in ("Deployment", "Service", "Ingress"):
+        child = env.kube.get(kind, ns, "commerce-storefront")
+        assert child is not None, kind
+        assert child["metadata"]["ownerReferences"][0]["uid"] == created["metadata"]["uid"]
+    service = env.kube.get("Service", ns, "commerce-storefront") or {}
+    assert "https" in {p["name"] for p in service["spec"]["ports"]}
+    # The gateway's own Ingress keeps its class; the storefront's is separate.
+    assert (env.kube.get("Ingress", ns, "commerce-gateway") or {})["spec"][
+        "ingressClassName"
+    ] == "nginx"
+
+    # Without a storefront ingress class the storefront gateway is removed.
+    _create(env, env.resource(ns))
+    await wait_until(
+        lambda: all(env.kube.get(kind, ns, "commerce-storefront") is None
+                    for kind in ("Deployment", "Service", "Ingress")),
+        30, "storefront children pruned", _why(env, ns),
+    )
+
+
+async def test_temporal_tls_and_api_key_secrets_reach_the_containers(env: OperatorEnv) -> None:
+    ns = env.namespace()
+    for name, data in (
+        ("temporal-tls", {"ca.crt": "CA", "tls.crt": "CERT", "tls.key": "KEY"}),
+        ("temporal-api-key", {"api-key": "key-123"}),
+    ):
+        applied = env.kube.apply({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                                  "metadata": {"name": name, "namespace": ns},
+                                  "stringData": data})
+        assert applied.status_code < 300, applied.text
+    resource = env.resource(ns)
+    resource["spec"]["temporal"]["tlsSecretName"] = "temporal-tls"
+    resource["spec"]["temporal"]["apiKeySecretName"] = "temporal-api-key"
+    _create(env, resource)
+    await wait_until(lambda: len(_children(env, ns)) == len(CHILDREN), 60, "children",
+                     _why(env, ns))
+    for name in ("commerce-store-sites", "commerce-replication", "commerce-gateway"):
+        pod = (env.kube.get("Deployment", ns, name) or {})["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        variables = {e["name"]: e for e in container["env"]}
+        assert variables["COMMERCE_CLOUD_TEMPORAL_TLS"]["value"] == "true"
+        for var, key in (("CA_PATH", "ca.crt"), ("CERT_PATH", "tls.crt"),
+                         ("KEY_PATH", "tls.key")):
+            assert variables[f"COMMERCE_CLOUD_TEMPORAL_TLS_{var}"]["value"] == (
+                f"{TLS_MOUNT}/{key}"
+            ), name
+        assert variables["COMMERCE_CLOUD_TEMPORAL_API_KEY"]["valueFrom"]["secretKeyRef"] == {
+            "name": "temporal-api-key", "key": "api-key"
+        }
+        [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == TLS_MOUNT]
+        [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+        assert volume["secret"]["secretName"] == "temporal-tls"
+
+
+async def test_a_tls_secret_created_later_re_renders_the_containers(env: OperatorEnv) -> None:
+    ns = env.namespace()
+    resource = env.resource(ns)
+    resource["spec"]["temporal"]["tlsSecretName"] = "temporal-tls"
+    _create(env, resource)
+
+    def tls_variables() -> set[str]:
+        found = env.kube.get("Deployment", ns, "commerce-gateway") or {}
+        containers = found.get("spec", {}).get("template", {}).get("spec", {}).get(
+            "containers", [{}]
+        )
+        return {e["name"] for e in containers[0].get("env", []) if "_TLS_" in e["name"]}
+
+    # Not there yet: the containers expect every file a TLS Secret may hold.
+    await wait_until(lambda: len(tls_variables()) == 3, 60, "three TLS path variables",
+                     _why(env, ns))
+    # It arrives holding only the CA (server TLS, no client certificate): one check later
+    # the containers no longer point at client files that do not exist.
+    applied = env.kube.apply({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                              "metadata": {"name": "temporal-tls", "namespace": ns},
+                              "stringData": {"ca.crt": "CA"}})
+    assert applied.status_code < 300, applied.text
+    await wait_until(lambda: tls_variables() == {"COMMERCE_CLOUD_TEMPORAL_TLS_CA_PATH"}, 30,
+                     "only the CA path left", lambda: f"{tls_variables()}\n{_why(env, ns)()}")
 
 
 async def test_deleting_the_resource_deletes_its_children(env: OperatorEnv) -> None:
@@ -391,7 +550,11 @@ async def test_the_operators_own_account_was_enough(env: OperatorEnv) -> None:
     covers every call it made (no 403 anywhere in its log)."""
     log = env.operator.tail(10_000_000)
     assert env.operator.log.exists()
-    forbidden = [line for line in log.splitlines() if "403" in line or "forbidden" in line.lower()]
+    # A status 403 as the API server or kopf report it; not a log line's milliseconds (",403")
+    # nor a port or age that happens to contain the digits.
+    status_403 = re.compile(r"(?<![\d,.:])403(?!\d)")
+    forbidden = [line for line in log.splitlines()
+                 if status_403.search(line) or "forbidden" in line.lower()]
     assert forbidden == [], "\n".join(forbidden[:10])
 
 
