@@ -244,6 +244,7 @@ def test_every_service_lists_its_workflows() -> None:
         "VerifyDomainClaim",
         "ProvisionDomainMapping",
         "RevokeDomainMapping",
+        "RenewDomainMapping",
     ]
     assert [d.name for d in wiring.REPLICATION_WORKFLOW_SERVICE] == [
         "RunDownsync",
@@ -253,6 +254,7 @@ def test_every_service_lists_its_workflows() -> None:
     ]
     assert [d.task_queue for d in wiring.ROLLOUT_WORKFLOW_SERVICE] == ["commerce-rollouts"]
     assert wiring.ROLLOUT_STORE_FLEET.execution_timeout == timedelta(days=14)
+    assert [d.name for d in wiring.REALTIME_WORKFLOW_SERVICE] == ["CompensateOfflineOperation"]
 
 
 def test_exported_names() -> None:
