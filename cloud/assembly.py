@@ -183,3 +183,5 @@ def _provisioning(
         workflows,
         enrollments,
     )
+
+

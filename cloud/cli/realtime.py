@@ -124,9 +124,15 @@ def exceptions_resolve(
     if as_json:
         emit_json({"case": case, "workflow_signalled": signalled})
         return
+    if case.status != "resolved":
+        console.print(
+            f"case {case.exception_id}: resolution sent to its workflow, not recorded yet; "
+            "check with `commerce-cloud realtime exceptions list --all`"
+        )
+        return
     console.print(
         f"case {case.exception_id} resolved: {case.resolution}"
-        + ("" if signalled else " (no compensation workflow found; the store was not told)")
+        + ("" if signalled else " (it had no compensation workflow; the store was not told)")
     )
 
 

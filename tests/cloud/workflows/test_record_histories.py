@@ -260,7 +260,11 @@ async def test_record_offline_operation_compensation(tmp_path: Path) -> None:
         RealtimeWorkflowServiceClient,
     )
     from cloud.adapters.temporal_realtime import compensation_workflow_id
-    from tests.e2e.realtime_scenario import real_store, two_stores_spend_one_card_offline
+    from tests.e2e.realtime_scenario import (
+        eventually,
+        real_store,
+        two_stores_spend_one_card_offline,
+    )
     from tests.support.stack import cli
 
     realtime_dir = PROVISION_STORE_SITE_DIR.parent / "realtime"
@@ -274,7 +278,9 @@ async def test_record_offline_operation_compensation(tmp_path: Path) -> None:
         handle = RealtimeWorkflowServiceClient(
             stack.client
         ).get_compensate_offline_operation_handle(compensation_workflow_id(case.exception_id))
-        await asyncio.sleep(2)  # the workflow has told the store before it is resolved
+        await eventually(  # the workflow has told the store before it is resolved
+            lambda: f"compensation {case.exception_id} opened" in b.log(), 60, "notice at B"
+        )
         done = await asyncio.to_thread(
             cli,
             stack,

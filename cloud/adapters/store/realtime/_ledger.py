@@ -9,7 +9,8 @@ run on the same connection. Blocking: call from a thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -103,14 +104,30 @@ def _decision(
 class RealtimeLedger:
     """Decisions of real-time-required operations over the cloud store."""
 
-    def __init__(self, db: Database, providers: Mapping[str, Provider] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        providers: Mapping[str, Provider] | None = None,
+        serial: threading.Lock | None = None,
+    ) -> None:
         self._db = db
         self._providers = dict(embedded_providers())
         self._providers.update(providers or {})
+        # SQLite has one writer; threads of this process queue on this lock rather than in
+        # SQLite's busy handler, which sleeps in growing steps (a p99 of hundreds of ms).
+        # PostgreSQL writers run side by side (row locks on the card or account).
+        self._serial = serial or threading.Lock()
+        self._serialize = db.engine.dialect.name == "sqlite"
+
+    def _write(self, work: Callable[[sa.Connection], Settled]) -> Settled:
+        if not self._serialize:
+            return self._db.write(work)
+        with self._serial:
+            return self._db.write(work)
 
     def with_providers(self, providers: Mapping[str, Provider]) -> RealtimeLedger:
         """The same ledger with some families answered by other providers (e.g. external)."""
-        return RealtimeLedger(self._db, {**self._providers, **providers})
+        return RealtimeLedger(self._db, {**self._providers, **providers}, self._serial)
 
     def _existing(
         self, conn: sa.Connection, site_id: str, op: realtime_pb2.RealtimeOperation
@@ -174,7 +191,7 @@ class RealtimeLedger:
             self._record(conn, site_id, op, decision, "decide", now)
             return Settled(decision, replayed=False)
 
-        return self._db.write(work)
+        return self._write(work)
 
     def reconcile(
         self,
@@ -222,7 +239,7 @@ class RealtimeLedger:
             )
             return Settled(decision, replayed, exception_id, opened)
 
-        return self._db.write(work)
+        return self._write(work)
 
     def _open_exception(
         self,
