@@ -23,6 +23,7 @@ from cloud.cli.bundles import bundles as bundle_commands
 from cloud.cli.bundles import compat as compat_commands
 from cloud.cli.output import console, emit_json, err_console, table, when
 from cloud.cli.rollouts import rollouts as rollout_commands
+from cloud.cli.site_releases import last_install_cell, release_cell, release_rows, site_view
 from cloud.config import CloudConfig, load_cloud_config
 from cloud.services import DataReport, DataService, Enrollment
 from cloud.services.data import DEFAULT_BATCH
@@ -448,20 +449,23 @@ def sites_sync_status(ctx: click.Context, site_id: str | None, as_json: bool) ->
 @handle_errors
 def sites_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
     """List store sites."""
-    records = _ops(ctx).sites.list(status)
+    service = _ops(ctx).sites
+    records = service.list(status)
+    releases = service.releases()
     if as_json:
-        emit_json(records)
+        emit_json([site_view(r, releases.get(r.site_id)) for r in records])
         return
     table(
         "Store sites",
-        ["site", "channel", "name", "status", "certificate", "last contact"],
+        ["site", "channel", "name", "status", "release", "last install", "last contact"],
         [
             (
                 r.site_id,
                 r.sales_channel_id,
                 r.name,
                 r.status,
-                r.certificate_serial,
+                release_cell(releases.get(r.site_id)),
+                last_install_cell(releases.get(r.site_id)),
                 when(r.last_seen_at),
             )
             for r in records
@@ -476,9 +480,11 @@ def sites_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
 @handle_errors
 def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
     """Show one site with its conditions."""
-    record = _ops(ctx).sites.get(site_id)
+    service = _ops(ctx).sites
+    record = service.get(site_id)
+    release = service.release(site_id)
     if as_json:
-        emit_json(record)
+        emit_json(site_view(record, release))
         return
     table(
         f"Site {record.site_id}",
@@ -493,6 +499,7 @@ def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
             ("config generation", record.config_generation),
             ("last contact", when(record.last_seen_at)),
             ("created", when(record.created_at)),
+            *release_rows(release),
         ],
     )
     table(

@@ -284,3 +284,4 @@ site_sync_reports = sa.Table(
 
 # Tables of other concerns register on `metadata` in their own modules.
 from cloud.store import fleet_tables as _fleet_tables  # noqa: E402, F401
+from cloud.store import site_tables as _site_tables  # noqa: E402, F401

@@ -22,6 +22,7 @@ from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
 from cloud.adapters.store.fleet_versions import BundleRepository, CompatMatrixRepository
 from cloud.adapters.store.ingest import IngestRepository
+from cloud.adapters.store.site_releases import SiteCalendarRepository, SiteReleaseRepository
 from cloud.adapters.store.sites import SiteRepository
 from cloud.adapters.store.sync_reports import SyncReportRepository
 from cloud.adapters.store.tokens import TokenRepository
@@ -50,6 +51,8 @@ class CloudStore:
         self.sync_reports = SyncReportRepository(db)
         self.compat_matrices = CompatMatrixRepository(db)
         self.bundles = BundleRepository(db)
+        self.site_releases = SiteReleaseRepository(db)
+        self.site_calendars = SiteCalendarRepository(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:
