@@ -27,11 +27,12 @@ from cloud.adapters.store.records import (
     FactRecord,
     NewCertificate,
     NewFact,
+    SiteCalendar,
     SiteRecord,
+    SiteRelease,
     SyncReport,
     TokenRecord,
 )
-from cloud.adapters.store.site_releases import SiteCalendar, SiteRelease
 from cloud.fleet_records import PublishedBundle
 from shared.checksums import TableDigest
 
@@ -303,6 +304,8 @@ class SiteCalendarsPort(Protocol):
         actor: str,
         at: datetime,
     ) -> None: ...
+
+    def config_applied(self, site_id: str, generation: int) -> None: ...
 
 
 class PublishedBundlesPort(Protocol):

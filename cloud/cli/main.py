@@ -23,11 +23,13 @@ from cloud.cli.bundles import bundles as bundle_commands
 from cloud.cli.bundles import compat as compat_commands
 from cloud.cli.output import console, emit_json, err_console, table, when
 from cloud.cli.rollouts import rollouts as rollout_commands
+from cloud.cli.site_calendar import calendar as site_calendar_command
 from cloud.cli.site_releases import last_install_cell, release_cell, release_rows, site_view
 from cloud.config import CloudConfig, load_cloud_config
 from cloud.services import DataReport, DataService, Enrollment
 from cloud.services.data import DEFAULT_BATCH
 from cloud.services.sync_status import SiteSyncStatus
+from cloud.trading_calendar import HOURS_SYNTAX, parse_calendar
 from shared.errors import CommerceError, InvalidInput, NotFound
 from shared.logging import configure_logging
 from shared.version import package_version
@@ -234,6 +236,8 @@ def _conditions_rows(conditions: Any) -> list[tuple[str, str, str, str]]:
 @click.option("--name", required=True, help="Display name of the store.")
 @click.option("--timezone", required=True, help="IANA time zone, e.g. Europe/Amsterdam.")
 @click.option("--agent-version", default=None, help="Agent version the store runs.")
+@click.option("--hours", multiple=True, help=f"Opening hours, repeatable: {HOURS_SYNTAX}.")
+@click.option("--closed", multiple=True, help="A date the store is closed (YYYY-MM-DD).")
 @click.option("--wait/--no-wait", default=True, help="Wait until the store is ready.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
@@ -245,6 +249,8 @@ def sites_provision(
     name: str,
     timezone: str,
     agent_version: str | None,
+    hours: tuple[str, ...],
+    closed: tuple[str, ...],
     wait: bool,
     as_json: bool,
 ) -> None:
@@ -257,6 +263,10 @@ def sites_provision(
         timezone=timezone,
         agent_version=agent_version or package_version(),
     )
+    if hours or closed:
+        if not hours:
+            raise InvalidInput("--closed needs the opening hours too: give --hours")
+        request.trading_calendar.CopyFrom(parse_calendar(hours, closed))
 
     provisioning = ops.provisioning
     provisioning.check_request(request)  # bad input is refused before Temporal is reached
@@ -766,6 +776,7 @@ def demo(ctx: click.Context, check: bool) -> None:
 main.add_command(compat_commands)
 main.add_command(bundle_commands)
 main.add_command(rollout_commands)
+sites.add_command(site_calendar_command)
 
 
 def entry() -> None:

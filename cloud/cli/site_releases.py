@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from cloud.adapters.store.records import SiteRecord
-from cloud.adapters.store.site_releases import SiteRelease
+from cloud.adapters.store.records import SiteRecord, SiteRelease
 from cloud.cli.output import jsonable, when
 
 __all__ = ["last_install_cell", "release_cell", "release_rows", "site_view"]

@@ -228,6 +228,15 @@ class ControlServicer:
                 IDENTITY_REFUSED,
                 f"command {result.command_id!r} is not addressed to site {peer.site_id}",
             )
+        if result.WhichOneof("detail") == "site_config_applied":
+            try:
+                await asyncio.to_thread(
+                    self._store.site_calendars.config_applied,
+                    peer.site_id,
+                    result.site_config_applied.generation,
+                )
+            except CommerceError as exc:  # the command's result is stored; only the view lags
+                logger.warning("applied generation of site %s not recorded: %s", peer.site_id, exc)
         if record.task_token:
             await self._notifier.command_finished(record.task_token, result)
 

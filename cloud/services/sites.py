@@ -10,8 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ameide_core_proto.process.commerce.v1 import facts_pb2
-from cloud.adapters.store.records import NewFact, SiteRecord
-from cloud.adapters.store.site_releases import SiteRelease
+from cloud.adapters.store.records import NewFact, SiteRecord, SiteRelease
 from cloud.ports import SiteReleasesPort, SitesPort, TokensPort
 from cloud.services.enrollment import Enrollment, EnrollmentIssuer
 from shared.errors import NotFound

@@ -7,50 +7,24 @@ change, the site's timezone in `sites`). Writes are upserts (update, insert when
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2
 from cloud.adapters.store._db import Database, aware
+from cloud.adapters.store.records import SiteCalendar, SiteRelease
 from cloud.store.site_tables import site_calendars, site_releases
 from cloud.store.tables import sites
 from shared.errors import InvalidInput, NotFound
 
-__all__ = ["SiteCalendar", "SiteCalendarRepository", "SiteRelease", "SiteReleaseRepository"]
+__all__ = ["SiteCalendarRepository", "SiteReleaseRepository"]
 
 _OUTCOMES = {
     edge_pb2.BUNDLE_INSTALL_OUTCOME_INSTALLED: "installed",
     edge_pb2.BUNDLE_INSTALL_OUTCOME_ROLLED_BACK: "rolled_back",
     edge_pb2.BUNDLE_INSTALL_OUTCOME_ALREADY_CURRENT: "already_current",
 }
-
-
-@dataclass(frozen=True)
-class SiteRelease:
-    """A site's release state as its agent last reported it."""
-
-    site_id: str
-    current_bundle: str
-    last_known_good: str
-    last_install_bundle: str
-    # 'installed', 'rolled_back', 'already_current', or '' (never installed).
-    last_install_outcome: str
-    last_install_failed_step: str
-    last_install_message: str
-    reported_at: datetime
-
-
-@dataclass(frozen=True)
-class SiteCalendar:
-    """A site's trading calendar and the config generation that carries it."""
-
-    site_id: str
-    calendar: store_site_pb2.TradingCalendar
-    config_generation: int
-    updated_at: datetime
-    updated_by: str
 
 
 def _upsert(conn: sa.Connection, table: sa.Table, site_id: str, values: dict[str, object]) -> None:
@@ -180,3 +154,19 @@ class SiteCalendarRepository:
             )
 
         self._db.write(work)
+
+    def config_applied(self, site_id: str, generation: int) -> None:
+        """The site's agent applied configuration `generation` (a lower one changes nothing)."""
+        self._db.write(
+            lambda conn: conn.execute(
+                sites.update()
+                .where(
+                    sites.c.site_id == site_id,
+                    sa.or_(
+                        sites.c.config_generation.is_(None),
+                        sites.c.config_generation < generation,
+                    ),
+                )
+                .values(config_generation=generation)
+            )
+        )
