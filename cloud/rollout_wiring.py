@@ -34,6 +34,7 @@ def rollout_activities(
         matrix_compatibility(store.compat_matrices),
         installer or UnavailableSiteInstaller(),
         health or StoreSiteHealth(store.sites, store.sync_reports),
+        store.site_labels,
     )
     return [
         activities.prepare_rollout,

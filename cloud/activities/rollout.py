@@ -56,6 +56,12 @@ class BundlePolicy(Protocol):
     def bundle_verdict(self, bundle: BundleVersions) -> Verdict: ...
 
 
+class SiteLabels(Protocol):
+    """Labels on sites (`cloud.adapters.store.fleet_versions.SiteLabelRepository`)."""
+
+    def sites_with(self, label: str) -> list[str]: ...
+
+
 class SiteBundleInstaller(Protocol):
     """Has one site install (or go back from) a published bundle and says what happened.
 
@@ -80,6 +86,14 @@ def _refuse(kind: str, message: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
 
 
+def _selection(req: PrepareRollout) -> str:
+    if req.sales_channel_id:
+        return f"channel {req.sales_channel_id}"
+    if req.label:
+        return f"label {req.label}"
+    return "empty list"
+
+
 def _versions(bundle: PublishedBundle) -> BundleVersions:
     manifest = parse_manifest(bundle.manifest.encode())
     return BundleVersions(
@@ -99,8 +113,10 @@ class RolloutActivities:
         policy: BundlePolicy,
         installer: SiteBundleInstaller,
         health: SiteHealthProbe,
+        labels: SiteLabels,
     ) -> None:
         self._store = store
+        self._labels = labels
         self._policy = policy
         self._installer = installer
         self._health = health
@@ -126,9 +142,8 @@ class RolloutActivities:
         if not site_ids:
             raise _refuse(
                 EMPTY_RING,
-                f"ring {req.ring} selects no ready site "
-                f"({'channel ' + req.sales_channel_id if req.sales_channel_id else 'empty list'})"
-                "; check the selection with `commerce-cloud sites list`",
+                f"ring {req.ring} selects no ready site ({_selection(req)}); check the "
+                "selection with `commerce-cloud sites list`",
             )
         return PreparedRollout(
             bundle.bundle_id, bundle.sha256, bundle.size, verdict.matrix_version, site_ids
@@ -145,8 +160,10 @@ class RolloutActivities:
         return bundle
 
     def _select(self, req: PrepareRollout) -> list[str]:
-        if bool(req.sales_channel_id) == bool(req.site_ids):
-            raise InvalidInput("select sites by a sales channel or by a list of site ids (one)")
+        if sum(map(bool, (req.sales_channel_id, req.site_ids, req.label))) != 1:
+            raise InvalidInput(
+                "select sites by a sales channel, a label or a list of site ids (one of them)"
+            )
         if req.sales_channel_id:
             validate_channel_id(req.sales_channel_id)
             return [
@@ -154,6 +171,9 @@ class RolloutActivities:
                 for s in self._store.sites.list("ready")
                 if s.sales_channel_id == req.sales_channel_id
             ]
+        if req.label:
+            labelled = set(self._labels.sites_with(req.label))
+            return [s.site_id for s in self._store.sites.list("ready") if s.site_id in labelled]
         chosen: list[str] = []
         for site_id in req.site_ids:
             validate_site_id(site_id)

@@ -18,9 +18,11 @@ ROLLED_BACK = "rolled_back"
 class PrepareRollout:
     bundle_id: str
     ring: str
-    # Sites of this sales channel (every ready one), or exactly `site_ids`.
+    # Sites of this sales channel (every ready one), or exactly `site_ids`, or every ready
+    # site carrying `label`.
     sales_channel_id: str = ""
     site_ids: list[str] = field(default_factory=list)
+    label: str = ""
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ from cloud.adapters.temporal_rollouts import TemporalRollouts
 from cloud.assembly import open_ops
 from cloud.cli.output import console, emit_json, err_console, table, when
 from cloud.config import CloudConfig
-from cloud.services.rollouts import RolloutService
+from cloud.services.rollouts import RolloutService, validate_label
 from shared.errors import CommerceError, InvalidInput, NotFound
+from shared.naming import validate_site_id
 from shared.timestamps import from_timestamp
 
 T = TypeVar("T")
@@ -118,6 +119,7 @@ def rollouts() -> None:
 @click.argument("bundle_id")
 @click.option("--ring", required=True, help="Name of the ring, e.g. pilot or ring-2.")
 @click.option("--channel", default="", help="The ring is every ready site of this channel.")
+@click.option("--label", default="", help="The ring is every ready site with this label.")
 @click.option("--site", "sites", multiple=True, help="The ring is these sites (repeatable).")
 @click.option("--canary", default=1, show_default=True, help="Sites installed first.")
 @click.option("--step", "step_size", default=0, help="Sites per later step (0: all at once).")
@@ -135,7 +137,8 @@ def rollouts() -> None:
 @click.pass_context
 @_errors
 def rollouts_start(
-    ctx: click.Context, bundle_id: str, ring: str, channel: str, sites: tuple[str, ...],
+    ctx: click.Context, bundle_id: str, ring: str, channel: str, label: str,
+    sites: tuple[str, ...],
     canary: int, step_size: int, observe: str, max_failure_ratio: float, min_failures: int,
     require_approval: bool, wait: bool, as_json: bool,
 ) -> None:  # fmt: skip
@@ -147,7 +150,9 @@ def rollouts_start(
         canary_size=canary,
         observe_for=_seconds(observe),
         max_failure_ratio=max_failure_ratio,
-        selector=rollout_pb2.RingSelector(sales_channel_id=channel, site_ids=list(sites)),
+        selector=rollout_pb2.RingSelector(
+            sales_channel_id=channel, site_ids=list(sites), label=label
+        ),
         step_size=step_size,
         min_failures=min_failures,
         require_approval=require_approval,
@@ -260,3 +265,34 @@ def rollouts_abort(ctx: click.Context, ring: str, reason: str) -> None:
     """Stop the rollout before its next step; installed sites keep the bundle."""
     _run(_service(ctx).abort(ring, reason))
     console.print(f"rollout of ring {ring} aborted: {reason}", highlight=False)
+
+
+@rollouts.command("label")
+@click.argument("site_id")
+@click.option("--add", "added", multiple=True, help="Label to add (repeatable).")
+@click.option("--remove", "removed", multiple=True, help="Label to remove (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_errors
+def rollouts_label(
+    ctx: click.Context, site_id: str, added: tuple[str, ...], removed: tuple[str, ...],
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Add or remove the labels rings select sites by (`rollouts start --label`); print them."""
+    config: CloudConfig = ctx.obj
+    ops = open_ops(config, actor=f"ops:{getpass.getuser()}")
+    ctx.call_on_close(ops.close)
+    validate_site_id(site_id)
+    for label in (*added, *removed):
+        validate_label(label)
+    if ops.store.sites.get(site_id) is None:
+        raise NotFound(f"site {site_id} does not exist; see `commerce-cloud sites list`")
+    if added:
+        ops.store.site_labels.add(site_id, list(added))
+    if removed:
+        ops.store.site_labels.remove(site_id, list(removed))
+    labels = ops.store.site_labels.of_site(site_id)
+    if as_json:
+        emit_json({"site_id": site_id, "labels": labels})
+    else:
+        console.print(f"{site_id}: {', '.join(labels) or 'no labels'}", highlight=False)

@@ -106,9 +106,7 @@ class FleetVersionService:
     def load_matrix(self, text: str, by: str) -> tuple[Matrix, bool]:
         """Validate matrix text and store it as its version; True when that version is new."""
         matrix = parse_matrix(text)
-        created = self._matrices.save(
-            matrix.version, matrix.sha256, text, self._clock.now(UTC), by
-        )
+        created = self._matrices.save(matrix.version, matrix.sha256, text, self._clock.now(UTC), by)
         return matrix, created
 
     def matrix(self) -> tuple[Matrix, bool]:
@@ -156,13 +154,9 @@ class FleetVersionService:
         verdict = (
             self._policy.bundle_verdict(target)
             if from_bundle_id is None
-            else self._policy.transition_verdict(
-                self._published_versions(from_bundle_id), target
-            )
+            else self._policy.transition_verdict(self._published_versions(from_bundle_id), target)
         )
-        return BundleCheck(
-            manifest, verdict, row.signed_by, row.sha256, row.size, from_bundle_id
-        )
+        return BundleCheck(manifest, verdict, row.signed_by, row.sha256, row.size, from_bundle_id)
 
     def publish(self, path: Path, by: str) -> tuple[PublishedBundle, bool]:
         """Verify, ask the matrix, then store the blob and its row; True when newly published.

@@ -15,7 +15,7 @@ from shared.bundles import ManifestInvalid, validate_bundle_id
 from shared.errors import InvalidInput
 from shared.naming import validate_channel_id, validate_site_id
 
-__all__ = ["RolloutService", "RolloutWorkflows", "check_rollout_request"]
+__all__ = ["RolloutService", "RolloutWorkflows", "check_rollout_request", "validate_label"]
 
 _RING = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -28,6 +28,16 @@ class RolloutWorkflows(Protocol):
     async def resume(self, ring: str) -> None: ...
     async def approve(self, ring: str, step: int) -> rollout_pb2.RolloutStatus: ...
     async def abort(self, ring: str, reason: str) -> rollout_pb2.RolloutStatus: ...
+
+
+def validate_label(label: str) -> str:
+    """A site label: 1 to 63 lowercase letters, digits and '-'."""
+    if not _RING.fullmatch(label):
+        raise InvalidInput(
+            f"invalid label {label!r}: use 1 to 63 lowercase letters, digits and '-' "
+            "(e.g. 'pilot' or 'region-north')"
+        )
+    return label
 
 
 def _ring(ring: str) -> str:
@@ -47,8 +57,12 @@ def check_rollout_request(request: rollout_pb2.RolloutStoreFleetInput) -> None:
     except ManifestInvalid as exc:
         raise InvalidInput(str(exc)) from exc
     selector = request.selector
-    if bool(selector.sales_channel_id) == bool(selector.site_ids):
-        raise InvalidInput("select the ring's sites with --channel or with --site (one of them)")
+    if sum(map(bool, (selector.sales_channel_id, selector.site_ids, selector.label))) != 1:
+        raise InvalidInput(
+            "select the ring's sites with --channel, --label or --site (one of them)"
+        )
+    if selector.label:
+        validate_label(selector.label)
     if selector.sales_channel_id:
         validate_channel_id(selector.sales_channel_id)
     for site_id in selector.site_ids:

@@ -1,4 +1,5 @@
-"""Tables of fleet versioning: the compatibility matrix's copies and published bundles.
+"""Tables of fleet versioning: the compatibility matrix's copies, published bundles, and the
+labels rollouts select sites by.
 
 Store room: declares tables on the shared `metadata` of `cloud.store.tables` (which imports
 this module at its end); no engine, no I/O. Created by migration 0300.
@@ -34,4 +35,14 @@ bundles = sa.Table(
     sa.Column("matrix_version", sa.Integer, nullable=False),
     sa.Column("published_at", UtcDateTime, nullable=False),
     sa.Column("published_by", sa.String(200), nullable=False),
+)
+
+# Labels of sites that rollouts select rings by (e.g. "pilot", "region-north").
+site_labels = sa.Table(
+    "site_labels",
+    metadata,
+    sa.Column("site_id", sa.String(63), primary_key=True),
+    sa.Column("label", sa.String(63), primary_key=True),
+    sa.Column("added_at", UtcDateTime, nullable=False),
+    sa.Index("ix_site_labels_label", "label"),
 )

@@ -170,6 +170,7 @@ class RolloutStoreFleetWorkflow:
                     ring=input.ring,
                     sales_channel_id=input.selector.sales_channel_id,
                     site_ids=list(input.selector.site_ids),
+                    label=input.selector.label,
                 ),
                 start_to_close_timeout=_STORE_TIMEOUT,
                 retry_policy=_STORE_RETRY,

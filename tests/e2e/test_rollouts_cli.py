@@ -40,11 +40,18 @@ async def test_rollouts_from_the_cli(tmp_path: Path) -> None:
         code, _, err = await _cli(stack, "rollouts", "start", "2026.11.1", "--ring", "pilot",
                                   "--channel", "web-eu")  # fmt: skip
         assert code == 1 and "ring pilot selects no ready site" in err
+        code, out, err = await _cli(stack, "rollouts", "label", "store-0404", "--add", "pilot")
+        assert code == 2 and "site store-0404 does not exist" in err
         code, _, err = await _cli(stack, "rollouts", "start", "2026.11.1", "--ring", "Pilot!",
                                   "--channel", "web-eu")  # fmt: skip
         assert code == 2 and "invalid ring name" in err
 
         await asyncio.to_thread(_ready_sites, stack, "store-0001", "store-0002")
+        code, out, _ = await _cli(stack, "rollouts", "label", "store-0002", "--add", "pilot",
+                                  "--add", "north", "--json")  # fmt: skip
+        assert code == 0 and json.loads(out)["labels"] == ["north", "pilot"]
+        code, _, err = await _cli(stack, "rollouts", "label", "store-0002", "--add", "Bad Label")
+        assert code == 2 and "invalid label" in err
         code, out, _ = await _cli(
             stack, "rollouts", "start", "2026.11.1", "--ring", "ring-1", "--channel", "web-eu",
             "--observe", "60s", "--no-wait",

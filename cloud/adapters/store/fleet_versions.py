@@ -1,7 +1,7 @@
-"""Compatibility matrix copies and published bundles in the cloud store.
+"""Compatibility matrix copies, published bundles and site labels in the cloud store.
 
-Adapter room: reads and writes `compat_matrices` and `bundles` (rows only; bundle blobs are
-files the bundle service writes under the cloud data directory).
+Adapter room: reads and writes `compat_matrices`, `bundles` and `site_labels` (rows only;
+bundle blobs are files the bundle service writes under the cloud data directory).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from cloud.adapters.store._db import Database, aware
+from cloud.adapters.store._db import Database, aware, utcnow
 from cloud.adapters.store.errors import StoreError
 from cloud.fleet_records import PublishedBundle, StoredMatrix
-from cloud.store.fleet_tables import bundles, compat_matrices
+from cloud.store.fleet_tables import bundles, compat_matrices, site_labels
 
 __all__ = [
     "BundleConflict",
@@ -22,6 +22,7 @@ __all__ = [
     "CompatMatrixRepository",
     "MatrixVersionConflict",
     "PublishedBundle",
+    "SiteLabelRepository",
     "StoredMatrix",
 ]
 
@@ -120,3 +121,55 @@ class BundleRepository:
         with self._db.read() as conn:
             rows = conn.execute(sa.select(bundles).order_by(bundles.c.published_at)).all()
         return [PublishedBundle(**r._mapping) for r in rows]
+
+
+class SiteLabelRepository:
+    """Labels on sites: rollout rings select the ready sites that carry one."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, site_id: str, labels: list[str], at: datetime | None = None) -> None:
+        when = aware(at or utcnow(), "at")
+
+        def work(conn: sa.Connection) -> None:
+            have = set(
+                conn.execute(
+                    sa.select(site_labels.c.label).where(site_labels.c.site_id == site_id)
+                ).scalars()
+            )
+            for label in sorted(set(labels) - have):
+                conn.execute(
+                    site_labels.insert().values(site_id=site_id, label=label, added_at=when)
+                )
+
+        self._db.write(work)
+
+    def remove(self, site_id: str, labels: list[str]) -> None:
+        self._db.write(
+            lambda conn: conn.execute(
+                site_labels.delete().where(
+                    site_labels.c.site_id == site_id, site_labels.c.label.in_(labels)
+                )
+            )
+        )
+
+    def of_site(self, site_id: str) -> list[str]:
+        with self._db.read() as conn:
+            return list(
+                conn.execute(
+                    sa.select(site_labels.c.label)
+                    .where(site_labels.c.site_id == site_id)
+                    .order_by(site_labels.c.label)
+                ).scalars()
+            )
+
+    def sites_with(self, label: str) -> list[str]:
+        with self._db.read() as conn:
+            return list(
+                conn.execute(
+                    sa.select(site_labels.c.site_id)
+                    .where(site_labels.c.label == label)
+                    .order_by(site_labels.c.site_id)
+                ).scalars()
+            )

@@ -20,7 +20,11 @@ from cloud.adapters.store.channels import ChannelRepository
 from cloud.adapters.store.commands import CommandQueue
 from cloud.adapters.store.errors import StoreUnavailable
 from cloud.adapters.store.facts import FactLog
-from cloud.adapters.store.fleet_versions import BundleRepository, CompatMatrixRepository
+from cloud.adapters.store.fleet_versions import (
+    BundleRepository,
+    CompatMatrixRepository,
+    SiteLabelRepository,
+)
 from cloud.adapters.store.ingest import IngestRepository
 from cloud.adapters.store.site_releases import SiteCalendarRepository, SiteReleaseRepository
 from cloud.adapters.store.sites import SiteRepository
@@ -53,6 +57,7 @@ class CloudStore:
         self.bundles = BundleRepository(db)
         self.site_releases = SiteReleaseRepository(db)
         self.site_calendars = SiteCalendarRepository(db)
+        self.site_labels = SiteLabelRepository(db)
 
     @classmethod
     def open(cls, url: str) -> CloudStore:

@@ -255,3 +255,14 @@ async def test_a_long_ring_continues_as_new_and_keeps_every_sites_state(
     assert [f.rollout_step_advanced.step for f in bench.facts("RolloutStepAdvanced")] == list(
         range(7)
     )
+
+
+async def test_a_ring_by_label_selects_the_ready_sites_carrying_it(bench: RolloutBench) -> None:
+    sites = bench.add_sites(5)
+    bench.store.site_labels.add(sites[1], ["pilot"])
+    bench.store.site_labels.add(sites[3], ["pilot", "north"])
+    result = await bench.rollouts.execute_rollout_store_fleet(
+        bench.request("ring-pilot", selector=rollout_pb2.RingSelector(label="pilot"))
+    )
+    assert [s.site_id for s in result.sites] == [sites[1], sites[3]]
+    assert sorted(bench.installer.installs) == [sites[1], sites[3]]

@@ -1,4 +1,4 @@
-"""Fleet versioning: copies of the compatibility matrix, published version bundles.
+"""Fleet versioning: copies of the compatibility matrix, published version bundles, site labels.
 
 Revision ID: 0300
 Revises: 0003
@@ -45,8 +45,18 @@ def upgrade() -> None:
         sa.Column("published_by", sa.String(200), nullable=False),
         sa.PrimaryKeyConstraint("bundle_id", name="pk_bundles"),
     )
+    op.create_table(
+        "site_labels",
+        sa.Column("site_id", sa.String(63), nullable=False),
+        sa.Column("label", sa.String(63), nullable=False),
+        _ts("added_at"),
+        sa.PrimaryKeyConstraint("site_id", "label", name="pk_site_labels"),
+    )
+    op.create_index("ix_site_labels_label", "site_labels", ["label"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_site_labels_label", table_name="site_labels")
+    op.drop_table("site_labels")
     op.drop_table("bundles")
     op.drop_table("compat_matrices")

@@ -57,3 +57,13 @@ def test_a_bundle_id_is_published_once(store: CloudStore) -> None:
     got = store.bundles.get("2026.11.1")
     assert got is not None and got.sha256 == "a" * 64 and got.published_at == NOW
     assert store.bundles.get("nope") is None
+
+
+def test_labels_are_added_once_removed_and_found_by_label(store: CloudStore) -> None:
+    store.site_labels.add("store-0002", ["pilot", "north"], NOW)
+    store.site_labels.add("store-0001", ["pilot"], NOW)
+    store.site_labels.add("store-0001", ["pilot"], NOW)
+    assert store.site_labels.sites_with("pilot") == ["store-0001", "store-0002"]
+    store.site_labels.remove("store-0002", ["pilot"])
+    assert store.site_labels.of_site("store-0002") == ["north"]
+    assert store.site_labels.sites_with("pilot") == ["store-0001"]

@@ -105,12 +105,14 @@ class RolloutStoreFleetInput(_message.Message):
     def __init__(self, bundle: _Optional[_Union[VersionBundle, _Mapping]] = ..., ring: _Optional[str] = ..., canary_size: _Optional[int] = ..., observe_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_failure_ratio: _Optional[float] = ..., selector: _Optional[_Union[RingSelector, _Mapping]] = ..., step_size: _Optional[int] = ..., min_failures: _Optional[int] = ..., require_approval: _Optional[bool] = ..., progress: _Optional[_Union[RolloutProgress, _Mapping]] = ..., max_history_events: _Optional[int] = ..., offline_rounds: _Optional[int] = ...) -> None: ...
 
 class RingSelector(_message.Message):
-    __slots__ = ("sales_channel_id", "site_ids")
+    __slots__ = ("sales_channel_id", "site_ids", "label")
     SALES_CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
     SITE_IDS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
     sales_channel_id: str
     site_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, sales_channel_id: _Optional[str] = ..., site_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    label: str
+    def __init__(self, sales_channel_id: _Optional[str] = ..., site_ids: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ...) -> None: ...
 
 class SiteRolloutStatus(_message.Message):
     __slots__ = ("site_id", "state", "reason", "step", "updated_at", "previous_bundle_id", "bundle_installed")
