@@ -151,7 +151,11 @@ def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
         store=opened,
         channels=ChannelService(opened.channels, opened.audit, actor=actor),
         sites=SiteService(
-            opened.sites, opened.tokens, enrollments, releases=opened.site_releases
+            opened.sites,
+            opened.tokens,
+            enrollments,
+            releases=opened.site_releases,
+            calendars=opened.site_calendars,
         ),
         facts=FactService(opened.facts),
         sync_status=SyncStatusService(

@@ -21,7 +21,7 @@ from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
 from cloud.assembly import OpsServices, open_ops
 from cloud.cli.bundles import bundles as bundle_commands
 from cloud.cli.bundles import compat as compat_commands
-from cloud.cli.output import console, emit_json, err_console, table, when
+from cloud.cli.output import console, emit_json, err_console, jsonable, table, when
 from cloud.cli.rollouts import rollouts as rollout_commands
 from cloud.cli.site_calendar import calendar as site_calendar_command
 from cloud.cli.site_releases import last_install_cell, release_cell, release_rows, site_view
@@ -29,7 +29,7 @@ from cloud.config import CloudConfig, load_cloud_config
 from cloud.services import DataReport, DataService, Enrollment
 from cloud.services.data import DEFAULT_BATCH
 from cloud.services.sync_status import SiteSyncStatus
-from cloud.trading_calendar import HOURS_SYNTAX, parse_calendar
+from cloud.trading_calendar import HOURS_SYNTAX, parse_calendar, render_hours
 from shared.errors import CommerceError, InvalidInput, NotFound
 from shared.logging import configure_logging
 from shared.version import package_version
@@ -493,8 +493,9 @@ def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
     service = _ops(ctx).sites
     record = service.get(site_id)
     release = service.release(site_id)
+    calendar = service.trading_calendar(site_id)
     if as_json:
-        emit_json(site_view(record, release))
+        emit_json({**site_view(record, release), "trading_calendar": jsonable(calendar)})
         return
     table(
         f"Site {record.site_id}",
@@ -510,6 +511,7 @@ def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
             ("last contact", when(record.last_seen_at)),
             ("created", when(record.created_at)),
             *release_rows(release),
+            ("trading hours", "; ".join(render_hours(calendar)) if calendar else "-"),
         ],
     )
     table(

@@ -87,6 +87,12 @@ async def test_calendar_set_from_the_cloud_defers_installs_during_trading_hours(
         )
         assert closed.returncode == 0, closed.stderr
         assert "configuration generation 3: applied by the store's agent" in closed.stdout
+        shown = await asyncio.to_thread(cloud_cli, cloud, "sites", "show", SITE, "--json")
+        site_json = json.loads(shown.stdout)
+        assert site_json["timezone"] == ZONE
+        assert site_json["config_generation"] == 3
+        assert site_json["trading_calendar"]["closed_dates"] == [today]
+        assert len(site_json["trading_calendar"]["hours"]) == 7
 
         await asyncio.to_thread(cloud.enqueue, install_command("install-2"), SITE)
         done = await result_of(cloud, "install-2", site_dir)
