@@ -150,7 +150,13 @@ def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
         config=config,
         store=opened,
         channels=ChannelService(opened.channels, opened.audit, actor=actor),
-        sites=SiteService(opened.sites, opened.tokens, enrollments),
+        sites=SiteService(
+            opened.sites,
+            opened.tokens,
+            enrollments,
+            releases=opened.site_releases,
+            calendars=opened.site_calendars,
+        ),
         facts=FactService(opened.facts),
         sync_status=SyncStatusService(
             opened.sites, opened.channels, opened.changes, opened.sync_reports, opened.facts

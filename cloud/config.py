@@ -134,6 +134,23 @@ class CloudConfig(BaseModel):
         description="Task queues this worker polls (comma-separated in the environment); empty "
         "polls every queue the cloud serves. The operator runs one worker pool per queue.",
     )
+    rollout_install_retry_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="How often a rollout asks again a site that deferred an install (trading "
+        "hours, an open basket, a cut download).",
+    )
+    rollout_site_offline_seconds: float = Field(
+        default=900,
+        gt=0,
+        description="How long a rollout waits for a site's agent to take an install command "
+        "before it counts the site offline and withdraws the command.",
+    )
+    rollout_install_poll_seconds: float = Field(
+        default=2,
+        gt=0,
+        description="How often a rollout looks for a site's answer to an install command.",
+    )
     min_agent_version: str = Field(
         default="0.1.0",
         description="Oldest edge agent version the cloud accepts, a floor on top of the "

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from ameide_core_proto.process.commerce.v1 import records_pb2, sync_pb2
+from ameide_core_proto.process.commerce.v1 import edge_pb2, records_pb2, store_site_pb2, sync_pb2
 from cloud.adapters.store.changes import (
     AppendResult,
     ChangeBatch,
@@ -28,7 +28,9 @@ from cloud.adapters.store.records import (
     FactRecord,
     NewCertificate,
     NewFact,
+    SiteCalendar,
     SiteRecord,
+    SiteRelease,
     SyncReport,
     TokenRecord,
 )
@@ -44,6 +46,8 @@ __all__ = [
     "FactsPort",
     "IngestPort",
     "PublishedBundlesPort",
+    "SiteCalendarsPort",
+    "SiteReleasesPort",
     "SitesPort",
     "StorePort",
     "SyncReportsPort",
@@ -269,6 +273,40 @@ class StorePort(Protocol):
 
     @property
     def bundles(self) -> PublishedBundlesPort: ...
+
+    @property
+    def site_releases(self) -> SiteReleasesPort: ...
+
+    @property
+    def site_calendars(self) -> SiteCalendarsPort: ...
+
+
+class SiteReleasesPort(Protocol):
+    """The release state each site's agent reports (see `cloud.adapters.store.site_releases`)."""
+
+    def record(self, site_id: str, installed: edge_pb2.InstalledBundles, at: datetime) -> None: ...
+
+    def get(self, site_id: str) -> SiteRelease | None: ...
+
+    def all(self) -> dict[str, SiteRelease]: ...
+
+
+class SiteCalendarsPort(Protocol):
+    """Trading calendars of sites (see `cloud.adapters.store.site_releases`)."""
+
+    def get(self, site_id: str) -> SiteCalendar | None: ...
+
+    def set(
+        self,
+        site_id: str,
+        calendar: store_site_pb2.TradingCalendar,
+        timezone: str,
+        config_generation: int,
+        actor: str,
+        at: datetime,
+    ) -> None: ...
+
+    def config_applied(self, site_id: str, generation: int) -> None: ...
 
 
 class PublishedBundlesPort(Protocol):

@@ -6,15 +6,18 @@ policy and the site adapters; `cloud.worker` puts them on the rollout task queue
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     rollout_workflow_service_workflows,
 )
 from cloud.activities.rollout import RolloutActivities, SiteBundleInstaller, SiteHealthProbe
-from cloud.adapters.rollout_sites import StoreSiteHealth, UnavailableSiteInstaller
+from cloud.adapters.rollout_sites import StoreSiteHealth
+from cloud.adapters.site_installer import QueuedSiteInstaller
 from cloud.adapters.store import CloudStore
 from cloud.compat_wiring import matrix_compatibility
+from cloud.config import CloudConfig
 from cloud.workflows.rollout import RolloutStoreFleetWorkflow
 
 
@@ -23,16 +26,30 @@ def rollout_workflows() -> list[type]:
     return rollout_workflow_service_workflows(rollout_store_fleet=RolloutStoreFleetWorkflow)
 
 
+def site_installer(store: CloudStore, config: CloudConfig | None = None) -> QueuedSiteInstaller:
+    """Installs through the sites' command queue, timed by `config` (defaults without one)."""
+    if config is None:
+        return QueuedSiteInstaller(store.commands)
+    return QueuedSiteInstaller(
+        store.commands,
+        poll_seconds=config.rollout_install_poll_seconds,
+        retry_every=timedelta(seconds=config.rollout_install_retry_seconds),
+        offline_after=timedelta(seconds=config.rollout_site_offline_seconds),
+    )
+
+
 def rollout_activities(
     store: CloudStore,
     installer: SiteBundleInstaller | None = None,
     health: SiteHealthProbe | None = None,
+    *,
+    config: CloudConfig | None = None,
 ) -> list[Any]:
     """The activity methods of rollouts, over the store and the given (or default) adapters."""
     activities = RolloutActivities(
         store,
         matrix_compatibility(store.compat_matrices),
-        installer or UnavailableSiteInstaller(),
+        installer or site_installer(store, config),
         health or StoreSiteHealth(store.sites, store.sync_reports),
         store.site_labels,
     )

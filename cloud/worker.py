@@ -142,7 +142,7 @@ def build_workers(
             client,
             task_queue=ROLLOUT_WORKFLOW_SERVICE_TASK_QUEUE,
             workflows=rollout_workflows(),
-            activities=rollout_activities(store),
+            activities=rollout_activities(store, config=config),
             **common,  # type: ignore[arg-type]
         ),
     ]

@@ -86,6 +86,8 @@ class RecordStoreSiteReady:
     # Serialized `ProcessFact` proto with its deterministic fact id.
     fact: bytes
     conditions: list[ConditionRecord] = field(default_factory=list)
+    # Serialized `TradingCalendar` the site was provisioned with; empty: none.
+    trading_calendar: bytes = b""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Activity room: talks to the cloud store and the token minter it is given; raises
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from cloud.activities.facts import append_fact
 from cloud.activities.messages import (
     ExpireProvisioning,
@@ -180,9 +182,28 @@ class StoreSiteActivities:
                 req.config_generation,
                 _jsonable([asdict(c) for c in req.conditions]),
             )
+            if req.trading_calendar:
+                self._keep_provisioned_calendar(req)
             return recorded
 
         return await asyncio.to_thread(run)
+
+    def _keep_provisioned_calendar(self, req: RecordStoreSiteReady) -> None:
+        """Store the calendar the site was provisioned with, unless ops changed it since."""
+        calendars = self._store.site_calendars
+        site = self._store.sites.get(req.site_id)
+        if site is None or calendars.get(req.site_id) is not None:
+            return
+        calendar = store_site_pb2.TradingCalendar.FromString(req.trading_calendar)
+        with contextlib.suppress(InvalidInput):  # a calendar change came first: it stays
+            calendars.set(
+                req.site_id,
+                calendar,
+                site.timezone,
+                req.config_generation,
+                "provisioning",
+                self._clock(),
+            )
 
 
 def _jsonable(conditions: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -37,6 +37,15 @@ _DONE = (
 )
 
 
+_WITHDRAWN = "withdrawn:"
+_OFFLINE_REASON = "the site was offline when the rollout needed it"
+
+
+def _withdrawn(result: bytes | None, error: str | None) -> bool:
+    """A command this installer withdrew (answered in the store, never by the agent)."""
+    return not result and (error or "").startswith(_WITHDRAWN)
+
+
 class QueuedSiteInstaller:
     def __init__(
         self,
@@ -74,7 +83,8 @@ class QueuedSiteInstaller:
         self, site_id: str, install: edge_pb2.InstallBundleCommand, success: str
     ) -> SiteOutcome:
         scope = activity.info().workflow_id if activity.in_activity() else "direct"
-        command_id = f"{scope}/install-bundle/{site_id}/{install.bundle_id}"
+        first_id = f"{scope}/install-bundle/{site_id}/{install.bundle_id}"
+        command_id = first_id
         payload = edge_pb2.Command(command_id=command_id, install_bundle=install)
         payload.issued_at.GetCurrentTime()
 
@@ -83,7 +93,15 @@ class QueuedSiteInstaller:
                 command_id, site_id, "install_bundle", payload.SerializeToString(), b""
             )
 
-        await asyncio.to_thread(enqueue)
+        # A site asked again after it was offline: its withdrawn command stays answered, so
+        # the new request goes under a new id.
+        for again in range(1, 1000):
+            await asyncio.to_thread(enqueue)
+            record = await asyncio.to_thread(self._commands.get, command_id)
+            if record is None or not _withdrawn(record.result, record.error):
+                break
+            command_id = f"{first_id}/{again}"
+            payload.command_id = command_id
         queued_at = datetime.now(UTC)
         while True:
             record = await asyncio.to_thread(self._commands.get, command_id)
@@ -110,12 +128,7 @@ class QueuedSiteInstaller:
 
     def _withdraw(self, command_id: str, site_id: str) -> None:
         self._commands.complete(
-            command_id,
-            site_id,
-            False,
-            b"",
-            "withdrawn: the site was offline when the rollout needed it",
-            datetime.now(UTC),
+            command_id, site_id, False, b"", f"{_WITHDRAWN} {_OFFLINE_REASON}", datetime.now(UTC)
         )
 
     @staticmethod

@@ -22,12 +22,15 @@ from cloud.assembly import OpsServices, open_ops
 from cloud.cli.bundles import bundles as bundle_commands
 from cloud.cli.bundles import compat as compat_commands
 from cloud.cli.operator import operator as operator_commands
-from cloud.cli.output import console, emit_json, err_console, table, when
+from cloud.cli.output import console, emit_json, err_console, jsonable, table, when
 from cloud.cli.rollouts import rollouts as rollout_commands
+from cloud.cli.site_calendar import calendar as site_calendar_command
+from cloud.cli.site_releases import last_install_cell, release_cell, release_rows, site_view
 from cloud.config import CloudConfig, load_cloud_config
 from cloud.services import DataReport, DataService, Enrollment
 from cloud.services.data import DEFAULT_BATCH
 from cloud.services.sync_status import SiteSyncStatus
+from cloud.trading_calendar import HOURS_SYNTAX, parse_calendar, render_hours
 from shared.errors import CommerceError, InvalidInput, NotFound
 from shared.logging import configure_logging
 from shared.version import package_version
@@ -234,6 +237,8 @@ def _conditions_rows(conditions: Any) -> list[tuple[str, str, str, str]]:
 @click.option("--name", required=True, help="Display name of the store.")
 @click.option("--timezone", required=True, help="IANA time zone, e.g. Europe/Amsterdam.")
 @click.option("--agent-version", default=None, help="Agent version the store runs.")
+@click.option("--hours", multiple=True, help=f"Opening hours, repeatable: {HOURS_SYNTAX}.")
+@click.option("--closed", multiple=True, help="A date the store is closed (YYYY-MM-DD).")
 @click.option("--wait/--no-wait", default=True, help="Wait until the store is ready.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
@@ -245,6 +250,8 @@ def sites_provision(
     name: str,
     timezone: str,
     agent_version: str | None,
+    hours: tuple[str, ...],
+    closed: tuple[str, ...],
     wait: bool,
     as_json: bool,
 ) -> None:
@@ -257,6 +264,10 @@ def sites_provision(
         timezone=timezone,
         agent_version=agent_version or package_version(),
     )
+    if hours or closed:
+        if not hours:
+            raise InvalidInput("--closed needs the opening hours too: give --hours")
+        request.trading_calendar.CopyFrom(parse_calendar(hours, closed))
 
     provisioning = ops.provisioning
     provisioning.check_request(request)  # bad input is refused before Temporal is reached
@@ -449,20 +460,23 @@ def sites_sync_status(ctx: click.Context, site_id: str | None, as_json: bool) ->
 @handle_errors
 def sites_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
     """List store sites."""
-    records = _ops(ctx).sites.list(status)
+    service = _ops(ctx).sites
+    records = service.list(status)
+    releases = service.releases()
     if as_json:
-        emit_json(records)
+        emit_json([site_view(r, releases.get(r.site_id)) for r in records])
         return
     table(
         "Store sites",
-        ["site", "channel", "name", "status", "certificate", "last contact"],
+        ["site", "channel", "name", "status", "release", "last install", "last contact"],
         [
             (
                 r.site_id,
                 r.sales_channel_id,
                 r.name,
                 r.status,
-                r.certificate_serial,
+                release_cell(releases.get(r.site_id)),
+                last_install_cell(releases.get(r.site_id)),
                 when(r.last_seen_at),
             )
             for r in records
@@ -477,9 +491,12 @@ def sites_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
 @handle_errors
 def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
     """Show one site with its conditions."""
-    record = _ops(ctx).sites.get(site_id)
+    service = _ops(ctx).sites
+    record = service.get(site_id)
+    release = service.release(site_id)
+    calendar = service.trading_calendar(site_id)
     if as_json:
-        emit_json(record)
+        emit_json({**site_view(record, release), "trading_calendar": jsonable(calendar)})
         return
     table(
         f"Site {record.site_id}",
@@ -494,6 +511,8 @@ def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
             ("config generation", record.config_generation),
             ("last contact", when(record.last_seen_at)),
             ("created", when(record.created_at)),
+            *release_rows(release),
+            ("trading hours", "; ".join(render_hours(calendar)) if calendar else "-"),
         ],
     )
     table(
@@ -764,6 +783,7 @@ main.add_command(operator_commands)
 main.add_command(compat_commands)
 main.add_command(bundle_commands)
 main.add_command(rollout_commands)
+sites.add_command(site_calendar_command)
 
 
 def entry() -> None:

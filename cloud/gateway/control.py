@@ -25,6 +25,7 @@ from cloud.gateway.peer import SitePeer, authenticate_site
 from cloud.gateway.ports import WorkflowNotifier
 from cloud.gateway.sessions import Session, SessionRegistry
 from cloud.ports import StorePort
+from shared.errors import CommerceError
 from shared.grpc_status import IDENTITY_REFUSED
 from shared.timestamps import to_timestamp
 
@@ -125,6 +126,8 @@ class ControlServicer:
         )
         session = await self._sessions.open(peer.site_id, peer.serial)
         logger.info("site %s connected (agent %s)", peer.site_id, first.hello.agent_version)
+        if first.hello.HasField("installed_bundles"):
+            await self._record_release(peer.site_id, first.hello.installed_bundles)
         reader = asyncio.create_task(self._read(iterator, peer, session, context))
         try:
             while True:
@@ -181,7 +184,28 @@ class ControlServicer:
             with contextlib.suppress(asyncio.QueueFull):
                 session.outbox.put_nowait(None)
 
+    async def _record_release(self, site_id: str, installed: edge_pb2.InstalledBundles) -> None:
+        """Keep what the agent says it runs; a store hiccup costs the view, not the stream."""
+        if not installed.current_bundle:
+            return
+        try:
+            await asyncio.to_thread(
+                self._store.site_releases.record, site_id, installed, datetime.now(UTC)
+            )
+        except CommerceError as exc:
+            logger.warning("release state of site %s not recorded: %s", site_id, exc)
+
     async def _finish_command(self, peer: SitePeer, result: edge_pb2.CommandResult) -> None:
+        if result.WhichOneof("detail") == "bundle_install" and result.bundle_install.current_bundle:
+            report = result.bundle_install
+            await self._record_release(
+                peer.site_id,
+                edge_pb2.InstalledBundles(
+                    current_bundle=report.current_bundle,
+                    last_known_good=report.last_known_good,
+                    last_install=report,
+                ),
+            )
         record = await asyncio.to_thread(
             functools.partial(
                 self._store.commands.complete,
@@ -204,6 +228,15 @@ class ControlServicer:
                 IDENTITY_REFUSED,
                 f"command {result.command_id!r} is not addressed to site {peer.site_id}",
             )
+        if result.WhichOneof("detail") == "site_config_applied":
+            try:
+                await asyncio.to_thread(
+                    self._store.site_calendars.config_applied,
+                    peer.site_id,
+                    result.site_config_applied.generation,
+                )
+            except CommerceError as exc:  # the command's result is stored; only the view lags
+                logger.warning("applied generation of site %s not recorded: %s", peer.site_id, exc)
         if record.task_token:
             await self._notifier.command_finished(record.task_token, result)
 

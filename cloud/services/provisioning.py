@@ -17,6 +17,7 @@ from cloud.compat import CompatibilityPolicy
 from cloud.ports import ChannelsPort
 from cloud.services.enrollment import Enrollment, EnrollmentIssuer
 from cloud.services.ports import ProvisioningWorkflows, ProvisionRun
+from cloud.trading_calendar import check_calendar
 from cloud.validation import validate_provision_request
 from shared.errors import InvalidInput, NotFound
 from shared.timestamps import from_timestamp
@@ -56,6 +57,8 @@ class ProvisioningService:
             request.site_id, request.sales_channel_id, request.name, request.timezone
         )
         self._compat.check_agent(request.agent_version)
+        if request.HasField("trading_calendar"):
+            check_calendar(request.trading_calendar)
         if self._channels.get(request.sales_channel_id) is None:
             raise NotFound(
                 f"sales channel {request.sales_channel_id!r} does not exist; create it with "

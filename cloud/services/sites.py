@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from ameide_core_proto.process.commerce.v1 import facts_pb2
-from cloud.adapters.store.records import NewFact, SiteRecord
-from cloud.ports import SitesPort, TokensPort
+from ameide_core_proto.process.commerce.v1 import facts_pb2, store_site_pb2
+from cloud.adapters.store.records import NewFact, SiteRecord, SiteRelease
+from cloud.ports import SiteCalendarsPort, SiteReleasesPort, SitesPort, TokensPort
 from cloud.services.enrollment import Enrollment, EnrollmentIssuer
 from shared.errors import NotFound
 from shared.naming import validate_site_id
@@ -49,11 +49,15 @@ class SiteService:
         tokens: TokensPort,
         enrollments: EnrollmentIssuer,
         *,
+        releases: SiteReleasesPort | None = None,
+        calendars: SiteCalendarsPort | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sites = sites
         self._tokens = tokens
         self._enrollments = enrollments
+        self._releases = releases
+        self._calendars = calendars
         self._clock = clock
 
     def get(self, site_id: str) -> SiteRecord:
@@ -66,6 +70,19 @@ class SiteService:
 
     def list(self, status: str | None = None) -> list[SiteRecord]:
         return self._sites.list(status)
+
+    def release(self, site_id: str) -> SiteRelease | None:
+        """What the site's agent last said it runs (None: it never reported a release)."""
+        return None if self._releases is None else self._releases.get(site_id)
+
+    def trading_calendar(self, site_id: str) -> store_site_pb2.TradingCalendar | None:
+        """The site's trading calendar (None: it has none)."""
+        stored = None if self._calendars is None else self._calendars.get(site_id)
+        return None if stored is None else stored.calendar
+
+    def releases(self) -> dict[str, SiteRelease]:
+        """The reported release state of every site that reported one, by site id."""
+        return {} if self._releases is None else self._releases.all()
 
     def revoke(self, site_id: str, reason: str, actor: str) -> SiteRecord:
         """Revoke a site: its certificates stop working at the gateway at once.

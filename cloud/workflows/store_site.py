@@ -158,6 +158,8 @@ class ProvisionStoreSiteWorkflow:
             bindings=bindings,
             generation=CONFIG_GENERATION,
         )
+        if input.HasField("trading_calendar"):
+            config.trading_calendar.CopyFrom(input.trading_calendar)
         self._set("Configured", _FALSE, "ConfigPushed", "site configuration sent to the agent")
         await self._persist("provisioning")
         await self._apply_config(config, prepared)
@@ -193,6 +195,11 @@ class ProvisionStoreSiteWorkflow:
                 config_generation=CONFIG_GENERATION,
                 fact=fact.SerializeToString(deterministic=True),
                 conditions=self._condition_records(),
+                trading_calendar=(
+                    input.trading_calendar.SerializeToString(deterministic=True)
+                    if input.HasField("trading_calendar")
+                    else b""
+                ),
             ),
             start_to_close_timeout=_STORE_TIMEOUT,
             retry_policy=_STORE_RETRY,
@@ -389,4 +396,3 @@ class ProvisionStoreSiteWorkflow:
             start_to_close_timeout=_STORE_TIMEOUT,
             retry_policy=_STORE_RETRY,
         )
-

@@ -30,7 +30,9 @@ from edge_agent.installer import (
     RunningRelease,
     exec_release,
     exec_restart,
+    probe_release,
     running_release,
+    startable_release,
 )
 from edge_agent.projection import Projection
 from edge_agent.realtime.status import status_lines
@@ -171,6 +173,7 @@ def run(ctx: click.Context, data_dir: Path | None) -> None:
         # it leaves current, replacing this process.
         layout = ReleaseLayout(config.data_dir)
         decision = Recovery(layout).prepare_start()
+        decision = startable_release(layout, decision, lambda r: probe_release(layout, r))
         if decision.release != BASE_RELEASE:
             exec_release(layout, decision.release, trial=decision.trial)
         release = RunningRelease()

@@ -8,11 +8,13 @@ launch, calendar, leases, service).
 from __future__ import annotations
 
 from edge_agent.installer._calendar import CalendarError, TradingCalendar, calendar_from_proto
+from edge_agent.installer._fallback import START_STEP, startable_release
 from edge_agent.installer._journal import Journal, JournalFile, Phase
 from edge_agent.installer._launch import (
     RunningRelease,
     exec_release,
     exec_restart,
+    probe_release,
     running_release,
 )
 from edge_agent.installer._layout import BASE_RELEASE, ReleaseLayout
@@ -33,6 +35,7 @@ __all__ = [
     "HEALTH_GATE",
     "INSTALLED",
     "ROLLED_BACK",
+    "START_STEP",
     "BasketLeases",
     "BundleRefused",
     "BundleSource",
@@ -57,6 +60,8 @@ __all__ = [
     "exec_restart",
     "installed_bundles",
     "plan_from_manifest",
+    "probe_release",
     "running_release",
     "stage",
+    "startable_release",
 ]

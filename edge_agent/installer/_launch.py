@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from typing import NoReturn
@@ -49,8 +50,34 @@ def _argv() -> list[str]:
     return [sys.executable, "-P", "-m", "edge_agent", *sys.argv[1:]]
 
 
-def exec_release(layout: ReleaseLayout, bundle_id: str, *, trial: bool) -> NoReturn:
-    """Replace this process with the agent of release `bundle_id` ("base": the installed one)."""
+_PROBE_TIMEOUT_SECONDS = 120.0
+
+
+def probe_release(layout: ReleaseLayout, bundle_id: str) -> str | None:
+    """Whether release `bundle_id` can start at all: its agent imports and answers
+    `--version` in a child process with the release's environment. None when it can; else
+    what it said (the end of its error output)."""
+    env = _release_env(layout, bundle_id, trial=False)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-P", "-m", "edge_agent", "--version"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=_PROBE_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"it did not answer within {_PROBE_TIMEOUT_SECONDS:.0f} s"
+    except OSError as exc:
+        return f"it could not be run: {exc}"
+    if done.returncode == 0:
+        return None
+    lines = [line for line in (done.stderr or done.stdout).strip().splitlines() if line]
+    return f"exit status {done.returncode}: {lines[-1] if lines else 'no output'}"
+
+
+def _release_env(layout: ReleaseLayout, bundle_id: str, *, trial: bool) -> dict[str, str]:
     env = dict(os.environ)
     base_path = env.pop(ENV_BASE_PYTHONPATH, env.get("PYTHONPATH", ""))
     env[ENV_BASE_PYTHONPATH] = base_path
@@ -64,6 +91,12 @@ def exec_release(layout: ReleaseLayout, bundle_id: str, *, trial: bool) -> NoRet
         env.pop("PYTHONPATH", None)
     env[ENV_RELEASE] = bundle_id
     env[ENV_TRIAL] = "1" if trial else "0"
+    return env
+
+
+def exec_release(layout: ReleaseLayout, bundle_id: str, *, trial: bool) -> NoReturn:
+    """Replace this process with the agent of release `bundle_id` ("base": the installed one)."""
+    env = _release_env(layout, bundle_id, trial=trial)
     logger.info("starting release %s%s", bundle_id, " on trial" if trial else "")
     _flush()
     os.execve(sys.executable, _argv(), env)

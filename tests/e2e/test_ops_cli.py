@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from tests.support.stack import (
     agent_process,
     cli,
@@ -33,6 +35,7 @@ async def test_ops_provision_a_store_from_the_cli(tmp_path: Path) -> None:
         started = await asyncio.to_thread(
             cli, stack, "sites", "provision", "store-cli", "--channel", "web-nl",
             "--name", "CLI store", "--timezone", "Europe/Amsterdam", "--no-wait", "--json",
+            "--hours", "mon-fri 08:00-21:00", "--closed", "2026-12-25",
         )  # fmt: skip
         assert started.returncode == 0, started.stderr
         out = json.loads(started.stdout)
@@ -56,6 +59,24 @@ async def test_ops_provision_a_store_from_the_cli(tmp_path: Path) -> None:
                 return site is not None and site.status == "ready"
 
             await eventually(ready, timeout=60)
+
+        # the agent keeps the calendar it was provisioned with, and so does the cloud
+        with sqlite3.connect(agent_dir / "state" / "edge.db") as conn:
+            (config_pb,) = conn.execute("SELECT config_pb FROM site_config").fetchone()
+        calendar = store_site_pb2.SiteConfig.FromString(config_pb).trading_calendar
+        assert [(h.weekday, h.opens, h.closes) for h in calendar.hours] == [
+            (day, "08:00", "21:00") for day in range(1, 6)
+        ]
+        assert list(calendar.closed_dates) == ["2026-12-25"]
+        stored = stack.store.site_calendars.get("store-cli")
+        assert stored is not None and stored.calendar == calendar
+        bad = await asyncio.to_thread(
+            cli, stack, "sites", "provision", "store-cli2", "--channel", "web-nl",
+            "--name", "CLI store", "--timezone", "Europe/Amsterdam", "--no-wait",
+            "--hours", "mon-fri 08:00-21:00", "--closed", "2026-02-30",
+        )  # fmt: skip
+        assert bad.returncode == 2 and "--closed '2026-02-30': not a date" in bad.stderr
+        assert stack.store.sites.get("store-cli2") is None
 
         sites = json.loads((await asyncio.to_thread(cli, stack, "sites", "list", "--json")).stdout)
         assert [s["status"] for s in sites if s["site_id"] == "store-cli"] == ["ready"]

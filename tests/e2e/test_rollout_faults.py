@@ -1,19 +1,24 @@
 """Faults: the cloud SIGKILLed in the middle of a rollout. `commerce-cloud serve` runs as its
 own process; after the kill a new one takes the rollout up where its history left it.
 
-This build's worker has no install command for agents yet, so the canary's install fails and
-the rollout halts: the point here is that its state survives the kill whole, once."""
+The sites have no agent process here: a stand-in for the canary's agent (named as such)
+answers its install command in the cloud store the way an agent whose new build failed its
+health gate does, so the canary fails and the rollout halts: the point here is that its state
+survives the kill whole, once. (Installs on a real agent: `test_rollout_real_agent.py`.)"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2
+from cloud.adapters.store import CloudStore
 from cloud.assembly import open_ops
 from cloud.config import CloudConfig
 from tests.e2e.test_faults import _sigkill, serve_process
@@ -31,8 +36,36 @@ def _cli(config: CloudConfig, *args: str) -> tuple[int, str, str]:
     return done.returncode, done.stdout, done.stderr
 
 
+def stand_in_agent_fails_installs(store: CloudStore, site_id: str) -> bool:
+    """Stand-in for the site's agent (no agent process runs here): answers its open install
+    commands as an agent does whose new build failed its health gate. True once it answered."""
+    answered = False
+    for record in store.commands.pending_for_site(site_id):
+        if record.kind != "install_bundle":
+            continue
+        result = edge_pb2.CommandResult(
+            command_id=record.command_id,
+            outcome=edge_pb2.COMMAND_OUTCOME_FAILED_PERMANENT,
+            reason="InstallRolledBack",
+            message="the new build did not pass its health gate; the previous one runs",
+            bundle_install=edge_pb2.BundleInstallReport(
+                outcome=edge_pb2.BUNDLE_INSTALL_OUTCOME_ROLLED_BACK,
+                current_bundle="base",
+                previous_bundle="base",
+                failed_step="health-gate",
+                message="POS UI is not served",
+            ),
+        )
+        store.commands.complete(
+            record.command_id, site_id, False, result.SerializeToString(), result.message,
+            datetime.now(UTC),
+        )  # fmt: skip
+        answered = True
+    return answered
+
+
 async def test_cloud_killed_mid_rollout_finishes_it_once(tmp_path: Path) -> None:
-    config = cloud_config(tmp_path / "cloud")
+    config = cloud_config(tmp_path / "cloud", rollout_install_poll_seconds=0.2)
     log = tmp_path / "serve.log"
     ops = await asyncio.to_thread(open_ops, config)
     try:
@@ -48,6 +81,9 @@ async def test_cloud_killed_mid_rollout_finishes_it_once(tmp_path: Path) -> None
                 "--channel", "web-eu", "--observe", "8s", "--no-wait",
             )  # fmt: skip
             assert code == 0, err
+            await eventually(
+                lambda: stand_in_agent_fails_installs(ops.store, "store-0001"), timeout=60
+            )
 
             async def observing() -> bool:
                 code, out, _ = await asyncio.to_thread(

@@ -1,9 +1,9 @@
 """`commerce-cloud rollouts` against a running cloud (real dev server, worker, store): what a
 rollout refuses, a second start for the same ring, the per-site table, abort.
 
-This cloud build's worker has no install command for agents yet (the installer that answers
-it is the edge installer's), so every install fails: the canary halts the rollout, which is
-also what an operator must see when installs fail."""
+The sites here have no agent: the worker's installer queues each install command, and a site
+whose agent does not take it within `rollout_site_offline_seconds` (2 s here) counts as
+offline, with the command withdrawn; `test_rollout_real_agent.py` installs on a real agent."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ from tests.support.stack import Stack, cli, cloud_stack
 
 pytestmark = pytest.mark.usefixtures("temporal_cli")
 
+# Configurable timeouts of the rollout's installer, short so a site without an agent is
+# counted offline at once.
+QUICK_INSTALLS = {
+    "rollout_site_offline_seconds": 2,
+    "rollout_install_retry_seconds": 2,
+    "rollout_install_poll_seconds": 0.2,
+}
+
 
 def _ready_sites(stack: Stack, *site_ids: str) -> None:
     for site_id in site_ids:
@@ -31,7 +39,7 @@ async def _cli(stack: Stack, *args: str) -> tuple[int, str, str]:
 
 
 async def test_rollouts_from_the_cli(tmp_path: Path) -> None:
-    async with cloud_stack(tmp_path / "cloud") as stack:
+    async with cloud_stack(tmp_path / "cloud", **QUICK_INSTALLS) as stack:
         code, _, err = await _cli(stack, "rollouts", "start", "2099.1.1", "--ring", "pilot",
                                   "--channel", "web-eu")  # fmt: skip
         assert code == 1 and "bundle 2099.1.1 is not published" in err
@@ -72,8 +80,14 @@ async def test_rollouts_from_the_cli(tmp_path: Path) -> None:
 
         status = await asyncio.wait_for(observing(), 60)
         sites = {s["site_id"]: s for s in status["sites"]}  # type: ignore[attr-defined]
-        assert sites["store-0001"]["state"] == "SITE_ROLLOUT_STATE_FAILED"
-        assert "no install command" in sites["store-0001"]["reason"]
+        assert sites["store-0001"]["state"] == "SITE_ROLLOUT_STATE_OFFLINE"
+        assert "did not take the install command within" in sites["store-0001"]["reason"]
+        # the queued command is withdrawn: the site does not install it later unasked
+        withdrawn = stack.store.commands.get(
+            "rollout-store-fleet/ring-1/install-bundle/store-0001/2026.11.1"
+        )
+        assert withdrawn is not None and withdrawn.status == "failed"
+        assert "withdrawn" in (withdrawn.error or "")
         assert sites["store-0002"]["state"] == "SITE_ROLLOUT_STATE_PENDING"
         code, out, _ = await _cli(stack, "rollouts", "status", "ring-1")
         assert code == 0 and "store-0001" in out and "observing" in out

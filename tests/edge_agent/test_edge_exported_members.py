@@ -68,6 +68,7 @@ def test_installer_exports() -> None:
             "HEALTH_GATE",
             "INSTALLED",
             "ROLLED_BACK",
+            "START_STEP",
             "BasketLeases",
             "BundleRefused",
             "BundleSource",
@@ -92,8 +93,10 @@ def test_installer_exports() -> None:
             "exec_restart",
             "installed_bundles",
             "plan_from_manifest",
+            "probe_release",
             "running_release",
             "stage",
+            "startable_release",
         ]
     )
     assert all(hasattr(edge_agent.installer, name) for name in edge_agent.installer.__all__)

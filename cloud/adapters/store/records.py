@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ameide_core_proto.process.commerce.v1 import store_site_pb2
+
 logger = logging.getLogger(__name__)
 
 
@@ -161,3 +163,29 @@ class SyncReport:
     outbox_pending: int | None
     outbox_reported_at: datetime | None
     last_push_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SiteRelease:
+    """A site's release state as its agent last reported it."""
+
+    site_id: str
+    current_bundle: str
+    last_known_good: str
+    last_install_bundle: str
+    # 'installed', 'rolled_back', 'already_current', or '' (never installed).
+    last_install_outcome: str
+    last_install_failed_step: str
+    last_install_message: str
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
+class SiteCalendar:
+    """A site's trading calendar and the config generation that carries it."""
+
+    site_id: str
+    calendar: store_site_pb2.TradingCalendar
+    config_generation: int
+    updated_at: datetime
+    updated_by: str

@@ -29,6 +29,7 @@ from cloud.adapters.store.fleet_versions import (
 )
 from cloud.adapters.store.ingest import IngestRepository
 from cloud.adapters.store.realtime import RealtimeCases, RealtimeLedger, RealtimePolicies
+from cloud.adapters.store.site_releases import SiteCalendarRepository, SiteReleaseRepository
 from cloud.adapters.store.sites import SiteRepository
 from cloud.adapters.store.sync_reports import SyncReportRepository
 from cloud.adapters.store.tokens import TokenRepository
@@ -60,6 +61,8 @@ class CloudStore:
         self.realtime_cases = RealtimeCases(db)
         self.compat_matrices = CompatMatrixRepository(db)
         self.bundles = BundleRepository(db)
+        self.site_releases = SiteReleaseRepository(db)
+        self.site_calendars = SiteCalendarRepository(db)
         self.site_labels = SiteLabelRepository(db)
         self.realtime_policies = RealtimePolicies(db)
         self.domain_certificates = DomainCertificateRepository(db)

@@ -67,3 +67,10 @@ async def test_a_connected_site_installs_and_an_absent_one_is_offline(
     assert outcome.state == OFFLINE
     withdrawn = cloud.command(f"direct/install-bundle/store-0043/{BUNDLE}")
     assert withdrawn.finished and "withdrawn" in (withdrawn.error or "")
+
+    # asked again later (the rollout retries offline sites once back): a new command, not the
+    # withdrawn one's answer
+    again = await asyncio.wait_for(other.install("store-0043", bundle), 60)
+    assert again.state == OFFLINE, again
+    second = cloud.command(f"direct/install-bundle/store-0043/{BUNDLE}/1")
+    assert second.finished and "withdrawn" in (second.error or "")

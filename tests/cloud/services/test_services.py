@@ -211,6 +211,8 @@ def test_store_ports_are_pinned_and_the_store_fits_them(store: CloudStore) -> No
         "FactsPort",
         "IngestPort",
         "PublishedBundlesPort",
+        "SiteCalendarsPort",
+        "SiteReleasesPort",
         "SitesPort",
         "StorePort",
         "SyncReportsPort",
@@ -230,6 +232,8 @@ def test_store_ports_are_pinned_and_the_store_fits_them(store: CloudStore) -> No
         (cloud.ports.IngestPort, store.ingest),
         (cloud.ports.SyncReportsPort, store.sync_reports),
         (cloud.ports.PublishedBundlesPort, store.bundles),
+        (cloud.ports.SiteReleasesPort, store.site_releases),
+        (cloud.ports.SiteCalendarsPort, store.site_calendars),
     ]:
         names = [n for n in vars(port) if not n.startswith("_") and callable(vars(port)[n])]
         missing = [n for n in names if not callable(getattr(repository, n, None))]

@@ -27,17 +27,17 @@ from ameide_core_proto.process.commerce.v1 import realtime_pb2 as ameide__core__
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n6ameide_core_proto/process/commerce/v1/store_site.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x36\x61meide_core_proto/process/commerce/v1/conditions.proto\x1a\x34\x61meide_core_proto/process/commerce/v1/realtime.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x01\n\x12ReplicationBinding\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12N\n\tdirection\x18\x02 \x01(\x0e\x32;.ameide_core_proto.process.commerce.v1.ReplicationDirection\x12\r\n\x05scope\x18\x03 \x01(\t\"\xe2\x02\n\nSiteConfig\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x18\n\x10sales_channel_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12K\n\x08\x62indings\x18\x05 \x03(\x0b\x32\x39.ameide_core_proto.process.commerce.v1.ReplicationBinding\x12\x12\n\ngeneration\x18\x06 \x01(\x03\x12V\n\x10offline_policies\x18\x14 \x03(\x0b\x32<.ameide_core_proto.process.commerce.v1.OfflinePolicyOverride\x12P\n\x10trading_calendar\x18\x1e \x01(\x0b\x32\x36.ameide_core_proto.process.commerce.v1.TradingCalendar\">\n\x0cTradingHours\x12\x0f\n\x07weekday\x18\x01 \x01(\x05\x12\r\n\x05opens\x18\x02 \x01(\t\x12\x0e\n\x06\x63loses\x18\x03 \x01(\t\"k\n\x0fTradingCalendar\x12\x42\n\x05hours\x18\x01 \x03(\x0b\x32\x33.ameide_core_proto.process.commerce.v1.TradingHours\x12\x14\n\x0c\x63losed_dates\x18\x02 \x03(\t\"{\n\x17ProvisionStoreSiteInput\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x18\n\x10sales_channel_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x15\n\ragent_version\x18\x05 \x01(\t\"\xb9\x02\n\x18ProvisionStoreSiteResult\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x18\n\x10sales_channel_id\x18\x02 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_serial\x18\x03 \x01(\t\x12K\n\x08\x62indings\x18\x04 \x03(\x0b\x32\x39.ameide_core_proto.process.commerce.v1.ReplicationBinding\x12,\n\x08ready_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rready_fact_id\x18\x06 \x01(\t\x12\x44\n\nconditions\x18\x07 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\"\xe0\x02\n\x18ProvisionStoreSiteStatus\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x42\n\x04step\x18\x02 \x01(\x0e\x32\x34.ameide_core_proto.process.commerce.v1.ProvisionStep\x12\x44\n\nconditions\x18\x03 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\x12\x1a\n\x12\x62ootstrap_token_id\x18\x04 \x01(\t\x12>\n\x1a\x62ootstrap_token_expires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12M\n\x05input\x18\x06 \x01(\x0b\x32>.ameide_core_proto.process.commerce.v1.ProvisionStoreSiteInput\"\x1b\n\x19GetProvisionStatusRequest\"a\n\x1bWaitForProvisionStepRequest\x12\x42\n\x04step\x18\x01 \x01(\x0e\x32\x34.ameide_core_proto.process.commerce.v1.ProvisionStep\"\x8e\x01\n\x13\x45nrollmentCompleted\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_serial\x18\x02 \x01(\t\x12\x19\n\x11public_key_sha256\x18\x03 \x01(\t\x12/\n\x0b\x65nrolled_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x10\n\x0eSignalAccepted*{\n\x14ReplicationDirection\x12%\n!REPLICATION_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aREPLICATION_DIRECTION_DOWN\x10\x01\x12\x1c\n\x18REPLICATION_DIRECTION_UP\x10\x02*\xed\x01\n\rProvisionStep\x12\x1e\n\x1aPROVISION_STEP_UNSPECIFIED\x10\x00\x12\x1d\n\x19PROVISION_STEP_VALIDATING\x10\x01\x12 \n\x1cPROVISION_STEP_ISSUING_TOKEN\x10\x02\x12&\n\"PROVISION_STEP_AWAITING_ENROLLMENT\x10\x03\x12\x1e\n\x1aPROVISION_STEP_CONFIGURING\x10\x04\x12\x18\n\x14PROVISION_STEP_READY\x10\x05\x12\x19\n\x15PROVISION_STEP_FAILED\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n6ameide_core_proto/process/commerce/v1/store_site.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x36\x61meide_core_proto/process/commerce/v1/conditions.proto\x1a\x34\x61meide_core_proto/process/commerce/v1/realtime.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x01\n\x12ReplicationBinding\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12N\n\tdirection\x18\x02 \x01(\x0e\x32;.ameide_core_proto.process.commerce.v1.ReplicationDirection\x12\r\n\x05scope\x18\x03 \x01(\t\"\xe2\x02\n\nSiteConfig\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x18\n\x10sales_channel_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12K\n\x08\x62indings\x18\x05 \x03(\x0b\x32\x39.ameide_core_proto.process.commerce.v1.ReplicationBinding\x12\x12\n\ngeneration\x18\x06 \x01(\x03\x12V\n\x10offline_policies\x18\x14 \x03(\x0b\x32<.ameide_core_proto.process.commerce.v1.OfflinePolicyOverride\x12P\n\x10trading_calendar\x18\x1e \x01(\x0b\x32\x36.ameide_core_proto.process.commerce.v1.TradingCalendar\">\n\x0cTradingHours\x12\x0f\n\x07weekday\x18\x01 \x01(\x05\x12\r\n\x05opens\x18\x02 \x01(\t\x12\x0e\n\x06\x63loses\x18\x03 \x01(\t\"k\n\x0fTradingCalendar\x12\x42\n\x05hours\x18\x01 \x03(\x0b\x32\x33.ameide_core_proto.process.commerce.v1.TradingHours\x12\x14\n\x0c\x63losed_dates\x18\x02 \x03(\t\"\xcd\x01\n\x17ProvisionStoreSiteInput\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x18\n\x10sales_channel_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x15\n\ragent_version\x18\x05 \x01(\t\x12P\n\x10trading_calendar\x18\x1e \x01(\x0b\x32\x36.ameide_core_proto.process.commerce.v1.TradingCalendar\"\xb9\x02\n\x18ProvisionStoreSiteResult\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x18\n\x10sales_channel_id\x18\x02 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_serial\x18\x03 \x01(\t\x12K\n\x08\x62indings\x18\x04 \x03(\x0b\x32\x39.ameide_core_proto.process.commerce.v1.ReplicationBinding\x12,\n\x08ready_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rready_fact_id\x18\x06 \x01(\t\x12\x44\n\nconditions\x18\x07 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\"\xe0\x02\n\x18ProvisionStoreSiteStatus\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x42\n\x04step\x18\x02 \x01(\x0e\x32\x34.ameide_core_proto.process.commerce.v1.ProvisionStep\x12\x44\n\nconditions\x18\x03 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\x12\x1a\n\x12\x62ootstrap_token_id\x18\x04 \x01(\t\x12>\n\x1a\x62ootstrap_token_expires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12M\n\x05input\x18\x06 \x01(\x0b\x32>.ameide_core_proto.process.commerce.v1.ProvisionStoreSiteInput\"\x1b\n\x19GetProvisionStatusRequest\"a\n\x1bWaitForProvisionStepRequest\x12\x42\n\x04step\x18\x01 \x01(\x0e\x32\x34.ameide_core_proto.process.commerce.v1.ProvisionStep\"\x8e\x01\n\x13\x45nrollmentCompleted\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_serial\x18\x02 \x01(\t\x12\x19\n\x11public_key_sha256\x18\x03 \x01(\t\x12/\n\x0b\x65nrolled_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x10\n\x0eSignalAccepted*{\n\x14ReplicationDirection\x12%\n!REPLICATION_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aREPLICATION_DIRECTION_DOWN\x10\x01\x12\x1c\n\x18REPLICATION_DIRECTION_UP\x10\x02*\xed\x01\n\rProvisionStep\x12\x1e\n\x1aPROVISION_STEP_UNSPECIFIED\x10\x00\x12\x1d\n\x19PROVISION_STEP_VALIDATING\x10\x01\x12 \n\x1cPROVISION_STEP_ISSUING_TOKEN\x10\x02\x12&\n\"PROVISION_STEP_AWAITING_ENROLLMENT\x10\x03\x12\x1e\n\x1aPROVISION_STEP_CONFIGURING\x10\x04\x12\x18\n\x14PROVISION_STEP_READY\x10\x05\x12\x19\n\x15PROVISION_STEP_FAILED\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ameide_core_proto.process.commerce.v1.store_site_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REPLICATIONDIRECTION']._serialized_start=1991
-  _globals['_REPLICATIONDIRECTION']._serialized_end=2114
-  _globals['_PROVISIONSTEP']._serialized_start=2117
-  _globals['_PROVISIONSTEP']._serialized_end=2354
+  _globals['_REPLICATIONDIRECTION']._serialized_start=2074
+  _globals['_REPLICATIONDIRECTION']._serialized_end=2197
+  _globals['_PROVISIONSTEP']._serialized_start=2200
+  _globals['_PROVISIONSTEP']._serialized_end=2437
   _globals['_REPLICATIONBINDING']._serialized_start=241
   _globals['_REPLICATIONBINDING']._serialized_end=372
   _globals['_SITECONFIG']._serialized_start=375
@@ -46,18 +46,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRADINGHOURS']._serialized_end=793
   _globals['_TRADINGCALENDAR']._serialized_start=795
   _globals['_TRADINGCALENDAR']._serialized_end=902
-  _globals['_PROVISIONSTORESITEINPUT']._serialized_start=904
-  _globals['_PROVISIONSTORESITEINPUT']._serialized_end=1027
-  _globals['_PROVISIONSTORESITERESULT']._serialized_start=1030
-  _globals['_PROVISIONSTORESITERESULT']._serialized_end=1343
-  _globals['_PROVISIONSTORESITESTATUS']._serialized_start=1346
-  _globals['_PROVISIONSTORESITESTATUS']._serialized_end=1698
-  _globals['_GETPROVISIONSTATUSREQUEST']._serialized_start=1700
-  _globals['_GETPROVISIONSTATUSREQUEST']._serialized_end=1727
-  _globals['_WAITFORPROVISIONSTEPREQUEST']._serialized_start=1729
-  _globals['_WAITFORPROVISIONSTEPREQUEST']._serialized_end=1826
-  _globals['_ENROLLMENTCOMPLETED']._serialized_start=1829
-  _globals['_ENROLLMENTCOMPLETED']._serialized_end=1971
-  _globals['_SIGNALACCEPTED']._serialized_start=1973
-  _globals['_SIGNALACCEPTED']._serialized_end=1989
+  _globals['_PROVISIONSTORESITEINPUT']._serialized_start=905
+  _globals['_PROVISIONSTORESITEINPUT']._serialized_end=1110
+  _globals['_PROVISIONSTORESITERESULT']._serialized_start=1113
+  _globals['_PROVISIONSTORESITERESULT']._serialized_end=1426
+  _globals['_PROVISIONSTORESITESTATUS']._serialized_start=1429
+  _globals['_PROVISIONSTORESITESTATUS']._serialized_end=1781
+  _globals['_GETPROVISIONSTATUSREQUEST']._serialized_start=1783
+  _globals['_GETPROVISIONSTATUSREQUEST']._serialized_end=1810
+  _globals['_WAITFORPROVISIONSTEPREQUEST']._serialized_start=1812
+  _globals['_WAITFORPROVISIONSTEPREQUEST']._serialized_end=1909
+  _globals['_ENROLLMENTCOMPLETED']._serialized_start=1912
+  _globals['_ENROLLMENTCOMPLETED']._serialized_end=2054
+  _globals['_SIGNALACCEPTED']._serialized_start=2056
+  _globals['_SIGNALACCEPTED']._serialized_end=2072
 # @@protoc_insertion_point(module_scope)

@@ -87,18 +87,20 @@ class TradingCalendar(_message.Message):
     def __init__(self, hours: _Optional[_Iterable[_Union[TradingHours, _Mapping]]] = ..., closed_dates: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ProvisionStoreSiteInput(_message.Message):
-    __slots__ = ("site_id", "sales_channel_id", "name", "timezone", "agent_version")
+    __slots__ = ("site_id", "sales_channel_id", "name", "timezone", "agent_version", "trading_calendar")
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
     SALES_CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     TIMEZONE_FIELD_NUMBER: _ClassVar[int]
     AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TRADING_CALENDAR_FIELD_NUMBER: _ClassVar[int]
     site_id: str
     sales_channel_id: str
     name: str
     timezone: str
     agent_version: str
-    def __init__(self, site_id: _Optional[str] = ..., sales_channel_id: _Optional[str] = ..., name: _Optional[str] = ..., timezone: _Optional[str] = ..., agent_version: _Optional[str] = ...) -> None: ...
+    trading_calendar: TradingCalendar
+    def __init__(self, site_id: _Optional[str] = ..., sales_channel_id: _Optional[str] = ..., name: _Optional[str] = ..., timezone: _Optional[str] = ..., agent_version: _Optional[str] = ..., trading_calendar: _Optional[_Union[TradingCalendar, _Mapping]] = ...) -> None: ...
 
 class ProvisionStoreSiteResult(_message.Message):
     __slots__ = ("site_id", "sales_channel_id", "certificate_serial", "bindings", "ready_at", "ready_fact_id", "conditions")
