@@ -136,3 +136,7 @@ record-domain-histories: setup  ## Record the VerifyDomainClaim histories (new s
 .PHONY: record-domain-mapping-histories
 record-domain-mapping-histories: setup  ## Record the ProvisionDomainMapping/RevokeDomainMapping histories (new scenarios only)
 	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_domain_mapping_histories.py
+
+.PHONY: bench-domains
+bench-domains: setup  ## Claim and provision DOMAINS (100) hostnames against Pebble + nginx; writes bench/results/domains.json
+	$(PY) -m bench.domains $(if $(DOMAINS),--domains $(DOMAINS),)
