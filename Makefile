@@ -33,12 +33,13 @@ setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 #   pebble                pebble-challtestsrv: the authoritative DNS of the domain tests;
 #                         pebble: the ACME CA that issues the mapped hostnames' certificates
 #   nginx                 nginx: the storefront gateway the mapping tests wire (tests/support/nginx.py)
+#   bind9                 named: RFC 2136 primary of the delegated dns-01 zone (tests/support/bind.py)
 #   nsd                   nsd: authoritative DNS servers for the zone-discovery tests
 # The Temporal CLI is not a Debian package: `make temporal-cli` builds it with Go >= 1.25
 # (what its pinned go.mod asks for), or set TEMPORAL_CLI to an existing binary.
 SYSTEM_PACKAGES := postgresql util-linux mount dpkg python3 python3-venv systemd adduser \
                    init-system-helpers ca-certificates \
-                   pebble nsd nginx
+                   pebble nsd nginx bind9
 
 system-deps:  ## Install the Debian packages the tests use, when missing (needs root or sudo)
 	@missing=$$(for pkg in $(SYSTEM_PACKAGES); do \
