@@ -180,3 +180,5 @@ def _provisioning(
     return ProvisioningService(
         store.channels, MinimumAgentVersion(config.min_agent_version), workflows, enrollments
     )
+
+

@@ -87,7 +87,9 @@ def test_channel_ids_follow_the_id_rules_and_creation_is_audited(store: CloudSto
     assert [(a.actor, a.action) for a in store.audit.list()] == [("ops:alice", "channel.created")]
 
 
-def test_revoking_a_site_appends_its_fact(store: CloudStore, enrollments: EnrollmentIssuer) -> None:
+def test_revoking_a_site_appends_its_fact(
+    store: CloudStore, enrollments: EnrollmentIssuer
+) -> None:
     store.channels.create("web-eu", "Web EU", [])
     store.sites.create_or_get("store-0042", "web-eu", "Utrecht", "Europe/Amsterdam", "0.1.0")
     sites = SiteService(store.sites, store.tokens, enrollments, clock=lambda: NOW)
@@ -188,6 +190,7 @@ async def test_enrollment_only_for_a_run_waiting_for_its_agent(
     ready.CopyFrom(waiting)
     ready.step = store_site_pb2.PROVISION_STEP_READY
     assert await provisioning.enrollment(ready) is None
+
 
 
 def test_store_ports_are_pinned_and_the_store_fits_them(store: CloudStore) -> None:
