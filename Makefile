@@ -34,6 +34,7 @@ setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 #   pebble                pebble-challtestsrv: the authoritative DNS of the domain tests;
 #                         pebble: the ACME CA that issues the mapped hostnames' certificates
 #   nginx                 nginx: the storefront gateway the mapping tests wire (tests/support/nginx.py)
+#   bind9                 named: RFC 2136 primary of the delegated dns-01 zone (tests/support/bind.py)
 #   nsd                   nsd: authoritative DNS servers for the zone-discovery tests
 #   nginx                 nginx: the storefront gateway that serves custom domains
 #   etcd-server           etcd, the store of the test Kubernetes API server (tests/support/kube.py)
@@ -42,7 +43,7 @@ setup: system-deps venv temporal-cli  ## Everything the tests and the demo need
 # (what its pinned go.mod asks for), or set TEMPORAL_CLI to an existing binary.
 SYSTEM_PACKAGES := postgresql util-linux mount dpkg python3 python3-venv systemd adduser \
                    init-system-helpers ca-certificates \
-                   pebble nsd etcd-server nginx tzdata
+                   pebble nsd etcd-server nginx tzdata bind9
 
 system-deps:  ## Install the Debian packages the tests use, when missing (needs root or sudo)
 	@missing=$$(for pkg in $(SYSTEM_PACKAGES); do \
@@ -161,3 +162,7 @@ bench-rollout: setup  ## RolloutStoreFleet over SITES (1,000) simulated sites in
 .PHONY: record-domain-mapping-histories
 record-domain-mapping-histories: setup  ## Record the ProvisionDomainMapping/RevokeDomainMapping histories (new scenarios only)
 	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_domain_mapping_histories.py
+
+.PHONY: bench-domains
+bench-domains: setup  ## Claim and provision DOMAINS (100) hostnames against Pebble + nginx; writes bench/results/domains.json
+	$(PY) -m bench.domains $(if $(DOMAINS),--domains $(DOMAINS),)

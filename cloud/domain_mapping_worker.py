@@ -66,6 +66,7 @@ def nginx_settings(mapping: DomainMappingConfig) -> NginxSettings:
         binary=mapping.nginx_binary,
         prefix=mapping.nginx_prefix,
         pid_file=mapping.nginx_pid_file,
+        batch_window_seconds=mapping.nginx_batch_window_seconds,
     )
 
 

@@ -43,7 +43,6 @@ from cloud.workflows.store_site import ProvisionStoreSiteWorkflow
 
 logger = logging.getLogger(__name__)
 
-
 def registered_workflows() -> list[type]:
     """The workflow classes this worker serves, checked against their proto declarations."""
     return [

@@ -9,8 +9,10 @@ Temporal retries.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
@@ -84,6 +86,7 @@ class DomainMappingActivities:
         domains: DomainConfig,
         mapping: DomainMappingConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        acme_threads: int = 64,
     ) -> None:
         self._claims = claims
         self._certs = certificates
@@ -96,6 +99,11 @@ class DomainMappingActivities:
         self._domains = domains
         self._mapping = mapping
         self._clock = clock
+        # ACME orders mostly wait on the CA (polling with sleeps): a pool of their own keeps
+        # many concurrent orders from queueing behind the loop's small default pool.
+        self._acme_threads = ThreadPoolExecutor(
+            max_workers=acme_threads, thread_name_prefix="acme-order"
+        )
 
     @activity.defn(name="PreflightDomainMapping")
     async def preflight_domain_mapping(self, req: PreflightMapping) -> PreflightOutcome:
@@ -156,15 +164,16 @@ class DomainMappingActivities:
         def remember(order_url: str) -> None:
             self._certs.set_order_url(req.order_key, order_url, self._clock())
 
+        order = functools.partial(
+            self._issuer.issue,
+            req.hostname,
+            key_pem=key_pem,
+            method=req.challenge_method,
+            resume_order_url=row.order_url,
+            on_order=remember,
+        )
         try:
-            issued = await asyncio.to_thread(
-                self._issuer.issue,
-                req.hostname,
-                key_pem=key_pem,
-                method=req.challenge_method,
-                resume_order_url=row.order_url,
-                on_order=remember,
-            )
+            issued = await asyncio.get_running_loop().run_in_executor(self._acme_threads, order)
         except ACMEFailure as failure:
             raise acme_application_error(failure, self._clock()) from failure
         stored = await asyncio.to_thread(

@@ -60,6 +60,12 @@ class Rfc2136Publisher:
     def _send(self, update: dns.update.UpdateMessage, what: str) -> None:
         try:
             answer = dns.query.tcp(update, self._server, port=self._port, timeout=self._timeout)
+        except dns.tsig.PeerError as error:
+            raise DnsPublishError(
+                f"RFC 2136 {what} at {self._server}:{self._port} was refused: {error}; check "
+                "the TSIG key (rfc2136_tsig_name, rfc2136_tsig_secret) and this host's clock",
+                retryable=False,
+            ) from error
         except (OSError, dns.exception.DNSException) as error:
             raise DnsPublishError(
                 f"RFC 2136 {what} at {self._server}:{self._port} failed: {error}", retryable=True

@@ -8,8 +8,9 @@ A change is all-or-nothing: the files it touches are snapshotted, written, check
 `nginx -t` and reloaded; if the check fails (`GatewayConfigRejected`, quoting nginx) or nginx is
 not running or refuses the reload (`GatewayUnavailable`, retryable), every file is put back as
 it was, so the live config never holds half a change. Changes that arrive while one is being
-applied are batched into the next single test-and-reload (`reloads` counts them); when a batch
-is rejected its changes are retried one by one, so one bad route cannot sink the others.
+applied, or within `batch_window_seconds` of the first, are batched into one test-and-reload
+(`reloads` counts them); when a batch is rejected its changes are retried one by one, so one
+bad route cannot sink the others.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class NginxSettings:
     prefix: Path | None = None
     # The pid file the main config names; read to tell "not running" from other failures.
     pid_file: Path | None = None
+    # How long a change waits for others to share its test-and-reload when nginx is idle.
+    batch_window_seconds: float = 0.25
 
 
 def server_block(route: GatewayRoute, settings: NginxSettings) -> str:
@@ -123,6 +126,8 @@ class NginxGateway:
     # Batching ---------------------------------------------------------------------------------
     async def _flush(self) -> None:
         while self._pending:
+            if self._settings.batch_window_seconds > 0:
+                await asyncio.sleep(self._settings.batch_window_seconds)
             batch, self._pending = self._pending, []
             error = await self._apply_in_thread(batch)
             if isinstance(error, GatewayConfigRejected) and len(batch) > 1:

@@ -70,6 +70,11 @@ class DomainMappingConfig(BaseModel):
         default=Path("/etc/nginx/commerce-storefront-certs"),
         description="Directory of the certificates and keys nginx serves (0700).",
     )
+    nginx_batch_window_seconds: float = Field(
+        default=0.25,
+        ge=0,
+        description="How long a gateway change waits for others to share one nginx reload.",
+    )
     https_listen: str = Field(default="443", description="What each server block listens on.")
     probe_host: str = Field(
         default="127.0.0.1", description="Address the outside HTTPS check connects to."

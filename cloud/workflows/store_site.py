@@ -396,3 +396,4 @@ class ProvisionStoreSiteWorkflow:
             start_to_close_timeout=_STORE_TIMEOUT,
             retry_policy=_STORE_RETRY,
         )
+

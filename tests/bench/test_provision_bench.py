@@ -24,8 +24,9 @@ RESULT_KEYS = {
 
 
 async def test_three_sites_ready_and_five_agents_held(tmp_path: Path) -> None:
-    options = BenchOptions(sites=3, agents_held=5, real_agents=1, hold_seconds=1.0,
-                           timeout_seconds=200.0)
+    options = BenchOptions(
+        sites=3, agents_held=5, real_agents=1, hold_seconds=1.0, timeout_seconds=200.0
+    )
 
     result = await run_benchmark(options)
     output = tmp_path / "provision.json"
