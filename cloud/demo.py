@@ -28,9 +28,17 @@ from ameide_core_proto.process.commerce.v1 import (
     records_pb2,
     store_site_pb2,
 )
+from cloud.adapters.demo_servers import (
+    DomainServers,
+    DomainServersFailed,
+    missing_tools,
+    running_domain_servers,
+)
 from cloud.assembly import OpsServices, open_ops
 from cloud.cli.output import console
 from cloud.config import CloudConfig
+from cloud.demo_domains import DomainStepFailed, check_storefront, show_domains, with_domain_servers
+from cloud.demo_realtime import RealtimeStepFailed, show_realtime
 from cloud.runtime import running_cloud
 from shared.version import package_version
 
@@ -128,7 +136,49 @@ def _verdicts(conditions: Sequence[conditions_pb2.Condition]) -> str:
 
 
 async def run_demo(config: CloudConfig, *, check: bool) -> int:
-    """Bring the demo store to ready; with `check`, stop there and return 0."""
+    """Bring the demo store to ready and show each capability; with `check`, stop there and
+    return 0 when every step succeeded (1 with the reason printed when one failed)."""
+    missing = missing_tools()
+    if missing:
+        return await _run_demo(config, None, check=check)
+    try:
+        async with running_domain_servers(config.data_dir.parent / "domains") as servers:
+            return await _run_demo(with_domain_servers(config, servers), servers, check=check)
+    except DomainServersFailed as exc:
+        console.print(f"[red]domains demo failed: {exc}[/red]")
+        return 1
+
+
+async def _show_domains(
+    config: CloudConfig,
+    ops: OpsServices,
+    client: Client,
+    servers: DomainServers | None,
+    check: bool,
+) -> bool:
+    """The domain step, or the line saying what to install when its servers are missing."""
+    if servers is None:
+        tools = missing_tools()
+        console.print(
+            f"[yellow]domains: skipped: {', '.join(sorted(tools))} not installed; install the "
+            f"Debian packages {' '.join(sorted(set(tools.values())))} (`make setup` does)[/yellow]"
+        )
+        return True
+    try:
+        curl = await show_domains(config, ops.store, servers, client)
+        console.print(
+            f"domains: the storefront over HTTPS: {curl}", highlight=False, soft_wrap=True
+        )
+        if check:
+            answer = await check_storefront(servers)
+            console.print(f"domains: that request answered: {answer}", highlight=False)
+        return True
+    except DomainStepFailed as exc:
+        console.print(f"[red]domains demo failed: {exc}[/red]")
+        return False
+
+
+async def _run_demo(config: CloudConfig, servers: DomainServers | None, *, check: bool) -> int:
     edge_dir = config.data_dir.parent / DEMO_SITE
     edge_dir.mkdir(parents=True, exist_ok=True)
     agent: asyncio.subprocess.Process | None = None
@@ -163,6 +213,13 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
                 f"(certificate {result.certificate_serial})\n"
             )
             if not await _show_replication(ops, cloud.client):
+                return 1
+            try:
+                await show_realtime(DEMO_POS_ADDRESS)
+            except (RealtimeStepFailed, grpc.aio.AioRpcError) as exc:
+                console.print(f"[red]realtime demo failed: {exc}[/red]")
+                return 1
+            if not await _show_domains(config, ops, cloud.client, servers, check):
                 return 1
             cli = f"commerce-cloud --data-dir {config.data_dir}"
             console.print("Where to look:", highlight=False)
