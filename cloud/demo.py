@@ -37,6 +37,7 @@ from cloud.adapters.demo_servers import (
 from cloud.assembly import OpsServices, open_ops
 from cloud.cli.output import console
 from cloud.config import CloudConfig
+from cloud.demo_bundles import BundleStepFailed, show_bundles
 from cloud.demo_domains import DomainStepFailed, check_storefront, show_domains, with_domain_servers
 from cloud.demo_realtime import RealtimeStepFailed, show_realtime
 from cloud.runtime import running_cloud
@@ -220,6 +221,11 @@ async def _run_demo(config: CloudConfig, servers: DomainServers | None, *, check
                 console.print(f"[red]realtime demo failed: {exc}[/red]")
                 return 1
             if not await _show_domains(config, ops, cloud.client, servers, check):
+                return 1
+            try:
+                await show_bundles(config, ops.store, config.data_dir.parent / "bundles", DEMO_SITE)
+            except BundleStepFailed as exc:
+                console.print(f"[red]bundles demo failed: {exc}[/red]")
                 return 1
             cli = f"commerce-cloud --data-dir {config.data_dir}"
             console.print("Where to look:", highlight=False)
