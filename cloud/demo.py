@@ -1,7 +1,9 @@
 """The local demo: cloud on embedded defaults, one channel, one store with a real agent.
 
 Composition room: starts the cloud in this process and the `commerce-edge` agent as a
-child process with its own data dir, as an installer would on a store server.
+child process with its own data dir, as an installer would on a store server; shows
+replication here, then the steps of `demo_realtime`, `demo_domains` (with the local DNS, CA
+and gateway of `cloud.adapters.demo_servers`) and `demo_bundles`, in that order.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ from cloud.adapters.demo_servers import (
 from cloud.assembly import OpsServices, open_ops
 from cloud.cli.output import console
 from cloud.config import CloudConfig
-from cloud.demo_bundles import BundleStepFailed, show_bundles
-from cloud.demo_domains import DomainStepFailed, check_storefront, show_domains, with_domain_servers
-from cloud.demo_realtime import RealtimeStepFailed, show_realtime
+from cloud.demo_bundles import bundle_step
+from cloud.demo_domains import domain_step, with_domain_servers
+from cloud.demo_realtime import realtime_step
 from cloud.runtime import running_cloud
 from shared.version import package_version
 
@@ -150,35 +152,6 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
         return 1
 
 
-async def _show_domains(
-    config: CloudConfig,
-    ops: OpsServices,
-    client: Client,
-    servers: DomainServers | None,
-    check: bool,
-) -> bool:
-    """The domain step, or the line saying what to install when its servers are missing."""
-    if servers is None:
-        tools = missing_tools()
-        console.print(
-            f"[yellow]domains: skipped: {', '.join(sorted(tools))} not installed; install the "
-            f"Debian packages {' '.join(sorted(set(tools.values())))} (`make setup` does)[/yellow]"
-        )
-        return True
-    try:
-        curl = await show_domains(config, ops.store, servers, client)
-        console.print(
-            f"domains: the storefront over HTTPS: {curl}", highlight=False, soft_wrap=True
-        )
-        if check:
-            answer = await check_storefront(servers)
-            console.print(f"domains: that request answered: {answer}", highlight=False)
-        return True
-    except DomainStepFailed as exc:
-        console.print(f"[red]domains demo failed: {exc}[/red]")
-        return False
-
-
 async def _run_demo(config: CloudConfig, servers: DomainServers | None, *, check: bool) -> int:
     edge_dir = config.data_dir.parent / DEMO_SITE
     edge_dir.mkdir(parents=True, exist_ok=True)
@@ -215,17 +188,11 @@ async def _run_demo(config: CloudConfig, servers: DomainServers | None, *, check
             )
             if not await _show_replication(ops, cloud.client):
                 return 1
-            try:
-                await show_realtime(DEMO_POS_ADDRESS)
-            except (RealtimeStepFailed, grpc.aio.AioRpcError) as exc:
-                console.print(f"[red]realtime demo failed: {exc}[/red]")
-                return 1
-            if not await _show_domains(config, ops, cloud.client, servers, check):
-                return 1
-            try:
-                await show_bundles(config, ops.store, config.data_dir.parent / "bundles", DEMO_SITE)
-            except BundleStepFailed as exc:
-                console.print(f"[red]bundles demo failed: {exc}[/red]")
+            if not (
+                await realtime_step(DEMO_POS_ADDRESS)
+                and await domain_step(config, ops.store, cloud.client, servers, check=check)
+                and await bundle_step(config, ops.store, DEMO_SITE)
+            ):
                 return 1
             cli = f"commerce-cloud --data-dir {config.data_dir}"
             console.print("Where to look:", highlight=False)
@@ -243,6 +210,11 @@ async def _run_demo(config: CloudConfig, servers: DomainServers | None, *, check
             )
             console.print("  store health page http://127.0.0.1:8480/", highlight=False)
             console.print(f"  agent log         {edge_dir / 'agent.log'}", highlight=False)
+            console.print(f"  real-time calls   {cli} realtime stats", highlight=False)
+            console.print(
+                f"  domains           {cli} domains status shop.demo.test", highlight=False
+            )
+            console.print(f"  bundles           {cli} bundles list | compat show", highlight=False)
             if check:
                 return 0
             console.print("\nRunning; press Ctrl-C to stop.")

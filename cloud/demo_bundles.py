@@ -142,3 +142,13 @@ async def show_bundles(config: CloudConfig, store: CloudStore, home: Path, site_
         highlight=False,
         soft_wrap=True,
     )
+
+
+async def bundle_step(config: CloudConfig, store: CloudStore, site_id: str) -> bool:
+    """The bundle step under `<data dir>/../bundles`; False (the reason printed) when it failed."""
+    try:
+        await show_bundles(config, store, config.data_dir.parent / "bundles", site_id)
+        return True
+    except BundleStepFailed as exc:
+        console.print(f"[red]bundles demo failed: {exc}[/red]")
+        return False

@@ -19,7 +19,7 @@ from temporalio.client import Client, WorkflowFailureError
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2, domains_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import DomainWorkflowServiceClient
-from cloud.adapters.demo_servers import LOOPBACK, DomainServers
+from cloud.adapters.demo_servers import LOOPBACK, DomainServers, missing_tools
 from cloud.adapters.store import CloudStore
 from cloud.adapters.temporal_domains import verify_workflow_id
 from cloud.cli.output import console
@@ -186,3 +186,34 @@ async def check_storefront(servers: DomainServers) -> str:
     if answer != f"HTTP 200 demo storefront for {DEMO_HOSTNAME}":
         raise DomainStepFailed(f"https://{DEMO_HOSTNAME}/ answered {answer!r}")
     return answer
+
+
+async def domain_step(
+    config: CloudConfig,
+    store: CloudStore,
+    client: Client,
+    servers: DomainServers | None,
+    *,
+    check: bool,
+) -> bool:
+    """The domain step, or the line saying what to install when its servers are missing;
+    False (the reason printed) when it failed. With `check`, also makes the HTTPS request."""
+    if servers is None:
+        tools = missing_tools()
+        console.print(
+            f"[yellow]domains: skipped: {', '.join(sorted(tools))} not installed; install the "
+            f"Debian packages {' '.join(sorted(set(tools.values())))} (`make setup` does)[/yellow]"
+        )
+        return True
+    try:
+        curl = await show_domains(config, store, servers, client)
+        console.print(
+            f"domains: the storefront over HTTPS: {curl}", highlight=False, soft_wrap=True
+        )
+        if check:
+            answer = await check_storefront(servers)
+            console.print(f"domains: that request answered: {answer}", highlight=False)
+        return True
+    except DomainStepFailed as exc:
+        console.print(f"[red]domains demo failed: {exc}[/red]")
+        return False

@@ -99,3 +99,13 @@ async def show_realtime(pos_address: str) -> None:
         "answer in time) are not shown here; `commerce-cloud realtime kinds` lists the policies",
         highlight=False,
     )
+
+
+async def realtime_step(pos_address: str) -> bool:
+    """The real-time step; False (the reason printed) when it failed."""
+    try:
+        await show_realtime(pos_address)
+        return True
+    except (RealtimeStepFailed, grpc.aio.AioRpcError) as exc:
+        console.print(f"[red]realtime demo failed: {exc}[/red]")
+        return False
