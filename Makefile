@@ -113,7 +113,7 @@ record-histories: setup  ## Re-record the workflow histories the replay test use
 demo: setup  ## Local stack with a real agent; runs until Ctrl-C
 	$(VENV)/bin/commerce-cloud --data-dir var/demo/cloud demo
 
-demo-check: setup  ## The demo, non-interactive: exits 0 once the demo store is ready
+demo-check: setup  ## The demo, non-interactive: exits 0 once every step succeeded
 	rm -rf var/demo-check
 	$(VENV)/bin/commerce-cloud --data-dir var/demo-check/cloud demo --check
 

@@ -1,7 +1,9 @@
 """The local demo: cloud on embedded defaults, one channel, one store with a real agent.
 
 Composition room: starts the cloud in this process and the `commerce-edge` agent as a
-child process with its own data dir, as an installer would on a store server.
+child process with its own data dir, as an installer would on a store server; shows
+replication here, then the steps of `demo_realtime`, `demo_domains` (with the local DNS, CA
+and gateway of `cloud.adapters.demo_servers`) and `demo_bundles`, in that order.
 """
 
 from __future__ import annotations
@@ -28,9 +30,18 @@ from ameide_core_proto.process.commerce.v1 import (
     records_pb2,
     store_site_pb2,
 )
+from cloud.adapters.demo_servers import (
+    DomainServers,
+    DomainServersFailed,
+    missing_tools,
+    running_domain_servers,
+)
 from cloud.assembly import OpsServices, open_ops
 from cloud.cli.output import console
 from cloud.config import CloudConfig
+from cloud.demo_bundles import bundle_step
+from cloud.demo_domains import domain_step, with_domain_servers
+from cloud.demo_realtime import realtime_step
 from cloud.runtime import running_cloud
 from shared.version import package_version
 
@@ -128,7 +139,20 @@ def _verdicts(conditions: Sequence[conditions_pb2.Condition]) -> str:
 
 
 async def run_demo(config: CloudConfig, *, check: bool) -> int:
-    """Bring the demo store to ready; with `check`, stop there and return 0."""
+    """Bring the demo store to ready and show each capability; with `check`, stop there and
+    return 0 when every step succeeded (1 with the reason printed when one failed)."""
+    missing = missing_tools()
+    if missing:
+        return await _run_demo(config, None, check=check)
+    try:
+        async with running_domain_servers(config.data_dir.parent / "domains") as servers:
+            return await _run_demo(with_domain_servers(config, servers), servers, check=check)
+    except DomainServersFailed as exc:
+        console.print(f"[red]domains demo failed: {exc}[/red]")
+        return 1
+
+
+async def _run_demo(config: CloudConfig, servers: DomainServers | None, *, check: bool) -> int:
     edge_dir = config.data_dir.parent / DEMO_SITE
     edge_dir.mkdir(parents=True, exist_ok=True)
     agent: asyncio.subprocess.Process | None = None
@@ -164,6 +188,12 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
             )
             if not await _show_replication(ops, cloud.client):
                 return 1
+            if not (
+                await realtime_step(DEMO_POS_ADDRESS)
+                and await domain_step(config, ops.store, cloud.client, servers, check=check)
+                and await bundle_step(config, ops.store, DEMO_SITE)
+            ):
+                return 1
             cli = f"commerce-cloud --data-dir {config.data_dir}"
             console.print("Where to look:", highlight=False)
             if cloud.ui_url:
@@ -180,6 +210,11 @@ async def run_demo(config: CloudConfig, *, check: bool) -> int:
             )
             console.print("  store health page http://127.0.0.1:8480/", highlight=False)
             console.print(f"  agent log         {edge_dir / 'agent.log'}", highlight=False)
+            console.print(f"  real-time calls   {cli} realtime stats", highlight=False)
+            console.print(
+                f"  domains           {cli} domains status shop.demo.test", highlight=False
+            )
+            console.print(f"  bundles           {cli} bundles list | compat show", highlight=False)
             if check:
                 return 0
             console.print("\nRunning; press Ctrl-C to stop.")

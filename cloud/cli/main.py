@@ -766,11 +766,11 @@ def data_generate(
 
 
 @main.command()
-@click.option("--check", is_flag=True, help="Exit 0 once the demo store is ready.")
+@click.option("--check", is_flag=True, help="Exit 0 once every demo step succeeded.")
 @click.pass_context
 @handle_errors
 def demo(ctx: click.Context, check: bool) -> None:
-    """Local stack: cloud on embedded defaults, a channel, and a real agent for a demo store."""
+    """Local stack with a real agent for a demo store: replication, real-time, domains, bundles."""
     from cloud.demo import run_demo
 
     sys.exit(run(run_demo(ctx.obj, check=check)))
