@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import json
 import logging
 import sys
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+GC_FIRST_GENERATION_THRESHOLD = 50_000
+"""Allocations between young-generation collections in `run` (the default is 700)."""
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
@@ -155,6 +158,10 @@ def run(ctx: click.Context, data_dir: Path | None) -> None:
     """Run the agent: keep the control stream to the cloud open."""
     config = _config(ctx, data_dir=data_dir)
     configure_logging(config.log_level)
+    # A downsync page makes tens of thousands of short-lived objects at once; with the
+    # default first-generation threshold (700) the collector ran thousands of times per page
+    # (about a fifth of the apply's CPU). Collections stay on, just less often.
+    gc.set_threshold(GC_FIRST_GENERATION_THRESHOLD, 20, 20)
     daemon = AgentDaemon(config)
     try:
         asyncio.run(daemon.run())
