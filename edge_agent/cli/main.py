@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import json
 import logging
 import sys
@@ -44,6 +45,8 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+GC_FIRST_GENERATION_THRESHOLD = 50_000
+"""Allocations between young-generation collections in `run` (the default is 700)."""
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
@@ -177,6 +180,10 @@ def run(ctx: click.Context, data_dir: Path | None) -> None:
         if decision.release != BASE_RELEASE:
             exec_release(layout, decision.release, trial=decision.trial)
         release = RunningRelease()
+    # A downsync page makes tens of thousands of short-lived objects at once; with the
+    # default first-generation threshold (700) the collector ran thousands of times per page
+    # (about a fifth of the apply's CPU). Collections stay on, just less often.
+    gc.set_threshold(GC_FIRST_GENERATION_THRESHOLD, 20, 20)
     daemon = AgentDaemon(config, release)
     try:
         asyncio.run(daemon.run())

@@ -69,6 +69,20 @@ class Outbox:
         self._pending = max(0, self._pending - marked)
         return marked
 
+    async def mark_sent_and_next(
+        self, batch_id: str, limit: int = DEFAULT_BATCH_LIMIT
+    ) -> tuple[int, OutboxBatch | None]:
+        """`mark_sent`, then `pending`, in one transaction: one commit and one turn on the
+        writer (behind the POS group commits) per pushed batch instead of two."""
+        now = now_text()
+
+        def job(conn: sqlite3.Connection) -> tuple[int, OutboxBatch | None]:
+            return _records.mark_sent(conn, batch_id, now), _records.pending(conn, limit)
+
+        marked, batch = await self._writer.run(job)
+        self._pending = max(0, self._pending - marked)
+        return marked, batch
+
     def pending_now(self) -> int:
         """Records not yet acknowledged, from memory (no disk): for the health page."""
         return self._pending

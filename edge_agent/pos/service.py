@@ -7,10 +7,11 @@ loop. Errors become statuses in `_errors.status_of`, the one mapping.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import NoReturn, Protocol, TypeVar
 
 import grpc
 
@@ -30,6 +31,9 @@ from shared.errors import CommerceError, InvalidInput, NotFound
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+STREAM_IN_FLIGHT = 512
+"""Sales of one RecordSales stream being recorded at once (read ahead of their answers)."""
 
 
 class ProjectionReads(Protocol):
@@ -97,11 +101,7 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
         try:
             return await call()
         except CommerceError as exc:
-            code, message = status_of(exc)
-            if code not in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
-                logger.warning("POS call failed: %s", message)
-            await context.abort(code, message)
-            raise AssertionError("abort returned") from exc  # pragma: no cover
+            await self._abort(context, exc)
 
     async def _channel(self, requested: str = "") -> str:
         if requested:
@@ -196,6 +196,82 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
             )
 
         return await self._answer(context, record)
+
+    async def RecordSales(
+        self,
+        request_iterator: AsyncIterator[pos_pb2.RecordSaleRequest],
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> AsyncIterator[pos_pb2.RecordSaleResponse]:
+        """Many sales over one stream: each validated as it arrives and recorded at once (up
+        to `STREAM_IN_FLIGHT` at a time, so they share the outbox's group commits); answered
+        in request order, each once on disk. The first refusal or failure ends the stream
+        after the answers of the sales before it."""
+        in_flight: asyncio.Queue[asyncio.Future[Recorded] | CommerceError | None] = asyncio.Queue(
+            STREAM_IN_FLIGHT
+        )
+        reader = asyncio.ensure_future(self._read_sales(request_iterator, in_flight))
+        try:
+            while (item := await in_flight.get()) is not None:
+                if isinstance(item, CommerceError):
+                    await self._abort(context, item)
+                try:
+                    done = await item
+                except CommerceError as exc:
+                    await self._abort(context, exc)
+                yield pos_pb2.RecordSaleResponse(
+                    transaction_id=done.record_id, newly_recorded=done.newly_recorded
+                )
+            await reader  # its own failure (the stream broke) surfaces here
+        finally:
+            reader.cancel()
+            while not in_flight.empty():  # not answered: a caller sends them again
+                left = in_flight.get_nowait()
+                if isinstance(left, asyncio.Future):
+                    left.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+    async def _read_sales(
+        self,
+        requests: AsyncIterator[pos_pb2.RecordSaleRequest],
+        in_flight: asyncio.Queue[asyncio.Future[Recorded] | CommerceError | None],
+    ) -> None:
+        try:
+            await self._read_sales_into(requests, in_flight)
+        except Exception:
+            await in_flight.put(None)  # the answers so far go out; then the error ends it
+            raise
+
+    async def _read_sales_into(
+        self,
+        requests: AsyncIterator[pos_pb2.RecordSaleRequest],
+        in_flight: asyncio.Queue[asyncio.Future[Recorded] | CommerceError | None],
+    ) -> None:
+        index = 0
+        async for request in requests:
+            try:
+                validation.validate_sale(request.sale, self._site_id)
+            except InvalidInput as exc:
+                await in_flight.put(
+                    InvalidInput(
+                        f"sales[{index}] (transaction_id {request.sale.transaction_id!r}): "
+                        f"{exc}; the sales answered before it are recorded, none after it: "
+                        "correct it and send it and the rest again"
+                    )
+                )
+                return
+            upstream = sync_pb2.UpstreamRecord(sales_transaction=request.sale)
+            await in_flight.put(asyncio.ensure_future(self._outbox.record(upstream)))
+            index += 1
+        await in_flight.put(None)
+
+    async def _abort(
+        self, context: grpc.aio.ServicerContext[object, object], error: CommerceError
+    ) -> NoReturn:
+        code, message = status_of(error)
+        if code not in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
+            logger.warning("POS call failed: %s", message)
+        await context.abort(code, message)
+        raise AssertionError("abort returned") from error  # pragma: no cover
 
     async def RecordReturn(
         self,

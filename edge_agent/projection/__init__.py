@@ -5,7 +5,7 @@ Disk work runs off the event loop (one writer thread, reader threads); see `stor
 
 from __future__ import annotations
 
-from edge_agent.projection._apply import AppliedPage
+from edge_agent.projection._apply import AppliedPage, PreparedPage
 from edge_agent.projection._records import ConnectionState, StoredSiteConfig
 from edge_agent.projection._schema import database_path
 from edge_agent.projection._streams_state import StreamState
@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_BUSY_TIMEOUT_SECONDS",
     "AppliedPage",
     "ConnectionState",
+    "PreparedPage",
     "Projection",
     "StoredSiteConfig",
     "StreamState",

@@ -1,7 +1,7 @@
 """Projection room: applying one page of a downsync stream's changes, checkpoint included.
 
 Two steps. `prepare_page` is pure CPU work that needs no database (decode, check the page's
-own contract, serialize each record deterministically, build the rows, hash them), so it
+own contract, build the rows, hash each record's bytes as received), so it
 can run on any thread, overlapping the writer's work on the previous page. `apply_prepared`
 runs inside the writer thread's transaction: check the page follows the stream's checkpoint,
 take out the replaced rows' checksum share, write, advance the checkpoint. Anything wrong
@@ -20,12 +20,14 @@ import sqlite3
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from google.protobuf.message import DecodeError
 
 from ameide_core_proto.process.commerce.v1 import records_pb2, sync_pb2
 from edge_agent.errors import PageOutOfOrder, PageRefused
+from edge_agent.projection._raw import RawChangeList
 from edge_agent.projection._tables import STREAM_TABLES, StreamTable
 
 MAX_PAGE_BYTES = 256 * 1024 * 1024
@@ -71,7 +73,12 @@ class PreparedPage:
 
 
 def prepare_page(page: sync_pb2.ChangePage) -> PreparedPage:
-    """Decode and check `page` on its own (no database); `PageRefused` saying what is wrong."""
+    """Decode and check `page` on its own (no database); `PageRefused` saying what is wrong.
+
+    The hot path of a downsync. Each record's row and checksum share use its bytes as
+    received (`_raw`): they are the cloud's deterministic serialization (what its log stores
+    and hashes), so nothing is serialized again.
+    """
     spec = STREAM_TABLES.get(page.stream)
     if spec is None:
         raise PageRefused(
@@ -83,36 +90,58 @@ def prepare_page(page: sync_pb2.ChangePage) -> PreparedPage:
             f"page of stream {page.stream!r}: through_seq {page.through_seq} is before "
             f"after_seq {page.after_seq}"
         )
-    changes = decode_page(page)
-    final = _final_state(spec, changes, page)
+    payload = _payload(page)
+    changes = _changes(page, payload)
+    # Each record's bytes as received (no re-serialization), beside the parsed changes.
+    raw = RawChangeList.FromString(payload).changes
+    final = _final_state(spec, changes, page, list(map(attrgetter(spec.record_field), raw)))
+    keys: list[str] = []
+    messages: list[Any] = []
+    records: list[bytes] = []
+    deleted: list[str] = []
+    for key, value in final.items():
+        if value is None:
+            deleted.append(key)
+        else:
+            keys.append(key)
+            records.append(value[0])
+            messages.append(value[1])
     sha256 = hashlib.sha256
     from_bytes = int.from_bytes
-    row = spec.row
-    live = [(k, v) for k, v in final.items() if v is not None]
     return PreparedPage(
         page=page,
         spec=spec,
         changes=len(changes),
         keys_json=json.dumps(list(final)),
-        deleted=frozenset(k for k, v in final.items() if v is None),
-        upserts=[row(k, v[1], v[0]) for k, v in live],
+        deleted=frozenset(deleted),
+        upserts=spec.rows(keys, messages, records),
         barcodes=(
-            [(barcode, k) for k, v in live for barcode in v[1].barcodes]
+            [(barcode, k) for k, m in zip(keys, messages, strict=True) for barcode in m.barcodes]
             if spec.has_barcodes
             else []
         ),
         added_digest=sum(
-            from_bytes(sha256(k.encode() + b"\0" + v[0]).digest(), "big") for k, v in live
+            from_bytes(sha256(k.encode() + b"\0" + r).digest(), "big")
+            for k, r in zip(keys, records, strict=True)
         ),
     )
 
 
 def decode_page(page: sync_pb2.ChangePage) -> Sequence[records_pb2.Change]:
     """The page's changes; `PageRefused` naming what is wrong with its encoding."""
-    where = f"page of stream {page.stream!r} ({page.after_seq}, {page.through_seq}]"
+    return _changes(page, _payload(page))
+
+
+def _where(page: sync_pb2.ChangePage) -> str:
+    return f"page of stream {page.stream!r} ({page.after_seq}, {page.through_seq}]"
+
+
+def _payload(page: sync_pb2.ChangePage) -> bytes:
+    """The page's serialized `ChangeList`, inflated; `PageRefused` when it cannot be."""
+    where = _where(page)
     if page.encoding == sync_pb2.PAGE_ENCODING_PLAIN:
-        payload = page.payload
-    elif page.encoding == sync_pb2.PAGE_ENCODING_ZLIB:
+        return page.payload
+    if page.encoding == sync_pb2.PAGE_ENCODING_ZLIB:
         inflater = zlib.decompressobj()
         try:
             payload = inflater.decompress(page.payload, MAX_PAGE_BYTES)
@@ -123,10 +152,14 @@ def decode_page(page: sync_pb2.ChangePage) -> Sequence[records_pb2.Change]:
                 f"{where}: payload decodes to more than {MAX_PAGE_BYTES} bytes; the cloud "
                 "must send smaller pages"
             )
-    else:
-        raise PageRefused(
-            f"{where}: encoding {page.encoding} is not one this agent reads (PLAIN or ZLIB)"
-        )
+        return payload
+    raise PageRefused(
+        f"{where}: encoding {page.encoding} is not one this agent reads (PLAIN or ZLIB)"
+    )
+
+
+def _changes(page: sync_pb2.ChangePage, payload: bytes) -> Sequence[records_pb2.Change]:
+    where = _where(page)
     try:
         changes = records_pb2.ChangeList.FromString(payload).changes
     except DecodeError as exc:
@@ -282,28 +315,30 @@ def _write(
 
 
 def _final_state(
-    spec: StreamTable, changes: Sequence[records_pb2.Change], page: sync_pb2.ChangePage
+    spec: StreamTable,
+    changes: Sequence[records_pb2.Change],
+    page: sync_pb2.ChangePage,
+    records: Sequence[bytes],
 ) -> dict[str, tuple[bytes, Any] | None]:
-    """Key -> (deterministic record bytes, record) or None (deleted), the last change winning.
+    """Key -> (record bytes as received, record) or None (deleted), the last change winning.
 
     `PageRefused` naming the first change that breaks the contract.
     """
     if page.snapshot:
         # Snapshot rows come by entity, each with its latest change's seq, which may be
         # past through_seq (the tail replays it): no seq order to check.
-        return _final_snapshot_state(spec, changes, page)
+        return _final_snapshot_state(spec, changes, page, records)
     stream, field = page.stream, spec.record_field
     previous, through = page.after_seq, page.through_seq
     final: dict[str, tuple[bytes, Any] | None] = {}
-    for change in changes:  # the hot loop: no per-row work that is not needed
+    for change, record in zip(changes, records, strict=True):  # the hot loop: nothing unneeded
         seq = change.seq
         key = change.key
         kind = change.WhichOneof("record")
         if seq <= previous or seq > through or not key or change.stream != stream:
             raise _malformed(page, changes, change)
         if kind == field and not change.deleted:
-            message = getattr(change, field)
-            final[key] = (message.SerializeToString(deterministic=True), message)
+            final[key] = (record, getattr(change, field))
         elif change.deleted and kind is None:
             final[key] = None
         else:
@@ -313,12 +348,15 @@ def _final_state(
 
 
 def _final_snapshot_state(
-    spec: StreamTable, changes: Sequence[records_pb2.Change], page: sync_pb2.ChangePage
+    spec: StreamTable,
+    changes: Sequence[records_pb2.Change],
+    page: sync_pb2.ChangePage,
+    records: Sequence[bytes],
 ) -> dict[str, tuple[bytes, Any] | None]:
     """`_final_state` of a snapshot page: live records only, in any seq order."""
     stream, field = page.stream, spec.record_field
     final: dict[str, tuple[bytes, Any] | None] = {}
-    for change in changes:
+    for change, record in zip(changes, records, strict=True):
         if (
             change.seq <= 0
             or not change.key
@@ -327,8 +365,7 @@ def _final_snapshot_state(
             or change.WhichOneof("record") != field
         ):
             raise _malformed(page, changes, change)
-        message = getattr(change, field)
-        final[change.key] = (message.SerializeToString(deterministic=True), message)
+        final[change.key] = (record, getattr(change, field))
     return final
 
 

@@ -7,8 +7,9 @@ The `staging_` twin of every table has the same shape (see `_migrations`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -39,6 +40,28 @@ def _price_row(key: str, price: records_pb2.Price, record: bytes) -> Row:
         micros(price.effective_from),
         _optional_micros(price, "effective_until"),
         record,
+    )
+
+
+def _catalog_rows(keys: Sequence[str], items: Sequence[Any], records: Sequence[bytes]) -> list[Row]:
+    return list(zip(keys, records, strict=True))
+
+
+_SKU = attrgetter("sku")
+_CHANNEL = attrgetter("sales_channel_id")
+_FROM = attrgetter("effective_from")
+_HAS_UNTIL = methodcaller("HasField", "effective_until")
+
+
+def _price_rows(keys: Sequence[str], prices: Sequence[Any], records: Sequence[bytes]) -> list[Row]:
+    """`_price_row` over a whole page, one column at a time (the hot path of a downsync)."""
+    starts = [t.seconds * 1_000_000 + t.nanos // 1000 for t in map(_FROM, prices)]
+    if any(map(_HAS_UNTIL, prices)):
+        ends = [_optional_micros(p, "effective_until") for p in prices]
+    else:
+        ends = [None] * len(prices)
+    return list(
+        zip(keys, map(_SKU, prices), map(_CHANNEL, prices), starts, ends, records, strict=True)
     )
 
 
@@ -79,6 +102,17 @@ class StreamTable:
     row: Callable[[str, Any, bytes], Row]
     # Catalog only: barcode -> sku rows kept beside the items.
     has_barcodes: bool = False
+    # `row` over whole columns (keys, records parsed, record bytes), where a stream is large.
+    rows_of: Callable[[Sequence[str], Sequence[Any], Sequence[bytes]], list[Row]] | None = None
+
+    def rows(
+        self, keys: Sequence[str], messages: Sequence[Any], records: Sequence[bytes]
+    ) -> list[Row]:
+        """The rows of live records, in the order given."""
+        if self.rows_of is not None:
+            return self.rows_of(keys, messages, records)
+        row = self.row
+        return [row(k, m, r) for k, m, r in zip(keys, messages, records, strict=True)]
 
     def upsert_sql(self, prefix: str) -> str:
         marks = ", ".join("?" for _ in self.columns)
@@ -102,6 +136,7 @@ STREAM_TABLES: dict[str, StreamTable] = {
             ("sku", "record"),
             _catalog_row,
             has_barcodes=True,
+            rows_of=_catalog_rows,
         ),
         StreamTable(
             "prices",
@@ -110,6 +145,7 @@ STREAM_TABLES: dict[str, StreamTable] = {
             "price_id",
             ("price_id", "sku", "sales_channel_id", "effective_from", "effective_until", "record"),
             _price_row,
+            rows_of=_price_rows,
         ),
         StreamTable(
             "promotions",

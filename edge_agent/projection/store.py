@@ -151,6 +151,15 @@ class Projection:
         prepared = await asyncio.to_thread(_apply.prepare_page, page)
         return await self._apply_prepared(prepared)
 
+    async def prepare_page(self, page: sync_pb2.ChangePage) -> _apply.PreparedPage:
+        """Decode and check `page` on a worker thread (no database), so it can overlap the
+        writer's work on the page before it; `PageRefused` when it breaks the contract."""
+        return await asyncio.to_thread(_apply.prepare_page, page)
+
+    async def apply_prepared(self, prepared: _apply.PreparedPage) -> AppliedPage:
+        """The second half of `apply_page`: one transaction, checkpoint included."""
+        return await self._apply_prepared(prepared)
+
     async def apply_pages(self, pages: Sequence[sync_pb2.ChangePage]) -> list[AppliedPage]:
         """Apply pages in order, each in its own transaction, preparing the next one on
         another thread while the writer commits the current one. Stops at the first page

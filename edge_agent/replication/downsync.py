@@ -1,5 +1,7 @@
 """Replication room: the downsync client. Pulls the site's bound streams after their
-checkpoints and applies every page through the projection's `apply_page` (off the loop).
+checkpoints and applies every page through the projection (off the loop): a response's pages
+are prepared (decoded, checked, hashed) as soon as it arrives, while the writer still applies
+the pages before them, then applied in order (`prepare_page`, `apply_prepared`).
 
 A stream behind the cloud's compaction floor, or one being rebuilt (`rebuild`), comes as
 snapshot pages (staged, then swapped in) and then its tail; a snapshot cut off part-way starts
@@ -20,7 +22,7 @@ from typing import Protocol
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
 from edge_agent.errors import AgentError, PageOutOfOrder
-from edge_agent.projection import AppliedPage, StoredSiteConfig, StreamState
+from edge_agent.projection import AppliedPage, PreparedPage, StoredSiteConfig, StreamState
 from edge_agent.replication.ports import SyncCalls
 from edge_agent.replication.waiting import wait_any
 
@@ -30,6 +32,25 @@ DEFAULT_MAX_CHANGES = 5_000
 MAX_RESTARTS = 3
 """Pages out of order in one pull before it gives up (the error is retryable: next trigger)."""
 ACCEPT = [sync_pb2.PAGE_ENCODING_ZLIB, sync_pb2.PAGE_ENCODING_PLAIN]
+
+
+_Fetched = tuple[sync_pb2.PullChangesResponse, list["asyncio.Future[PreparedPage]"]]
+"""A pulled response and its pages being prepared, in order."""
+
+
+async def _settle(preparing: Iterable[asyncio.Future[PreparedPage]]) -> None:
+    """Cancel and reap page preparations no longer wanted (none is left unobserved)."""
+    for future in preparing:
+        future.cancel()
+    await asyncio.gather(*preparing, return_exceptions=True)
+
+
+async def _drop(fetching: asyncio.Future[_Fetched]) -> None:
+    """Cancel a fetch ahead that is no longer wanted, with the preparations it started."""
+    fetching.cancel()
+    await asyncio.gather(fetching, return_exceptions=True)
+    if fetching.done() and not fetching.cancelled() and fetching.exception() is None:
+        await _settle(fetching.result()[1])
 
 
 class StillBehind(AgentError):
@@ -62,7 +83,9 @@ class ReplicaStore(Protocol):
 
     async def stream_states(self) -> list[StreamState]: ...
 
-    async def apply_page(self, page: sync_pb2.ChangePage) -> AppliedPage: ...
+    async def prepare_page(self, page: sync_pb2.ChangePage) -> PreparedPage: ...
+
+    async def apply_prepared(self, prepared: PreparedPage) -> AppliedPage: ...
 
 
 async def bound_down_streams(store: ReplicaStore) -> list[str]:
@@ -140,22 +163,24 @@ class Downsync:
         cursors = self._cursors(streams, await self._store.stream_states())
         applied = 0
         restarts = 0
-        # The next response is fetched while this one is applied (network and disk overlap);
+        # The next response is fetched (and its pages prepared) while this one is applied;
         # it asks after the pages being applied, and is dropped if one of them fails.
-        fetching: asyncio.Future[sync_pb2.PullChangesResponse] | None = asyncio.ensure_future(
-            self._fetch(cursors)
+        fetching: asyncio.Future[_Fetched] | None = asyncio.ensure_future(
+            self._fetch_prepared(cursors)
         )
+        current: _Fetched | None = None
         try:
             while fetching is not None:
-                response = await fetching
+                current = await fetching
+                response, preparing = current
                 fetching = None
                 if response.more and response.pages:
                     ahead = dict(cursors)
                     ahead.update({p.stream: _after(ahead[p.stream], p) for p in response.pages})
-                    fetching = asyncio.ensure_future(self._fetch(ahead))
-                for page in response.pages:
+                    fetching = asyncio.ensure_future(self._fetch_prepared(ahead))
+                for page, prepared in zip(response.pages, preparing, strict=True):
                     try:
-                        done = await self._store.apply_page(page)
+                        done = await self._store.apply_prepared(await prepared)
                     except PageOutOfOrder:
                         # Not where we stood: read the checkpoints and ask again from there.
                         restarts += 1
@@ -163,8 +188,8 @@ class Downsync:
                             raise
                         cursors = self._cursors(streams, await self._store.stream_states())
                         if fetching is not None:
-                            fetching.cancel()
-                        fetching = asyncio.ensure_future(self._fetch(cursors))
+                            await _drop(fetching)
+                        fetching = asyncio.ensure_future(self._fetch_prepared(cursors))
                         break
                     cursors[page.stream] = _after(cursors[page.stream], page, done.applied_seq)
                     if page.snapshot and page.snapshot_complete and not done.duplicate:
@@ -180,13 +205,23 @@ class Downsync:
                     if fetching is None and response.pages:
                         # The last pages are applied: one more pull tells the cloud where this
                         # store now stands (its applied seqs) and takes what came meanwhile.
-                        fetching = asyncio.ensure_future(self._fetch(cursors))
+                        fetching = asyncio.ensure_future(self._fetch_prepared(cursors))
+                await _settle(preparing)
+                current = None
         finally:
+            if current is not None:
+                await _settle(current[1])
             if fetching is not None:
-                fetching.cancel()
-                await asyncio.gather(fetching, return_exceptions=True)
+                await _drop(fetching)
             self.applied_changes += applied
         return applied
+
+    async def _fetch_prepared(self, cursors: Mapping[str, sync_pb2.StreamCheckpoint]) -> _Fetched:
+        """`_fetch`, then each page's preparation started at once (awaited when applied)."""
+        response = await self._fetch(cursors)
+        return response, [
+            asyncio.ensure_future(self._store.prepare_page(page)) for page in response.pages
+        ]
 
     async def _fetch(
         self, cursors: Mapping[str, sync_pb2.StreamCheckpoint]

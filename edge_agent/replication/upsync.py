@@ -30,7 +30,9 @@ class PendingOutbox(Protocol):
 
     async def pending(self, limit: int = ...) -> OutboxBatch | None: ...
 
-    async def mark_sent(self, batch_id: str) -> int: ...
+    async def mark_sent_and_next(
+        self, batch_id: str, limit: int = ...
+    ) -> tuple[int, OutboxBatch | None]: ...
 
     async def outbox_pending(self) -> int: ...
 
@@ -94,10 +96,8 @@ class Upsync:
         async with self._lock:
             budget = await self._outbox.outbox_pending()
             batches = ingested = duplicates = 0
-            while budget > 0:
-                batch = await self._outbox.pending(self._batch)
-                if batch is None:
-                    break
+            batch = await self._outbox.pending(self._batch) if budget > 0 else None
+            while budget > 0 and batch is not None:
                 # What stays in the outbox once this batch is acknowledged (the cloud's ops view).
                 left = max(0, await self._outbox.outbox_pending() - len(batch.records))
                 ack = await self._channel.push_records(
@@ -106,11 +106,13 @@ class Upsync:
                     ),
                     self._timeout,
                 )
-                await self._outbox.mark_sent(batch.batch_id)
                 batches += 1
                 ingested += ack.ingested
                 duplicates += ack.duplicates
                 budget -= len(batch.records)
+                # The next batch is taken even when the budget is spent: it keeps its id
+                # and goes first in the next push.
+                _, batch = await self._outbox.mark_sent_and_next(batch.batch_id, self._batch)
             return Pushed(batches, ingested, duplicates)
 
     async def run(self, stopping: asyncio.Event, interval_seconds: float) -> None:

@@ -13,6 +13,7 @@ def test_projection_exports() -> None:
         "AppliedPage",
         "ConnectionState",
         "DEFAULT_BUSY_TIMEOUT_SECONDS",
+        "PreparedPage",
         "Projection",
         "StoredSiteConfig",
         "StreamState",

@@ -77,6 +77,21 @@ async def test_batches_come_in_order_and_repeat_until_marked_sent(outbox: Outbox
     assert await outbox.outbox_pending() == 0
 
 
+async def test_marking_a_batch_sent_hands_out_the_next_in_the_same_step(outbox: Outbox) -> None:
+    for i in range(5):
+        await outbox.record(_up(sale(f"N{i}")))
+    first = await outbox.pending(limit=3)
+    assert first is not None
+    marked, second = await outbox.mark_sent_and_next(first.batch_id, limit=3)
+    assert marked == 3
+    assert second is not None and second.batch_id != first.batch_id
+    assert [r.idempotency_key for r in second.records] == ["sales/N3", "sales/N4"]
+    assert await outbox.pending(limit=3) == second  # handed out: the same batch until sent
+    assert await outbox.outbox_pending() == 2
+    assert await outbox.mark_sent_and_next(second.batch_id, limit=3) == (2, None)
+    assert await outbox.outbox_pending() == 0
+
+
 async def test_a_batch_handed_out_survives_a_restart_with_its_id(tmp_path: Path) -> None:
     box = await Outbox.open(tmp_path)
     await box.record(_up(sale("T1")))

@@ -227,6 +227,43 @@ async def test_a_reused_id_with_other_content_is_refused(agent: Agent) -> None:
     assert "'T-200' was recorded before with different content" in details
 
 
+async def test_a_stream_of_sales_is_answered_in_order_each_on_disk_and_repeats_write_nothing(
+    agent: Agent,
+) -> None:
+    ids = [f"S-{n:03d}" for n in range(300)]
+    answers = [
+        a
+        async for a in agent.pos.RecordSales(
+            pos_pb2.RecordSaleRequest(sale=sale(i)) for i in [*ids, "S-000", "T-100"]
+        )
+    ]
+    assert [a.transaction_id for a in answers] == [*ids, "S-000", "T-100"]
+    assert [a.newly_recorded for a in answers] == [True] * 300 + [False, False]
+    recorded = _outbox_ids(agent.data_dir)
+    assert all(recorded.count(f"sales/{i}") == 1 for i in ids)
+
+
+async def test_a_stream_stops_at_the_first_bad_sale_naming_it_and_records_none_after_it(
+    agent: Agent,
+) -> None:
+    bad = sale("U-002")
+    bad.lines[1].quantity = -1
+    sent = [sale("U-000"), sale("U-001"), bad, sale("U-003")]
+    call = agent.pos.RecordSales(iter([pos_pb2.RecordSaleRequest(sale=s) for s in sent]))
+    answered = []
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        async for answer in call:
+            answered.append(answer.transaction_id)
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (failure.value.details() or "").startswith(
+        "sales[2] (transaction_id 'U-002'): lines[1].quantity: must be positive on a sale"
+    )
+    assert answered == ["U-000", "U-001"]
+    recorded = set(_outbox_ids(agent.data_dir))
+    assert {"sales/U-000", "sales/U-001"} <= recorded
+    assert not {"sales/U-002", "sales/U-003"} & recorded
+
+
 async def test_health_page_and_status_show_streams_and_outbox_depth(agent: Agent) -> None:
     await agent.pos.RecordSale(pos_pb2.RecordSaleRequest(sale=sale("T-300")))
     pending = len(_outbox_ids(agent.data_dir))

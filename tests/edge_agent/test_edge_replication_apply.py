@@ -289,3 +289,48 @@ async def test_apply_pages_applies_in_order_and_stops_at_the_first_refused_page(
     assert [s.applied_seq for s in projection.streams()] == [2]
     assert await projection.item_by_sku("B") is not None
     assert await projection.item_by_sku("C") is None
+
+
+async def test_prices_keep_their_bytes_as_sent_and_the_checksum_uses_the_shared_definition(
+    projection: Projection, tmp_path: Path
+) -> None:
+    # The agent hashes and stores each record's bytes as they arrived (no re-serialization):
+    # for the cloud's deterministic bytes, that is `shared.checksums` exactly.
+    p1 = price("P1", "A", 100)
+    p2 = price("P2", "A", 120, from_seconds=1_700_000_100, until_seconds=1_700_000_900)
+    p1b = price("P1", "A", 90, from_seconds=1_700_000_050)
+    p3 = price("P3", "B", 70)
+    entries = changes([p1, p2, p3, p1b, ("prices", "P3")], 1)  # P1 twice, P3 deleted
+    await projection.apply_page(page("prices", 0, entries))
+    state = await _state(projection, "prices")
+    assert (state.applied_seq, state.rows) == (5, 2)
+    expected = TableDigest.of(
+        (p.price_id, p.SerializeToString(deterministic=True)) for p in (p1b, p2)
+    )
+    assert state.digest == expected == await projection.scan_digest("prices")
+    conn = sqlite3.connect(database_path(tmp_path))
+    try:
+        rows = conn.execute(
+            "SELECT price_id, sku, sales_channel_id, effective_from, effective_until, record "
+            "FROM prices ORDER BY price_id"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert rows == [
+        (
+            "P1",
+            "A",
+            "web-eu",
+            1_700_000_050_000_000,
+            None,
+            p1b.SerializeToString(deterministic=True),
+        ),
+        (
+            "P2",
+            "A",
+            "web-eu",
+            1_700_000_100_000_000,
+            1_700_000_900_000_000,
+            p2.SerializeToString(deterministic=True),
+        ),
+    ]

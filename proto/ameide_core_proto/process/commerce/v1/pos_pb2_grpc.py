@@ -95,6 +95,11 @@ class PosServiceStub:
                 request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseRequest.SerializeToString,
                 response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseResponse.FromString,
                 _registered_method=True)
+        self.RecordSales = channel.stream_stream(
+                '/ameide_core_proto.process.commerce.v1.PosService/RecordSales',
+                request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleRequest.SerializeToString,
+                response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleResponse.FromString,
+                _registered_method=True)
 
 
 class PosServiceServicer:
@@ -187,6 +192,16 @@ class PosServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordSales(self, request_iterator, context):
+        """Records many sales over one stream, each validated and idempotent as in RecordSale.
+        Responses come in request order, each sent once its sale is on disk. The first sale
+        refused ends the stream (INVALID_ARGUMENT names it by its index in the stream and the
+        field); the sales answered before it are recorded, the ones after it were not.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PosServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -249,6 +264,11 @@ def add_PosServiceServicer_to_server(servicer, server):
                     servicer.ReleaseBasketLease,
                     request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseRequest.FromString,
                     response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseResponse.SerializeToString,
+            ),
+            'RecordSales': grpc.stream_stream_rpc_method_handler(
+                    servicer.RecordSales,
+                    request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleRequest.FromString,
+                    response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -576,6 +596,33 @@ class PosService:
             '/ameide_core_proto.process.commerce.v1.PosService/ReleaseBasketLease',
             ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseRequest.SerializeToString,
             ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.ReleaseBasketLeaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordSales(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/ameide_core_proto.process.commerce.v1.PosService/RecordSales',
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleRequest.SerializeToString,
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleResponse.FromString,
             options,
             channel_credentials,
             insecure,
