@@ -2,14 +2,14 @@
 stores inside the site configuration they already receive.
 
 Service room: validates the names, keeps the override through its port, then queues an
-`apply_site_config` command (same generation, the overrides in `offline_policies`) for every
-ready site it concerns; the agent applies the channel's overrides, then the site's.
+`apply_site_config` command (a new generation built by `SiteConfigs`, with every override in
+force in `offline_policies`) for every ready site it concerns; the agent applies the channel's
+overrides, then the site's.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -17,11 +17,10 @@ from ameide_core_proto.process.commerce.v1 import (
     edge_pb2,
     options_pb2,
     realtime_pb2,
-    store_site_pb2,
 )
 from cloud.adapters.store.records import SiteRecord
 from cloud.ports import ChannelsPort, CommandsPort, SitesPort
-from cloud.workflows.bindings import derive_replication_bindings
+from cloud.services.site_configs import SiteConfigs
 from shared.errors import InvalidInput, NotFound
 from shared.realtime import DEFAULT_POLICIES, kind_name, policy_name
 
@@ -75,6 +74,7 @@ class RealtimePolicyService:
         self._sites = sites
         self._channels = channels
         self._commands = commands
+        self._configs = SiteConfigs(sites, channels, policies)
 
     def set(
         self,
@@ -131,19 +131,9 @@ class RealtimePolicyService:
 
     def _push(self, sites: list[SiteRecord]) -> list[str]:
         for site in sites:
-            channel = self._channels.get(site.sales_channel_id)
-            streams = list(channel.streams) if channel is not None else []
-            config = store_site_pb2.SiteConfig(
-                site_id=site.site_id,
-                sales_channel_id=site.sales_channel_id,
-                name=site.name,
-                timezone=site.timezone,
-                bindings=derive_replication_bindings(site.site_id, site.sales_channel_id, streams),
-                generation=max(site.config_generation or 1, 1),
-                offline_policies=self._policies.overrides_for(site.sales_channel_id, site.site_id),
-            )
+            config = self._configs.build(site.site_id)
             command = edge_pb2.Command(
-                command_id=f"realtime-policies/{site.site_id}/{uuid.uuid4().hex[:12]}",
+                command_id=f"site-config/{site.site_id}/{config.generation}",
                 apply_site_config=config,
             )
             self._commands.enqueue(
@@ -153,5 +143,9 @@ class RealtimePolicyService:
                 command.SerializeToString(deterministic=True),
                 b"",
             )
-            logger.info("offline policies sent to %s (%s)", site.site_id, command.command_id)
+            logger.info(
+                "offline policies sent to %s in config generation %d",
+                site.site_id,
+                config.generation,
+            )
         return [s.site_id for s in sites]
