@@ -28,7 +28,14 @@ from cloud.adapters.store.realtime._risk import RiskRules, risk_decider
 from cloud.adapters.store.realtime_records import Settled
 from cloud.store.realtime_tables import realtime_exceptions, realtime_operations
 from shared.errors import InvalidInput
-from shared.realtime import amount_of, fingerprint, kind_name, subject_of, validate_operation
+from shared.realtime import (
+    amount_of,
+    fingerprint,
+    kind_name,
+    operation_id_is_valid,
+    subject_of,
+    validate_operation,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -206,16 +213,32 @@ class RealtimeLedger:
         the provider approves) and a store refusal is recorded as final, so a request still in
         flight can never apply it later. When the cloud's verdict differs from the store's, a
         compensation case is opened (once).
+
+        An operation the cloud can never take (it breaks the cloud's rules, or its id was used
+        for another payload) is refused; when the store approved it offline that is a
+        compensation case too, under its own id, so an operator can resolve it. `InvalidInput`
+        only when the call cannot name a case (no usable operation id, no store verdict).
         """
-        validate_operation(op)
         if store_decision.verdict not in (
             realtime_pb2.VERDICT_APPROVED,
             realtime_pb2.VERDICT_REFUSED,
         ):
             raise InvalidInput("store_decision.verdict: must be APPROVED or REFUSED")
+        problem: InvalidInput | None = None
+        try:
+            validate_operation(op)
+        except InvalidInput as exc:
+            if not operation_id_is_valid(op.operation_id):
+                raise
+            problem = exc
 
         def work(conn: sa.Connection) -> Settled:
-            decision = self._existing(conn, site_id, op)
+            if problem is not None:
+                return self._unsettleable(conn, site_id, op, store_decision, problem, now)
+            try:
+                decision = self._existing(conn, site_id, op)
+            except OperationConflict as exc:
+                return self._unsettleable(conn, site_id, op, store_decision, exc, now)
             replayed = decision is not None
             t = realtime_operations.c
             if decision is not None:
@@ -240,6 +263,37 @@ class RealtimeLedger:
             return Settled(decision, replayed, exception_id, opened)
 
         return self._write(work)
+
+    def _unsettleable(
+        self,
+        conn: sa.Connection,
+        site_id: str,
+        op: realtime_pb2.RealtimeOperation,
+        store_decision: realtime_pb2.RealtimeDecision,
+        problem: InvalidInput,
+        now: datetime,
+    ) -> Settled:
+        """The cloud refuses `op` for `problem`; a store approval of it opens a case named
+        after the operation and its payload (the operation id alone may name another case)."""
+        refusal = realtime_pb2.RealtimeDecision(
+            operation_id=op.operation_id,
+            kind=op.kind,
+            verdict=realtime_pb2.VERDICT_REFUSED,
+            decided_by=realtime_pb2.DECIDED_BY_CLOUD,
+            reason="CannotSettle",
+            message=f"the cloud cannot take this operation: {problem}",
+            decided_at=_timestamp(now),
+        )
+        if store_decision.verdict == realtime_pb2.VERDICT_REFUSED:
+            return Settled(refusal, replayed=False)
+        exception_id = f"{exception_id_of(site_id, op.operation_id)}/{fingerprint(op)[:12]}"
+        t = realtime_exceptions.c
+        row = conn.execute(sa.select(t.rejection).where(t.exception_id == exception_id)).first()
+        if row is not None:
+            earlier = realtime_pb2.OfflineOperationRejected.FromString(row.rejection)
+            return Settled(earlier.cloud_decision, True, exception_id, False)
+        self._open_exception(conn, exception_id, site_id, op, store_decision, refusal, now)
+        return Settled(refusal, False, exception_id, True)
 
     def _open_exception(
         self,
