@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ameide_core_proto.process.commerce.v1 import realtime_pb2
 from cloud.adapters.store._db import Database
+from cloud.adapters.store.errors import StoreError
 from cloud.adapters.store.realtime._answer import Provider, ProviderAnswer
 from cloud.adapters.store.realtime._customers import decide_customer
 from cloud.adapters.store.realtime._gift_cards import decide_gift_card
@@ -199,6 +200,52 @@ class RealtimeLedger:
             return Settled(decision, replayed=False)
 
         return self._write(work)
+
+    def decide_many(
+        self, calls: Sequence[tuple[str, realtime_pb2.RealtimeOperation]], now: datetime
+    ) -> list[Settled | InvalidInput | StoreError]:
+        """Decide `calls` (site, operation) in one transaction, each in its own savepoint, so
+        one commit makes all of them durable: group commit. Each answer is what `decide`
+        would answer alone, or the error it would raise (its savepoint undone, the others
+        kept). An error of the database itself fails the whole batch (nothing committed).
+        """
+        checked: list[InvalidInput | None] = []
+        for _, op in calls:
+            try:
+                validate_operation(op)
+                checked.append(None)
+            except InvalidInput as exc:
+                checked.append(exc)
+
+        def work(conn: sa.Connection) -> list[Settled | InvalidInput | StoreError]:
+            answers: list[Settled | InvalidInput | StoreError] = []
+            for (site_id, op), invalid in zip(calls, checked, strict=True):
+                if invalid is not None:
+                    answers.append(invalid)
+                    continue
+                try:
+                    with conn.begin_nested():
+                        earlier = self._existing(conn, site_id, op)
+                        if earlier is not None:
+                            answers.append(Settled(earlier, replayed=True))
+                            continue
+                        decision = self._apply(conn, site_id, op, now)
+                        self._record(conn, site_id, op, decision, "decide", now)
+                        answers.append(Settled(decision, replayed=False))
+                except (InvalidInput, StoreError) as exc:
+                    answers.append(exc)
+            return answers
+
+        return self._write_many(work)
+
+    def _write_many(
+        self,
+        work: Callable[[sa.Connection], list[Settled | InvalidInput | StoreError]],
+    ) -> list[Settled | InvalidInput | StoreError]:
+        if not self._serialize:
+            return self._db.write(work)
+        with self._serial:
+            return self._db.write(work)
 
     def reconcile(
         self,
