@@ -3,8 +3,8 @@ stores inside the site configuration they already receive.
 
 Service room: validates the names, keeps the override through its port, then queues an
 `apply_site_config` command (a new generation built by `SiteConfigs`, with every override in
-force in `offline_policies`) for every ready site it concerns; the agent applies the channel's
-overrides, then the site's.
+force in `offline_policies`) for every site it concerns that was sent a configuration; the
+agent applies the channel's overrides, then the site's.
 """
 
 from __future__ import annotations
@@ -57,6 +57,14 @@ def _policy(name: str) -> int:
             return int(value)
     raise InvalidInput(
         f"--policy {name!r}: use refuse, allow-within-limits or queue-and-compensate"
+    )
+
+
+def _configured(site: SiteRecord) -> bool:
+    """A site that has been sent a configuration: ready, or provisioning past BuildSiteConfig
+    (a change now must reach it, as its provisioning config was built before the change)."""
+    return site.status == "ready" or (
+        site.status == "provisioning" and bool(site.config_generation)
     )
 
 
@@ -120,13 +128,18 @@ class RealtimePolicyService:
             site = self._sites.get(scope_id)
             if site is None:
                 raise NotFound(f"site {scope_id!r} does not exist; see `commerce-cloud sites list`")
-            return [site] if site.status == "ready" else []
+            return [site] if _configured(site) else []
         if scope == "channel":
             if self._channels.get(scope_id) is None:
                 raise NotFound(
                     f"sales channel {scope_id!r} does not exist; see `commerce-cloud channels list`"
                 )
-            return [s for s in self._sites.list("ready") if s.sales_channel_id == scope_id]
+            return [
+                s
+                for status in ("ready", "provisioning")
+                for s in self._sites.list(status)
+                if s.sales_channel_id == scope_id and _configured(s)
+            ]
         raise InvalidInput(f"scope {scope!r}: use --channel or --site")
 
     def _push(self, sites: list[SiteRecord]) -> list[str]:
