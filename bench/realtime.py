@@ -155,7 +155,9 @@ async def run_benchmark(options: BenchOptions, console: Console) -> dict[str, An
         await _drive(pos, "warm", 200, options.concurrency)  # connections, caches
 
         console.log(f"{options.ops:,} redemptions, {options.concurrency} POS callers, connected")
+        load_before = os.getloadavg()[0]
         seconds, latencies, decisions = await _drive(pos, "on", options.ops, options.concurrency)
+        load_after = os.getloadavg()[0]
         by_cloud = sum(d.decided_by == realtime_pb2.DECIDED_BY_CLOUD for d in decisions)
 
         console.log(f"gateway frozen; {options.offline_ops:,} redemptions decided offline")
@@ -201,6 +203,7 @@ async def run_benchmark(options: BenchOptions, console: Console) -> dict[str, An
             "cents_taken_in_cloud": taken,
             "cloud_in_doubt_resolutions": redeem_stats.in_doubt_resolutions if redeem_stats else 0,
             "cloud_store_decisions": redeem_stats.store_decisions if redeem_stats else 0,
+            "load_average_1m": [round(load_before, 2), round(load_after, 2)],
             "targets": TARGETS,
         },
     }

@@ -116,6 +116,8 @@ class SitesPort(Protocol):
 
     def touch_last_seen(self, site_ids: Sequence[str], at: datetime) -> None: ...
 
+    def next_config_generation(self, site_id: str) -> int: ...
+
 
 class TokensPort(Protocol):
     """Bootstrap tokens (stored hashed)."""

@@ -39,5 +39,5 @@ def realtime_ledger(config: CloudConfig, store: CloudStore) -> RealtimeLedger:
 def realtime_policies(ops: OpsServices) -> RealtimePolicyService:
     store = ops.store
     return RealtimePolicyService(
-        store.realtime_policies, store.sites, store.channels, store.commands
+        store.realtime_policies, store.sites, store.channels, store.commands, store.site_calendars
     )

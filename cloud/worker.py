@@ -24,6 +24,7 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
 from cloud.activities.commands import CommandWaker, SiteCommandActivities
 from cloud.activities.realtime import RealtimeActivities
 from cloud.activities.replication import ReplicationActivities
+from cloud.activities.site_config import SiteConfigActivities
 from cloud.activities.store_site import StoreSiteActivities
 from cloud.adapters.store import CloudStore
 from cloud.adapters.tokens import TokenMinter
@@ -31,6 +32,7 @@ from cloud.compat_wiring import matrix_compatibility
 from cloud.config import CloudConfig
 from cloud.domain_worker import build_domain_worker, domain_workflows
 from cloud.rollout_wiring import rollout_activities, rollout_workflows
+from cloud.services.site_configs import SiteConfigs
 from cloud.temporal.connect import worker_build_id
 from cloud.workflows.realtime import CompensateOfflineOperationWorkflow
 from cloud.workflows.replication import (
@@ -89,6 +91,9 @@ def build_workers(
         command_timeout=config.command_timeout,
     )
     command_activities = SiteCommandActivities(store.commands, waker)
+    site_configs = SiteConfigActivities(
+        SiteConfigs(store.sites, store.channels, store.realtime_policies, store.site_calendars)
+    )
     replication = ReplicationActivities(store, command_timeout=config.command_timeout)
     realtime = RealtimeActivities(store.facts, store.realtime_cases)
     common = {
@@ -107,6 +112,7 @@ def build_workers(
                 site_activities.update_site_conditions,
                 site_activities.expire_provisioning,
                 site_activities.record_store_site_ready,
+                site_configs.build_site_config,
                 command_activities.send_site_command,
             ],
             **common,  # type: ignore[arg-type]

@@ -169,6 +169,11 @@ def _positive(path: str, value: int) -> None:
         raise _fail(path, f"is {value}; it must be positive")
 
 
+def operation_id_is_valid(operation_id: str) -> bool:
+    """True when `operation_id` can name an operation (and a case about it)."""
+    return bool(_ID.match(operation_id))
+
+
 def validate_operation(op: realtime_pb2.RealtimeOperation, currency: str | None = None) -> None:
     """Raise `InvalidInput` naming the field when `op` may not be decided; `currency`, when
     known, is the store's currency every amount must be in."""

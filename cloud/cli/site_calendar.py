@@ -81,7 +81,11 @@ def calendar(
     ops = open_ops(config, actor=f"ops:{getpass.getuser()}")
     ctx.call_on_close(ops.close)
     service = SiteCalendarService(
-        ops.store.sites, ops.store.channels, ops.store.site_calendars, ops.store.commands
+        ops.store.sites,
+        ops.store.channels,
+        ops.store.site_calendars,
+        ops.store.commands,
+        overrides=ops.store.realtime_policies,
     )
     try:
         change = service.change(

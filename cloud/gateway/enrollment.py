@@ -148,9 +148,7 @@ class EnrollmentServicer:
             )
         except TokenRejected as exc:
             logger.warning("enrollment for site %s refused: %s", token_site, exc.reason)
-            await context.abort(
-                IDENTITY_REFUSED, _TOKEN_REFUSALS.get(exc.reason, str(exc))
-            )
+            await context.abort(IDENTITY_REFUSED, _TOKEN_REFUSALS.get(exc.reason, str(exc)))
         logger.info("site %s enrolled with certificate %s", record.site_id, record.serial)
         await self._notifier.enrollment_completed(
             token.workflow_id,

@@ -1,9 +1,16 @@
-"""Who is calling: the site identity in an mTLS peer's certificate, checked against the store."""
+"""Who is calling: the site identity in an mTLS peer's certificate, checked against the store.
+
+Gateway room: parses the peer's certificate and asks the store (in a thread) whether it is
+usable. Per-call services on the hot path (RealtimeService) pass a `RecentlyUsable`, which
+keeps a positive answer for `ttl_seconds` (1 s): a certificate revoked meanwhile is refused
+from then on, as the revocation watch closes its control stream within its poll interval.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,8 +34,30 @@ class SitePeer:
     serial: str
 
 
+class RecentlyUsable:
+    """Certificates found usable in the last `ttl_seconds`, by their PEM (bounded)."""
+
+    def __init__(self, ttl_seconds: float = 1.0, max_entries: int = 10_000) -> None:
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._until: dict[bytes, tuple[float, SitePeer]] = {}
+
+    def get(self, pem: bytes) -> SitePeer | None:
+        entry = self._until.get(pem)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, pem: bytes, peer: SitePeer) -> None:
+        if len(self._until) >= self._max:
+            self._until.clear()
+        self._until[pem] = (time.monotonic() + self._ttl, peer)
+
+
 async def authenticate_site(
-    context: grpc.aio.ServicerContext[Any, Any], store: StorePort
+    context: grpc.aio.ServicerContext[Any, Any],
+    store: StorePort,
+    recent: RecentlyUsable | None = None,
 ) -> SitePeer:
     """Return the calling site, or abort UNAUTHENTICATED saying why."""
     pems = list(context.auth_context().get("x509_pem_cert") or [])
@@ -37,6 +66,10 @@ async def authenticate_site(
             IDENTITY_UNKNOWN,
             "no client certificate: enroll the store agent first (commerce-edge enroll)",
         )
+    if recent is not None:
+        known = recent.get(pems[0])
+        if known is not None:
+            return known
     try:
         cert = x509.load_pem_x509_certificate(pems[0])
         site_id = site_id_of_certificate(cert)
@@ -53,4 +86,7 @@ async def authenticate_site(
             f"certificate {serial} of site {site_id} is revoked or unknown; the site must be "
             "provisioned again and the agent re-enrolled",
         )
-    return SitePeer(site_id=site_id, serial=serial)
+    peer = SitePeer(site_id=site_id, serial=serial)
+    if recent is not None:
+        recent.put(pems[0], peer)
+    return peer

@@ -2,7 +2,8 @@
 real-time-required operation, or settle one they decided offline.
 
 Gateway room: authenticates the site from its client certificate and calls the real-time
-ledger port in a thread (never on the event loop); when settling opens a compensation case it
+ledger port in a thread (never on the event loop), decisions grouped into one transaction
+per batch (`realtime_batch`); when settling opens a compensation case it
 hands the case to the compensation port (a Temporal workflow behind it). The one place that
 maps the ledger's errors on this service to status codes: bad input and a reused operation id
 are INVALID_ARGUMENT and a provider that refuses the cloud itself FAILED_PRECONDITION (retrying
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -24,7 +25,8 @@ from ameide_core_proto.process.commerce.v1 import realtime_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
 from cloud.adapters.store.realtime_records import ProviderRefusedUs, Settled
 from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
-from cloud.gateway.peer import authenticate_site
+from cloud.gateway.peer import RecentlyUsable, authenticate_site
+from cloud.gateway.realtime_batch import DecisionBatcher
 from cloud.ports import StorePort
 from shared.errors import InvalidInput
 
@@ -50,6 +52,10 @@ class RealtimeDecisions(Protocol):
         now: datetime,
     ) -> Settled: ...
 
+    def decide_many(
+        self, calls: Sequence[tuple[str, realtime_pb2.RealtimeOperation]], now: datetime
+    ) -> list[Settled | InvalidInput | StoreError]: ...
+
 
 class Compensations(Protocol):
     """Starts the compensation of a case the ledger opened (idempotent per case)."""
@@ -69,6 +75,8 @@ class RealtimeServicer:
         self._store = store
         self._decisions = decisions
         self._compensations = compensations
+        self._batcher = DecisionBatcher(decisions)
+        self._recent = RecentlyUsable()
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The generic handler to add to the control server (same port, same mTLS)."""
@@ -89,10 +97,10 @@ class RealtimeServicer:
         )
 
     async def _settle(
-        self, context: grpc.aio.ServicerContext[Any, Any], call: Callable[[], T]
+        self, context: grpc.aio.ServicerContext[Any, Any], call: Callable[[], Awaitable[T]]
     ) -> T:
         try:
-            return await asyncio.to_thread(call)
+            return await call()
         except InvalidInput as exc:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, f"{exc} (retrying the same call cannot help)"
@@ -112,10 +120,9 @@ class RealtimeServicer:
     ) -> realtime_pb2.DecideResponse:
         await refuse_malformed(context, request)
         assert isinstance(request, realtime_pb2.DecideRequest)
-        peer = await authenticate_site(context, self._store)
+        peer = await authenticate_site(context, self._store, self._recent)
         settled = await self._settle(
-            context,
-            lambda: self._decisions.decide(peer.site_id, request.operation, datetime.now(UTC)),
+            context, lambda: self._batcher.decide(peer.site_id, request.operation)
         )
         return realtime_pb2.DecideResponse(decision=settled.decision)
 
@@ -126,11 +133,15 @@ class RealtimeServicer:
     ) -> realtime_pb2.ReconcileResponse:
         await refuse_malformed(context, request)
         assert isinstance(request, realtime_pb2.ReconcileRequest)
-        peer = await authenticate_site(context, self._store)
+        peer = await authenticate_site(context, self._store, self._recent)
         settled = await self._settle(
             context,
-            lambda: self._decisions.reconcile(
-                peer.site_id, request.operation, request.store_decision, datetime.now(UTC)
+            lambda: asyncio.to_thread(
+                self._decisions.reconcile,
+                peer.site_id,
+                request.operation,
+                request.store_decision,
+                datetime.now(UTC),
             ),
         )
         if settled.exception_id and self._compensations is not None:

@@ -2,14 +2,14 @@
 stores inside the site configuration they already receive.
 
 Service room: validates the names, keeps the override through its port, then queues an
-`apply_site_config` command (same generation, the overrides in `offline_policies`) for every
-ready site it concerns; the agent applies the channel's overrides, then the site's.
+`apply_site_config` command (a new generation built by `SiteConfigs`, with every override in
+force in `offline_policies`) for every site it concerns that was sent a configuration; the
+agent applies the channel's overrides, then the site's.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -17,11 +17,10 @@ from ameide_core_proto.process.commerce.v1 import (
     edge_pb2,
     options_pb2,
     realtime_pb2,
-    store_site_pb2,
 )
 from cloud.adapters.store.records import SiteRecord
-from cloud.ports import ChannelsPort, CommandsPort, SitesPort
-from cloud.workflows.bindings import derive_replication_bindings
+from cloud.ports import ChannelsPort, CommandsPort, SiteCalendarsPort, SitesPort
+from cloud.services.site_configs import SiteConfigs
 from shared.errors import InvalidInput, NotFound
 from shared.realtime import DEFAULT_POLICIES, kind_name, policy_name
 
@@ -61,6 +60,14 @@ def _policy(name: str) -> int:
     )
 
 
+def _configured(site: SiteRecord) -> bool:
+    """A site that has been sent a configuration: ready, or provisioning past BuildSiteConfig
+    (a change now must reach it, as its provisioning config was built before the change)."""
+    return site.status == "ready" or (
+        site.status == "provisioning" and bool(site.config_generation)
+    )
+
+
 class RealtimePolicyService:
     """What `commerce-cloud realtime policy` does."""
 
@@ -70,11 +77,13 @@ class RealtimePolicyService:
         sites: SitesPort,
         channels: ChannelsPort,
         commands: CommandsPort,
+        calendars: SiteCalendarsPort | None = None,
     ) -> None:
         self._policies = policies
         self._sites = sites
         self._channels = channels
         self._commands = commands
+        self._configs = SiteConfigs(sites, channels, policies, calendars)
 
     def set(
         self,
@@ -120,30 +129,25 @@ class RealtimePolicyService:
             site = self._sites.get(scope_id)
             if site is None:
                 raise NotFound(f"site {scope_id!r} does not exist; see `commerce-cloud sites list`")
-            return [site] if site.status == "ready" else []
+            return [site] if _configured(site) else []
         if scope == "channel":
             if self._channels.get(scope_id) is None:
                 raise NotFound(
                     f"sales channel {scope_id!r} does not exist; see `commerce-cloud channels list`"
                 )
-            return [s for s in self._sites.list("ready") if s.sales_channel_id == scope_id]
+            return [
+                s
+                for status in ("ready", "provisioning")
+                for s in self._sites.list(status)
+                if s.sales_channel_id == scope_id and _configured(s)
+            ]
         raise InvalidInput(f"scope {scope!r}: use --channel or --site")
 
     def _push(self, sites: list[SiteRecord]) -> list[str]:
         for site in sites:
-            channel = self._channels.get(site.sales_channel_id)
-            streams = list(channel.streams) if channel is not None else []
-            config = store_site_pb2.SiteConfig(
-                site_id=site.site_id,
-                sales_channel_id=site.sales_channel_id,
-                name=site.name,
-                timezone=site.timezone,
-                bindings=derive_replication_bindings(site.site_id, site.sales_channel_id, streams),
-                generation=max(site.config_generation or 1, 1),
-                offline_policies=self._policies.overrides_for(site.sales_channel_id, site.site_id),
-            )
+            config = self._configs.build(site.site_id)
             command = edge_pb2.Command(
-                command_id=f"realtime-policies/{site.site_id}/{uuid.uuid4().hex[:12]}",
+                command_id=f"site-config/{site.site_id}/{config.generation}",
                 apply_site_config=config,
             )
             self._commands.enqueue(
@@ -153,5 +157,9 @@ class RealtimePolicyService:
                 command.SerializeToString(deterministic=True),
                 b"",
             )
-            logger.info("offline policies sent to %s (%s)", site.site_id, command.command_id)
+            logger.info(
+                "offline policies sent to %s in config generation %d",
+                site.site_id,
+                config.generation,
+            )
         return [s.site_id for s in sites]

@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2
+from ameide_core_proto.process.commerce.v1 import edge_pb2, realtime_pb2, store_site_pb2
 from cloud.adapters.store.records import CommandRecord
 from cloud.ports import ChannelsPort, CommandsPort, SiteCalendarsPort, SitesPort
+from cloud.services.site_configs import OverridesPort
 from cloud.trading_calendar import check_timezone, parse_calendar
 from cloud.workflows.bindings import derive_replication_bindings
 from shared.errors import CommerceError, InvalidInput, NotFound
@@ -53,8 +54,10 @@ class SiteCalendarService:
         calendars: SiteCalendarsPort,
         commands: CommandsPort,
         *,
+        overrides: OverridesPort | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._overrides = overrides
         self._sites = sites
         self._channels = channels
         self._calendars = calendars
@@ -101,8 +104,11 @@ class SiteCalendarService:
             generation = stored.config_generation
             resent = True
         else:
-            floor = max(site.config_generation or 1, stored.config_generation if stored else 0)
-            generation = floor + 1
+            # The site's generations are shared with every other config change (offline
+            # policies): take the next one, so a newer config always wins on the agent.
+            generation = self._sites.next_config_generation(site_id)
+            if stored is not None and generation <= stored.config_generation:
+                generation = stored.config_generation + 1
             resent = False
             self._calendars.set(site_id, calendar, zone, generation, actor, self._clock())
         config = store_site_pb2.SiteConfig(
@@ -115,6 +121,7 @@ class SiteCalendarService:
             ),
             generation=generation,
             trading_calendar=calendar,
+            offline_policies=self._policies_in_force(site.sales_channel_id, site_id),
         )
         command_id = config_command_id(site_id, generation)
         try:
@@ -131,6 +138,11 @@ class SiteCalendarService:
                 f"not be queued for its agent ({exc}); run the same command again to send it"
             ) from exc
         return CalendarChange(site_id, zone, calendar, generation, command_id, resent)
+
+    def _policies_in_force(
+        self, channel_id: str, site_id: str
+    ) -> list[realtime_pb2.OfflinePolicyOverride]:
+        return [] if self._overrides is None else self._overrides.overrides_for(channel_id, site_id)
 
     def outcome(self, command_id: str) -> CommandRecord | None:
         """The queued configuration command (finished once the agent answered)."""

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         SendSiteCommand,
         UpdateSiteConditions,
     )
+    from cloud.activities.site_config import BuildSiteConfig, SiteConfigActivities
     from cloud.activities.store_site import StoreSiteActivities
     from cloud.workflows.bindings import derive_replication_bindings
     from shared.timestamps import from_timestamp, to_timestamp
@@ -150,14 +151,23 @@ class ProvisionStoreSiteWorkflow:
         )
 
         self._step = Step.PROVISION_STEP_CONFIGURING
-        config = store_site_pb2.SiteConfig(
-            site_id=input.site_id,
-            sales_channel_id=input.sales_channel_id,
-            name=input.name,
-            timezone=input.timezone,
-            bindings=bindings,
-            generation=CONFIG_GENERATION,
-        )
+        if workflow.patched("2026-11-site-config-with-policies"):
+            # The cloud's one builder: the overrides in force, at the site's next generation.
+            config = await workflow.execute_activity_method(
+                SiteConfigActivities.build_site_config,
+                BuildSiteConfig(site_id=input.site_id),
+                start_to_close_timeout=_STORE_TIMEOUT,
+                retry_policy=_STORE_RETRY,
+            )
+        else:
+            config = store_site_pb2.SiteConfig(
+                site_id=input.site_id,
+                sales_channel_id=input.sales_channel_id,
+                name=input.name,
+                timezone=input.timezone,
+                bindings=bindings,
+                generation=CONFIG_GENERATION,
+            )
         if input.HasField("trading_calendar"):
             config.trading_calendar.CopyFrom(input.trading_calendar)
         self._set("Configured", _FALSE, "ConfigPushed", "site configuration sent to the agent")
@@ -167,7 +177,7 @@ class ProvisionStoreSiteWorkflow:
             "Configured",
             _TRUE,
             "AgentAcknowledged",
-            f"agent applied configuration generation {CONFIG_GENERATION}",
+            f"agent applied configuration generation {config.generation}",
         )
 
         ready_at = workflow.now()
@@ -183,7 +193,7 @@ class ProvisionStoreSiteWorkflow:
                 site_id=input.site_id,
                 sales_channel_id=input.sales_channel_id,
                 certificate_serial=self._enrollment.certificate_serial,
-                config_generation=CONFIG_GENERATION,
+                config_generation=config.generation,
             ),
         )
         self._set("Ready", _TRUE, "StoreSiteReady", "the store site is provisioned and configured")
@@ -192,7 +202,7 @@ class ProvisionStoreSiteWorkflow:
             RecordStoreSiteReady(
                 site_id=input.site_id,
                 certificate_serial=self._enrollment.certificate_serial,
-                config_generation=CONFIG_GENERATION,
+                config_generation=config.generation,
                 fact=fact.SerializeToString(deterministic=True),
                 conditions=self._condition_records(),
                 trading_calendar=(
@@ -396,4 +406,3 @@ class ProvisionStoreSiteWorkflow:
             start_to_close_timeout=_STORE_TIMEOUT,
             retry_policy=_STORE_RETRY,
         )
-

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edge_agent import __version__
+from edge_agent.cli.realtime import realtime as realtime_commands
 from edge_agent.config import AgentConfig, load_agent_config
 from edge_agent.daemon import AgentDaemon
 from edge_agent.health import StatusReport, gather_status
@@ -244,3 +245,6 @@ def _status_table(report: StatusReport) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+main.add_command(realtime_commands)

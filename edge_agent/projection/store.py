@@ -58,6 +58,10 @@ class Projection:
         self._urgent_waiting = False
         self._last_flush = -STATUS_PERSIST_SECONDS
         self._status_failing = False
+        # The site config is read on every real-time decision: kept in memory, read again
+        # after each apply (the version keeps a read that raced an apply from being kept).
+        self._config_version = 0
+        self._config_cached: tuple[int, StoredSiteConfig | None] | None = None
         self._closed = False
         self._streams: dict[str, StreamState] = {}
 
@@ -127,14 +131,25 @@ class Projection:
     ) -> edge_pb2.CommandResult:
         """Store `config` and the command's result (`result_of` what was kept) in one
         transaction; older generations lose; a command id seen before changes nothing."""
-        result, generation = await self._writer.run(
-            lambda conn: _records.apply_site_config(conn, command_id, config, result_of)
-        )
+        try:
+            result, generation = await self._writer.run(
+                lambda conn: _records.apply_site_config(conn, command_id, config, result_of)
+            )
+        finally:
+            self._config_version += 1
+            self._config_cached = None
         self._board.set_generation(generation)
         return result
 
     async def site_config(self) -> StoredSiteConfig | None:
-        return await self._readers.run(_records.site_config)
+        cached = self._config_cached
+        if cached is not None and cached[0] == self._config_version:
+            return cached[1]
+        version = self._config_version
+        stored = await self._readers.run(_records.site_config)
+        if version == self._config_version:
+            self._config_cached = (version, stored)
+        return stored
 
     async def applied_command_count(self) -> int:
         return await self._readers.run(_records.applied_command_count)

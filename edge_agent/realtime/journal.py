@@ -27,7 +27,11 @@ from ameide_core_proto.process.commerce.v1 import options_pb2, realtime_pb2
 from edge_agent.errors import OutboxConflict
 from edge_agent.projection._errors import translate
 from edge_agent.realtime.policy import Exposure, offline_decision
+from shared.errors import InvalidInput
 from shared.realtime import KindPolicy, amount_of, fingerprint, kind_name, subject_of
+
+# Cases only the store holds: the cloud refused to settle the operation outright.
+LOCAL_CASE_PREFIX = "local/"
 
 T = TypeVar("T")
 
@@ -424,6 +428,42 @@ class Journal:
             )
 
         await self._run(work)
+
+    async def resolve_local(self, exception_id: str, resolution: str) -> bool:
+        """Close a case only this store holds (`local/<op>`: the cloud would not settle the
+        operation, so no cloud workflow will ever close it); False when it was closed already.
+        `InvalidInput` for a case the cloud holds, an unknown case or an empty resolution."""
+        if not exception_id.startswith(LOCAL_CASE_PREFIX):
+            raise InvalidInput(
+                f"{exception_id!r} is a case the cloud holds; resolve it there with "
+                "`commerce-cloud realtime exceptions resolve`, which also tells this store"
+            )
+        if not resolution.strip():
+            raise InvalidInput("--resolution: say what was done (e.g. 'customer paid cash')")
+
+        def work() -> bool | None:
+            db = self._db
+            row = db.execute(
+                "SELECT resolved FROM compensations WHERE exception_id = ?", (exception_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            if row[0]:
+                return False
+            db.execute(
+                "UPDATE compensations SET resolved = 1, resolution = ?, updated_at = ? "
+                "WHERE exception_id = ?",
+                (resolution, _now(), exception_id),
+            )
+            return True
+
+        closed = await self._run(work)
+        if closed is None:
+            raise InvalidInput(
+                f"no case {exception_id!r} in this store; "
+                "`commerce-edge status` lists the open ones"
+            )
+        return closed
 
     # --- reporting ------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ameide_core_proto.process.commerce.v1 import pos_pb2, realtime_pb2, store_site_pb2
 from edge_agent.errors import AgentError
 from edge_agent.realtime.calls import CloudDidNotAnswer
-from edge_agent.realtime.journal import OpenCompensation, Unsettled
+from edge_agent.realtime.journal import LOCAL_CASE_PREFIX, OpenCompensation, Unsettled
 from edge_agent.realtime.policy import policies_in_force
 from edge_agent.replication.waiting import wait_any
 from shared.errors import InvalidInput
@@ -222,7 +222,7 @@ class Settler:
                 message=str(exc),
             )
             await self._journal.settled(
-                op.operation_id, refusal, f"local/{op.operation_id}", str(exc)
+                op.operation_id, refusal, f"{LOCAL_CASE_PREFIX}{op.operation_id}", str(exc)
             )
             logger.error("cloud refused settling %s: %s", op.operation_id, exc)
             return

@@ -5,6 +5,7 @@ survives reopening the file."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,55 @@ async def test_concurrent_offline_decisions_hold_the_limit_exactly(tmp_path: Pat
         assert again == decisions[0]
     finally:
         await reopened.close()
+
+
+async def test_a_case_only_the_store_holds_is_closed_by_the_operator_command(
+    tmp_path: Path,
+) -> None:
+    journal = await Journal.open(tmp_path)
+    try:
+        op = redeem("op-9", "GC-1", 700)
+        await journal.decide_offline(op, REDEEM, "offline", "2026-11-25", in_doubt=False)
+        # The cloud refused to settle it outright (an older cloud, a broken operation).
+        refusal = realtime_pb2.RealtimeDecision(
+            operation_id="op-9",
+            kind=op.kind,
+            verdict=realtime_pb2.VERDICT_REFUSED,
+            reason="RefusedByCloud",
+        )
+        await journal.settled("op-9", refusal, "local/op-9", "the cloud refused it")
+        assert [c.exception_id for c in await journal.open_compensations()] == ["local/op-9"]
+    finally:
+        await journal.close()
+
+    async def cli(*args: str) -> tuple[int, str, str]:
+        proc = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "commerce-edge"),
+            "realtime",
+            "resolve",
+            *args,
+            "--data-dir",
+            str(tmp_path),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode is not None
+        return proc.returncode, out.decode(), err.decode()
+
+    code, _, err = await cli("rt-exc/store-0042/op-9", "--resolution", "x")
+    assert code == 2 and "commerce-cloud realtime exceptions resolve" in err
+    code, _, err = await cli("local/op-404", "--resolution", "x")
+    assert code == 2 and "no case 'local/op-404'" in err
+    code, _, err = await cli("local/op-9", "--resolution", " ")
+    assert code == 2 and "--resolution" in err
+    code, out, err = await cli("local/op-9", "--resolution", "customer paid cash")
+    assert code == 0, err
+    assert "local/op-9: resolved" in out
+    reopened = await Journal.open(tmp_path)
+    try:
+        assert await reopened.open_compensations() == []
+    finally:
+        await reopened.close()
+    code, out, _ = await cli("local/op-9", "--resolution", "customer paid cash")
+    assert code == 0 and "already resolved" in out

@@ -188,11 +188,36 @@ class SiteRepository:
             {
                 "status": "ready",
                 "certificate_serial": certificate_serial,
-                "config_generation": config_generation,
+                # A generation taken since (a policy change) is never lowered.
+                "config_generation": sa.case(
+                    (sites.c.config_generation > config_generation, sites.c.config_generation),
+                    else_=config_generation,
+                ),
                 "conditions": jsonable(list(conditions)),
                 "updated_at": at or utcnow(),
             },
         )
+
+    def next_config_generation(self, site_id: str) -> int:
+        """Take the site's next configuration generation (1 for the first); `UnknownSite` /
+        `SiteRevoked` otherwise."""
+
+        def work(conn: sa.Connection) -> int:
+            done = conn.execute(
+                sites.update()
+                .where(sites.c.site_id == site_id, sites.c.status != "revoked")
+                .values(config_generation=sa.func.coalesce(sites.c.config_generation, 0) + 1)
+            )
+            if done.rowcount == 0:
+                if select_site(conn, site_id) is None:
+                    raise UnknownSite(site_id)
+                raise SiteRevoked(site_id)
+            generation = conn.execute(
+                sa.select(sites.c.config_generation).where(sites.c.site_id == site_id)
+            ).scalar_one()
+            return int(generation)
+
+        return self._db.write(work)
 
     def revoke(
         self,

@@ -24,6 +24,7 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     StoreSiteWorkflowServiceClient,
 )
 from cloud.adapters.temporal_provisioning import TemporalProvisionRun
+from cloud.services.realtime_policies import RealtimePolicyService
 from shared.version import package_version
 from tests.cloud.workflows.corpus import (
     HAPPY_PATH,
@@ -121,6 +122,31 @@ async def test_record_happy_path_rerun_and_invalid_request(tmp_path: Path) -> No
     happy = json.loads(HAPPY_PATH.read_text())
     NONDETERMINISTIC.parent.mkdir(parents=True, exist_ok=True)
     NONDETERMINISTIC.write_text(json.dumps(break_history(happy), indent=2, sort_keys=True) + "\n")
+
+
+async def test_record_configured_with_channel_policies(tmp_path: Path) -> None:
+    # Recorded on its own (-k channel_policies): the configuration comes from BuildSiteConfig
+    # (patch 2026-11-site-config-with-policies) and carries the channel's override.
+    async with cloud_stack(tmp_path / "cloud") as stack:
+        await asyncio.to_thread(stack.ops.channels.create, CHANNEL, "Web shop NL", [])
+        store = stack.store
+        policies = RealtimePolicyService(
+            store.realtime_policies, store.sites, store.channels, store.commands
+        )
+        await asyncio.to_thread(
+            policies.set, "channel", CHANNEL, "gift-card-redeem", "allow-within-limits", 300, 1000
+        )
+        handle = await stack.start(_request("store-0008"))
+        status = await stack.awaiting_enrollment(handle)
+        agent_dir = tmp_path / "store-0008"
+        async with enrolled_agent(stack, status, agent_dir):
+            try:
+                result = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+            except BaseException:
+                logger.error("agent log:\n%s", agent_log_tail(agent_dir))
+                raise
+        assert result.ready_fact_id.endswith("/StoreSiteReady")
+        await _save(stack, handle.raw, "configured_with_channel_policies")
 
 
 async def test_record_enrollment_timeout(tmp_path: Path) -> None:

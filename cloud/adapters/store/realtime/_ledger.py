@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ameide_core_proto.process.commerce.v1 import realtime_pb2
 from cloud.adapters.store._db import Database
+from cloud.adapters.store.errors import StoreError
 from cloud.adapters.store.realtime._answer import Provider, ProviderAnswer
 from cloud.adapters.store.realtime._customers import decide_customer
 from cloud.adapters.store.realtime._gift_cards import decide_gift_card
@@ -28,7 +29,14 @@ from cloud.adapters.store.realtime._risk import RiskRules, risk_decider
 from cloud.adapters.store.realtime_records import Settled
 from cloud.store.realtime_tables import realtime_exceptions, realtime_operations
 from shared.errors import InvalidInput
-from shared.realtime import amount_of, fingerprint, kind_name, subject_of, validate_operation
+from shared.realtime import (
+    amount_of,
+    fingerprint,
+    kind_name,
+    operation_id_is_valid,
+    subject_of,
+    validate_operation,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +201,52 @@ class RealtimeLedger:
 
         return self._write(work)
 
+    def decide_many(
+        self, calls: Sequence[tuple[str, realtime_pb2.RealtimeOperation]], now: datetime
+    ) -> list[Settled | InvalidInput | StoreError]:
+        """Decide `calls` (site, operation) in one transaction, each in its own savepoint, so
+        one commit makes all of them durable: group commit. Each answer is what `decide`
+        would answer alone, or the error it would raise (its savepoint undone, the others
+        kept). An error of the database itself fails the whole batch (nothing committed).
+        """
+        checked: list[InvalidInput | None] = []
+        for _, op in calls:
+            try:
+                validate_operation(op)
+                checked.append(None)
+            except InvalidInput as exc:
+                checked.append(exc)
+
+        def work(conn: sa.Connection) -> list[Settled | InvalidInput | StoreError]:
+            answers: list[Settled | InvalidInput | StoreError] = []
+            for (site_id, op), invalid in zip(calls, checked, strict=True):
+                if invalid is not None:
+                    answers.append(invalid)
+                    continue
+                try:
+                    with conn.begin_nested():
+                        earlier = self._existing(conn, site_id, op)
+                        if earlier is not None:
+                            answers.append(Settled(earlier, replayed=True))
+                            continue
+                        decision = self._apply(conn, site_id, op, now)
+                        self._record(conn, site_id, op, decision, "decide", now)
+                        answers.append(Settled(decision, replayed=False))
+                except (InvalidInput, StoreError) as exc:
+                    answers.append(exc)
+            return answers
+
+        return self._write_many(work)
+
+    def _write_many(
+        self,
+        work: Callable[[sa.Connection], list[Settled | InvalidInput | StoreError]],
+    ) -> list[Settled | InvalidInput | StoreError]:
+        if not self._serialize:
+            return self._db.write(work)
+        with self._serial:
+            return self._db.write(work)
+
     def reconcile(
         self,
         site_id: str,
@@ -206,16 +260,32 @@ class RealtimeLedger:
         the provider approves) and a store refusal is recorded as final, so a request still in
         flight can never apply it later. When the cloud's verdict differs from the store's, a
         compensation case is opened (once).
+
+        An operation the cloud can never take (it breaks the cloud's rules, or its id was used
+        for another payload) is refused; when the store approved it offline that is a
+        compensation case too, under its own id, so an operator can resolve it. `InvalidInput`
+        only when the call cannot name a case (no usable operation id, no store verdict).
         """
-        validate_operation(op)
         if store_decision.verdict not in (
             realtime_pb2.VERDICT_APPROVED,
             realtime_pb2.VERDICT_REFUSED,
         ):
             raise InvalidInput("store_decision.verdict: must be APPROVED or REFUSED")
+        problem: InvalidInput | None = None
+        try:
+            validate_operation(op)
+        except InvalidInput as exc:
+            if not operation_id_is_valid(op.operation_id):
+                raise
+            problem = exc
 
         def work(conn: sa.Connection) -> Settled:
-            decision = self._existing(conn, site_id, op)
+            if problem is not None:
+                return self._unsettleable(conn, site_id, op, store_decision, problem, now)
+            try:
+                decision = self._existing(conn, site_id, op)
+            except OperationConflict as exc:
+                return self._unsettleable(conn, site_id, op, store_decision, exc, now)
             replayed = decision is not None
             t = realtime_operations.c
             if decision is not None:
@@ -240,6 +310,37 @@ class RealtimeLedger:
             return Settled(decision, replayed, exception_id, opened)
 
         return self._write(work)
+
+    def _unsettleable(
+        self,
+        conn: sa.Connection,
+        site_id: str,
+        op: realtime_pb2.RealtimeOperation,
+        store_decision: realtime_pb2.RealtimeDecision,
+        problem: InvalidInput,
+        now: datetime,
+    ) -> Settled:
+        """The cloud refuses `op` for `problem`; a store approval of it opens a case named
+        after the operation and its payload (the operation id alone may name another case)."""
+        refusal = realtime_pb2.RealtimeDecision(
+            operation_id=op.operation_id,
+            kind=op.kind,
+            verdict=realtime_pb2.VERDICT_REFUSED,
+            decided_by=realtime_pb2.DECIDED_BY_CLOUD,
+            reason="CannotSettle",
+            message=f"the cloud cannot take this operation: {problem}",
+            decided_at=_timestamp(now),
+        )
+        if store_decision.verdict == realtime_pb2.VERDICT_REFUSED:
+            return Settled(refusal, replayed=False)
+        exception_id = f"{exception_id_of(site_id, op.operation_id)}/{fingerprint(op)[:12]}"
+        t = realtime_exceptions.c
+        row = conn.execute(sa.select(t.rejection).where(t.exception_id == exception_id)).first()
+        if row is not None:
+            earlier = realtime_pb2.OfflineOperationRejected.FromString(row.rejection)
+            return Settled(earlier.cloud_decision, True, exception_id, False)
+        self._open_exception(conn, exception_id, site_id, op, store_decision, refusal, now)
+        return Settled(refusal, False, exception_id, True)
 
     def _open_exception(
         self,

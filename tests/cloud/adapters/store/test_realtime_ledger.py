@@ -12,6 +12,7 @@ import pytest
 from ameide_core_proto.process.commerce.v1 import realtime_pb2, records_pb2
 from cloud.adapters.store import CloudStore
 from cloud.adapters.store.realtime import OperationConflict
+from cloud.adapters.store.realtime_records import Settled
 from shared.errors import InvalidInput, NotFound
 from tests.cloud.adapters.store.builders import NOW
 from tests.cloud.adapters.store.change_builders import receipt, sale
@@ -219,3 +220,68 @@ def test_risk_rules(store: CloudStore) -> None:
     assert verdicts[-1].reason == "VelocityRule"
     later = store.realtime.decide(A, risk("k-9", 1000), NOW + timedelta(minutes=11)).decision
     assert later.verdict == APPROVED
+
+
+def test_an_operation_the_cloud_cannot_take_is_a_case_when_the_store_approved_it(
+    store: CloudStore,
+) -> None:
+    store.realtime.decide(A, load("op-0", "GC-1", 3000), NOW)
+    store.realtime.decide(A, redeem("op-1", "GC-1", 1000), NOW)
+    # The store approved offline under an id the cloud already decided for another payload,
+    # and an operation the cloud's rules refuse (a negative amount).
+    reused, negative = redeem("op-1", "GC-1", 700), redeem("op-2", "GC-1", -5)
+    first = store.realtime.reconcile(A, reused, store_decision(reused), NOW)
+    second = store.realtime.reconcile(A, negative, store_decision(negative), NOW)
+    for settled, why in ((first, "was used by this store"), (second, "minor_units: is -5")):
+        assert settled.opened and settled.exception_id.startswith("rt-exc/store-0042/op-")
+        assert (settled.decision.verdict, settled.decision.reason) == (REFUSED, "CannotSettle")
+        assert why in settled.decision.message
+    assert first.exception_id != "rt-exc/store-0042/op-1"  # its own case, not the op's
+    # Asked again: the same case and decision, nothing new.
+    again = store.realtime.reconcile(A, reused, store_decision(reused), NOW + timedelta(hours=1))
+    assert (again.exception_id, again.opened, again.decision) == (
+        first.exception_id,
+        False,
+        first.decision,
+    )
+    cases = {c.exception_id: c for c in store.realtime_cases.cases()}
+    assert set(cases) == {first.exception_id, second.exception_id}
+    assert store.realtime_cases.gift_card_balance("GC-1") == ("EUR", 2000)
+    store.realtime_cases.resolve(first.exception_id, "charged the customer again", "ops", NOW)
+    assert [c.exception_id for c in store.realtime_cases.cases()] == [second.exception_id]
+    # A store refusal of such an operation settles without a case; nothing was applied.
+    refused = store_decision(redeem("op-3", "GC-1", -1))
+    refused.verdict = REFUSED
+    quiet = store.realtime.reconcile(A, redeem("op-3", "GC-1", -1), refused, NOW)
+    assert quiet.decision.reason == "CannotSettle" and not quiet.exception_id
+    # A call that cannot name a case is still refused outright.
+    with pytest.raises(InvalidInput, match="operation_id"):
+        bad = redeem("", "GC-1", 100)
+        store.realtime.reconcile(A, bad, store_decision(bad), NOW)
+
+
+def test_decisions_in_one_batch_are_each_what_they_would_be_alone(store: CloudStore) -> None:
+    store.realtime.decide(A, load("op-0", "GC-1", 3000), NOW)
+    answers = store.realtime.decide_many(
+        [
+            (A, redeem("op-1", "GC-1", 1000)),
+            (A, redeem("op-0", "GC-1", 5)),  # id used for another payload
+            (A, redeem("op-2", "GC-1", -5)),  # broken rule
+            (B, redeem("op-3", "GC-1", 2500)),  # more than is left after op-1
+            (A, redeem("op-1", "GC-1", 1000)),  # the same operation again
+            (B, redeem("op-4", "GC-1", 2000)),
+        ],
+        NOW,
+    )
+    first, reused, invalid, too_much, again, last = answers
+    assert isinstance(first, Settled) and first.decision.outcome.balance.minor_units == 2000
+    assert isinstance(reused, OperationConflict)
+    assert isinstance(invalid, InvalidInput) and "minor_units: is -5" in str(invalid)
+    assert isinstance(too_much, Settled) and too_much.decision.reason == "InsufficientBalance"
+    assert isinstance(again, Settled) and again.replayed and again.decision == first.decision
+    assert isinstance(last, Settled) and last.decision.outcome.balance.minor_units == 0
+    assert store.realtime_cases.gift_card_balance("GC-1") == ("EUR", 0)
+    # Each answer was recorded: asked alone later, the same answers.
+    assert store.realtime.decide(B, redeem("op-3", "GC-1", 2500), NOW).decision == (
+        too_much.decision
+    )
