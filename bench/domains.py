@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -81,6 +82,13 @@ def _nginx_rss_mb(home: NginxHome) -> float:
         if int(fields[1]) == master:
             total += rss_mb(int(entry.name))
     return total
+
+
+def _keep_worker_log(log: Path) -> None:
+    """Copy the worker's log out of the run's directory (removed at the end) for a look."""
+    kept = Path(tempfile.gettempdir()) / f"commerce-bench-domains-worker-{os.getpid()}.log"
+    shutil.copyfile(log, kept)
+    logger.warning("not every hostname served; the worker's log is kept in %s", kept)
 
 
 def _load_average() -> list[float]:
@@ -228,6 +236,8 @@ async def run(domains: int) -> dict[str, Any]:
                 times = [one.serving_ms for one in outcomes if one.serving_ms is not None]
                 reloads = _reloads(nginx) - reloads_before
                 phases = await _phases(stack, outcomes)
+                if len(times) < domains:
+                    _keep_worker_log(Path(tmp) / "worker.log")
                 return {
                     "domains": domains,
                     "serving": len(times),
