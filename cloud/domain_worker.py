@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from ameide_core_proto._temporal_runtime import check_workflow_implementation
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
@@ -24,6 +24,14 @@ from cloud.domain_mapping_worker import mapping_activities, mapping_workflows
 from cloud.workflows.domains import VerifyDomainClaimWorkflow
 
 __all__ = ["build_domain_worker", "domain_workflows"]
+
+# Every new workflow's first task comes from the normal (non-sticky) queue. With the SDK's
+# defaults (5 workflow polls, a fifth of them non-sticky) one poll at a time fetched them, and a
+# burst of claims and provisionings waited tens of seconds for their first workflow task. Up to
+# 10 polls on each queue, and as many for activities, keep a burst moving.
+_WORKFLOW_POLLS = 20
+_NONSTICKY_RATIO = 0.5
+_ACTIVITY_POLLS = 10
 
 
 def domain_workflows() -> list[type]:
@@ -49,5 +57,8 @@ def build_domain_worker(
             activities.fail_domain_claim,
             *mapping_activities(config, store),
         ],
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(_WORKFLOW_POLLS),
+        nonsticky_to_sticky_poll_ratio=_NONSTICKY_RATIO,
+        activity_task_poller_behavior=PollerBehaviorSimpleMaximum(_ACTIVITY_POLLS),
         **common,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 _FILE = "domain-challenge.secret"
@@ -18,16 +19,27 @@ def open_or_create_challenge_secret(directory: Path) -> bytes:
     try:
         secret = path.read_bytes()
     except FileNotFoundError:
-        directory.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_bytes(32)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_bytes()  # another process made it first
+        secret = _create(directory, path)
+    if len(secret) < 32:
+        raise ValueError(f"{path} holds {len(secret)} bytes; delete it to make a new secret")
+    return secret
+
+
+def _create(directory: Path, path: Path) -> bytes:
+    """Write a new secret under a temporary name and link it into place, so a concurrent
+    reader sees either no file or the whole secret; whoever links first wins."""
+    directory.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_bytes(32)
+    fd, partial = tempfile.mkstemp(prefix=f".{_FILE}.", dir=directory)
+    try:
         with os.fdopen(fd, "wb") as out:
             out.write(secret)
             out.flush()
             os.fsync(out.fileno())
-    if len(secret) < 32:
-        raise ValueError(f"{path} holds {len(secret)} bytes; delete it to make a new secret")
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            return path.read_bytes()  # another caller made it first
+    finally:
+        os.unlink(partial)
     return secret

@@ -9,7 +9,12 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from tests.support.challtestsrv import ChallTestSrv, ChallTestSrvClient, ChallTestSrvError
+from tests.support.challtestsrv import (
+    ChallTestSrv,
+    ChallTestSrvClient,
+    ChallTestSrvError,
+    running_challtestsrv,
+)
 
 
 async def _ask(
@@ -84,3 +89,11 @@ async def test_unknown_names_get_no_default_address(
 async def test_a_refused_request_says_what_was_sent(dns_records: ChallTestSrvClient) -> None:
     with pytest.raises(ChallTestSrvError, match=r"/add-a .*HTTP 400"):
         await dns_records.set_a("", ["192.0.2.30"])
+
+
+def test_stopping_the_server_removes_its_directory() -> None:
+    with running_challtestsrv() as server:
+        directory = server.log_path.parent
+        assert server.log_path.exists()
+    assert not directory.exists()
+    assert server.process.returncode is not None
