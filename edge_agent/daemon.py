@@ -121,6 +121,7 @@ class AgentDaemon:
             projection.connection_state,
             projection.streams,
             outbox.pending_now,
+            outbox.refused_now,
         )
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
@@ -145,7 +146,12 @@ class AgentDaemon:
                 rpc_timeout_seconds=cfg.rpc_timeout_seconds,
                 outbox_pending=outbox.outbox_pending,
             )
-            self.upsync = Upsync(sync_channel, outbox, rpc_timeout_seconds=cfg.rpc_timeout_seconds)
+            self.upsync = Upsync(
+                sync_channel,
+                outbox,
+                rpc_timeout_seconds=cfg.rpc_timeout_seconds,
+                batch_max_bytes=cfg.upsync_batch_max_bytes,
+            )
             if cfg.pos_address:
                 host, port = split_host_port(cfg.pos_address)
                 waking = WakingOutbox(outbox, self.upsync)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from edge_agent.health.report import IdentitySummary, StatusReport, build_report
 from edge_agent.identity.certificates import CertificateFacts
+from edge_agent.outbox import RefusedRecord
 from edge_agent.projection import ConnectionState, StreamState
 
 
@@ -23,11 +24,13 @@ class LiveStatus:
         connection: Callable[[], ConnectionState],
         streams: Callable[[], list[StreamState]] = list,
         outbox_pending: Callable[[], int | None] = lambda: None,
+        outbox_refused: Callable[[], list[RefusedRecord]] = list,
     ) -> None:
         self._identity = identity
         self._connection = connection
         self._streams = streams
         self._outbox_pending = outbox_pending
+        self._outbox_refused = outbox_refused
 
     def certificate_renewed(self, facts: CertificateFacts) -> None:
         self._identity = IdentitySummary(self._identity.record, facts)
@@ -38,4 +41,5 @@ class LiveStatus:
             self._connection(),
             streams=self._streams(),
             outbox_pending=self._outbox_pending(),
+            outbox_refused=self._outbox_refused(),
         )

@@ -16,7 +16,7 @@ from typing import Any
 from edge_agent.identity.certificates import CertificateFacts, load_certificate
 from edge_agent.identity.current import SiteIdentity
 from edge_agent.identity.files import EnrollmentRecord, IdentityPaths, load_record
-from edge_agent.outbox import read_outbox_pending
+from edge_agent.outbox import RefusedRecord, read_outbox_pending, read_outbox_refused
 from edge_agent.projection import (
     ConnectionState,
     StreamState,
@@ -73,6 +73,8 @@ class StatusReport:
     streams: tuple[StreamSummary, ...] = ()
     # Records recorded at the registers and not yet acknowledged by the cloud; None: no outbox.
     outbox_pending: int | None = None
+    # Records never to be sent (too large to push), each "<stream>/<id>: why"; oldest 20.
+    outbox_refused: tuple[str, ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -104,6 +106,7 @@ def build_report(
     now: datetime | None = None,
     streams: list[StreamState] | None = None,
     outbox_pending: int | None = None,
+    outbox_refused: list[RefusedRecord] | None = None,
 ) -> StatusReport:
     """The report for what is known; `problem` names what stops the agent from working."""
     now = now or datetime.now(UTC)
@@ -131,6 +134,7 @@ def build_report(
         problem=problem,
         streams=tuple(StreamSummary.of(s) for s in streams or ()),
         outbox_pending=outbox_pending,
+        outbox_refused=tuple(r.reason for r in outbox_refused or ()),
     )
 
 
@@ -152,10 +156,12 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
     connection: ConnectionState | None = None
     streams: list[StreamState] = []
     outbox_pending: int | None = None
+    outbox_refused: list[RefusedRecord] = []
     try:
         connection = read_connection_state(data_dir)
         streams = read_stream_states(data_dir)
         outbox_pending = read_outbox_pending(data_dir)
+        outbox_refused = read_outbox_refused(data_dir)
     except CommerceError as exc:  # a locked or damaged file: say so
         logger.warning("could not read the local state database: %s", exc)
         problem = problem or f"local state database unreadable: {exc}"
@@ -166,4 +172,5 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
         now=now,
         streams=streams,
         outbox_pending=outbox_pending,
+        outbox_refused=outbox_refused,
     )
