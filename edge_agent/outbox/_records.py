@@ -182,7 +182,9 @@ def pending(conn: sqlite3.Connection, limit: int, max_bytes: int) -> OutboxBatch
             return _batch(conn, row[0], ())
         # Made under a larger limit: its records go into new batches (the cloud ingests
         # each record once by its key, whatever batch carries it).
-        conn.execute("UPDATE outbox SET batch_id = NULL WHERE batch_id = ?", (row[0],))
+        conn.execute(
+            "UPDATE outbox SET batch_id = NULL WHERE batch_id = ? AND sent_at IS NULL", (row[0],)
+        )
     batch_id = uuid.uuid4().hex
     too_large: list[tuple[int, str, str]] = []
     chosen: list[tuple[str, int]] = []
