@@ -40,6 +40,8 @@ class OutboxBatch:
     records: list[sync_pb2.UpstreamRecord]
     # Records refused for good while this batch was made (for the pusher to report).
     refused: tuple[RefusedRecord, ...] = ()
+    # Position of its last record in the outbox: the next batch may go out after it.
+    last_position: int = 0
 
 
 # PushRecordsRequest bytes besides its records: the batch id (32 hex), outbox_pending, tags.
@@ -161,39 +163,49 @@ def record(conn: sqlite3.Connection, upstream: sync_pb2.UpstreamRecord, now: str
     return Recorded(facts.record_id, False)
 
 
-def pending(conn: sqlite3.Connection, limit: int, max_bytes: int) -> OutboxBatch | None:
-    """The oldest batch not yet acknowledged (the same id again if it was handed out before
-    and never marked sent, and still fits `max_bytes`), else a new batch of up to `limit`
-    records whose PushRecordsRequest stays within `max_bytes`; None when all is sent. A
-    record larger than `max_bytes` alone is refused for good and named in the batch."""
-    row = conn.execute(
-        "SELECT batch_id FROM outbox WHERE sent_at IS NULL AND refused IS NULL "
-        "AND batch_id IS NOT NULL ORDER BY position LIMIT 1"
+def pending(
+    conn: sqlite3.Connection, limit: int, max_bytes: int, after: int = 0
+) -> OutboxBatch | None:
+    """The oldest batch not yet acknowledged whose records come after position `after` (the
+    last one of a batch still in flight, 0 for none): the same id again if it was handed out
+    before and never marked sent, and still fits `max_bytes`, else a new batch of up to
+    `limit` records whose PushRecordsRequest stays within `max_bytes` (never reaching into a
+    batch handed out after it); None when all is sent. A record larger than `max_bytes`
+    alone is refused for good and named in the batch."""
+    first = conn.execute(
+        "SELECT batch_id FROM outbox WHERE sent_at IS NULL AND refused IS NULL AND position > ? "
+        "ORDER BY position LIMIT 1",
+        (after,),
     ).fetchone()
-    if row is not None:
+    if first is None:
+        return None
+    if first[0] is not None:
         size = sum(
             encoded_size(length)
             for (length,) in conn.execute(
                 "SELECT length(record) FROM outbox WHERE batch_id = ? AND sent_at IS NULL",
-                (row[0],),
+                (first[0],),
             )
         )
         if REQUEST_OVERHEAD + size <= max_bytes:
-            return _batch(conn, row[0], ())
+            return _batch(conn, first[0], ())
         # Made under a larger limit: its records go into new batches (the cloud ingests
         # each record once by its key, whatever batch carries it).
         conn.execute(
-            "UPDATE outbox SET batch_id = NULL WHERE batch_id = ? AND sent_at IS NULL", (row[0],)
+            "UPDATE outbox SET batch_id = NULL WHERE batch_id = ? AND sent_at IS NULL", (first[0],)
         )
     batch_id = uuid.uuid4().hex
     too_large: list[tuple[int, str, str]] = []
     chosen: list[tuple[str, int]] = []
     total = REQUEST_OVERHEAD
     candidates = conn.execute(
-        "SELECT position, record_id, length(record) FROM outbox "
-        "WHERE sent_at IS NULL AND refused IS NULL ORDER BY position"
+        "SELECT position, record_id, length(record), batch_id FROM outbox "
+        "WHERE sent_at IS NULL AND refused IS NULL AND position > ? ORDER BY position",
+        (after,),
     )
-    for position, record_id, length in candidates:
+    for position, record_id, length, handed_out in candidates:
+        if handed_out is not None:  # the next batch handed out before: it keeps its id
+            break
         cost = encoded_size(length)
         if REQUEST_OVERHEAD + cost > max_bytes:
             too_large.append((position, record_id, _too_large(record_id, cost, max_bytes)))
@@ -205,21 +217,22 @@ def pending(conn: sqlite3.Connection, limit: int, max_bytes: int) -> OutboxBatch
     candidates.close()
     done = tuple(_refuse(conn, *refusal) for refusal in too_large)
     conn.executemany("UPDATE outbox SET batch_id = ? WHERE position = ?", chosen)
-    return _batch(conn, batch_id, done)
+    return _batch(conn, batch_id, done, after)
 
 
 def _batch(
-    conn: sqlite3.Connection, batch_id: str, refused: tuple[RefusedRecord, ...]
+    conn: sqlite3.Connection, batch_id: str, refused: tuple[RefusedRecord, ...], after: int = 0
 ) -> OutboxBatch | None:
-    records = [
-        sync_pb2.UpstreamRecord.FromString(data)
-        for (data,) in conn.execute(
-            "SELECT record FROM outbox WHERE batch_id = ? AND sent_at IS NULL ORDER BY position",
-            (batch_id,),
-        )
-    ]
-    if records or refused:
-        return OutboxBatch(batch_id, records, refused)
+    rows = conn.execute(
+        "SELECT position, record FROM outbox WHERE batch_id = ? AND sent_at IS NULL "
+        "ORDER BY position",
+        (batch_id,),
+    ).fetchall()
+    records = [sync_pb2.UpstreamRecord.FromString(data) for _, data in rows]
+    if records:
+        return OutboxBatch(batch_id, records, refused, rows[-1][0])
+    if refused:  # only refusals: the next batch starts after them
+        return OutboxBatch(batch_id, [], refused, after)
     return None
 
 

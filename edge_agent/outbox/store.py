@@ -65,12 +65,16 @@ class Outbox:
         return done
 
     async def pending(
-        self, limit: int = DEFAULT_BATCH_LIMIT, max_bytes: int = DEFAULT_BATCH_MAX_BYTES
+        self,
+        limit: int = DEFAULT_BATCH_LIMIT,
+        max_bytes: int = DEFAULT_BATCH_MAX_BYTES,
+        after: int = 0,
     ) -> OutboxBatch | None:
         """The next batch to push, in recording order (the same batch id until marked sent),
-        its PushRecordsRequest within `max_bytes`; records refused on the way are named in it."""
+        its PushRecordsRequest within `max_bytes`, after position `after` (the last record
+        of a batch still in flight); records refused on the way are named in it."""
         return self._counted(
-            await self._writer.run(lambda conn: _records.pending(conn, limit, max_bytes))
+            await self._writer.run(lambda conn: _records.pending(conn, limit, max_bytes, after))
         )
 
     async def mark_sent(self, batch_id: str) -> int:
@@ -84,6 +88,7 @@ class Outbox:
         batch_id: str,
         limit: int = DEFAULT_BATCH_LIMIT,
         max_bytes: int = DEFAULT_BATCH_MAX_BYTES,
+        after: int = 0,
     ) -> tuple[int, OutboxBatch | None]:
         """`mark_sent`, then `pending`, in one transaction: one commit and one turn on the
         writer (behind the POS group commits) per pushed batch instead of two."""
@@ -91,7 +96,7 @@ class Outbox:
 
         def job(conn: sqlite3.Connection) -> tuple[int, OutboxBatch | None]:
             marked = _records.mark_sent(conn, batch_id, now)
-            return marked, _records.pending(conn, limit, max_bytes)
+            return marked, _records.pending(conn, limit, max_bytes, after)
 
         marked, batch = await self._writer.run(job)
         self._pending = max(0, self._pending - marked)

@@ -203,3 +203,35 @@ async def test_an_outbox_of_schema_1_is_migrated_and_keeps_its_records(tmp_path:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     conn.close()
+
+
+async def test_the_batch_after_one_in_flight_comes_next_and_both_keep_their_ids(
+    tmp_path: Path,
+) -> None:
+    box = await Outbox.open(tmp_path)
+    try:
+        for n in range(7):
+            await box.record(_up(sale(f"P{n}")))
+        first = await box.pending(limit=3)
+        assert first is not None
+        second = await box.pending(limit=3, after=first.last_position)
+        assert second is not None and second.batch_id != first.batch_id
+        assert [r.sales_transaction.transaction_id for r in second.records] == ["P3", "P4", "P5"]
+    finally:
+        await box.close()
+    # A restart with both handed out and neither acknowledged: the same two batches, in order.
+    box = await Outbox.open(tmp_path)
+    try:
+        again = await box.pending(limit=3)
+        assert again is not None and again.batch_id == first.batch_id
+        after = await box.pending(limit=3, after=again.last_position)
+        assert after is not None and after.batch_id == second.batch_id
+        # The second acknowledged first: the first is still next; then the rest.
+        await box.mark_sent(second.batch_id)
+        head = await box.pending(limit=3)
+        assert head is not None and head.batch_id == first.batch_id
+        _, rest = await box.mark_sent_and_next(first.batch_id, 3)
+        assert rest is not None
+        assert [r.sales_transaction.transaction_id for r in rest.records] == ["P6"]
+    finally:
+        await box.close()

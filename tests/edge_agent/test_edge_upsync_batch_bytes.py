@@ -7,6 +7,7 @@ the rest keeps flowing."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import grpc
@@ -14,8 +15,10 @@ import httpx
 
 from ameide_core_proto.process.commerce.v1 import pos_pb2, pos_pb2_grpc, records_pb2, sync_pb2
 from cloud.gateway.server import EdgeGateway
+from edge_agent.control.sync_channel import SyncChannel
 from edge_agent.health.report import gather_status
-from edge_agent.outbox import Outbox, read_outbox_pending, read_outbox_refused
+from edge_agent.outbox import Outbox, outbox_path, read_outbox_pending, read_outbox_refused
+from edge_agent.replication.upsync import Upsync
 from tests.edge_agent.edge_process import agent_log, agent_process, free_port
 from tests.edge_agent.edge_support import SITE
 from tests.edge_agent.pos_records import line, sale
@@ -137,3 +140,60 @@ async def test_a_batch_the_gateway_refuses_as_too_large_is_split_and_all_arrive_
     assert [r.record_id for r in refused] == ["sales/huge-2"]
     assert "larger than the gateway accepts" in refused[0].reason
     assert await cloud_sales(cloud) == expected
+
+
+class CountingChannel:
+    """The real `SyncChannel` to the real gateway, counting the pushes open at once (a spy
+    around the real part, not a stand-in for it)."""
+
+    def __init__(self, real: SyncChannel) -> None:
+        self.real = real
+        self.open = 0
+        self.most_open = 0
+        self.batch_ids: list[str] = []
+
+    async def wait_usable(self, stopping: asyncio.Event) -> None:
+        await self.real.wait_usable(stopping)
+
+    async def pull_changes(
+        self, request: sync_pb2.PullChangesRequest, timeout: float
+    ) -> sync_pb2.PullChangesResponse:
+        return await self.real.pull_changes(request, timeout)
+
+    async def push_records(
+        self, request: sync_pb2.PushRecordsRequest, timeout: float
+    ) -> sync_pb2.PushRecordsResponse:
+        self.open += 1
+        self.most_open = max(self.most_open, self.open)
+        self.batch_ids.append(request.batch_id)
+        try:
+            return await self.real.push_records(request, timeout)
+        finally:
+            self.open -= 1
+
+
+async def test_two_batches_in_flight_deliver_every_sale_once_and_mark_them_sent_in_order(
+    cloud: CloudSide, real_gateway: EdgeGateway, site_dir: Path
+) -> None:
+    sales = [large_sale(f"pipe-{n:04d}", 20) for n in range(1500)]
+    await record_before_start(site_dir, sales)
+    channel = CountingChannel(SyncChannel(site_dir))
+    outbox = await Outbox.open(site_dir)
+    try:
+        pushed = await Upsync(channel, outbox, batch_max_bytes=64 * 1024).push_pending()
+        assert pushed.ingested == 1500 and pushed.duplicates == 0
+        assert pushed.batches == len(channel.batch_ids) > 10
+        assert channel.most_open == 2  # the next batch went out before the first was acked
+        assert await outbox.outbox_pending() == 0
+        assert await outbox.pending() is None
+    finally:
+        await outbox.close()
+        await channel.real.close()
+    assert await cloud_sales(cloud) == (1500, sum(s.total.minor_units for s in sales))
+    # Marked sent in recording order: batch ids are handed out by position, one after another.
+    conn = sqlite3.connect(outbox_path(site_dir))
+    try:
+        order = [b for (b,) in conn.execute("SELECT batch_id FROM outbox ORDER BY position")]
+    finally:
+        conn.close()
+    assert list(dict.fromkeys(order)) == channel.batch_ids
