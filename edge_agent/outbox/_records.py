@@ -288,11 +288,14 @@ def mark_sent(conn: sqlite3.Connection, batch_id: str, now: str) -> int:
 
 def pending_count(conn: sqlite3.Connection) -> int:
     """Records waiting to be pushed (not acknowledged, not refused)."""
-    return int(
-        conn.execute(
-            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND refused IS NULL"
-        ).fetchone()[0]
-    )
+    try:
+        query = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND refused IS NULL"
+        return int(conn.execute(query).fetchone()[0])
+    except sqlite3.OperationalError as exc:
+        if "no such column" not in str(exc):
+            raise
+        # Schema 1 (read by `status` before the upgraded agent started and migrated it).
+        return int(conn.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0])
 
 
 def register_day_totals(conn: sqlite3.Connection) -> list[sync_pb2.RegisterDayTotals]:

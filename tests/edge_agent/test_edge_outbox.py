@@ -193,6 +193,9 @@ async def test_an_outbox_of_schema_1_is_migrated_and_keeps_its_records(tmp_path:
     )
     conn.commit()
     conn.close()
+    # `commerce-edge status` before the upgraded agent started: read as it is.
+    assert read_outbox_pending(tmp_path) == 1
+    assert read_outbox_refused(tmp_path) == []
     box = await Outbox.open(tmp_path)
     try:
         batch = await box.pending()
