@@ -108,6 +108,16 @@ class AgentConfig(BaseModel):
             "the agent over the control stream) and POS records are pushed as they are written."
         ),
     )
+    upsync_batch_max_bytes: int = Field(
+        192 * 1024,
+        ge=4096,
+        description=(
+            "Largest PushRecords message the agent sends, in encoded bytes; keep it below the "
+            "gateway's max_message_bytes (256 KiB by default). A batch holds up to 500 records "
+            "and no more bytes than this; a single record larger than this is never sent and "
+            "is named on the health page and in `commerce-edge status`."
+        ),
+    )
     projection_check_seconds: float = Field(
         5.0,
         gt=0,

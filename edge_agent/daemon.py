@@ -162,6 +162,7 @@ class AgentDaemon:
             projection.streams,
             outbox.pending_now,
             self.installer.installed,
+            outbox.refused_now,
         )
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
@@ -199,6 +200,12 @@ class AgentDaemon:
             )
             self.realtime = realtime
             live.watch_realtime(lambda: realtime.latest if realtime else None)
+            self.upsync = Upsync(
+                sync_channel,
+                outbox,
+                rpc_timeout_seconds=cfg.rpc_timeout_seconds,
+                batch_max_bytes=cfg.upsync_batch_max_bytes,
+            )
             if cfg.pos_address:
                 host, port = split_host_port(cfg.pos_address)
                 waking = WakingOutbox(outbox, self.upsync)

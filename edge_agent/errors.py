@@ -8,6 +8,8 @@ into a command's outcome. Tree (reason, retryable)::
     ├── InvalidInput / ConfigError / IdentityError / TrustError / EnrollmentRefused (shared)
     └── AgentError                  the agent could not do what was asked
         ├── CloudUnreachable        the gateway could not be reached or answered too late
+        ├── BatchTooLarge           the gateway refused a pushed batch as too large:
+        │                           split it and push again (never the same batch again)
         ├── NotEnrolled             the agent has no site identity on this box yet
         ├── DrainTimedOut           a graceful stop gave up on work still in flight
         ├── ProjectionError         the local state database failed         DatabaseFailed  no
@@ -54,6 +56,17 @@ class CloudUnreachable(AgentError):
     """The cloud gateway could not be reached or did not answer in time."""
 
     reason = "CloudUnreachable"
+    retryable = True
+
+
+class BatchTooLarge(AgentError):
+    """The gateway refused a pushed batch as larger than it accepts (RESOURCE_EXHAUSTED).
+
+    Retryable only as "split and retry": the pusher halves the batch, and a batch of one
+    record is refused for good (named on the health page), so the same call is never repeated.
+    """
+
+    reason = "BatchTooLarge"
     retryable = True
 
 

@@ -17,6 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from edge_agent import __version__
@@ -230,6 +231,7 @@ def _status_table(report: StatusReport) -> Table:
     rows.append(
         ("Outbox pending", "-" if report.outbox_pending is None else str(report.outbox_pending))
     )
+    rows += [("Outbox refused", f"[red]{rich_escape(why)}[/red]") for why in report.outbox_refused]
     rows += [
         (
             f"Stream {s.stream}",

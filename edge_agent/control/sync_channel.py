@@ -6,7 +6,9 @@ standalone, it dials that port itself with the site's certificate and redials af
 or a renewal. `sync_failure` is
 the one place that maps a failed sync call to an agent error: the codes in
 `shared.grpc_status.TRANSIENT` become `CloudUnreachable` (retryable), every other code
-`SyncRefused` (retrying the same call cannot help). Disk reads of the identity run off the loop.
+`SyncRefused` (retrying the same call cannot help); RESOURCE_EXHAUSTED on a push is
+`BatchTooLarge` (split the batch and push the halves, never the same batch again). Disk
+reads of the identity run off the loop.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, cast
 import grpc
 
 from ameide_core_proto.process.commerce.v1 import sync_pb2, sync_pb2_grpc
-from edge_agent.errors import AgentError, CloudUnreachable
+from edge_agent.errors import AgentError, BatchTooLarge, CloudUnreachable
 from edge_agent.identity.current import load_identity
 from edge_agent.replication.waiting import wait_any
 from edge_agent.transport import Keepalive, tls_channel
@@ -32,9 +34,12 @@ class SyncRefused(AgentError):
     reason = "SyncRefused"
 
 
-def sync_failure(exc: grpc.aio.AioRpcError, what: str) -> AgentError:
-    """The agent error of a failed sync call, classified once."""
+def sync_failure(exc: grpc.aio.AioRpcError, what: str, *, push: bool = False) -> AgentError:
+    """The agent error of a failed sync call, classified once (`push`: a PushRecords call,
+    whose RESOURCE_EXHAUSTED means the batch was larger than the gateway accepts)."""
     text = f"{what} failed: {exc.code().name}: {exc.details() or 'no details'}"
+    if push and exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return BatchTooLarge(f"{text}; splitting the batch and pushing the halves")
     if exc.code() in TRANSIENT:
         return CloudUnreachable(f"{text}; retrying with backoff")
     return SyncRefused(text)
@@ -132,7 +137,7 @@ class SyncChannel:
             )
         except grpc.aio.AioRpcError as exc:
             await self.reset()
-            raise sync_failure(exc, f"PushRecords of batch {request.batch_id}") from exc
+            raise sync_failure(exc, f"PushRecords of batch {request.batch_id}", push=True) from exc
         except asyncio.CancelledError:
             raise _closed_under(f"PushRecords of batch {request.batch_id}") from None
         return response

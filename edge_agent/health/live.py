@@ -12,6 +12,7 @@ from collections.abc import Callable
 from ameide_core_proto.process.commerce.v1 import edge_pb2
 from edge_agent.health.report import IdentitySummary, StatusReport, build_report
 from edge_agent.identity.certificates import CertificateFacts
+from edge_agent.outbox import RefusedRecord
 from edge_agent.projection import ConnectionState, StreamState
 from edge_agent.realtime.status import RealtimeStatus
 
@@ -26,12 +27,14 @@ class LiveStatus:
         streams: Callable[[], list[StreamState]] = list,
         outbox_pending: Callable[[], int | None] = lambda: None,
         installed: Callable[[], edge_pb2.InstalledBundles | None] = lambda: None,
+        outbox_refused: Callable[[], list[RefusedRecord]] = list,
     ) -> None:
         self._installed = installed
         self._identity = identity
         self._connection = connection
         self._streams = streams
         self._outbox_pending = outbox_pending
+        self._outbox_refused = outbox_refused
         self._realtime: Callable[[], RealtimeStatus | None] = lambda: None
 
     def watch_realtime(self, source: Callable[[], RealtimeStatus | None]) -> None:
@@ -49,4 +52,5 @@ class LiveStatus:
             outbox_pending=self._outbox_pending(),
             realtime=self._realtime(),
             installed=self._installed(),
+            outbox_refused=self._outbox_refused(),
         )

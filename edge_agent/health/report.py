@@ -18,7 +18,7 @@ from edge_agent.identity.certificates import CertificateFacts, load_certificate
 from edge_agent.identity.current import SiteIdentity
 from edge_agent.identity.files import EnrollmentRecord, IdentityPaths, load_record
 from edge_agent.installer import ReleaseLayout, installed_bundles
-from edge_agent.outbox import read_outbox_pending
+from edge_agent.outbox import RefusedRecord, read_outbox_pending, read_outbox_refused
 from edge_agent.projection import (
     ConnectionState,
     StreamState,
@@ -84,6 +84,8 @@ class StatusReport:
     current_bundle: str = "base"
     last_known_good: str = ""
     last_install: str = ""
+    # Records never to be sent (too large to push), each "<stream>/<id>: why"; oldest 20.
+    outbox_refused: tuple[str, ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -117,6 +119,7 @@ def build_report(
     outbox_pending: int | None = None,
     realtime: RealtimeStatus | None = None,
     installed: edge_pb2.InstalledBundles | None = None,
+    outbox_refused: list[RefusedRecord] | None = None,
 ) -> StatusReport:
     """The report for what is known; `problem` names what stops the agent from working."""
     now = now or datetime.now(UTC)
@@ -146,6 +149,7 @@ def build_report(
         outbox_pending=outbox_pending,
         realtime=realtime,
         **_release_fields(installed),
+        outbox_refused=tuple(r.reason for r in outbox_refused or ()),
     )
 
 
@@ -186,6 +190,7 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
     streams: list[StreamState] = []
     outbox_pending: int | None = None
     realtime: RealtimeStatus | None = None
+    outbox_refused: list[RefusedRecord] = []
     try:
         connection = read_connection_state(data_dir)
         streams = read_stream_states(data_dir)
@@ -194,6 +199,7 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
         if journal is not None:
             connected = connection is not None and connection.state == "connected"
             realtime = build_realtime_status(journal[0], journal[1], connected)
+        outbox_refused = read_outbox_refused(data_dir)
     except CommerceError as exc:  # a locked or damaged file: say so
         logger.warning("could not read the local state database: %s", exc)
         problem = problem or f"local state database unreadable: {exc}"
@@ -211,4 +217,5 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
         outbox_pending=outbox_pending,
         realtime=realtime,
         installed=installed,
+        outbox_refused=outbox_refused,
     )

@@ -166,6 +166,7 @@ def render_html(report: StatusReport) -> str:
             "-" if report.outbox_pending is None else str(report.outbox_pending),
         ),
     ]
+    rows += [("Refused, never sent to the cloud", reason) for reason in report.outbox_refused]
     rows += [
         (
             f"Stream {s.stream}",

@@ -5,16 +5,25 @@ Disk work runs off the event loop (its own writer thread, reader threads); see `
 
 from __future__ import annotations
 
-from edge_agent.outbox._records import OutboxBatch, Recorded, idempotency_key
+from edge_agent.outbox._records import OutboxBatch, Recorded, RefusedRecord, idempotency_key
 from edge_agent.outbox._schema import outbox_path
-from edge_agent.outbox.store import DEFAULT_BATCH_LIMIT, Outbox, read_outbox_pending
+from edge_agent.outbox.store import (
+    DEFAULT_BATCH_LIMIT,
+    DEFAULT_BATCH_MAX_BYTES,
+    Outbox,
+    read_outbox_pending,
+    read_outbox_refused,
+)
 
 __all__ = [
     "DEFAULT_BATCH_LIMIT",
+    "DEFAULT_BATCH_MAX_BYTES",
     "Outbox",
     "OutboxBatch",
     "Recorded",
+    "RefusedRecord",
     "idempotency_key",
     "outbox_path",
     "read_outbox_pending",
+    "read_outbox_refused",
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from edge_agent.errors import SchemaTooNew
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = (
     """
@@ -34,6 +34,12 @@ _V1 = (
     "CREATE INDEX outbox_by_batch ON outbox (batch_id) WHERE batch_id IS NOT NULL",
     "CREATE INDEX outbox_by_register_day ON outbox (register_id, business_day)",
 )
+# Why a record will never be pushed (larger than a push may be); NULL for every other record.
+_V2 = (
+    "ALTER TABLE outbox ADD COLUMN refused TEXT",
+    "CREATE INDEX outbox_refused ON outbox (position) WHERE refused IS NOT NULL",
+)
+_MIGRATIONS = {1: _V1, 2: _V2}
 
 
 def outbox_path(data_dir: Path) -> Path:
@@ -67,8 +73,9 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for statement in _V1:
-            conn.execute(statement)
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in _MIGRATIONS[step]:
+                conn.execute(statement)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:

@@ -27,12 +27,15 @@ def test_projection_exports() -> None:
 def test_outbox_exports() -> None:
     assert sorted(edge_agent.outbox.__all__) == [
         "DEFAULT_BATCH_LIMIT",
+        "DEFAULT_BATCH_MAX_BYTES",
         "Outbox",
         "OutboxBatch",
         "Recorded",
+        "RefusedRecord",
         "idempotency_key",
         "outbox_path",
         "read_outbox_pending",
+        "read_outbox_refused",
     ]
     assert all(hasattr(edge_agent.outbox, name) for name in edge_agent.outbox.__all__)
 
