@@ -117,7 +117,9 @@ demo-check: setup  ## The demo, non-interactive: exits 0 once every step succeed
 	rm -rf var/demo-check
 	$(VENV)/bin/commerce-cloud --data-dir var/demo-check/cloud demo --check
 
-bench: bench-provision bench-projection bench-replication  ## All benchmarks (tables, never pass/fail)
+BENCHES := bench-provision bench-projection bench-replication bench-realtime bench-domains \
+           bench-rollout bench-operator
+bench: $(BENCHES)  ## All benchmarks (tables, never pass/fail)
 
 bench-provision: setup  ## Provision N sites with N real mTLS agents; writes bench/results/provision.json
 	$(PY) -m bench.provision $(if $(N),--sites $(N),)
