@@ -263,9 +263,9 @@ async def upsync(
     numbers = iter(range(sales))
     answered = 0
 
-    def requests() -> Iterator[pos_pb2.RecordSaleRequest]:
+    def requests() -> Iterator[pos_pb2.RecordSalesRequest]:
         for n in numbers:
-            yield pos_pb2.RecordSaleRequest(sale=bench_sale(n, items))
+            yield pos_pb2.RecordSalesRequest(sale=bench_sale(n, items))
 
     async def caller() -> None:
         nonlocal answered

@@ -199,9 +199,9 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
 
     async def RecordSales(
         self,
-        request_iterator: AsyncIterator[pos_pb2.RecordSaleRequest],
+        request_iterator: AsyncIterator[pos_pb2.RecordSalesRequest],
         context: grpc.aio.ServicerContext[object, object],
-    ) -> AsyncIterator[pos_pb2.RecordSaleResponse]:
+    ) -> AsyncIterator[pos_pb2.RecordSalesResponse]:
         """Many sales over one stream: each validated as it arrives and recorded at once (up
         to `STREAM_IN_FLIGHT` at a time, so they share the outbox's group commits); answered
         in request order, each once on disk. The first refusal or failure ends the stream
@@ -218,7 +218,7 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
                     done = await item
                 except CommerceError as exc:
                     await self._abort(context, exc)
-                yield pos_pb2.RecordSaleResponse(
+                yield pos_pb2.RecordSalesResponse(
                     transaction_id=done.record_id, newly_recorded=done.newly_recorded
                 )
             await reader  # its own failure (the stream broke) surfaces here
@@ -232,7 +232,7 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
 
     async def _read_sales(
         self,
-        requests: AsyncIterator[pos_pb2.RecordSaleRequest],
+        requests: AsyncIterator[pos_pb2.RecordSalesRequest],
         in_flight: asyncio.Queue[asyncio.Future[Recorded] | CommerceError | None],
     ) -> None:
         try:
@@ -243,7 +243,7 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
 
     async def _read_sales_into(
         self,
-        requests: AsyncIterator[pos_pb2.RecordSaleRequest],
+        requests: AsyncIterator[pos_pb2.RecordSalesRequest],
         in_flight: asyncio.Queue[asyncio.Future[Recorded] | CommerceError | None],
     ) -> None:
         index = 0

@@ -234,7 +234,7 @@ async def test_a_stream_of_sales_is_answered_in_order_each_on_disk_and_repeats_w
     answers = [
         a
         async for a in agent.pos.RecordSales(
-            pos_pb2.RecordSaleRequest(sale=sale(i)) for i in [*ids, "S-000", "T-100"]
+            pos_pb2.RecordSalesRequest(sale=sale(i)) for i in [*ids, "S-000", "T-100"]
         )
     ]
     assert [a.transaction_id for a in answers] == [*ids, "S-000", "T-100"]
@@ -249,7 +249,7 @@ async def test_a_stream_stops_at_the_first_bad_sale_naming_it_and_records_none_a
     bad = sale("U-002")
     bad.lines[1].quantity = -1
     sent = [sale("U-000"), sale("U-001"), bad, sale("U-003")]
-    call = agent.pos.RecordSales(iter([pos_pb2.RecordSaleRequest(sale=s) for s in sent]))
+    call = agent.pos.RecordSales(iter([pos_pb2.RecordSalesRequest(sale=s) for s in sent]))
     answered = []
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         async for answer in call:

@@ -188,3 +188,17 @@ class ReleaseBasketLeaseRequest(_message.Message):
 class ReleaseBasketLeaseResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class RecordSalesRequest(_message.Message):
+    __slots__ = ("sale",)
+    SALE_FIELD_NUMBER: _ClassVar[int]
+    sale: _records_pb2.SalesTransaction
+    def __init__(self, sale: _Optional[_Union[_records_pb2.SalesTransaction, _Mapping]] = ...) -> None: ...
+
+class RecordSalesResponse(_message.Message):
+    __slots__ = ("transaction_id", "newly_recorded")
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    NEWLY_RECORDED_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    newly_recorded: bool
+    def __init__(self, transaction_id: _Optional[str] = ..., newly_recorded: _Optional[bool] = ...) -> None: ...

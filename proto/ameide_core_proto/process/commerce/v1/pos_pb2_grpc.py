@@ -97,8 +97,8 @@ class PosServiceStub:
                 _registered_method=True)
         self.RecordSales = channel.stream_stream(
                 '/ameide_core_proto.process.commerce.v1.PosService/RecordSales',
-                request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleRequest.SerializeToString,
-                response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleResponse.FromString,
+                request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSalesRequest.SerializeToString,
+                response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSalesResponse.FromString,
                 _registered_method=True)
 
 
@@ -267,8 +267,8 @@ def add_PosServiceServicer_to_server(servicer, server):
             ),
             'RecordSales': grpc.stream_stream_rpc_method_handler(
                     servicer.RecordSales,
-                    request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleRequest.FromString,
-                    response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleResponse.SerializeToString,
+                    request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSalesRequest.FromString,
+                    response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSalesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -621,8 +621,8 @@ class PosService:
             request_iterator,
             target,
             '/ameide_core_proto.process.commerce.v1.PosService/RecordSales',
-            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleRequest.SerializeToString,
-            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSaleResponse.FromString,
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSalesRequest.SerializeToString,
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_pos__pb2.RecordSalesResponse.FromString,
             options,
             channel_credentials,
             insecure,
