@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from cloud.adapters.store import CloudStore
-from cloud.cli.output import console, emit_json, err_console, table, when
+from cloud.cli.output import console, emit_json, fail, table, when
 from cloud.compatibility import Verdict, packaged_matrix_text
 from cloud.config import CloudConfig
 from cloud.fleet_assembly import fleet_versions, trusted_keys_dir
@@ -42,10 +42,6 @@ DEFAULT_PROTO_MAJORS = {"ameide_core_proto.process.commerce": 1}
 _WHEEL_VERSION = re.compile(r"^[A-Za-z0-9_.]+-(\d+\.\d+\.\d+[^-]*)-")
 
 
-def _fail(message: str, code: int) -> None:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    sys.exit(code)
-
 
 def _errors(fn: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(fn)
@@ -53,9 +49,9 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
         try:
             return fn(*args, **kwargs)
         except (InvalidInput, NotFound) as exc:
-            _fail(str(exc), 2)
+            fail(str(exc), 2)
         except CommerceError as exc:
-            _fail(str(exc), 1)
+            fail(str(exc), 1)
         raise AssertionError("unreachable")
 
     return wrapper

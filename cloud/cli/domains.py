@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import getpass
-import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -18,7 +17,7 @@ import click
 from temporalio.service import RPCError
 
 from cloud.assembly import OpsServices, open_ops
-from cloud.cli.output import console, emit_json, err_console, table, when
+from cloud.cli.output import console, emit_json, fail, table, when
 from cloud.config import CloudConfig
 from cloud.domain_assembly import domain_service
 from cloud.domains.errors import HostnameUnavailable
@@ -32,10 +31,6 @@ __all__ = ["domains"]
 T = TypeVar("T")
 
 
-def _fail(message: str, code: int) -> None:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    sys.exit(code)
-
 
 def _errors(fn: Callable[..., T]) -> Callable[..., T]:
     """Refusals print one clear line: exit 2 for bad input, 3 for a name another tenant holds."""
@@ -45,13 +40,13 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
         try:
             return fn(*args, **kwargs)
         except (InvalidInput, NotFound) as exc:
-            _fail(str(exc), 2)
+            fail(str(exc), 2)
         except HostnameUnavailable as exc:
-            _fail(str(exc), 3)
+            fail(str(exc), 3)
         except CommerceError as exc:
-            _fail(str(exc), 1)
+            fail(str(exc), 1)
         except RPCError as exc:
-            _fail(
+            fail(
                 f"Temporal refused or could not be reached: {exc}; is `commerce-cloud serve` "
                 "running (or TEMPORAL_ADDRESS set)?",
                 1,

@@ -22,7 +22,7 @@ from cloud.assembly import OpsServices, open_ops
 from cloud.cli.bundles import bundles as bundle_commands
 from cloud.cli.bundles import compat as compat_commands
 from cloud.cli.operator import operator as operator_commands
-from cloud.cli.output import console, emit_json, err_console, jsonable, table, when
+from cloud.cli.output import console, emit_json, fail, jsonable, table, when
 from cloud.cli.rollouts import rollouts as rollout_commands
 from cloud.cli.site_calendar import calendar as site_calendar_command
 from cloud.cli.site_releases import last_install_cell, release_cell, release_rows, site_view
@@ -39,10 +39,6 @@ T = TypeVar("T")
 Step = store_site_pb2.ProvisionStep
 
 
-def _fail(message: str, code: int) -> None:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    sys.exit(code)
-
 
 def handle_errors(fn: Callable[..., T]) -> Callable[..., T]:
     """Expected failures print one clear line; exit 2 for bad input, 1 otherwise."""
@@ -52,16 +48,16 @@ def handle_errors(fn: Callable[..., T]) -> Callable[..., T]:
         try:
             return fn(*args, **kwargs)
         except (InvalidInput, NotFound) as exc:
-            _fail(str(exc), 2)
+            fail(str(exc), 2)
         except CommerceError as exc:
-            _fail(str(exc), 1)
+            fail(str(exc), 1)
         except WorkflowFailureError as exc:
             cause: BaseException | None = exc.cause
             while getattr(cause, "cause", None) is not None:
                 cause = getattr(cause, "cause")  # noqa: B009 (walks ApplicationError chains)
-            _fail(str(cause or exc), 1)
+            fail(str(cause or exc), 1)
         except RPCError as exc:
-            _fail(
+            fail(
                 f"Temporal refused or could not be reached: {exc}; is `commerce-cloud serve` "
                 "running (or TEMPORAL_ADDRESS set)?",
                 1,
@@ -105,7 +101,7 @@ def main(
             config_file, data_dir=data_dir, database_url=database_url, log_level=log_level
         )
     except CommerceError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     configure_logging(
         config.log_level if ctx.invoked_subcommand in ("serve", "worker", "gateway") else "WARNING"
     )
@@ -602,7 +598,7 @@ def fleet_status(ctx: click.Context, as_json: bool) -> None:
     """Show the fleet schedule."""
     view = run(_ops(ctx).fleet.describe())
     if view is None:
-        _fail("no fleet schedule yet; create it with `commerce-cloud fleet schedule`", 3)
+        fail("no fleet schedule yet; create it with `commerce-cloud fleet schedule`", 3)
         return
     fields = {
         "every": str(view.every),

@@ -9,21 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
-from cloud.cli.output import console, emit_json, err_console, table
+from cloud.cli.output import console, emit_json, fail, table
 from shared.errors import CommerceError
 from shared.logging import configure_logging
-
-
-def _fail(message: str) -> None:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    sys.exit(1)
 
 
 def _use_kubeconfig(kubeconfig: Path | None) -> None:
@@ -70,7 +64,7 @@ def operator_run(
     from cloud.operator.handlers import OperatorConfig, run_operator
 
     if all_namespaces and namespaces:
-        _fail("give either --namespace or --all-namespaces, not both")
+        fail("give either --namespace or --all-namespaces, not both")
     level = str(getattr(ctx.obj, "log_level", None) or "INFO").upper()
     configure_logging(level)
     logging.getLogger().setLevel(level)  # the group configured WARNING for one-shot commands
@@ -86,7 +80,7 @@ def operator_run(
     try:
         asyncio.run(run_operator(config))
     except CommerceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @operator.command("status")
@@ -100,14 +94,14 @@ def operator_status(
 ) -> None:
     """Print the conditions of CommerceProcess resources (all, or NAME in --namespace)."""
     if name and not namespace:
-        _fail("NAME needs --namespace")
+        fail("NAME needs --namespace")
     _use_kubeconfig(kubeconfig)
     try:
         resources = asyncio.run(_read(namespace, name))
     except CommerceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if name and not resources:
-        _fail(f"no CommerceProcess {namespace}/{name}; see `commerce-cloud operator status`")
+        fail(f"no CommerceProcess {namespace}/{name}; see `commerce-cloud operator status`")
     if as_json:
         emit_json([_summary(r) for r in resources])
         return

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
@@ -51,3 +51,9 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
 
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one clear error line on stderr and exit with `code` (2: bad input, 1: otherwise)."""
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    sys.exit(code)

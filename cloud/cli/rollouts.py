@@ -21,7 +21,7 @@ from temporalio.service import RPCError
 from ameide_core_proto.process.commerce.v1 import rollout_pb2
 from cloud.adapters.temporal_rollouts import TemporalRollouts
 from cloud.assembly import open_ops
-from cloud.cli.output import console, emit_json, err_console, table, when
+from cloud.cli.output import console, emit_json, fail, table, when
 from cloud.config import CloudConfig
 from cloud.services.rollouts import RolloutService, validate_label
 from shared.errors import CommerceError, InvalidInput, NotFound
@@ -38,10 +38,6 @@ _ENDED = (
 )
 
 
-def _fail(message: str, code: int) -> None:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True, markup=True)
-    sys.exit(code)
-
 
 def _errors(fn: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(fn)
@@ -49,11 +45,11 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
         try:
             return fn(*args, **kwargs)
         except (InvalidInput, NotFound) as exc:
-            _fail(str(exc), 2)
+            fail(str(exc), 2)
         except CommerceError as exc:
-            _fail(str(exc), 1)
+            fail(str(exc), 1)
         except RPCError as exc:
-            _fail(f"Temporal refused or could not be reached: {exc}; is `commerce-cloud serve` "
+            fail(f"Temporal refused or could not be reached: {exc}; is `commerce-cloud serve` "
                   "running (or TEMPORAL_ADDRESS set)?", 1)  # fmt: skip
         raise AssertionError("unreachable")
 
@@ -195,7 +191,7 @@ def rollouts_start(
         cause: BaseException | None = exc.cause
         while getattr(cause, "cause", None) is not None:
             cause = getattr(cause, "cause")  # noqa: B009 (walks ApplicationError chains)
-        _fail(str(cause or exc), 1)
+        fail(str(cause or exc), 1)
         return
     if result is None:
         return

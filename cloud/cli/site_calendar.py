@@ -8,14 +8,12 @@ prints the calendar or JSON.
 from __future__ import annotations
 
 import getpass
-import sys
 import time
-from typing import NoReturn
 
 import click
 
 from cloud.assembly import open_ops
-from cloud.cli.output import console, emit_json, err_console, table
+from cloud.cli.output import console, emit_json, fail, table
 from cloud.config import CloudConfig
 from cloud.services.site_calendar import CalendarChange, SiteCalendarService
 from cloud.trading_calendar import HOURS_SYNTAX, render_hours
@@ -25,10 +23,6 @@ __all__ = ["calendar"]
 
 _POLL_SECONDS = 0.5
 
-
-def _fail(message: str, code: int) -> NoReturn:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    sys.exit(code)
 
 
 def _print(change: CalendarChange, state: str, as_json: bool) -> None:
@@ -92,9 +86,9 @@ def calendar(
             site_id, hours, closed, timezone=timezone, actor=f"ops:{getpass.getuser()}"
         )
     except (InvalidInput, NotFound) as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     except CommerceError as exc:
-        _fail(str(exc), 1)
+        fail(str(exc), 1)
     if not wait:
         _print(change, "queued for the store's agent", as_json)
         return
@@ -105,7 +99,7 @@ def calendar(
         record = service.outcome(change.command_id)
     if record is None or not record.finished:
         last = f" (last answer: {record.error})" if record is not None and record.error else ""
-        _fail(
+        fail(
             f"the calendar of site {site_id} is stored as configuration generation "
             f"{change.generation}, but the store's agent has not applied it yet{last}. It stays "
             "queued and is applied when the agent connects; run the same command again to wait "
@@ -113,7 +107,7 @@ def calendar(
             1,
         )
     if record.status != "completed":
-        _fail(
+        fail(
             f"the store's agent refused configuration generation {change.generation} of site "
             f"{site_id}: {record.error}. Correct the calendar and run the command again",
             1,
