@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from cloud.adapters.nginx_gateway import standalone_main_config
+
 LOOPBACK = "127.0.0.1"
 _START_TIMEOUT_SECONDS = 20.0
 _TOOLS = {"pebble-challtestsrv": "pebble", "pebble": "pebble", "nginx": "nginx"}
@@ -167,33 +169,17 @@ def _pebble_listener_trust(directory: Path) -> tuple[Path, Path, Path]:
 
 
 def _nginx_main_config(servers: DomainServers) -> str:
-    user = "user root root;\n" if os.geteuid() == 0 else ""
-    temp = servers.nginx_prefix / "temp"
-    return f"""{user}daemon off;
-master_process on;
-worker_processes 1;
-pid {servers.nginx_pid_file};
-error_log {servers.nginx_prefix / "error.log"} notice;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    server {{
-        listen {LOOPBACK}:{servers.http_port} default_server;
-        location /.well-known/acme-challenge/ {{ root {servers.webroot}; default_type text/plain; }}
-        location / {{ return 404; }}
-    }}
-    server {{
-        listen {LOOPBACK}:{servers.https_port} ssl default_server;
-        ssl_reject_handshake on;
-    }}
-    include {servers.sites_dir}/*.conf;
-}}
-"""
+    return standalone_main_config(
+        prefix=servers.nginx_prefix,
+        pid_file=servers.nginx_pid_file,
+        error_log=servers.nginx_prefix / "error.log",
+        webroot=servers.webroot,
+        sites_dir=servers.sites_dir,
+        http_port=servers.http_port,
+        https_port=servers.https_port,
+        host=LOOPBACK,
+        worker_connections=64,
+    )
 
 
 def _log_tail(path: Path) -> str:

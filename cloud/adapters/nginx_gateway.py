@@ -259,3 +259,47 @@ def _settle(change: _Change, error: GatewayError | None) -> None:
         change.done.set_result(None)
     else:
         change.done.set_exception(error)
+
+
+def standalone_main_config(
+    *,
+    prefix: Path,
+    pid_file: Path,
+    error_log: Path,
+    webroot: Path,
+    sites_dir: Path,
+    http_port: int,
+    https_port: int,
+    host: str = "127.0.0.1",
+    worker_connections: int = 1024,
+) -> str:
+    """The main config of an nginx this gateway drives on its own (the demo's and the tests'):
+    ACME HTTP-01 answers from `webroot` on `http_port`, a TLS listener on `https_port` that
+    refuses names it has no server block for, and one included file per mapped hostname."""
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    temp = prefix / "temp"
+    return f"""{user}daemon off;
+master_process on;
+worker_processes 1;
+pid {pid_file};
+error_log {error_log} notice;
+events {{ worker_connections {worker_connections}; }}
+http {{
+    access_log off;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    server {{
+        listen {host}:{http_port} default_server;
+        location /.well-known/acme-challenge/ {{ root {webroot}; default_type text/plain; }}
+        location / {{ return 404; }}
+    }}
+    server {{
+        listen {host}:{https_port} ssl default_server;
+        ssl_reject_handshake on;
+    }}
+    include {sites_dir}/*.conf;
+}}
+"""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import shutil
 import socket
 import subprocess
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from cloud.adapters.nginx_gateway import standalone_main_config
 from tests.support.pebble import free_port
 from tests.support.servers import require_tool
 
@@ -39,33 +39,16 @@ _START_TIMEOUT_SECONDS = 15.0
 
 
 def _main_config(home: NginxHome) -> str:
-    user = "user root root;\n" if os.geteuid() == 0 else ""
-    temp = home.prefix / "temp"
-    return f"""{user}daemon off;
-master_process on;
-worker_processes 1;
-pid {home.pid_file};
-error_log {home.error_log} notice;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    server {{
-        listen {_LOOPBACK}:{home.http_port} default_server;
-        location /.well-known/acme-challenge/ {{ root {home.webroot}; default_type text/plain; }}
-        location / {{ return 404; }}
-    }}
-    server {{
-        listen {_LOOPBACK}:{home.https_port} ssl default_server;
-        ssl_reject_handshake on;
-    }}
-    include {home.sites_dir}/*.conf;
-}}
-"""
+    return standalone_main_config(
+        prefix=home.prefix,
+        pid_file=home.pid_file,
+        error_log=home.error_log,
+        webroot=home.webroot,
+        sites_dir=home.sites_dir,
+        http_port=home.http_port,
+        https_port=home.https_port,
+        host=_LOOPBACK,
+    )
 
 
 @dataclass
