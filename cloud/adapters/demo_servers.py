@@ -147,7 +147,7 @@ def _certificate(
     return builder.sign(signer, hashes.SHA256())
 
 
-def _pebble_listener_trust(directory: Path) -> tuple[Path, Path, Path]:
+def pebble_listener_trust(directory: Path) -> tuple[Path, Path, Path]:
     """Pebble's own TLS: a CA and a loopback certificate it signed (ca, cert, key PEM files)."""
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "commerce demo Pebble CA")])
@@ -232,7 +232,7 @@ def _running_processes(servers: DomainServers) -> Iterator[None]:
     for stale in servers.sites_dir.glob("*.conf"):
         stale.unlink()
     servers.nginx_config.write_text(_nginx_main_config(servers))
-    _ca, cert, key = _pebble_listener_trust(home)
+    _ca, cert, key = pebble_listener_trust(home)
     pebble_config = home / "pebble-config.json"
     pebble_config.write_text(
         json.dumps(
