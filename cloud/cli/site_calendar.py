@@ -16,6 +16,7 @@ from cloud.assembly import open_ops
 from cloud.cli.output import console, emit_json, fail, table
 from cloud.config import CloudConfig
 from cloud.services.site_calendar import CalendarChange, SiteCalendarService
+from cloud.services.site_configs import SiteConfigs
 from cloud.trading_calendar import HOURS_SYNTAX, render_hours
 from shared.errors import CommerceError, InvalidInput, NotFound
 
@@ -74,13 +75,11 @@ def calendar(
     config: CloudConfig = ctx.obj
     ops = open_ops(config, actor=f"ops:{getpass.getuser()}")
     ctx.call_on_close(ops.close)
-    service = SiteCalendarService(
-        ops.store.sites,
-        ops.store.channels,
-        ops.store.site_calendars,
-        ops.store.commands,
-        overrides=ops.store.realtime_policies,
+    store = ops.store
+    configs = SiteConfigs(
+        store.sites, store.channels, store.realtime_policies, store.site_calendars
     )
+    service = SiteCalendarService(store.sites, store.site_calendars, store.commands, configs)
     try:
         change = service.change(
             site_id, hours, closed, timezone=timezone, actor=f"ops:{getpass.getuser()}"

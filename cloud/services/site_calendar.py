@@ -1,10 +1,11 @@
 """Changing a store's trading calendar (and time zone) after provisioning.
 
-Service room: works through the store ports it is given (sites, channels, calendars, the
-command queue); synchronous (call from a thread in async code). The new calendar is stored
-under the next configuration generation and sent to the agent as an `apply_site_config`
-command whose id is derived from the site and that generation, so running the same change
-again re-sends the same command instead of making another generation.
+Service room: works through the store ports it is given (sites, calendars, the command queue)
+and builds the config with `SiteConfigs`, the one place configs are made; synchronous (call
+from a thread in async code). The new calendar is stored under the next configuration
+generation and sent to the agent as an `apply_site_config` command whose id is derived from
+the site and that generation, so running the same change again re-sends the same command
+instead of making another generation.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ameide_core_proto.process.commerce.v1 import edge_pb2, realtime_pb2, store_site_pb2
+from ameide_core_proto.process.commerce.v1 import edge_pb2, store_site_pb2
 from cloud.adapters.store.records import CommandRecord
-from cloud.ports import ChannelsPort, CommandsPort, SiteCalendarsPort, SitesPort
-from cloud.services.site_configs import OverridesPort
+from cloud.ports import CommandsPort, SiteCalendarsPort, SitesPort
+from cloud.services.site_configs import SiteConfigs
 from cloud.trading_calendar import check_timezone, parse_calendar
-from cloud.workflows.bindings import derive_replication_bindings
 from shared.errors import CommerceError, InvalidInput, NotFound
 from shared.naming import validate_site_id
 
@@ -50,18 +50,16 @@ class SiteCalendarService:
     def __init__(
         self,
         sites: SitesPort,
-        channels: ChannelsPort,
         calendars: SiteCalendarsPort,
         commands: CommandsPort,
+        configs: SiteConfigs,
         *,
-        overrides: OverridesPort | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._overrides = overrides
         self._sites = sites
-        self._channels = channels
         self._calendars = calendars
         self._commands = commands
+        self._configs = configs
         self._clock = clock
 
     def change(
@@ -94,11 +92,6 @@ class SiteCalendarService:
             )
         zone = check_timezone(timezone or site.timezone)
         calendar = parse_calendar(hours, closed)
-        channel = self._channels.get(site.sales_channel_id)
-        if channel is None:
-            raise NotFound(
-                f"sales channel {site.sales_channel_id!r} of site {site_id} does not exist"
-            )
         stored = self._calendars.get(site_id)
         if stored is not None and stored.calendar == calendar and site.timezone == zone:
             generation = stored.config_generation
@@ -111,18 +104,7 @@ class SiteCalendarService:
                 generation = stored.config_generation + 1
             resent = False
             self._calendars.set(site_id, calendar, zone, generation, actor, self._clock())
-        config = store_site_pb2.SiteConfig(
-            site_id=site_id,
-            sales_channel_id=site.sales_channel_id,
-            name=site.name,
-            timezone=zone,
-            bindings=derive_replication_bindings(
-                site_id, site.sales_channel_id, list(channel.streams)
-            ),
-            generation=generation,
-            trading_calendar=calendar,
-            offline_policies=self._policies_in_force(site.sales_channel_id, site_id),
-        )
+        config = self._configs.build_at(site_id, generation)
         command_id = config_command_id(site_id, generation)
         try:
             self._commands.enqueue(
@@ -138,11 +120,6 @@ class SiteCalendarService:
                 f"not be queued for its agent ({exc}); run the same command again to send it"
             ) from exc
         return CalendarChange(site_id, zone, calendar, generation, command_id, resent)
-
-    def _policies_in_force(
-        self, channel_id: str, site_id: str
-    ) -> list[realtime_pb2.OfflinePolicyOverride]:
-        return [] if self._overrides is None else self._overrides.overrides_for(channel_id, site_id)
 
     def outcome(self, command_id: str) -> CommandRecord | None:
         """The queued configuration command (finished once the agent answered)."""

@@ -44,13 +44,21 @@ class SiteConfigs:
 
         Raises `NotFound` for a site that does not exist; the site adapter's `SiteRevoked`
         for a revoked one."""
+        if self._sites.get(site_id) is None:
+            raise NotFound(f"site {site_id!r} does not exist; see `commerce-cloud sites list`")
+        return self.build_at(site_id, self._sites.next_config_generation(site_id))
+
+    def build_at(self, site_id: str, generation: int) -> store_site_pb2.SiteConfig:
+        """The site's configuration as in force now, under a generation the caller took.
+
+        For a change that stores its own part under that generation first (the trading
+        calendar), so the config sent carries it and everything else in force."""
         site = self._sites.get(site_id)
         if site is None:
             raise NotFound(f"site {site_id!r} does not exist; see `commerce-cloud sites list`")
         channel = self._channels.get(site.sales_channel_id)
         streams = list(channel.streams) if channel is not None else []
         overrides = self._overrides.overrides_for(site.sales_channel_id, site.site_id)
-        generation = self._sites.next_config_generation(site_id)
         config = store_site_pb2.SiteConfig(
             site_id=site.site_id,
             sales_channel_id=site.sales_channel_id,
