@@ -20,14 +20,13 @@ import grpc
 
 from ameide_core_proto.process.commerce.v1 import bundles_pb2
 from cloud.adapters.store.errors import StoreUnavailable
-from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
+from cloud.gateway.codec import MalformedFrame, refuse_malformed, service_handler
 from cloud.gateway.peer import authenticate_site
 from cloud.ports import StorePort
 from shared.bundles import ManifestInvalid, validate_bundle_id
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "ameide_core_proto.process.commerce.v1.BundleService"
 DEFAULT_CHUNK = 1024 * 1024
 MAX_CHUNK = 2 * 1024 * 1024
 
@@ -46,15 +45,9 @@ class BundleDownloadServicer:
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The generic handler to add to the control server (same port, same mTLS)."""
-        return grpc.method_handlers_generic_handler(
-            SERVICE,
-            {
-                "DownloadBundle": grpc.unary_stream_rpc_method_handler(
-                    self.download_bundle,
-                    request_deserializer=decoder(bundles_pb2.DownloadBundleRequest),
-                    response_serializer=bundles_pb2.DownloadBundleResponse.SerializeToString,
-                ),
-            },
+        return service_handler(
+            bundles_pb2.DESCRIPTOR.services_by_name["BundleService"],
+            {"DownloadBundle": self.download_bundle},
         )
 
     async def download_bundle(

@@ -5,10 +5,12 @@ Gateway room: pure functions over protobuf and grpc types; no state.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import grpc
+from google.protobuf import message_factory
+from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import DecodeError
 
 
@@ -41,17 +43,39 @@ async def refuse_malformed(context: grpc.aio.ServicerContext[Any, Any], request:
         )
 
 
-def unary_handler(
-    service: str, method: str, behaviour: Any, request: Any, response: Any
+def service_handler(
+    service: ServiceDescriptor, behaviours: Mapping[str, Callable[..., Any]]
 ) -> grpc.GenericRpcHandler[Any, Any]:
-    """A generic handler for one unary method with the forgiving decoder."""
-    return grpc.method_handlers_generic_handler(
-        service,
-        {
-            method: grpc.unary_unary_rpc_method_handler(
-                behaviour,
-                request_deserializer=decoder(request),
-                response_serializer=response.SerializeToString,
-            )
-        },
-    )
+    """The generic handler serving `behaviours` (method name -> coroutine) for `service`.
+
+    Streaming shape and message types come from the proto's own descriptor, and every request
+    goes through the forgiving `decoder`. A behaviour for a method the service does not
+    declare, or a declared method left without one, is a programming error raised here."""
+    declared = service.methods_by_name
+    unknown = sorted(set(behaviours) - set(declared))
+    missing = sorted(set(declared) - set(behaviours))
+    if unknown or missing:
+        raise ValueError(
+            f"{service.full_name}: behaviours for undeclared methods {unknown}, "
+            f"none for declared methods {missing}"
+        )
+    handlers = {}
+    for name, behaviour in behaviours.items():
+        method = declared[name]
+        shape = _SHAPES[(method.client_streaming, method.server_streaming)]
+        handlers[name] = shape(
+            behaviour,
+            request_deserializer=decoder(message_factory.GetMessageClass(method.input_type)),
+            response_serializer=message_factory.GetMessageClass(
+                method.output_type
+            ).SerializeToString,
+        )
+    return grpc.method_handlers_generic_handler(service.full_name, handlers)
+
+
+_SHAPES: dict[tuple[bool, bool], Callable[..., grpc.RpcMethodHandler[Any, Any]]] = {
+    (False, False): grpc.unary_unary_rpc_method_handler,
+    (False, True): grpc.unary_stream_rpc_method_handler,
+    (True, False): grpc.stream_unary_rpc_method_handler,
+    (True, True): grpc.stream_stream_rpc_method_handler,
+}

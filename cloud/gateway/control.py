@@ -19,7 +19,7 @@ import grpc
 from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cloud.activities.command_outcomes import SUCCEEDED, is_final, message_of, outcome_of
 from cloud.adapters.pki import CertificateAuthority, CsrRejected, parse_site_csr
-from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
+from cloud.gateway.codec import MalformedFrame, refuse_malformed, service_handler
 from cloud.gateway.enrollment import certificate_record
 from cloud.gateway.peer import SitePeer, authenticate_site
 from cloud.gateway.ports import WorkflowNotifier
@@ -31,7 +31,6 @@ from shared.timestamps import to_timestamp
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "ameide_core_proto.process.commerce.v1.EdgeControlService"
 HELLO_TIMEOUT = 10.0
 
 
@@ -57,20 +56,9 @@ class ControlServicer:
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The generic handler to add to a grpc.aio server."""
-        return grpc.method_handlers_generic_handler(
-            SERVICE,
-            {
-                "RenewCertificate": grpc.unary_unary_rpc_method_handler(
-                    self.renew_certificate,
-                    request_deserializer=decoder(edge_pb2.RenewCertificateRequest),
-                    response_serializer=edge_pb2.RenewCertificateResponse.SerializeToString,
-                ),
-                "Connect": grpc.stream_stream_rpc_method_handler(
-                    self.connect,
-                    request_deserializer=decoder(edge_pb2.ConnectRequest),
-                    response_serializer=edge_pb2.ConnectResponse.SerializeToString,
-                ),
-            },
+        return service_handler(
+            edge_pb2.DESCRIPTOR.services_by_name["EdgeControlService"],
+            {"RenewCertificate": self.renew_certificate, "Connect": self.connect},
         )
 
     async def renew_certificate(

@@ -23,7 +23,7 @@ from cloud.adapters.pki import (
 from cloud.adapters.store.errors import TokenRejected
 from cloud.adapters.store.records import NewCertificate
 from cloud.adapters.tokens import MalformedToken, parse_token, token_hash
-from cloud.gateway.codec import MalformedFrame, refuse_malformed, unary_handler
+from cloud.gateway.codec import MalformedFrame, refuse_malformed, service_handler
 from cloud.gateway.ports import WorkflowNotifier
 from cloud.ports import StorePort
 from shared.grpc_status import IDENTITY_REFUSED
@@ -31,9 +31,6 @@ from shared.timestamps import to_timestamp
 
 logger = logging.getLogger(__name__)
 
-_PACKAGE = "ameide_core_proto.process.commerce.v1"
-DISCOVERY_SERVICE = f"{_PACKAGE}.EdgeDiscoveryService"
-ENROLLMENT_SERVICE = f"{_PACKAGE}.EdgeEnrollmentService"
 
 _TOKEN_REFUSALS = {
     "unknown": "bootstrap token is not recognised; ask cloud ops for the site's current token "
@@ -70,12 +67,9 @@ class DiscoveryServicer:
         )
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
-        return unary_handler(
-            DISCOVERY_SERVICE,
-            "GetTrustBundle",
-            self.get_trust_bundle,
-            edge_pb2.GetTrustBundleRequest,
-            edge_pb2.GetTrustBundleResponse,
+        return service_handler(
+            edge_pb2.DESCRIPTOR.services_by_name["EdgeDiscoveryService"],
+            {"GetTrustBundle": self.get_trust_bundle},
         )
 
     async def get_trust_bundle(
@@ -101,12 +95,8 @@ class EnrollmentServicer:
         self._lifetime = lifetime
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
-        return unary_handler(
-            ENROLLMENT_SERVICE,
-            "Enroll",
-            self.enroll,
-            edge_pb2.EnrollRequest,
-            edge_pb2.EnrollResponse,
+        return service_handler(
+            edge_pb2.DESCRIPTOR.services_by_name["EdgeEnrollmentService"], {"Enroll": self.enroll}
         )
 
     async def enroll(

@@ -17,13 +17,12 @@ import grpc
 
 from ameide_core_proto.process.commerce.v1 import sync_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
-from cloud.gateway.codec import MalformedFrame, refuse_malformed, unary_handler
+from cloud.gateway.codec import MalformedFrame, refuse_malformed, service_handler
 from cloud.ports import ChangeLogPort
 from shared.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "ameide_core_proto.process.commerce.v1.ChangePublishService"
 MAX_CHANGES_PER_PUBLISH = 10_000
 
 
@@ -34,8 +33,8 @@ class PublishServicer:
         self._changes = changes
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
-        return unary_handler(
-            SERVICE, "Publish", self.publish, sync_pb2.PublishRequest, sync_pb2.PublishResponse
+        return service_handler(
+            sync_pb2.DESCRIPTOR.services_by_name["ChangePublishService"], {"Publish": self.publish}
         )
 
     async def publish(

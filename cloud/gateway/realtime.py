@@ -24,7 +24,7 @@ import grpc
 from ameide_core_proto.process.commerce.v1 import realtime_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
 from cloud.adapters.store.realtime_records import ProviderRefusedUs, Settled
-from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
+from cloud.gateway.codec import MalformedFrame, refuse_malformed, service_handler
 from cloud.gateway.peer import RecentlyUsable, authenticate_site
 from cloud.gateway.realtime_batch import DecisionBatcher
 from cloud.ports import StorePort
@@ -32,7 +32,6 @@ from shared.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "ameide_core_proto.process.commerce.v1.RealtimeService"
 
 T = TypeVar("T")
 
@@ -80,20 +79,9 @@ class RealtimeServicer:
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The generic handler to add to the control server (same port, same mTLS)."""
-        return grpc.method_handlers_generic_handler(
-            SERVICE,
-            {
-                "Decide": grpc.unary_unary_rpc_method_handler(
-                    self.decide,
-                    request_deserializer=decoder(realtime_pb2.DecideRequest),
-                    response_serializer=realtime_pb2.DecideResponse.SerializeToString,
-                ),
-                "Reconcile": grpc.unary_unary_rpc_method_handler(
-                    self.reconcile,
-                    request_deserializer=decoder(realtime_pb2.ReconcileRequest),
-                    response_serializer=realtime_pb2.ReconcileResponse.SerializeToString,
-                ),
-            },
+        return service_handler(
+            realtime_pb2.DESCRIPTOR.services_by_name["RealtimeService"],
+            {"Decide": self.decide, "Reconcile": self.reconcile},
         )
 
     async def _settle(

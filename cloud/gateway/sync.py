@@ -26,7 +26,7 @@ import grpc
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
-from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
+from cloud.gateway.codec import MalformedFrame, refuse_malformed, service_handler
 from cloud.gateway.peer import authenticate_site
 from cloud.gateway.snapshot_token import SnapshotResume, decode_token, encode_token
 from cloud.gateway.sync_reports import ReportThrottle
@@ -37,7 +37,6 @@ from shared.grpc_status import IDENTITY_REFUSED
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "ameide_core_proto.process.commerce.v1.EdgeSyncService"
 DEFAULT_MAX_CHANGES = 5_000
 MAX_CHANGES = 10_000
 PAGE_BYTE_BUDGET = 3 * 1024 * 1024
@@ -272,20 +271,9 @@ class SyncServicer:
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The generic handler to add to the control server (same port, same mTLS)."""
-        return grpc.method_handlers_generic_handler(
-            SERVICE,
-            {
-                "PullChanges": grpc.unary_unary_rpc_method_handler(
-                    self.pull_changes,
-                    request_deserializer=decoder(sync_pb2.PullChangesRequest),
-                    response_serializer=sync_pb2.PullChangesResponse.SerializeToString,
-                ),
-                "PushRecords": grpc.unary_unary_rpc_method_handler(
-                    self.push_records,
-                    request_deserializer=decoder(sync_pb2.PushRecordsRequest),
-                    response_serializer=sync_pb2.PushRecordsResponse.SerializeToString,
-                ),
-            },
+        return service_handler(
+            sync_pb2.DESCRIPTOR.services_by_name["EdgeSyncService"],
+            {"PullChanges": self.pull_changes, "PushRecords": self.push_records},
         )
 
     async def pull_changes(
