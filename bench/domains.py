@@ -41,9 +41,9 @@ from bench._phases import history_phases, merge, summary
 from cloud.adapters.https_probe import probe_https
 from cloud.adapters.store import CloudStore
 from cloud.adapters.temporal_domains import verify_workflow_id
-from cloud.assembly import open_ops
+from cloud.composition.assembly import open_ops
+from cloud.composition.domain_assembly import domain_service
 from cloud.config import CloudConfig
-from cloud.domain_assembly import domain_service
 from cloud.domains.gateway import GatewayNotServing
 from cloud.temporal.connect import TemporalSettings, connect_client
 from shared.logging import configure_logging

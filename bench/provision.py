@@ -37,7 +37,7 @@ from bench._cloud_process import (
 )
 from bench._errors import BenchFailed
 from bench._machine import established_connections, machine_info, percentile, raise_fd_limit, rss_mb
-from cloud.assembly import open_ops
+from cloud.composition.assembly import open_ops
 from cloud.services import FactService, ProvisioningService
 from cloud.temporal.connect import TemporalSettings, connect_client
 from shared.errors import CommerceError

@@ -42,7 +42,7 @@ from bench._cloud_process import CHANNEL, CloudProcess, bench_config
 from bench._errors import BenchFailed
 from bench._machine import free_ports, machine_info, percentile
 from bench.provision import provision_site
-from cloud.assembly import open_ops
+from cloud.composition.assembly import open_ops
 from cloud.temporal.connect import TemporalSettings, connect_client
 from edge_agent.realtime.journal import read_journal
 from shared.errors import CommerceError

@@ -45,7 +45,7 @@ from bench._cloud_process import CHANNEL, CloudProcess, bench_config
 from bench._errors import BenchFailed
 from bench._machine import free_ports, machine_info, percentile, rss_mb
 from bench.provision import provision_site
-from cloud.assembly import OpsServices, open_ops
+from cloud.composition.assembly import OpsServices, open_ops
 from cloud.temporal.connect import TemporalSettings, connect_client
 from edge_agent.control.sync_channel import SyncChannel
 from edge_agent.outbox import read_outbox_pending

@@ -42,10 +42,10 @@ from cloud.activities.rollout_messages import (
     SiteOutcome,
 )
 from cloud.adapters.store import CloudStore
+from cloud.composition.fleet_assembly import fleet_versions, trusted_keys_dir
+from cloud.composition.rollout_wiring import rollout_activities, rollout_workflows
 from cloud.config import CloudConfig
-from cloud.fleet_assembly import fleet_versions, trusted_keys_dir
 from cloud.fleet_records import PublishedBundle
-from cloud.rollout_wiring import rollout_activities, rollout_workflows
 from cloud.temporal.cli_binary import default_cache_dir, resolve_temporal_cli
 from cloud.temporal.search_attributes import SEARCH_ATTRIBUTES
 from shared.bundles import BundleSpec, StepSource, build_bundle, generate_key_pair, load_signing_key

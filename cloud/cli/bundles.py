@@ -1,9 +1,9 @@
 """`commerce-cloud compat ...` and `commerce-cloud bundles ...`: the compatibility matrix and
 signed version bundles as ops use them.
 
-CLI room: turns flags into calls on `FleetVersionService` (built by `cloud.fleet_assembly`
-over the cloud store) and prints tables or JSON; exit 2 for bad input, 1 for a refusal or
-another failure.
+CLI room: turns flags into calls on `FleetVersionService` (built by
+`cloud.composition.fleet_assembly` over the cloud store) and prints tables or JSON; exit 2
+for bad input, 1 for a refusal or another failure.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import click
 from cloud.adapters.store import CloudStore
 from cloud.cli.output import console, emit_json, fail, table, when
 from cloud.compatibility import Verdict, packaged_matrix_text
+from cloud.composition.fleet_assembly import fleet_versions, trusted_keys_dir
 from cloud.config import CloudConfig
-from cloud.fleet_assembly import fleet_versions, trusted_keys_dir
 from cloud.services.bundles import BundleCheck, FleetVersionService
 from shared.bundles import (
     BundleSpec,

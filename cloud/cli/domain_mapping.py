@@ -16,9 +16,9 @@ from google.protobuf.json_format import MessageToDict
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2
 from cloud.adapters.temporal_domain_mapping import TemporalDomainMappingRuns
-from cloud.assembly import OpsServices, open_ops
 from cloud.cli.domains import _errors, _run, domains
 from cloud.cli.output import console, emit_json, table
+from cloud.composition.assembly import OpsServices, open_ops
 from cloud.config import CloudConfig
 from cloud.services.domain_mapping import DomainMappingService
 

@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 import click
 from temporalio.service import RPCError
 
-from cloud.assembly import OpsServices, open_ops
 from cloud.cli.output import console, emit_json, fail, table, when
+from cloud.composition.assembly import OpsServices, open_ops
+from cloud.composition.domain_assembly import domain_service
 from cloud.config import CloudConfig
-from cloud.domain_assembly import domain_service
 from cloud.domains.errors import HostnameUnavailable
 from cloud.domains.hostnames import display_hostname
 from cloud.domains.records import DomainClaim

@@ -18,7 +18,6 @@ from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
-from cloud.assembly import OpsServices, open_ops
 from cloud.cli.bundles import bundles as bundle_commands
 from cloud.cli.bundles import compat as compat_commands
 from cloud.cli.operator import operator as operator_commands
@@ -26,6 +25,7 @@ from cloud.cli.output import console, emit_json, fail, jsonable, table, when
 from cloud.cli.rollouts import rollouts as rollout_commands
 from cloud.cli.site_calendar import calendar as site_calendar_command
 from cloud.cli.site_releases import last_install_cell, release_cell, release_rows, site_view
+from cloud.composition.assembly import OpsServices, open_ops
 from cloud.config import CloudConfig, load_cloud_config
 from cloud.services import DataReport, DataService, Enrollment
 from cloud.services.data import DEFAULT_BATCH
@@ -123,7 +123,7 @@ def _ops(ctx: click.Context) -> OpsServices:
 @handle_errors
 def serve(ctx: click.Context) -> None:
     """Run Temporal (embedded unless TEMPORAL_ADDRESS), the worker and the edge gateway."""
-    from cloud.runtime import serve as serve_all
+    from cloud.composition.runtime import serve as serve_all
 
     run(serve_all(ctx.obj, worker=True, gateway=True))
 
@@ -133,7 +133,7 @@ def serve(ctx: click.Context) -> None:
 @handle_errors
 def worker(ctx: click.Context) -> None:
     """Run only the Temporal worker."""
-    from cloud.runtime import serve as serve_all
+    from cloud.composition.runtime import serve as serve_all
 
     run(serve_all(ctx.obj, worker=True, gateway=False))
 
@@ -143,7 +143,7 @@ def worker(ctx: click.Context) -> None:
 @handle_errors
 def gateway(ctx: click.Context) -> None:
     """Run only the edge gateway."""
-    from cloud.runtime import serve as serve_all
+    from cloud.composition.runtime import serve as serve_all
 
     run(serve_all(ctx.obj, worker=False, gateway=True))
 
@@ -767,7 +767,7 @@ def data_generate(
 @handle_errors
 def demo(ctx: click.Context, check: bool) -> None:
     """Local stack with a real agent for a demo store: replication, real-time, domains, bundles."""
-    from cloud.demo import run_demo
+    from cloud.demo.stack import run_demo
 
     sys.exit(run(run_demo(ctx.obj, check=check)))
 

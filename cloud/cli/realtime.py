@@ -1,7 +1,7 @@
 """`commerce-cloud realtime`: operation kinds and their offline policies, compensation cases,
 per-kind figures.
 
-CLI room: builds the service through `cloud.realtime_assembly`, prints tables or JSON.
+CLI room: builds the service through `cloud.composition.realtime_assembly`, prints tables or JSON.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import click
 from ameide_core_proto.process.commerce.v1 import realtime_pb2
 from cloud.cli.main import _ops, handle_errors, run
 from cloud.cli.output import console, emit_json, table, when
-from cloud.realtime_assembly import realtime_ops, realtime_policies
+from cloud.composition.realtime_assembly import realtime_ops, realtime_policies
 from cloud.services.realtime import RealtimeOpsService
 from shared.realtime import kind_name, policy_name
 

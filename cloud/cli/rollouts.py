@@ -20,8 +20,8 @@ from temporalio.service import RPCError
 
 from ameide_core_proto.process.commerce.v1 import rollout_pb2
 from cloud.adapters.temporal_rollouts import TemporalRollouts
-from cloud.assembly import open_ops
 from cloud.cli.output import console, emit_json, fail, table, when
+from cloud.composition.assembly import open_ops
 from cloud.config import CloudConfig
 from cloud.services.rollouts import RolloutService, validate_label
 from shared.errors import CommerceError, InvalidInput, NotFound

@@ -12,8 +12,8 @@ import time
 
 import click
 
-from cloud.assembly import open_ops
 from cloud.cli.output import console, emit_json, fail, table
+from cloud.composition.assembly import open_ops
 from cloud.config import CloudConfig
 from cloud.services.site_calendar import CalendarChange, SiteCalendarService
 from cloud.services.site_configs import SiteConfigs

@@ -1,8 +1,9 @@
 """Ports of domain mappings: certificate store, ACME issuer, key sealer, outside probe.
 
-Port room: `typing.Protocol`s only. The composition root (`cloud.domain_mapping_worker`) hands
-in `CloudStore.domain_certificates`, `cloud.adapters.acme.AcmeIssuer`,
-`cloud.adapters.sealed_keys.KeySealer` and `cloud.adapters.https_probe.probe_https`.
+Port room: `typing.Protocol`s only. The composition root
+(`cloud.composition.domain_mapping_worker`) hands in `CloudStore.domain_certificates`,
+`cloud.adapters.acme.AcmeIssuer`, `cloud.adapters.sealed_keys.KeySealer`
+and `cloud.adapters.https_probe.probe_https`.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from ameide_core_proto.process.commerce.v1 import conditions_pb2, domains_pb2, facts_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import DomainWorkflowServiceClient
 from cloud.adapters.https_probe import probe_https
-from cloud.domain_assembly import domain_service
+from cloud.composition.domain_assembly import domain_service
 from cloud.domains.errors import HostnameUnavailable
 from cloud.domains.gateway import GatewayNotServing
 from cloud.domains.records import audit_subject

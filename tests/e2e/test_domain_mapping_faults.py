@@ -20,10 +20,10 @@ from ameide_core_proto.process.commerce.v1 import conditions_pb2, domains_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import DomainWorkflowServiceClient
 from cloud.adapters.https_probe import probe_https
 from cloud.adapters.store import CloudStore
+from cloud.composition.runtime import running_cloud
 from cloud.config import CloudConfig
 from cloud.domains.certificates import CERT_ISSUED
 from cloud.domains.records import ExpectedRecord, NewDomainClaim, audit_subject
-from cloud.runtime import running_cloud
 from tests.support.challtestsrv import ChallTestSrv, ChallTestSrvClient
 from tests.support.domain_mapping import GATEWAY, domains_overrides, mapping_overrides
 from tests.support.nginx import running_nginx, running_storefront

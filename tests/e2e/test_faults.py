@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from temporalio.client import Client
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2
-from cloud.assembly import open_ops
+from cloud.composition.assembly import open_ops
 from cloud.config import CloudConfig
 from cloud.store import tables
 from cloud.temporal.connect import TemporalSettings, connect_client

@@ -19,7 +19,7 @@ import pytest
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cloud.adapters.store import CloudStore
-from cloud.assembly import open_ops
+from cloud.composition.assembly import open_ops
 from cloud.config import CloudConfig
 from tests.e2e.test_faults import _sigkill, serve_process
 from tests.support.rollouts import publish_bundle

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cloud.fleet_assembly import fleet_versions, trusted_keys_dir
+from cloud.composition.fleet_assembly import fleet_versions, trusted_keys_dir
 from tests.e2e.test_rollouts_cli import QUICK_INSTALLS
 from tests.edge_agent.edge_process import agent_log, agent_process
 from tests.edge_agent.installer.bundles import build_release, make_publisher

@@ -18,7 +18,7 @@ from temporalio.client import Client
 from ameide_core_proto.process.commerce.v1 import conditions_pb2, domains_pb2, facts_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import DomainWorkflowServiceClient
 from cloud.adapters.temporal_domains import verify_workflow_id
-from cloud.domain_assembly import domain_service
+from cloud.composition.domain_assembly import domain_service
 from cloud.domains.errors import HostnameUnavailable
 from cloud.domains.hostnames import InvalidHostname
 from cloud.domains.records import DomainClaim, audit_subject

@@ -17,7 +17,7 @@ from temporalio.client import Client
 from ameide_core_proto.process.commerce.v1 import domains_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import DomainWorkflowServiceClient
 from cloud.adapters.temporal_domains import verify_workflow_id
-from cloud.domain_assembly import domain_service
+from cloud.composition.domain_assembly import domain_service
 from tests.support.challtestsrv import ChallTestSrv, ChallTestSrvClient
 from tests.support.nginx import NginxHome, Storefront
 from tests.support.pebble import Pebble

@@ -25,9 +25,9 @@ from ameide_core_proto.process.commerce.v1 import store_site_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import ProvisionStoreSiteHandle
 from cloud.adapters.store import CloudStore
 from cloud.adapters.temporal_provisioning import TemporalProvisionRun
-from cloud.assembly import OpsServices, open_ops
+from cloud.composition.assembly import OpsServices, open_ops
+from cloud.composition.runtime import Running, running_cloud
 from cloud.config import CloudConfig
-from cloud.runtime import Running, running_cloud
 from cloud.services import Enrollment, ProvisioningService
 from shared.timestamps import from_timestamp
 from tests.support.servers import require_temporal_cli

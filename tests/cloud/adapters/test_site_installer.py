@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cloud.activities.rollout_messages import FAILED, INSTALLED, OFFLINE
 from cloud.adapters.site_installer import QueuedSiteInstaller
-from cloud.fleet_assembly import fleet_versions, trusted_keys_dir
+from cloud.composition.fleet_assembly import fleet_versions, trusted_keys_dir
 from cloud.gateway.server import EdgeGateway
 from tests.edge_agent.conftest import (  # the real gateway's fixtures, shared
     cloud,

@@ -15,7 +15,7 @@ import grpc
 import pytest
 
 from ameide_core_proto.process.commerce.v1 import bundles_pb2, bundles_pb2_grpc
-from cloud.fleet_assembly import fleet_versions, trusted_keys_dir
+from cloud.composition.fleet_assembly import fleet_versions, trusted_keys_dir
 from edge_agent.identity.current import load_identity
 from edge_agent.transport import tls_channel
 from shared.bundles import BundleSpec, StepSource, build_bundle, generate_key_pair, load_signing_key

@@ -19,8 +19,8 @@ from cloud.adapters.pki import FileCertificateAuthority
 from cloud.adapters.store import CloudStore
 from cloud.adapters.tokens import TokenMinter, token_hash
 from cloud.compat import IncompatibleVersion
-from cloud.compat_wiring import matrix_compatibility
 from cloud.compatibility import packaged_matrix_text
+from cloud.composition.compat_wiring import matrix_compatibility
 from cloud.services import (
     ChannelService,
     EnrollmentIssuer,

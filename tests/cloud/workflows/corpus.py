@@ -14,7 +14,7 @@ from typing import Any
 from temporalio.client import WorkflowHistory
 from temporalio.workflow import _Definition
 
-from cloud import worker
+from cloud.composition import worker
 
 logger = logging.getLogger(__name__)
 

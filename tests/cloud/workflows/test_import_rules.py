@@ -131,18 +131,7 @@ ROOMS = (
     Room("temporal", ("cloud/temporal/",), frozenset({"network"})),
     Room(
         "cloud composition roots",
-        (
-            "cloud/cli/",
-            "cloud/worker.py",
-            "cloud/domain_worker.py",
-            "cloud/domain_assembly.py",
-            "cloud/runtime.py",
-            "cloud/demo.py",
-            "cloud/demo_domains.py",
-            "cloud/demo_realtime.py",
-            "cloud/demo_bundles.py",
-            "cloud/assembly.py",
-        ),
+        ("cloud/cli/", "cloud/composition/", "cloud/demo/"),
         frozenset({"network"}),
     ),
     # The operator's adapters: the Kubernetes API client and the dependency probes (Temporal,
@@ -576,7 +565,7 @@ def test_rule_reports_file_line_and_rule(
         ("cloud/adapters/store/x.py", "import sqlalchemy as sa\n", "io"),
         ("cloud/store/x.py", "from alembic import command\n", "io"),
         ("cloud/cli/x.py", "from temporalio.client import Client\n", "io"),
-        ("cloud/worker.py", "from temporalio.client import Client\n", "io"),
+        ("cloud/composition/worker.py", "from temporalio.client import Client\n", "io"),
         ("cloud/adapters/x.py", "import httpx\nfrom cryptography import x509\n", "io"),
         ("edge_agent/transport.py", "import grpc\n", "io"),
         ("edge_agent/health/server.py", "from aiohttp import web\nimport http\n", "io"),
@@ -587,7 +576,7 @@ def test_rule_reports_file_line_and_rule(
         ("cloud/validation.py", "from zoneinfo import ZoneInfo\nimport re\n", "workflows"),
         ("cloud/gateway/x.py", "from cloud.adapters.store.records import SiteRecord\n", "ports"),
         ("cloud/services/x.py", "from cloud.adapters.store.errors import SiteConflict\n", "ports"),
-        ("cloud/assembly.py", "from cloud.adapters.store import CloudStore\n", "ports"),
+        ("cloud/composition/assembly.py", "from cloud.adapters.store import CloudStore\n", "ports"),
     ],
 )
 def test_rule_accepts_what_architecture_allows(

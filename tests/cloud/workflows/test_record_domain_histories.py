@@ -16,7 +16,7 @@ import pytest
 
 from ameide_core_proto.process.commerce.v1.workflows_temporal import DomainWorkflowServiceClient
 from cloud.adapters.temporal_domains import verify_workflow_id
-from cloud.domain_assembly import domain_service
+from cloud.composition.domain_assembly import domain_service
 from tests.cloud.workflows.corpus import HISTORIES_DIR, write_history
 from tests.support.challtestsrv import ChallTestSrv, ChallTestSrvClient
 from tests.support.stack import Stack, cloud_stack, eventually

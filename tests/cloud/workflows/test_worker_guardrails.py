@@ -19,8 +19,8 @@ from temporalio.workflow import _Definition
 from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     STORE_SITE_WORKFLOW_SERVICE_TASK_QUEUE,
 )
+from cloud.composition.worker import build_workers
 from cloud.temporal.connect import TemporalSettings, connect_client, worker_build_id
-from cloud.worker import build_workers
 from shared.version import package_version
 from tests.cloud.workflows.corpus import registered_workflows
 from tests.support.stack import Stack, cloud_stack

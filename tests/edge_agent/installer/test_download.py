@@ -13,7 +13,7 @@ import grpc
 import pytest
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
-from cloud.fleet_assembly import fleet_versions, trusted_keys_dir
+from cloud.composition.fleet_assembly import fleet_versions, trusted_keys_dir
 from cloud.gateway.server import EdgeGateway
 from edge_agent.errors import BundleRejected
 from edge_agent.identity.current import load_identity

@@ -18,7 +18,7 @@ import sqlite3
 from pathlib import Path
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2
-from cloud.fleet_assembly import fleet_versions, trusted_keys_dir
+from cloud.composition.fleet_assembly import fleet_versions, trusted_keys_dir
 from cloud.gateway.server import EdgeGateway
 from tests.edge_agent.edge_process import agent_log, agent_process
 from tests.edge_agent.edge_support import SITE

@@ -20,7 +20,7 @@ from cloud.adapters.temporal_provisioning import TemporalProvisioning
 from cloud.adapters.temporal_replication import TemporalReplication
 from cloud.adapters.temporal_schedules import TemporalFleetSchedules
 from cloud.adapters.tokens import TokenMinter
-from cloud.compat_wiring import matrix_compatibility
+from cloud.composition.compat_wiring import matrix_compatibility
 from cloud.config import CloudConfig
 from cloud.services import (
     ChannelService,

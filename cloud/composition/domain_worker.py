@@ -1,7 +1,7 @@
 """Wiring of the storefront-domain workflows into the cloud worker (task queue commerce-domains).
 
 Composition room: builds the DNS resolver from `[domains]` settings and the activities over
-the store; `cloud.worker` calls `domain_workflows` and `build_domain_worker`.
+the store; `cloud.composition.worker` calls `domain_workflows` and `build_domain_worker`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
 from cloud.activities.domains import DomainClaimActivities
 from cloud.adapters.dns import dns_resolver
 from cloud.adapters.store import CloudStore
+from cloud.composition.domain_mapping_worker import mapping_activities, mapping_workflows
 from cloud.config import CloudConfig
-from cloud.domain_mapping_worker import mapping_activities, mapping_workflows
 from cloud.workflows.domains import VerifyDomainClaimWorkflow
 
 __all__ = ["build_domain_worker", "domain_workflows"]

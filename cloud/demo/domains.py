@@ -23,8 +23,8 @@ from cloud.adapters.demo_servers import LOOPBACK, DomainServers, missing_tools
 from cloud.adapters.store import CloudStore
 from cloud.adapters.temporal_domains import verify_workflow_id
 from cloud.cli.output import console
+from cloud.composition.domain_assembly import domain_service
 from cloud.config import CloudConfig
-from cloud.domain_assembly import domain_service
 from cloud.domains.errors import HostnameUnavailable
 from cloud.domains.hostnames import InvalidHostname
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from cloud.adapters.store import CloudStore
 from cloud.cli.output import console
+from cloud.composition.fleet_assembly import fleet_versions, trusted_keys_dir
 from cloud.config import CloudConfig
-from cloud.fleet_assembly import fleet_versions, trusted_keys_dir
 from shared.bundles import (
     BundleSpec,
     StepSource,

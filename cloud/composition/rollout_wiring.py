@@ -1,7 +1,8 @@
-"""Wires RolloutStoreFleet into the worker (composition helper for `cloud.worker`).
+"""Wires RolloutStoreFleet into the worker (composition helper for `cloud.composition.worker`).
 
 Composition room: builds the rollout activities over the cloud store, the compatibility
-policy and the site adapters; `cloud.worker` puts them on the rollout task queue's worker.
+policy and the site adapters; `cloud.composition.worker` puts them on the rollout task
+queue's worker.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from cloud.activities.rollout import RolloutActivities, SiteBundleInstaller, Sit
 from cloud.adapters.rollout_sites import StoreSiteHealth
 from cloud.adapters.site_installer import QueuedSiteInstaller
 from cloud.adapters.store import CloudStore
-from cloud.compat_wiring import matrix_compatibility
+from cloud.composition.compat_wiring import matrix_compatibility
 from cloud.config import CloudConfig
 from cloud.workflows.rollout import RolloutStoreFleetWorkflow
 

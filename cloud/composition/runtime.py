@@ -20,11 +20,11 @@ from cloud.adapters.pki import FileCertificateAuthority
 from cloud.adapters.store import CloudStore
 from cloud.adapters.temporal_notifier import TemporalNotifier
 from cloud.adapters.temporal_realtime import TemporalCompensations
+from cloud.composition.realtime_assembly import realtime_ledger
+from cloud.composition.worker import build_workers
 from cloud.config import CloudConfig
 from cloud.gateway.server import EdgeGateway, GatewayPorts
-from cloud.realtime_assembly import realtime_ledger
 from cloud.temporal.connect import TemporalSettings, open_temporal
-from cloud.worker import build_workers
 from shared.errors import ConfigError
 
 logger = logging.getLogger(__name__)

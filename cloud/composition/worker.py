@@ -28,10 +28,10 @@ from cloud.activities.site_config import SiteConfigActivities
 from cloud.activities.store_site import StoreSiteActivities
 from cloud.adapters.store import CloudStore
 from cloud.adapters.tokens import TokenMinter
-from cloud.compat_wiring import matrix_compatibility
+from cloud.composition.compat_wiring import matrix_compatibility
+from cloud.composition.domain_worker import build_domain_worker, domain_workflows
+from cloud.composition.rollout_wiring import rollout_activities, rollout_workflows
 from cloud.config import CloudConfig
-from cloud.domain_worker import build_domain_worker, domain_workflows
-from cloud.rollout_wiring import rollout_activities, rollout_workflows
 from cloud.services.site_configs import SiteConfigs
 from cloud.temporal.connect import worker_build_id
 from cloud.workflows.realtime import CompensateOfflineOperationWorkflow

@@ -2,7 +2,8 @@
 
 Composition room: builds the ACME issuer (account key and challenge solvers), the key sealer,
 the nginx gateway, the HTTPS probe and the DNS resolver from `[domain_mapping]` and `[domains]`
-settings; `cloud.domain_worker` adds what `mapping_workflows` and `mapping_activities` return.
+settings; `cloud.composition.domain_worker` adds what `mapping_workflows` and
+`mapping_activities` return.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from cloud.adapters.giftcard_http import HttpGiftCardProvider
 from cloud.adapters.store import CloudStore
 from cloud.adapters.store.realtime import RealtimeLedger
 from cloud.adapters.temporal_realtime import TemporalCompensations
-from cloud.assembly import OpsServices
+from cloud.composition.assembly import OpsServices
 from cloud.config import CloudConfig
 from cloud.services.realtime import CompensationSignals, RealtimeOpsService
 from cloud.services.realtime_policies import RealtimePolicyService

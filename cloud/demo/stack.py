@@ -36,13 +36,13 @@ from cloud.adapters.demo_servers import (
     missing_tools,
     running_domain_servers,
 )
-from cloud.assembly import OpsServices, open_ops
 from cloud.cli.output import console
+from cloud.composition.assembly import OpsServices, open_ops
+from cloud.composition.runtime import running_cloud
 from cloud.config import CloudConfig
-from cloud.demo_bundles import bundle_step
-from cloud.demo_domains import domain_step, with_domain_servers
-from cloud.demo_realtime import realtime_step
-from cloud.runtime import running_cloud
+from cloud.demo.bundles import bundle_step
+from cloud.demo.domains import domain_step, with_domain_servers
+from cloud.demo.realtime import realtime_step
 from shared.version import package_version
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from pathlib import Path
 from cloud.adapters.bundle_blobs import BundleBlobStore
 from cloud.adapters.store import CloudStore
 from cloud.compat import StoredMatrixSource
-from cloud.compat_wiring import matrix_compatibility
+from cloud.composition.compat_wiring import matrix_compatibility
 from cloud.config import CloudConfig
 from cloud.services.bundles import FleetVersionService
 from shared.bundles import TrustedKeys
