@@ -8,19 +8,17 @@ for bad input, 1 for a refusal or another failure.
 
 from __future__ import annotations
 
-import functools
 import getpass
 import re
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from cloud.adapters.store import CloudStore
-from cloud.cli.output import console, emit_json, fail, table, when
+from cloud.cli.errors import handle_errors
+from cloud.cli.output import console, emit_json, table, when
 from cloud.compatibility import Verdict, packaged_matrix_text
 from cloud.composition.fleet_assembly import fleet_versions, trusted_keys_dir
 from cloud.config import CloudConfig
@@ -35,26 +33,13 @@ from shared.bundles import (
     load_public_key_pem,
     load_signing_key,
 )
-from shared.errors import CommerceError, InvalidInput, NotFound
+from shared.errors import InvalidInput
 
-T = TypeVar("T")
 DEFAULT_PROTO_MAJORS = {"ameide_core_proto.process.commerce": 1}
 _WHEEL_VERSION = re.compile(r"^[A-Za-z0-9_.]+-(\d+\.\d+\.\d+[^-]*)-")
 
 
-
-def _errors(fn: Callable[..., T]) -> Callable[..., T]:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
-            return fn(*args, **kwargs)
-        except (InvalidInput, NotFound) as exc:
-            fail(str(exc), 2)
-        except CommerceError as exc:
-            fail(str(exc), 1)
-        raise AssertionError("unreachable")
-
-    return wrapper
+_errors = handle_errors
 
 
 def _service(ctx: click.Context) -> FleetVersionService:

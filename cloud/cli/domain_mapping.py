@@ -16,7 +16,8 @@ from google.protobuf.json_format import MessageToDict
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2
 from cloud.adapters.temporal_domain_mapping import TemporalDomainMappingRuns
-from cloud.cli.domains import _errors, _run, domains
+from cloud.cli.domains import _errors, domains
+from cloud.cli.errors import run
 from cloud.cli.output import console, emit_json, table
 from cloud.composition.assembly import OpsServices, open_ops
 from cloud.config import CloudConfig
@@ -60,7 +61,7 @@ def domains_provision(
     ctx: click.Context, hostname: str, tenant_id: str, storefront_id: str, as_json: bool
 ) -> None:
     """Order a certificate for HOSTNAME, wire the storefront gateway, check it from outside."""
-    result = _run(_service(ctx).provision(tenant_id, hostname, storefront_id))
+    result = run(_service(ctx).provision(tenant_id, hostname, storefront_id))
     serving = any(
         c.type == "Serving" and c.status == conditions_pb2.CONDITION_STATUS_TRUE
         for c in result.conditions
@@ -91,7 +92,7 @@ def domains_revoke(
     ctx: click.Context, hostname: str, tenant_id: str, reason: str, as_json: bool
 ) -> None:
     """Remove HOSTNAME's route and certificate from the gateway and start its cooldown."""
-    result = _run(_service(ctx).revoke(tenant_id, hostname, reason))
+    result = run(_service(ctx).revoke(tenant_id, hostname, reason))
     if as_json:
         emit_json(MessageToDict(result, preserving_proto_field_name=True))
         return

@@ -7,16 +7,13 @@ register on the same `domains` group.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import getpass
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from temporalio.service import RPCError
 
-from cloud.cli.output import console, emit_json, fail, table, when
+from cloud.cli.errors import cli_errors, run
+from cloud.cli.output import console, emit_json, table, when
 from cloud.composition.assembly import OpsServices, open_ops
 from cloud.composition.domain_assembly import domain_service
 from cloud.config import CloudConfig
@@ -24,40 +21,11 @@ from cloud.domains.errors import HostnameUnavailable
 from cloud.domains.hostnames import display_hostname
 from cloud.domains.records import DomainClaim
 from cloud.services.domains import ClaimStatusView, DomainService
-from shared.errors import CommerceError, InvalidInput, NotFound
 
 __all__ = ["domains"]
 
-T = TypeVar("T")
 
-
-
-def _errors(fn: Callable[..., T]) -> Callable[..., T]:
-    """Refusals print one clear line: exit 2 for bad input, 3 for a name another tenant holds."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
-            return fn(*args, **kwargs)
-        except (InvalidInput, NotFound) as exc:
-            fail(str(exc), 2)
-        except HostnameUnavailable as exc:
-            fail(str(exc), 3)
-        except CommerceError as exc:
-            fail(str(exc), 1)
-        except RPCError as exc:
-            fail(
-                f"Temporal refused or could not be reached: {exc}; is `commerce-cloud serve` "
-                "running (or TEMPORAL_ADDRESS set)?",
-                1,
-            )
-        raise AssertionError("unreachable")
-
-    return wrapper
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+_errors = cli_errors({HostnameUnavailable: 3})
 
 
 def _service(ctx: click.Context) -> DomainService:
@@ -112,7 +80,7 @@ def domains_claim(
     as_json: bool,
 ) -> None:
     """Claim HOSTNAME for a tenant's storefront and start verifying its DNS."""
-    claim = _run(
+    claim = run(
         _service(ctx).claim(tenant_id, hostname, storefront_id, override_reason=override_reason)
     )
     if as_json:
@@ -169,7 +137,7 @@ def _print_status(view: ClaimStatusView) -> None:
 @_errors
 def domains_status(ctx: click.Context, hostname: str, no_lookup: bool, as_json: bool) -> None:
     """Records to set beside what DNS answers, every condition, and the next check."""
-    view = _run(_service(ctx).status(hostname, look_up=not no_lookup))
+    view = run(_service(ctx).status(hostname, look_up=not no_lookup))
     if as_json:
         emit_json({**_claim_json(view.claim), "records": view.records})
         return
@@ -182,7 +150,7 @@ def domains_status(ctx: click.Context, hostname: str, no_lookup: bool, as_json: 
 @_errors
 def domains_recheck(ctx: click.Context, hostname: str) -> None:
     """Check HOSTNAME's DNS now instead of at its next scheduled check."""
-    claim = _run(_service(ctx).recheck(hostname))
+    claim = run(_service(ctx).recheck(hostname))
     console.print(f"checking {claim.hostname} now; `domains status {claim.hostname}` shows it")
 
 
@@ -193,7 +161,7 @@ def domains_recheck(ctx: click.Context, hostname: str) -> None:
 @_errors
 def domains_list(ctx: click.Context, tenant_id: str | None, as_json: bool) -> None:
     """List claims: hostname, tenant, state, failing conditions, next check."""
-    claims = _run(_service(ctx).list(tenant_id))
+    claims = run(_service(ctx).list(tenant_id))
     if as_json:
         emit_json([_claim_json(c) for c in claims])
         return
@@ -221,7 +189,7 @@ def domains_list(ctx: click.Context, tenant_id: str | None, as_json: bool) -> No
 @_errors
 def domains_audit(ctx: click.Context, hostname: str, as_json: bool) -> None:
     """HOSTNAME's audit trail: claims, checks with the DNS answers seen, refusals, overrides."""
-    rows = _run(_service(ctx).audit(hostname))
+    rows = run(_service(ctx).audit(hostname))
     if as_json:
         emit_json(rows)
         return

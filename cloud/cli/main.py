@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import getpass
 import logging
 import os
 import sys
-from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from temporalio.client import WorkflowFailureError
-from temporalio.service import RPCError
 
 from ameide_core_proto.process.commerce.v1 import conditions_pb2, store_site_pb2
 from cloud.cli.bundles import bundles as bundle_commands
 from cloud.cli.bundles import compat as compat_commands
+from cloud.cli.errors import handle_errors, run
 from cloud.cli.operator import operator as operator_commands
 from cloud.cli.output import console, emit_json, fail, jsonable, table, when
 from cloud.cli.rollouts import rollouts as rollout_commands
@@ -31,44 +27,11 @@ from cloud.services import DataReport, DataService, Enrollment
 from cloud.services.data import DEFAULT_BATCH
 from cloud.services.sync_status import SiteSyncStatus
 from cloud.trading_calendar import HOURS_SYNTAX, parse_calendar, render_hours
-from shared.errors import CommerceError, InvalidInput, NotFound
+from shared.errors import CommerceError, InvalidInput
 from shared.logging import configure_logging
 from shared.version import package_version
 
-T = TypeVar("T")
 Step = store_site_pb2.ProvisionStep
-
-
-
-def handle_errors(fn: Callable[..., T]) -> Callable[..., T]:
-    """Expected failures print one clear line; exit 2 for bad input, 1 otherwise."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
-            return fn(*args, **kwargs)
-        except (InvalidInput, NotFound) as exc:
-            fail(str(exc), 2)
-        except CommerceError as exc:
-            fail(str(exc), 1)
-        except WorkflowFailureError as exc:
-            cause: BaseException | None = exc.cause
-            while getattr(cause, "cause", None) is not None:
-                cause = getattr(cause, "cause")  # noqa: B009 (walks ApplicationError chains)
-            fail(str(cause or exc), 1)
-        except RPCError as exc:
-            fail(
-                f"Temporal refused or could not be reached: {exc}; is `commerce-cloud serve` "
-                "running (or TEMPORAL_ADDRESS set)?",
-                1,
-            )
-        raise AssertionError("unreachable")
-
-    return wrapper
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
 
 
 @click.group()

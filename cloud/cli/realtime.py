@@ -11,7 +11,8 @@ import getpass
 import click
 
 from ameide_core_proto.process.commerce.v1 import realtime_pb2
-from cloud.cli.main import _ops, handle_errors, run
+from cloud.cli.errors import handle_errors, run
+from cloud.cli.main import _ops
 from cloud.cli.output import console, emit_json, table, when
 from cloud.composition.realtime_assembly import realtime_ops, realtime_policies
 from cloud.services.realtime import RealtimeOpsService

@@ -7,28 +7,25 @@ Temporal adapter; prints a per-step, per-site table or JSON, and progress while 
 from __future__ import annotations
 
 import asyncio
-import functools
 import getpass
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from google.protobuf.duration_pb2 import Duration
 from temporalio.client import WorkflowFailureError
-from temporalio.service import RPCError
 
 from ameide_core_proto.process.commerce.v1 import rollout_pb2
 from cloud.adapters.temporal_rollouts import TemporalRollouts
+from cloud.cli.errors import handle_errors, run
 from cloud.cli.output import console, emit_json, fail, table, when
 from cloud.composition.assembly import open_ops
 from cloud.config import CloudConfig
 from cloud.services.rollouts import RolloutService, validate_label
-from shared.errors import CommerceError, InvalidInput, NotFound
+from shared.errors import NotFound
 from shared.naming import validate_site_id
 from shared.timestamps import from_timestamp
 
-T = TypeVar("T")
 Phase = rollout_pb2.RolloutPhase
 State = rollout_pb2.SiteRolloutState
 _ENDED = (
@@ -38,22 +35,7 @@ _ENDED = (
 )
 
 
-
-def _errors(fn: Callable[..., T]) -> Callable[..., T]:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
-            return fn(*args, **kwargs)
-        except (InvalidInput, NotFound) as exc:
-            fail(str(exc), 2)
-        except CommerceError as exc:
-            fail(str(exc), 1)
-        except RPCError as exc:
-            fail(f"Temporal refused or could not be reached: {exc}; is `commerce-cloud serve` "
-                  "running (or TEMPORAL_ADDRESS set)?", 1)  # fmt: skip
-        raise AssertionError("unreachable")
-
-    return wrapper
+_errors = handle_errors
 
 
 def _service(ctx: click.Context) -> RolloutService:
@@ -61,10 +43,6 @@ def _service(ctx: click.Context) -> RolloutService:
     ops = open_ops(config, actor=f"ops:{getpass.getuser()}")
     ctx.call_on_close(ops.close)
     return RolloutService(TemporalRollouts(ops.temporal))
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
 
 
 def _seconds(text: str) -> Duration:
@@ -186,7 +164,7 @@ def rollouts_start(
         return await service.result(ring)
 
     try:
-        result = _run(go())
+        result = run(go())
     except WorkflowFailureError as exc:  # the workflow refused: say why, as it did
         cause: BaseException | None = exc.cause
         while getattr(cause, "cause", None) is not None:
@@ -213,7 +191,7 @@ def rollouts_start(
 @_errors
 def rollouts_status(ctx: click.Context, ring: str, as_json: bool) -> None:
     """Phase, step and every site's state (step, state, reason, time) of a ring's rollout."""
-    status = _run(_service(ctx).status(ring))
+    status = run(_service(ctx).status(ring))
     if as_json:
         emit_json(status)
     else:
@@ -227,7 +205,7 @@ def rollouts_status(ctx: click.Context, ring: str, as_json: bool) -> None:
 @_errors
 def rollouts_pause(ctx: click.Context, ring: str, reason: str) -> None:
     """Hold the rollout before its next step (a running step finishes)."""
-    _run(_service(ctx).pause(ring, reason))
+    run(_service(ctx).pause(ring, reason))
     console.print(f"rollout of ring {ring} pauses before its next step", highlight=False)
 
 
@@ -237,7 +215,7 @@ def rollouts_pause(ctx: click.Context, ring: str, reason: str) -> None:
 @_errors
 def rollouts_resume(ctx: click.Context, ring: str) -> None:
     """Continue a paused rollout."""
-    _run(_service(ctx).resume(ring))
+    run(_service(ctx).resume(ring))
     console.print(f"rollout of ring {ring} resumes", highlight=False)
 
 
@@ -248,7 +226,7 @@ def rollouts_resume(ctx: click.Context, ring: str) -> None:
 @_errors
 def rollouts_approve(ctx: click.Context, ring: str, step: int) -> None:
     """Approve the step that waits for approval (refused for any other step)."""
-    _run(_service(ctx).approve(ring, step))
+    run(_service(ctx).approve(ring, step))
     console.print(f"step {step} of ring {ring} approved", highlight=False)
 
 
@@ -259,7 +237,7 @@ def rollouts_approve(ctx: click.Context, ring: str, step: int) -> None:
 @_errors
 def rollouts_abort(ctx: click.Context, ring: str, reason: str) -> None:
     """Stop the rollout before its next step; installed sites keep the bundle."""
-    _run(_service(ctx).abort(ring, reason))
+    run(_service(ctx).abort(ring, reason))
     console.print(f"rollout of ring {ring} aborted: {reason}", highlight=False)
 
 
