@@ -432,7 +432,10 @@ class RolloutStoreFleetWorkflow:
         site = self._site(report.site_id)
         if report.state == State.SITE_ROLLOUT_STATE_ROLLED_BACK:
             site.bundle_installed = False
-            self._set(report.site_id, report.state, self._reason, site.step)
+            why = self._reason
+            if site.state == State.SITE_ROLLOUT_STATE_FAILED:  # keep what went wrong on it
+                why = f"{site.reason}; rolled back: {self._reason}"
+            self._set(report.site_id, report.state, why, site.step)
         else:
             site.reason = report.reason or "rollback did not complete"
 
