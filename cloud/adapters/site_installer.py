@@ -39,6 +39,8 @@ _DONE = (
 
 
 _WITHDRAWN = "withdrawn:"
+# Heartbeat at least this often (seconds), well inside the activities' heartbeat timeout.
+_HEARTBEAT_EVERY = 10.0
 _OFFLINE_REASON = "the site was offline when the rollout needed it"
 
 
@@ -147,7 +149,7 @@ class QueuedSiteInstaller:
                         "queued_at": queued_at.isoformat(),
                     }
                 )
-            await asyncio.sleep(self._poll)
+            await asyncio.sleep(min(self._poll, _HEARTBEAT_EVERY))
 
     def _withdraw(self, command_id: str, site_id: str) -> None:
         self._commands.complete(
