@@ -391,7 +391,7 @@ class RolloutStoreFleetWorkflow:
                     task_queue=workflow.info().task_queue,
                 )
             )  # fmt: skip
-        every = asyncio.gather(*handles)
+        every = asyncio.gather(*handles, return_exceptions=True)
         await workflow.wait_condition(lambda: every.done() or (halt_now is not None and halt_now()))
         if not every.done():
             for handle in handles:
@@ -404,18 +404,33 @@ class RolloutStoreFleetWorkflow:
                         )
 
             async def finish() -> object:
-                await self._apply_batches(every, restore is not None)
+                await self._apply_batches(every, groups, restore is not None)
                 return None
 
             return asyncio.ensure_future(finish())
-        await self._apply_batches(every, restore is not None)
+        await self._apply_batches(every, groups, restore is not None)
         return None
 
     async def _apply_batches(
-        self, every: asyncio.Future[list[rollout_pb2.RolloutSiteBatchResult]], roll_back: bool
+        self,
+        every: asyncio.Future[list[rollout_pb2.RolloutSiteBatchResult | BaseException]],
+        groups: list[list[str]],
+        roll_back: bool,
     ) -> None:
-        for result in await every:
-            for report in result.sites:
+        for group, result in zip(groups, await every, strict=True):
+            if isinstance(result, BaseException):  # the batch itself failed: say so per site
+                what = "rollback" if roll_back else "install"
+                failed = State.SITE_ROLLOUT_STATE_FAILED
+                reports = [
+                    rollout_pb2.RolloutSiteReport(
+                        site_id=s, state=failed, reason=f"{what} batch failed: {result}"
+                    )
+                    for s in group
+                    if roll_back or not self._site(s).bundle_installed
+                ]
+            else:
+                reports = list(result.sites)
+            for report in reports:
                 if roll_back:
                     self._apply_rollback(report)
                 else:
