@@ -31,8 +31,13 @@ ROLLOUT_DIR = HISTORIES_DIR / "rollout"
 
 
 async def _save(bench: RolloutBench, workflow_id: str, scenario: str) -> None:
+    """Write a new scenario's history; a recorded one is kept (histories recorded before the
+    batches patch replay the old commands, and a new recording would take the new path)."""
+    path = ROLLOUT_DIR / f"{scenario}.json"
+    if path.exists():
+        return
     history = await bench.env.client.get_workflow_handle(workflow_id).fetch_history()
-    write_history(ROLLOUT_DIR / f"{scenario}.json", history.to_json())
+    write_history(path, history.to_json())
 
 
 async def test_record_rollout_histories(temporal_cli: Path, tmp_path: Path) -> None:
