@@ -5,7 +5,8 @@ through the store port and its archive in chunks from the blob file, every read 
 (never on the event loop). The one place that maps this service's failures to status codes:
 an unknown bundle is NOT_FOUND and an offset past the end OUT_OF_RANGE (retrying the same
 request cannot help); an unavailable store or unreadable blob is UNAVAILABLE (retry).
-Any enrolled site may download any published bundle: archives are signed, not secret.
+A site downloads only a bundle that an open `install_bundle` command directs it to install
+(PERMISSION_DENIED otherwise): the fleet's releases go where rollouts send them.
 """
 
 from __future__ import annotations
@@ -77,6 +78,19 @@ class BundleDownloadServicer:
                 "`commerce-cloud bundles publish` first",
             )
         assert row is not None
+        try:
+            directed = await asyncio.to_thread(
+                self._store.commands.directs_install, peer.site_id, row.bundle_id
+            )
+        except StoreUnavailable as exc:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        if not directed:
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"site {peer.site_id} has no install of bundle {row.bundle_id} directed by the "
+                "cloud; a site downloads only the bundle a rollout sends it "
+                "(see `commerce-cloud rollouts status`)",
+            )
         if request.offset > row.size:
             await context.abort(
                 grpc.StatusCode.OUT_OF_RANGE,

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ameide_core_proto.process.commerce.v1 import edge_pb2
 from cloud.adapters.store._db import APPEND_LOCK_COMMANDS, Database, aware, lock_appends, utcnow
 from cloud.adapters.store.errors import CommandConflict, SiteRevoked, UnknownSite
 from cloud.adapters.store.records import CommandRecord
@@ -123,6 +124,20 @@ class CommandQueue:
         )
         with self._db.read() as conn:
             return [_record(row) for row in conn.execute(query)]
+
+    def directs_install(self, site_id: str, bundle_id: str) -> bool:
+        """Whether an open `install_bundle` command tells `site_id` to install `bundle_id`."""
+        query = sa.select(commands.c.payload).where(
+            commands.c.site_id == site_id,
+            commands.c.kind == "install_bundle",
+            commands.c.status.in_(_OPEN),
+        )
+        with self._db.read() as conn:
+            payloads = [row.payload for row in conn.execute(query)]
+        return any(
+            edge_pb2.Command.FromString(payload).install_bundle.bundle_id == bundle_id
+            for payload in payloads
+        )
 
     def pending_after(self, seq: int, limit: int = 1000) -> builtins.list[CommandRecord]:
         """Open commands of every site with `seq` above the given one, in `seq` order."""

@@ -8,13 +8,14 @@ import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 
-from ameide_core_proto.process.commerce.v1 import bundles_pb2, bundles_pb2_grpc
+from ameide_core_proto.process.commerce.v1 import bundles_pb2, bundles_pb2_grpc, edge_pb2
 from cloud.composition.fleet_assembly import fleet_versions, trusted_keys_dir
 from edge_agent.identity.current import load_identity
 from edge_agent.transport import tls_channel
@@ -22,9 +23,12 @@ from shared.bundles import BundleSpec, StepSource, build_bundle, generate_key_pa
 from tests.edge_agent.edge_support import SITE
 from tests.edge_agent.real_gateway import CloudSide, enroll_at, running_gateway
 
+INSTALL = "rollout/test/install-bundle/store-0001"
+Downloads = tuple[Any, Path, CloudSide]  # the stub, the published archive, the cloud
+
 
 @pytest.fixture
-async def downloads(tmp_path: Path) -> AsyncIterator[tuple[Any, Path]]:
+async def downloads(tmp_path: Path) -> AsyncIterator[Downloads]:
     """A published ~3 MiB bundle and a BundleService stub speaking as an enrolled site."""
     cloud = await asyncio.to_thread(CloudSide.under, tmp_path / "cloud")
     keys = trusted_keys_dir(cloud.config)
@@ -44,6 +48,11 @@ async def downloads(tmp_path: Path) -> AsyncIterator[tuple[Any, Path]]:
     try:
         async with running_gateway(cloud):
             await enroll_at(cloud, tmp_path / "edge", SITE)
+            install = edge_pb2.Command(
+                command_id=INSTALL,
+                install_bundle=edge_pb2.InstallBundleCommand(bundle_id="2026.11.1"),
+            )
+            await asyncio.to_thread(cloud.enqueue, install, SITE)
             identity = await asyncio.to_thread(load_identity, tmp_path / "edge")
             record = identity.record
             channel = tls_channel(
@@ -51,7 +60,7 @@ async def downloads(tmp_path: Path) -> AsyncIterator[tuple[Any, Path]]:
                 key_pem=identity.key_pem, certificate_pem=identity.certificate_pem,
             )  # fmt: skip
             try:
-                yield bundles_pb2_grpc.BundleServiceStub(channel), archive
+                yield bundles_pb2_grpc.BundleServiceStub(channel), archive, cloud
             finally:
                 await channel.close()
     finally:
@@ -63,8 +72,8 @@ async def _download(stub: Any, offset: int = 0, **kw: Any) -> list[Any]:
     return [chunk async for chunk in stub.DownloadBundle(request)]
 
 
-async def test_a_whole_download_is_the_published_archive(downloads: tuple[Any, Path]) -> None:
-    stub, archive = downloads
+async def test_a_whole_download_is_the_published_archive(downloads: Downloads) -> None:
+    stub, archive, _ = downloads
     chunks = await _download(stub)
     data = b"".join(c.data for c in chunks)
     assert data == archive.read_bytes()
@@ -75,8 +84,8 @@ async def test_a_whole_download_is_the_published_archive(downloads: tuple[Any, P
     assert {c.total_size for c in chunks} == {len(data)}
 
 
-async def test_a_cut_download_resumes_from_what_was_written(downloads: tuple[Any, Path]) -> None:
-    stub, archive = downloads
+async def test_a_cut_download_resumes_from_what_was_written(downloads: Downloads) -> None:
+    stub, archive, _ = downloads
     request = bundles_pb2.DownloadBundleRequest(bundle_id="2026.11.1", max_chunk_bytes=64 * 1024)
     written = b""
     call = stub.DownloadBundle(request)
@@ -100,11 +109,24 @@ async def test_a_cut_download_resumes_from_what_was_written(downloads: tuple[Any
     ],
 )
 async def test_bad_requests_are_refused_saying_why(
-    downloads: tuple[Any, Path], bundle_id: str, offset: int, code: grpc.StatusCode, message: str
+    downloads: Downloads, bundle_id: str, offset: int, code: grpc.StatusCode, message: str
 ) -> None:
-    stub, _ = downloads
+    stub, _, _ = downloads
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         request = bundles_pb2.DownloadBundleRequest(bundle_id=bundle_id, offset=offset)
         _ = [c async for c in stub.DownloadBundle(request)]
     assert refused.value.code() == code
     assert message in (refused.value.details() or "")
+
+
+async def test_a_bundle_no_open_install_directs_is_refused(
+    downloads: Downloads,
+) -> None:
+    stub, _, cloud = downloads
+    await asyncio.to_thread(
+        cloud.store.commands.complete, INSTALL, SITE, True, b"", "", datetime.now(UTC)
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await _download(stub)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert f"site {SITE} has no install of bundle 2026.11.1" in (refused.value.details() or "")

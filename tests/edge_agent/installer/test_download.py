@@ -19,6 +19,7 @@ from edge_agent.errors import BundleRejected
 from edge_agent.identity.current import load_identity
 from edge_agent.installer._download import GatewayBundles
 from edge_agent.transport import tls_channel
+from tests.edge_agent.edge_support import SITE
 from tests.edge_agent.installer.bundles import build_release, make_publisher
 from tests.edge_agent.real_gateway import CloudSide
 
@@ -33,6 +34,9 @@ async def published(cloud: CloudSide, site_dir: Path, tmp_path: Path) -> Path:
     keys.mkdir(parents=True, exist_ok=True)
     shutil.copy(key.public_pem, keys / "publisher.pem")
     await asyncio.to_thread(fleet_versions(cloud.config, cloud.store).publish, archive, "test")
+    # The gateway hands a site only the bundle an open install command directs it to.
+    install = edge_pb2.Command(command_id="install-1", install_bundle=command())
+    await asyncio.to_thread(cloud.enqueue, install, SITE)
     return archive
 
 
