@@ -25,7 +25,7 @@ from ameide_core_proto.process.commerce.v1 import realtime_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
 from cloud.adapters.store.realtime_records import ProviderRefusedUs, Settled
 from cloud.gateway.codec import MalformedFrame, decoder, refuse_malformed
-from cloud.gateway.peer import RecentlyUsable, authenticate_site
+from cloud.gateway.peer import SiteAuthenticator
 from cloud.gateway.realtime_batch import DecisionBatcher
 from cloud.ports import StorePort
 from shared.errors import InvalidInput
@@ -70,13 +70,14 @@ class RealtimeServicer:
         self,
         store: StorePort,
         decisions: RealtimeDecisions,
+        auth: SiteAuthenticator,
         compensations: Compensations | None = None,
     ) -> None:
         self._store = store
         self._decisions = decisions
         self._compensations = compensations
         self._batcher = DecisionBatcher(decisions)
-        self._recent = RecentlyUsable()
+        self._auth = auth
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The generic handler to add to the control server (same port, same mTLS)."""
@@ -120,7 +121,7 @@ class RealtimeServicer:
     ) -> realtime_pb2.DecideResponse:
         await refuse_malformed(context, request)
         assert isinstance(request, realtime_pb2.DecideRequest)
-        peer = await authenticate_site(context, self._store, self._recent)
+        peer = await self._auth.site(context)
         settled = await self._settle(
             context, lambda: self._batcher.decide(peer.site_id, request.operation)
         )
@@ -133,7 +134,7 @@ class RealtimeServicer:
     ) -> realtime_pb2.ReconcileResponse:
         await refuse_malformed(context, request)
         assert isinstance(request, realtime_pb2.ReconcileRequest)
-        peer = await authenticate_site(context, self._store, self._recent)
+        peer = await self._auth.site(context)
         settled = await self._settle(
             context,
             lambda: asyncio.to_thread(
