@@ -89,6 +89,11 @@ class RealtimeServicer:
                     request_deserializer=decoder(realtime_pb2.DecideRequest),
                     response_serializer=realtime_pb2.DecideResponse.SerializeToString,
                 ),
+                "DecideMany": grpc.unary_unary_rpc_method_handler(
+                    self.decide_many,
+                    request_deserializer=decoder(realtime_pb2.DecideManyRequest),
+                    response_serializer=realtime_pb2.DecideManyResponse.SerializeToString,
+                ),
                 "Reconcile": grpc.unary_unary_rpc_method_handler(
                     self.reconcile,
                     request_deserializer=decoder(realtime_pb2.ReconcileRequest),
@@ -102,16 +107,8 @@ class RealtimeServicer:
     ) -> T:
         try:
             return await call()
-        except InvalidInput as exc:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT, f"{exc} (retrying the same call cannot help)"
-            )
-        except StoreUnavailable as exc:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
-        except ProviderRefusedUs as exc:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-        except StoreError as exc:
-            await context.abort(grpc.StatusCode.ABORTED, str(exc))
+        except (InvalidInput, StoreError) as exc:
+            await context.abort(*status_of(exc))
         raise AssertionError("unreachable")  # pragma: no cover  (abort raises)
 
     async def decide(
@@ -126,6 +123,29 @@ class RealtimeServicer:
             context, lambda: self._batcher.decide(peer.site_id, request.operation)
         )
         return realtime_pb2.DecideResponse(decision=settled.decision)
+
+    async def decide_many(
+        self,
+        request: realtime_pb2.DecideManyRequest | MalformedFrame,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> realtime_pb2.DecideManyResponse:
+        await refuse_malformed(context, request)
+        assert isinstance(request, realtime_pb2.DecideManyRequest)
+        peer = await self._auth.site(context)
+        settled = await asyncio.gather(
+            *(self._batcher.decide(peer.site_id, op) for op in request.operations),
+            return_exceptions=True,
+        )
+        answers = []
+        for outcome in settled:
+            if isinstance(outcome, Settled):
+                answers.append(realtime_pb2.DecideManyAnswer(decision=outcome.decision))
+            elif isinstance(outcome, (InvalidInput, StoreError)):
+                code, message = status_of(outcome)
+                answers.append(realtime_pb2.DecideManyAnswer(code=code.value[0], message=message))
+            else:
+                raise outcome
+        return realtime_pb2.DecideManyResponse(answers=answers)
 
     async def reconcile(
         self,
@@ -160,6 +180,17 @@ class RealtimeServicer:
             compensation_opened=bool(settled.exception_id),
             exception_id=settled.exception_id,
         )
+
+
+def status_of(exc: InvalidInput | StoreError) -> tuple[grpc.StatusCode, str]:
+    """The status code and message of a ledger error on this service (the one mapping)."""
+    if isinstance(exc, InvalidInput):
+        return grpc.StatusCode.INVALID_ARGUMENT, f"{exc} (retrying the same call cannot help)"
+    if isinstance(exc, StoreUnavailable):
+        return grpc.StatusCode.UNAVAILABLE, str(exc)
+    if isinstance(exc, ProviderRefusedUs):
+        return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
+    return grpc.StatusCode.ABORTED, str(exc)
 
 
 async def _best_effort(started: Awaitable[None], exception_id: str) -> None:
