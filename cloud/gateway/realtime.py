@@ -1,5 +1,6 @@
 """RealtimeService on the mTLS control port: store agents ask the cloud to decide a
-real-time-required operation, or settle one they decided offline.
+real-time-required operation (or several in one DecideMany call, each answered as alone), or
+settle one they decided offline.
 
 Gateway room: authenticates the site from its client certificate and calls the real-time
 ledger port in a thread (never on the event loop), decisions grouped into one transaction
