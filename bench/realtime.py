@@ -6,10 +6,14 @@ temporary data dir), provisions one site whose agent is a real `commerce-edge ru
 drives its POS API (`PosService.DecideOperation`) with concurrent callers:
 
 1. connected: `--ops` redemptions of 1 cent each; ops/s and latency percentiles;
-2. cloud frozen: the gateway process is stopped (SIGSTOP) while `--offline-ops` redemptions
-   run; each is decided by the store's offline policy once the deadline passes (requests the
-   gateway had already read are in doubt); then SIGCONT, and the agent settles everything;
+2. cloud frozen mid-load: `--offline-ops` redemptions start, and once every caller has had two
+   answers the gateway process is stopped (SIGSTOP) with requests in flight, so answers the
+   gateway had decided (even committed) are cut off; those and the rest are decided by the
+   store's offline policy once the deadline passes (`in_doubt`: the agent's count of
+   operations whose answer was lost); then SIGCONT, and the agent settles everything;
 3. double_applied: cents taken from the card in the cloud minus redemptions made; must be 0.
+   The CPU each process used per connected redemption is in `detail.cpu_ms_per_op`; a second
+   connected pass with `--few-callers` (8) gives the latency with little queueing.
 
 Prints a table and writes JSON; asserts no timings. `python -m bench.realtime`.
 """
@@ -26,6 +30,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +65,7 @@ TARGETS = {
     "latency_ms_p99": "< 100 ms",
     "offline_decision_ms_p99": "<= deadline + 50 ms",
     "double_applied": "0",
+    "in_doubt": "> 0 (answers cut in flight)",
 }
 
 
@@ -69,6 +75,7 @@ class BenchOptions:
     offline_ops: int = 300
     concurrency: int = 32
     deadline_seconds: float = 1.0
+    few_callers: int = 8
     timeout_seconds: float = 900.0
 
 
@@ -82,13 +89,25 @@ def _redeem(op_id: str) -> realtime_pb2.RealtimeOperation:
     )
 
 
+@dataclass
+class _Answered:
+    """One redemption as the POS saw it."""
+
+    seconds: float
+    decided_by: int
+
+
 async def _drive(
-    pos: Any, prefix: str, count: int, concurrency: int
-) -> tuple[float, list[float], list[realtime_pb2.RealtimeDecision]]:
-    """`count` redemptions by `concurrency` callers: (seconds, latencies, decisions)."""
+    pos: Any,
+    prefix: str,
+    count: int,
+    concurrency: int,
+    on_answer: Callable[[int], None] = lambda answered: None,
+) -> tuple[float, list[_Answered]]:
+    """`count` redemptions by `concurrency` callers: (seconds, answers in answer order);
+    `on_answer(n)` after the n-th answer."""
     queue = iter(range(count))
-    latencies: list[float] = []
-    decisions: list[realtime_pb2.RealtimeDecision] = []
+    answers: list[_Answered] = []
 
     async def caller() -> None:
         for n in queue:
@@ -96,12 +115,59 @@ async def _drive(
             response = await pos.DecideOperation(
                 pos_pb2.DecideOperationRequest(operation=_redeem(f"{prefix}-{n}"))
             )
-            latencies.append(time.perf_counter() - started)
-            decisions.append(response.decision)
+            answers.append(_Answered(time.perf_counter() - started, response.decision.decided_by))
+            on_answer(len(answers))
 
     started = time.perf_counter()
     await asyncio.gather(*(caller() for _ in range(concurrency)))
-    return time.perf_counter() - started, latencies, decisions
+    return time.perf_counter() - started, answers
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (`/proc/<pid>/stat`)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+async def _freeze_mid_load(
+    pos: Any, cloud_pid: int, data_dir: Path, options: BenchOptions, delay: float
+) -> tuple[list[_Answered], int]:
+    """`--offline-ops` redemptions; once every caller has had two answers (all of them
+    are mid-stream) and then `delay`, the gateway is stopped (SIGSTOP) with requests in
+    flight: those it had read, decided or even committed lose their answer (in doubt). The
+    rest wait for the deadline and are decided by the store's policy. SIGCONT once all are
+    answered.
+    Returns (answers, in-doubt operations in the agent's journal before the thaw)."""
+    frozen = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def freeze() -> None:
+        os.kill(cloud_pid, signal.SIGSTOP)
+        frozen.set()
+
+    def freeze_once(answered: int) -> None:
+        # Answers come back in batches; `delay` (half the connected p50) after one, the
+        # next requests are inside the gateway: read, queued, being written or answered.
+        if answered == options.concurrency * 5 // 2:
+            loop.call_later(delay, freeze)
+
+    try:
+        _, answers = await _drive(pos, "off", options.offline_ops, options.concurrency, freeze_once)
+        if not frozen.is_set():
+            raise BenchFailed(
+                f"--offline-ops {options.offline_ops} ended before the freeze; use more than "
+                f"--concurrency {options.concurrency}"
+            )
+        found = await asyncio.to_thread(read_journal, data_dir, "2000-01-01")
+        in_doubt = found[1].in_doubt if found is not None else 0
+    finally:
+        os.kill(cloud_pid, signal.SIGCONT)
+    return answers, in_doubt
 
 
 async def _settled(data_dir: Path, timeout: float) -> int:
@@ -156,24 +222,40 @@ async def run_benchmark(options: BenchOptions, console: Console) -> dict[str, An
 
         console.log(f"{options.ops:,} redemptions, {options.concurrency} POS callers, connected")
         load_before = os.getloadavg()[0]
-        seconds, latencies, decisions = await _drive(pos, "on", options.ops, options.concurrency)
+        agent_pid = agent.pid
+        assert agent_pid is not None, "the agent runs"
+        cpu_before = (_cpu_seconds(agent_pid), _cpu_seconds(cloud.pid), _own_cpu_seconds())
+        seconds, answered = await _drive(pos, "on", options.ops, options.concurrency)
+        cpu_after = (_cpu_seconds(agent_pid), _cpu_seconds(cloud.pid), _own_cpu_seconds())
         load_after = os.getloadavg()[0]
-        by_cloud = sum(d.decided_by == realtime_pb2.DECIDED_BY_CLOUD for d in decisions)
+        latencies = [a.seconds for a in answered]
+        by_cloud = sum(a.decided_by == realtime_pb2.DECIDED_BY_CLOUD for a in answered)
+        cpu_ms = [
+            round((b - a) * 1000 / options.ops, 3)
+            for a, b in zip(cpu_before, cpu_after, strict=True)
+        ]
 
-        console.log(f"gateway frozen; {options.offline_ops:,} redemptions decided offline")
-        os.kill(cloud.pid, signal.SIGSTOP)
-        try:
-            _, offline, offline_decisions = await _drive(
-                pos, "off", options.offline_ops, options.concurrency
-            )
-        finally:
-            os.kill(cloud.pid, signal.SIGCONT)
-        by_store = sum(
-            d.decided_by == realtime_pb2.DECIDED_BY_STORE_POLICY for d in offline_decisions
+        few_ops = max(options.ops // 2, 1)
+        console.log(f"{few_ops:,} redemptions, {options.few_callers} POS callers, connected")
+        few_seconds, few = await _drive(pos, "few", few_ops, options.few_callers)
+        few_latencies = [a.seconds for a in few]
+
+        console.log(
+            f"{options.offline_ops:,} redemptions; the gateway is frozen once they are under way"
         )
-        console.log("gateway running again; waiting until the agent has settled")
+        offline_answers, in_doubt = await _freeze_mid_load(
+            pos, cloud.pid, agent.data_dir, options, percentile(latencies, 50) / 2
+        )
+        offline = [
+            a.seconds
+            for a in offline_answers
+            if a.decided_by == realtime_pb2.DECIDED_BY_STORE_POLICY
+        ]
+        if not offline:
+            raise BenchFailed("the gateway froze but no redemption was decided by the store")
+        console.log(f"gateway running again ({in_doubt} in doubt); waiting until settled")
         unsettled = await _settled(agent.data_dir, 120.0)
-        made = 200 + options.ops + options.offline_ops
+        made = 200 + options.ops + few_ops + options.offline_ops
         balance = await asyncio.to_thread(ops.store.realtime_cases.gift_card_balance, CARD)
         taken = START_BALANCE - (balance[1] if balance else START_BALANCE)
         stats = {s.kind: s for s in await asyncio.to_thread(ops.store.realtime_cases.stats)}
@@ -185,6 +267,7 @@ async def run_benchmark(options: BenchOptions, console: Console) -> dict[str, An
         "latency_ms_p99": round(percentile(latencies, 99) * 1000, 2),
         "offline_decision_ms_p99": round(percentile(offline, 99) * 1000, 2),
         "double_applied": taken - made,
+        "in_doubt": in_doubt,
         "machine": machine_info(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "detail": {
@@ -192,8 +275,16 @@ async def run_benchmark(options: BenchOptions, console: Console) -> dict[str, An
             "concurrency": options.concurrency,
             "deadline_ms": round(options.deadline_seconds * 1000),
             "decided_by_cloud": by_cloud,
+            "few_callers": {
+                "concurrency": options.few_callers,
+                "ops": few_ops,
+                "ops_per_s": round(few_ops / few_seconds),
+                "latency_ms_p50": round(percentile(few_latencies, 50) * 1000, 2),
+                "latency_ms_p99": round(percentile(few_latencies, 99) * 1000, 2),
+            },
             "offline_ops": options.offline_ops,
-            "offline_decided_by_store": by_store,
+            "offline_decided_by_cloud_before_freeze": len(offline_answers) - len(offline),
+            "offline_decided_by_store": len(offline),
             "offline_decision_ms_p50": round(percentile(offline, 50) * 1000, 2),
             "offline_decision_ms_p99_over_deadline": round(
                 percentile(offline, 99) * 1000 - options.deadline_seconds * 1000, 2
@@ -202,6 +293,7 @@ async def run_benchmark(options: BenchOptions, console: Console) -> dict[str, An
             "redemptions_made": made,
             "cents_taken_in_cloud": taken,
             "cloud_in_doubt_resolutions": redeem_stats.in_doubt_resolutions if redeem_stats else 0,
+            "cpu_ms_per_op": dict(zip(("agent", "gateway", "pos_callers"), cpu_ms, strict=True)),
             "cloud_store_decisions": redeem_stats.store_decisions if redeem_stats else 0,
             "load_average_1m": [round(load_before, 2), round(load_after, 2)],
             "targets": TARGETS,
@@ -235,14 +327,26 @@ def report_table(result: dict[str, Any]) -> Table:
     show_default=True,
     help="The agent's realtime_deadline_seconds.",
 )
+@click.option(
+    "--few-callers",
+    default=BenchOptions.few_callers,
+    show_default=True,
+    help="Callers of the second connected pass (--ops / 2 redemptions): latency with little "
+    "queueing, in detail.few_callers.",
+)
 @click.option("--output", type=click.Path(path_type=Path), default=RESULT_PATH, show_default=True)
 def main(
-    ops: int, offline_ops: int, concurrency: int, deadline_seconds: float, output: Path
+    ops: int,
+    offline_ops: int,
+    concurrency: int,
+    deadline_seconds: float,
+    few_callers: int,
+    output: Path,
 ) -> None:
     """Gift card redemptions through one agent and one gateway; JSON to --output."""
     configure_logging("WARNING")
     console = Console()
-    options = BenchOptions(ops, offline_ops, concurrency, deadline_seconds)
+    options = BenchOptions(ops, offline_ops, concurrency, deadline_seconds, few_callers)
     try:
         result = asyncio.run(run_benchmark(options, console))
     except (BenchFailed, CommerceError) as exc:

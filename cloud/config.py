@@ -113,6 +113,14 @@ class CloudConfig(BaseModel):
         description="Close a connection with no call open for this long (discovery and "
         "enrollment clients that went away); a control stream is never idle.",
     )
+    gateway_certificate_recheck_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="How long the gateway trusts a site certificate it found usable before "
+        "asking the store again. A revoked site is refused by every service on the control "
+        "port (control, sync, bundles, realtime) within this bound; 0 asks on every call.",
+    )
     max_message_bytes: int = Field(
         default=256 * 1024, ge=4096, description="Largest message the gateway accepts from agents."
     )

@@ -22,7 +22,7 @@ import grpc
 from ameide_core_proto.process.commerce.v1 import bundles_pb2
 from cloud.adapters.store.errors import StoreUnavailable
 from cloud.gateway.codec import MalformedFrame, refuse_malformed, service_handler
-from cloud.gateway.peer import authenticate_site
+from cloud.gateway.peer import SiteAuthenticator
 from cloud.ports import StorePort
 from shared.bundles import ManifestInvalid, validate_bundle_id
 
@@ -41,8 +41,9 @@ def _read(path: Path, offset: int, length: int) -> bytes:
 class BundleDownloadServicer:
     """Serves `DownloadBundle` to enrolled sites."""
 
-    def __init__(self, store: StorePort) -> None:
+    def __init__(self, store: StorePort, auth: SiteAuthenticator) -> None:
         self._store = store
+        self._auth = auth
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The generic handler to add to the control server (same port, same mTLS)."""
@@ -58,7 +59,7 @@ class BundleDownloadServicer:
     ) -> AsyncIterator[bundles_pb2.DownloadBundleResponse]:
         await refuse_malformed(context, request)
         assert isinstance(request, bundles_pb2.DownloadBundleRequest)
-        peer = await authenticate_site(context, self._store)
+        peer = await self._auth.site(context)
         try:
             validate_bundle_id(request.bundle_id)
         except ManifestInvalid as exc:

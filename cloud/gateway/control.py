@@ -21,7 +21,7 @@ from cloud.activities.command_outcomes import SUCCEEDED, is_final, message_of, o
 from cloud.adapters.pki import CertificateAuthority, CsrRejected, parse_site_csr
 from cloud.gateway.codec import MalformedFrame, refuse_malformed, service_handler
 from cloud.gateway.enrollment import certificate_record
-from cloud.gateway.peer import SitePeer, authenticate_site
+from cloud.gateway.peer import SiteAuthenticator, SitePeer
 from cloud.gateway.ports import WorkflowNotifier
 from cloud.gateway.sessions import Session, SessionRegistry
 from cloud.ports import StorePort
@@ -44,6 +44,7 @@ class ControlServicer:
         sessions: SessionRegistry,
         notifier: WorkflowNotifier,
         *,
+        auth: SiteAuthenticator,
         lifetime: timedelta,
         heartbeat_interval: int,
     ) -> None:
@@ -51,6 +52,7 @@ class ControlServicer:
         self._ca = ca
         self._sessions = sessions
         self._notifier = notifier
+        self._auth = auth
         self._lifetime = lifetime
         self._heartbeat_interval = heartbeat_interval
 
@@ -68,7 +70,7 @@ class ControlServicer:
     ) -> edge_pb2.RenewCertificateResponse:
         await refuse_malformed(context, request)
         assert isinstance(request, edge_pb2.RenewCertificateRequest)
-        peer = await authenticate_site(context, self._store)
+        peer = await self._auth.site(context)
         try:
             csr = parse_site_csr(request.csr_pem)
         except CsrRejected as exc:
@@ -95,7 +97,7 @@ class ControlServicer:
         requests: AsyncIterator[edge_pb2.ConnectRequest | MalformedFrame],
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> AsyncIterator[edge_pb2.ConnectResponse]:
-        peer = await authenticate_site(context, self._store)
+        peer = await self._auth.site(context)
         iterator = aiter(requests)
         try:
             first = await asyncio.wait_for(anext(iterator), HELLO_TIMEOUT)

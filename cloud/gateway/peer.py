@@ -1,9 +1,11 @@
 """Who is calling: the site identity in an mTLS peer's certificate, checked against the store.
 
 Gateway room: parses the peer's certificate and asks the store (in a thread) whether it is
-usable. Per-call services on the hot path (RealtimeService) pass a `RecentlyUsable`, which
-keeps a positive answer for `ttl_seconds` (1 s): a certificate revoked meanwhile is refused
-from then on, as the revocation watch closes its control stream within its poll interval.
+usable. Every service on the control port (control, sync, bundles, realtime) authenticates
+through one `SiteAuthenticator`, which keeps a positive answer for `recheck_seconds`
+(`gateway_certificate_recheck_seconds`, 1 s by default; 0 asks the store on every call): a
+certificate revoked meanwhile is refused by every service within that bound. The revocation
+watch (sessions) also closes a revoked site's control stream within its poll interval.
 """
 
 from __future__ import annotations
@@ -49,9 +51,24 @@ class RecentlyUsable:
         return entry[1]
 
     def put(self, pem: bytes, peer: SitePeer) -> None:
+        if self._ttl <= 0:
+            return
         if len(self._until) >= self._max:
             self._until.clear()
         self._until[pem] = (time.monotonic() + self._ttl, peer)
+
+
+class SiteAuthenticator:
+    """The one place the control port's services learn who calls; built once per gateway."""
+
+    def __init__(self, store: StorePort, recheck_seconds: float = 1.0) -> None:
+        self._store = store
+        self.recheck_seconds = recheck_seconds
+        self._recent = RecentlyUsable(recheck_seconds)
+
+    async def site(self, context: grpc.aio.ServicerContext[Any, Any]) -> SitePeer:
+        """Return the calling site, or abort UNAUTHENTICATED saying why."""
+        return await authenticate_site(context, self._store, self._recent)
 
 
 async def authenticate_site(
@@ -59,19 +76,21 @@ async def authenticate_site(
     store: StorePort,
     recent: RecentlyUsable | None = None,
 ) -> SitePeer:
-    """Return the calling site, or abort UNAUTHENTICATED saying why."""
-    pems = list(context.auth_context().get("x509_pem_cert") or [])
+    """Return the calling site, or abort UNAUTHENTICATED saying why. With `recent`, a
+    certificate found usable within its bound is not looked up again."""
+    pems = list(context.auth_context().get("x509_pem_cert") or ())
     if not pems:
         await context.abort(
             IDENTITY_UNKNOWN,
             "no client certificate: enroll the store agent first (commerce-edge enroll)",
         )
+    pem = pems[0]
     if recent is not None:
-        known = recent.get(pems[0])
+        known = recent.get(pem)
         if known is not None:
             return known
     try:
-        cert = x509.load_pem_x509_certificate(pems[0])
+        cert = x509.load_pem_x509_certificate(pem)
         site_id = site_id_of_certificate(cert)
     except (ValueError, IdentityError) as exc:
         await context.abort(IDENTITY_UNKNOWN, f"client certificate unusable: {exc}")
@@ -88,5 +107,5 @@ async def authenticate_site(
         )
     peer = SitePeer(site_id=site_id, serial=serial)
     if recent is not None:
-        recent.put(pems[0], peer)
+        recent.put(pem, peer)
     return peer

@@ -1,5 +1,6 @@
 """RealtimeService on the mTLS control port: store agents ask the cloud to decide a
-real-time-required operation, or settle one they decided offline.
+real-time-required operation (or several in one DecideMany call, each answered as alone), or
+settle one they decided offline.
 
 Gateway room: authenticates the site from its client certificate and calls the real-time
 ledger port in a thread (never on the event loop), decisions grouped into one transaction
@@ -25,7 +26,7 @@ from ameide_core_proto.process.commerce.v1 import realtime_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
 from cloud.adapters.store.realtime_records import ProviderRefusedUs, Settled
 from cloud.gateway.codec import MalformedFrame, refuse_malformed, service_handler
-from cloud.gateway.peer import RecentlyUsable, authenticate_site
+from cloud.gateway.peer import SiteAuthenticator
 from cloud.gateway.realtime_batch import DecisionBatcher
 from cloud.ports import StorePort
 from shared.errors import InvalidInput
@@ -69,19 +70,20 @@ class RealtimeServicer:
         self,
         store: StorePort,
         decisions: RealtimeDecisions,
+        auth: SiteAuthenticator,
         compensations: Compensations | None = None,
     ) -> None:
         self._store = store
         self._decisions = decisions
         self._compensations = compensations
         self._batcher = DecisionBatcher(decisions)
-        self._recent = RecentlyUsable()
+        self._auth = auth
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The generic handler to add to the control server (same port, same mTLS)."""
         return service_handler(
             realtime_pb2.DESCRIPTOR.services_by_name["RealtimeService"],
-            {"Decide": self.decide, "Reconcile": self.reconcile},
+            {"Decide": self.decide, "DecideMany": self.decide_many, "Reconcile": self.reconcile},
         )
 
     async def _settle(
@@ -89,16 +91,8 @@ class RealtimeServicer:
     ) -> T:
         try:
             return await call()
-        except InvalidInput as exc:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT, f"{exc} (retrying the same call cannot help)"
-            )
-        except StoreUnavailable as exc:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
-        except ProviderRefusedUs as exc:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-        except StoreError as exc:
-            await context.abort(grpc.StatusCode.ABORTED, str(exc))
+        except (InvalidInput, StoreError) as exc:
+            await context.abort(*status_of(exc))
         raise AssertionError("unreachable")  # pragma: no cover  (abort raises)
 
     async def decide(
@@ -108,11 +102,34 @@ class RealtimeServicer:
     ) -> realtime_pb2.DecideResponse:
         await refuse_malformed(context, request)
         assert isinstance(request, realtime_pb2.DecideRequest)
-        peer = await authenticate_site(context, self._store, self._recent)
+        peer = await self._auth.site(context)
         settled = await self._settle(
             context, lambda: self._batcher.decide(peer.site_id, request.operation)
         )
         return realtime_pb2.DecideResponse(decision=settled.decision)
+
+    async def decide_many(
+        self,
+        request: realtime_pb2.DecideManyRequest | MalformedFrame,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> realtime_pb2.DecideManyResponse:
+        await refuse_malformed(context, request)
+        assert isinstance(request, realtime_pb2.DecideManyRequest)
+        peer = await self._auth.site(context)
+        settled = await asyncio.gather(
+            *(self._batcher.decide(peer.site_id, op) for op in request.operations),
+            return_exceptions=True,
+        )
+        answers = []
+        for outcome in settled:
+            if isinstance(outcome, Settled):
+                answers.append(realtime_pb2.DecideManyAnswer(decision=outcome.decision))
+            elif isinstance(outcome, (InvalidInput, StoreError)):
+                code, message = status_of(outcome)
+                answers.append(realtime_pb2.DecideManyAnswer(code=code.value[0], message=message))
+            else:
+                raise outcome
+        return realtime_pb2.DecideManyResponse(answers=answers)
 
     async def reconcile(
         self,
@@ -121,7 +138,7 @@ class RealtimeServicer:
     ) -> realtime_pb2.ReconcileResponse:
         await refuse_malformed(context, request)
         assert isinstance(request, realtime_pb2.ReconcileRequest)
-        peer = await authenticate_site(context, self._store, self._recent)
+        peer = await self._auth.site(context)
         settled = await self._settle(
             context,
             lambda: asyncio.to_thread(
@@ -147,6 +164,17 @@ class RealtimeServicer:
             compensation_opened=bool(settled.exception_id),
             exception_id=settled.exception_id,
         )
+
+
+def status_of(exc: InvalidInput | StoreError) -> tuple[grpc.StatusCode, str]:
+    """The status code and message of a ledger error on this service (the one mapping)."""
+    if isinstance(exc, InvalidInput):
+        return grpc.StatusCode.INVALID_ARGUMENT, f"{exc} (retrying the same call cannot help)"
+    if isinstance(exc, StoreUnavailable):
+        return grpc.StatusCode.UNAVAILABLE, str(exc)
+    if isinstance(exc, ProviderRefusedUs):
+        return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
+    return grpc.StatusCode.ABORTED, str(exc)
 
 
 async def _best_effort(started: Awaitable[None], exception_id: str) -> None:

@@ -48,8 +48,9 @@ class DecisionBatcher:
         self._queued.append((site_id, op, answer))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_batches())
-        # The batch completes even when this caller stops waiting (shield).
-        return await asyncio.shield(answer)
+        # The batch runs in the writer task: it completes even when this caller stops
+        # waiting (its future is then cancelled and skipped).
+        return await answer
 
     async def _write_batches(self) -> None:
         while self._queued:

@@ -16,6 +16,7 @@ from cloud.config import CloudConfig
 from cloud.gateway.bundles import BundleDownloadServicer
 from cloud.gateway.control import ControlServicer
 from cloud.gateway.enrollment import DiscoveryServicer, EnrollmentServicer
+from cloud.gateway.peer import SiteAuthenticator
 from cloud.gateway.pokes import HeadWatcher, WakingChangeLog
 from cloud.gateway.ports import WorkflowNotifier
 from cloud.gateway.publish import PublishServicer
@@ -112,6 +113,8 @@ class EdgeGateway:
             f"{cfg.gateway_host}:{cfg.enroll_port}", grpc.ssl_server_credentials(pair)
         )
         control = grpc.aio.server(options=self._options())
+        # One certificate check for every service on the control port (one revocation bound).
+        auth = SiteAuthenticator(self._store, cfg.gateway_certificate_recheck_seconds)
         control_port = control.add_secure_port(
             f"{cfg.gateway_host}:{cfg.control_port}",
             grpc.ssl_server_credentials(pair, root_certificates=ca_pem, require_client_auth=True),
@@ -136,15 +139,16 @@ class EdgeGateway:
                     self._ca,
                     self.sessions,
                     self._notifier,
+                    auth=auth,
                     lifetime=cfg.certificate_lifetime,
                     heartbeat_interval=cfg.heartbeat_interval_seconds,
                 ).handler(),
-                SyncServicer(self._store).handler(),
-                BundleDownloadServicer(self._store).handler(),
+                SyncServicer(self._store, auth).handler(),
+                BundleDownloadServicer(self._store, auth).handler(),
             )
         )
         if self._realtime is not None:
-            realtime = RealtimeServicer(self._store, self._realtime, self._compensations)
+            realtime = RealtimeServicer(self._store, self._realtime, auth, self._compensations)
             control.add_generic_rpc_handlers((realtime.handler(),))
         publish = grpc.aio.server(options=self._publish_options())
         publish_port = publish.add_insecure_port(f"{cfg.publish_host}:{cfg.publish_port}")

@@ -27,7 +27,7 @@ import grpc
 from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
 from cloud.gateway.codec import MalformedFrame, refuse_malformed, service_handler
-from cloud.gateway.peer import authenticate_site
+from cloud.gateway.peer import SiteAuthenticator
 from cloud.gateway.snapshot_token import SnapshotResume, decode_token, encode_token
 from cloud.gateway.sync_reports import ReportThrottle
 from cloud.ports import StorePort
@@ -236,8 +236,15 @@ def _snapshot_page(
 class SyncServicer:
     """Implements EdgeSyncService (PullChanges, PushRecords) over the store's ports."""
 
-    def __init__(self, store: StorePort, *, throttle: ReportThrottle | None = None) -> None:
+    def __init__(
+        self,
+        store: StorePort,
+        auth: SiteAuthenticator,
+        *,
+        throttle: ReportThrottle | None = None,
+    ) -> None:
         self._store = store
+        self._auth = auth
         self._throttle = throttle or ReportThrottle()
 
     def _pull_report_due(self, site_id: str, request: sync_pb2.PullChangesRequest) -> bool:
@@ -283,7 +290,7 @@ class SyncServicer:
     ) -> sync_pb2.PullChangesResponse:
         await refuse_malformed(context, request)
         assert isinstance(request, sync_pb2.PullChangesRequest)
-        peer = await authenticate_site(context, self._store)
+        peer = await self._auth.site(context)
         report = self._pull_report_due(peer.site_id, request)
 
         def pull() -> sync_pb2.PullChangesResponse:
@@ -317,7 +324,7 @@ class SyncServicer:
     ) -> sync_pb2.PushRecordsResponse:
         await refuse_malformed(context, request)
         assert isinstance(request, sync_pb2.PushRecordsRequest)
-        peer = await authenticate_site(context, self._store)
+        peer = await self._auth.site(context)
         foreign = _foreign_record(request.records, peer.site_id)
         if foreign is not None:
             logger.warning("push of site %s refused: %s", peer.site_id, foreign)

@@ -8,7 +8,9 @@ are kept until resolved. The exposure taken offline is summed from it.
 A file of its own, WAL with `synchronous=FULL` (a decision is on disk before the POS gets
 it). Every statement runs on the journal's one thread, never on the event loop; the offline
 decision (exposure read + insert) is one job on that thread, so limits hold under
-concurrent tills. sqlite3 errors become agent errors through `projection._errors.translate`.
+concurrent tills. Lookups and records of the connected path that arrive together go to the
+thread as one group (one hop, the records in one transaction), as offline decisions do.
+sqlite3 errors become agent errors through `projection._errors.translate`.
 """
 
 from __future__ import annotations
@@ -100,6 +102,18 @@ class _OfflineJob:
 
 
 @dataclass(frozen=True)
+class _Lookup:
+    op: realtime_pb2.RealtimeOperation
+
+
+@dataclass(frozen=True)
+class _Record:
+    op: realtime_pb2.RealtimeOperation
+    decision: realtime_pb2.RealtimeDecision
+    business_day: str
+
+
+@dataclass(frozen=True)
 class Unsettled:
     """An operation the cloud has not settled yet, with what the store decided."""
 
@@ -149,6 +163,10 @@ class Journal:
         self._conn: sqlite3.Connection | None = None
         self._offline: list[tuple[_OfflineJob, asyncio.Future[realtime_pb2.RealtimeDecision]]] = []
         self._flusher: asyncio.Future[None] | None = None
+        self._queued: list[
+            tuple[_Lookup | _Record, asyncio.Future[realtime_pb2.RealtimeDecision | None]]
+        ] = []
+        self._hot_flusher: asyncio.Future[None] | None = None
 
     @classmethod
     async def open(cls, data_dir: Path, busy_timeout_seconds: float = 5.0) -> Journal:
@@ -210,7 +228,7 @@ class Journal:
     ) -> realtime_pb2.RealtimeDecision | None:
         """The decision the POS got for this operation id before (None: a new operation).
         `OutboxConflict` when the id was used for another operation."""
-        return await self._run(lambda: self._earlier(op))
+        return await self._hot(_Lookup(op))
 
     def _insert(
         self,
@@ -249,23 +267,85 @@ class Journal:
         decision: realtime_pb2.RealtimeDecision,
         business_day: str,
     ) -> realtime_pb2.RealtimeDecision:
-        """Record the cloud's decision; an earlier one for the same id stays (and is returned)."""
+        """Record the cloud's decision; an earlier one for the same id stays (and is returned).
+        Answered once the record is committed."""
+        recorded = await self._hot(_Record(op, decision, business_day))
+        assert recorded is not None, "a record answers with a decision"
+        return recorded
 
-        def work() -> realtime_pb2.RealtimeDecision:
-            earlier = self._earlier(op)
-            if earlier is not None:
-                return earlier
-            # The cloud holds this decision (a repeat gets it from there), so this commit
-            # need not wait for the disk: WAL keeps it across a crash of the agent, only a
-            # power cut may lose it. Offline decisions stay synchronous=FULL.
-            self._db.execute("PRAGMA synchronous=NORMAL")
+    async def _hot(self, job: _Lookup | _Record) -> realtime_pb2.RealtimeDecision | None:
+        """Queue a lookup or a record of the connected path; jobs that queue while a group
+        is on the journal's thread go there together as the next group (one thread hop, one
+        transaction for its records)."""
+        future: asyncio.Future[realtime_pb2.RealtimeDecision | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._queued.append((job, future))
+        if self._hot_flusher is None or self._hot_flusher.done():
+            self._hot_flusher = asyncio.ensure_future(self._flush_hot())
+        return await future
+
+    async def _flush_hot(self) -> None:
+        while self._queued:
+            group, self._queued = self._queued, []
+            jobs = [job for job, _ in group]
             try:
-                self._insert(op, decision, business_day, in_doubt=False, settle=False)
-            finally:
-                self._db.execute("PRAGMA synchronous=FULL")
-            return decision
+                outcomes = await self._run(functools.partial(self._hot_group, jobs))
+            except Exception as exc:  # the group's transaction failed: every job with it
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), outcome in zip(group, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
 
-        return await self._run(work)
+    def _hot_group(
+        self, jobs: list[_Lookup | _Record]
+    ) -> list[realtime_pb2.RealtimeDecision | Exception | None]:
+        """Records first (one transaction), then lookups, so a lookup sees a record of the
+        same group. Each job's answer is what it would be alone."""
+        outcomes: dict[int, realtime_pb2.RealtimeDecision | Exception | None] = {}
+        records = [(n, job) for n, job in enumerate(jobs) if isinstance(job, _Record)]
+        if records:
+            db = self._db
+            # The cloud holds these decisions (a repeat gets them from there), so this commit
+            # need not wait for the disk: WAL keeps them across a crash of the agent, only a
+            # power cut may lose them. Offline decisions stay synchronous=FULL.
+            db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    for n, record in records:
+                        outcomes[n] = self._record_one(record)
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.rollback()
+                    raise
+            finally:
+                db.execute("PRAGMA synchronous=FULL")
+        for n, job in enumerate(jobs):
+            if isinstance(job, _Lookup):
+                try:
+                    outcomes[n] = self._earlier(job.op)
+                except OutboxConflict as exc:
+                    outcomes[n] = exc
+        return [outcomes[n] for n in range(len(jobs))]
+
+    def _record_one(self, job: _Record) -> realtime_pb2.RealtimeDecision | Exception:
+        try:
+            earlier = self._earlier(job.op)
+        except OutboxConflict as exc:
+            return exc
+        if earlier is not None:
+            return earlier
+        self._insert(job.op, job.decision, job.business_day, in_doubt=False, settle=False)
+        return job.decision
 
     async def decide_offline(
         self,

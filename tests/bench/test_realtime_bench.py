@@ -1,5 +1,5 @@
 """Smoke test of the real-time benchmark: a tiny run of `python -m bench.realtime` end to end
-(cloud child processes, a real `commerce-edge run`, the gateway frozen and resumed); the
+(cloud child processes, a real `commerce-edge run`, the gateway frozen mid-load and resumed); the
 figures are never judged, only that each was measured and that nothing was applied twice."""
 
 from __future__ import annotations
@@ -47,3 +47,9 @@ def test_a_tiny_run_measures_every_figure_and_applies_nothing_twice(tmp_path: Pa
     assert detail["decided_by_cloud"] == 60
     assert detail["offline_decided_by_store"] >= 1
     assert detail["unsettled_after_resume"] == 0
+    # The freeze cut answers in flight: the agent lost some and settled all of them.
+    assert result["in_doubt"] >= 1
+    assert detail["offline_decided_by_cloud_before_freeze"] >= 10
+    assert detail["redemptions_made"] == detail["cents_taken_in_cloud"]
+    assert detail["few_callers"]["ops"] == 30 and detail["few_callers"]["latency_ms_p50"] > 0
+    assert all(ms > 0 for ms in detail["cpu_ms_per_op"].values()), detail["cpu_ms_per_op"]

@@ -1,6 +1,7 @@
 """A revoked store's certificate stops deciding real-time operations: the real cloud stack
-(dev server, worker, gateway with mTLS) and a real agent's certificate. The realtime service
-keeps a usable certificate for about a second, so the bound below is a functional one."""
+(dev server, worker, gateway with mTLS) and a real agent's certificate. The gateway trusts
+a usable certificate for `gateway_certificate_recheck_seconds` (1 s), so the bound below is a
+functional one (every service: tests/e2e/test_revocation_bound.py)."""
 
 from __future__ import annotations
 

@@ -102,3 +102,52 @@ async def test_a_case_only_the_store_holds_is_closed_by_the_operator_command(
         await reopened.close()
     code, out, _ = await cli("local/op-9", "--resolution", "customer paid cash")
     assert code == 0 and "already resolved" in out
+
+
+async def test_lookups_and_records_from_many_tills_at_once_are_each_answered_alone(
+    tmp_path: Path,
+) -> None:
+    """The connected path groups the journal's lookups and records; every till still gets
+    exactly its own answer: a repeat gets the first decision, a reused id is refused alone."""
+
+    def cloud_decision(op_id: str, verdict: int) -> realtime_pb2.RealtimeDecision:
+        return realtime_pb2.RealtimeDecision(
+            operation_id=op_id,
+            kind=realtime_pb2.OPERATION_KIND_GIFT_CARD_REDEEM,
+            verdict=verdict,  # type: ignore[arg-type]
+            decided_by=realtime_pb2.DECIDED_BY_CLOUD,
+        )
+
+    approved, refused = realtime_pb2.VERDICT_APPROVED, realtime_pb2.VERDICT_REFUSED
+    journal = await Journal.open(tmp_path)
+    try:
+        first = await asyncio.gather(
+            *(
+                journal.record_cloud(
+                    redeem(f"op-{n}", "GC-1", 100), cloud_decision(f"op-{n}", approved), "d"
+                )
+                for n in range(30)
+            ),
+            # The same id recorded again in the same group: the first record stands.
+            journal.record_cloud(redeem("op-3", "GC-1", 100), cloud_decision("op-3", refused), "d"),
+        )
+        assert [d.verdict for d in first] == [approved] * 31
+        answers = await asyncio.gather(
+            *(journal.earlier(redeem(f"op-{n}", "GC-1", 100)) for n in range(35)),
+            journal.earlier(redeem("op-7", "GC-2", 100)),
+            journal.record_cloud(redeem("op-8", "GC-9", 5), cloud_decision("op-8", refused), "d"),
+            return_exceptions=True,
+        )
+        assert [a.operation_id for a in answers[:30]] == [f"op-{n}" for n in range(30)]  # type: ignore[union-attr]
+        assert answers[30:35] == [None] * 5
+        assert isinstance(answers[35], OutboxConflict) and "'op-7' was used" in str(answers[35])
+        assert isinstance(answers[36], OutboxConflict) and "'op-8' was used" in str(answers[36])
+    finally:
+        await journal.close()
+    reopened = await Journal.open(tmp_path)
+    try:
+        again = await reopened.earlier(redeem("op-3", "GC-1", 100))
+        assert again is not None and again.verdict == approved
+        assert await reopened.earlier(redeem("op-30", "GC-1", 100)) is None
+    finally:
+        await reopened.close()

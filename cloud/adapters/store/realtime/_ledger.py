@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -77,7 +78,32 @@ _SELECT_DECIDED = sa.select(
     realtime_operations.c.site_id == sa.bindparam("site"),
     realtime_operations.c.operation_id == sa.bindparam("op"),
 )
+_SELECT_DECIDED_MANY = sa.select(
+    realtime_operations.c.operation_id,
+    realtime_operations.c.fingerprint,
+    realtime_operations.c.kind,
+    realtime_operations.c.decision,
+    realtime_operations.c.decided_at,
+).where(
+    realtime_operations.c.site_id == sa.bindparam("site"),
+    realtime_operations.c.operation_id.in_(sa.bindparam("ops", expanding=True)),
+)
 _INSERT_DECISION = realtime_operations.insert()
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """What a decision on record says about the operation it decided."""
+
+    fingerprint: str
+    kind: int
+    decision: bytes
+    decided_at: datetime
+
+
+class _Undo(Exception):
+    """An operation of a batch failed after it may have written: the batch is done again,
+    each operation in its own savepoint."""
 
 
 class OperationConflict(InvalidInput):
@@ -107,6 +133,21 @@ def _decision(
         outcome=answer.outcome,
         decided_at=_timestamp(now),
     )
+
+
+def _earlier(
+    row: _Decided | None, op: realtime_pb2.RealtimeOperation
+) -> realtime_pb2.RealtimeDecision | None:
+    """The decision on record for `op`; `OperationConflict` when its id decided another."""
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint(op):
+        raise OperationConflict(
+            f"operation.operation_id: {op.operation_id!r} was used by this store on "
+            f"{row.decided_at:%Y-%m-%d %H:%M:%S} UTC for another {kind_name(row.kind)} "
+            "operation; nothing was applied. Give a new operation its own id"
+        )
+    return realtime_pb2.RealtimeDecision.FromString(row.decision)
 
 
 class RealtimeLedger:
@@ -143,13 +184,22 @@ class RealtimeLedger:
         row = conn.execute(_SELECT_DECIDED, {"site": site_id, "op": op.operation_id}).first()
         if row is None:
             return None
-        if row.fingerprint != fingerprint(op):
-            raise OperationConflict(
-                f"operation.operation_id: {op.operation_id!r} was used by this store on "
-                f"{row.decided_at:%Y-%m-%d %H:%M:%S} UTC for another {kind_name(row.kind)} "
-                "operation; nothing was applied. Give a new operation its own id"
-            )
-        return realtime_pb2.RealtimeDecision.FromString(row.decision)
+        return _earlier(_Decided(row.fingerprint, row.kind, row.decision, row.decided_at), op)
+
+    def _existing_many(
+        self, conn: sa.Connection, calls: Sequence[tuple[str, realtime_pb2.RealtimeOperation]]
+    ) -> dict[tuple[str, str], _Decided]:
+        """The decisions on record for `calls`, one query per site."""
+        by_site: dict[str, list[str]] = {}
+        for site_id, op in calls:
+            by_site.setdefault(site_id, []).append(op.operation_id)
+        found: dict[tuple[str, str], _Decided] = {}
+        for site_id, ids in by_site.items():
+            for row in conn.execute(_SELECT_DECIDED_MANY, {"site": site_id, "ops": ids}):
+                found[(site_id, row.operation_id)] = _Decided(
+                    row.fingerprint, row.kind, row.decision, row.decided_at
+                )
+        return found
 
     def _record(
         self,
@@ -204,10 +254,13 @@ class RealtimeLedger:
     def decide_many(
         self, calls: Sequence[tuple[str, realtime_pb2.RealtimeOperation]], now: datetime
     ) -> list[Settled | InvalidInput | StoreError]:
-        """Decide `calls` (site, operation) in one transaction, each in its own savepoint, so
-        one commit makes all of them durable: group commit. Each answer is what `decide`
-        would answer alone, or the error it would raise (its savepoint undone, the others
-        kept). An error of the database itself fails the whole batch (nothing committed).
+        """Decide `calls` (site, operation) in one transaction, so one commit makes all of
+        them durable: group commit. Each answer is what `decide` would answer alone, or the
+        error it would raise. The batch first runs without savepoints (the decisions on
+        record read in one query); when an operation fails after it may have written, that
+        transaction is undone and the batch runs again with each operation in its own
+        savepoint (the failed one undone alone, the others kept). An error of the database
+        itself fails the whole batch (nothing committed).
         """
         checked: list[InvalidInput | None] = []
         for _, op in calls:
@@ -217,7 +270,37 @@ class RealtimeLedger:
             except InvalidInput as exc:
                 checked.append(exc)
 
-        def work(conn: sa.Connection) -> list[Settled | InvalidInput | StoreError]:
+        def at_once(conn: sa.Connection) -> list[Settled | InvalidInput | StoreError]:
+            # Without savepoints: the decisions on record in one query, then each operation;
+            # one that fails after it may have written undoes the batch (`_Undo`).
+            valid = [call for call, invalid in zip(calls, checked, strict=True) if not invalid]
+            on_record = self._existing_many(conn, valid)
+            answers: list[Settled | InvalidInput | StoreError] = []
+            for (site_id, op), invalid in zip(calls, checked, strict=True):
+                if invalid is not None:
+                    answers.append(invalid)
+                    continue
+                key = (site_id, op.operation_id)
+                try:
+                    earlier = _earlier(on_record.get(key), op)
+                except OperationConflict as exc:  # nothing written for it
+                    answers.append(exc)
+                    continue
+                if earlier is not None:
+                    answers.append(Settled(earlier, replayed=True))
+                    continue
+                try:
+                    decision = self._apply(conn, site_id, op, now)
+                    self._record(conn, site_id, op, decision, "decide", now)
+                except (InvalidInput, StoreError) as exc:
+                    raise _Undo from exc
+                on_record[key] = _Decided(
+                    fingerprint(op), op.kind, decision.SerializeToString(deterministic=True), now
+                )
+                answers.append(Settled(decision, replayed=False))
+            return answers
+
+        def one_by_one(conn: sa.Connection) -> list[Settled | InvalidInput | StoreError]:
             answers: list[Settled | InvalidInput | StoreError] = []
             for (site_id, op), invalid in zip(calls, checked, strict=True):
                 if invalid is not None:
@@ -236,7 +319,10 @@ class RealtimeLedger:
                     answers.append(exc)
             return answers
 
-        return self._write_many(work)
+        try:
+            return self._write_many(at_once)
+        except _Undo:
+            return self._write_many(one_by_one)
 
     def _write_many(
         self,

@@ -285,3 +285,67 @@ def test_decisions_in_one_batch_are_each_what_they_would_be_alone(store: CloudSt
     assert store.realtime.decide(B, redeem("op-3", "GC-1", 2500), NOW).decision == (
         too_much.decision
     )
+
+
+def test_a_provider_failing_after_it_wrote_undoes_only_its_operation_in_a_batch(
+    store: CloudStore,
+) -> None:
+    """The batch runs without savepoints first; a provider that fails after it wrote (here
+    the real gift card provider, then a refusal of the external side for one card) undoes
+    that operation alone: the batch runs again, nothing is applied twice or half."""
+    from cloud.adapters.store.errors import StoreError
+    from cloud.adapters.store.realtime._gift_cards import decide_gift_card
+
+    def failing_for_one_card(conn, site_id, op, now):  # type: ignore[no-untyped-def]
+        answer = decide_gift_card(conn, site_id, op, now)
+        if op.WhichOneof("payload") == "gift_card_redeem" and (
+            op.gift_card_redeem.card_number == "GC-FAIL"
+        ):
+            raise StoreError("the card provider failed after the balance moved")
+        return answer
+
+    ledger = store.realtime.with_providers({"gift_card": failing_for_one_card})
+    ledger.decide(A, load("op-0", "GC-1", 3000), NOW)
+    ledger.decide(A, load("op-1", "GC-FAIL", 3000), NOW)
+    answers = ledger.decide_many(
+        [
+            (A, redeem("op-2", "GC-1", 1000)),
+            (A, redeem("op-3", "GC-FAIL", 1000)),
+            (A, redeem("op-2", "GC-1", 1000)),  # the same operation again
+            (B, redeem("op-4", "GC-1", 500)),
+        ],
+        NOW,
+    )
+    first, failed, again, last = answers
+    assert isinstance(first, Settled) and first.decision.outcome.balance.minor_units == 2000
+    assert isinstance(failed, StoreError) and "after the balance moved" in str(failed)
+    assert isinstance(again, Settled) and again.replayed and again.decision == first.decision
+    assert isinstance(last, Settled) and last.decision.outcome.balance.minor_units == 1500
+    assert store.realtime_cases.gift_card_balance("GC-1") == ("EUR", 1500)
+    assert store.realtime_cases.gift_card_balance("GC-FAIL") == ("EUR", 3000)
+    # The failed operation left no record: asked again with a working provider, it applies.
+    redone = store.realtime.decide(A, redeem("op-3", "GC-FAIL", 1000), NOW)
+    assert not redone.replayed and redone.decision.outcome.balance.minor_units == 2000
+
+
+def test_a_batch_without_failures_answers_repeats_and_reused_ids_from_one_query(
+    store: CloudStore,
+) -> None:
+    store.realtime.decide(A, load("op-0", "GC-1", 3000), NOW)
+    store.realtime.decide(B, redeem("op-9", "GC-1", 100), NOW)
+    first, reused, other_site, repeat, conflict = store.realtime.decide_many(
+        [
+            (A, redeem("op-1", "GC-1", 100)),
+            (A, redeem("op-0", "GC-1", 100)),  # A used op-0 for a load
+            (A, redeem("op-9", "GC-1", 100)),  # op-9 is B's: A's own is new
+            (B, redeem("op-9", "GC-1", 100)),  # B's again
+            (A, redeem("op-1", "GC-1", 7)),  # op-1 of this batch, another payload
+        ],
+        NOW,
+    )
+    assert isinstance(first, Settled) and not first.replayed
+    assert isinstance(reused, OperationConflict) and "'op-0' was used" in str(reused)
+    assert isinstance(other_site, Settled) and not other_site.replayed
+    assert isinstance(repeat, Settled) and repeat.replayed
+    assert isinstance(conflict, OperationConflict) and "'op-1' was used" in str(conflict)
+    assert store.realtime_cases.gift_card_balance("GC-1") == ("EUR", 2700)

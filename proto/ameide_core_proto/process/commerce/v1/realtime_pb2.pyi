@@ -7,7 +7,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -317,3 +317,25 @@ class ResolveOfflineOperationRequest(_message.Message):
     resolution: str
     resolved_by: str
     def __init__(self, resolution: _Optional[str] = ..., resolved_by: _Optional[str] = ...) -> None: ...
+
+class DecideManyRequest(_message.Message):
+    __slots__ = ("operations",)
+    OPERATIONS_FIELD_NUMBER: _ClassVar[int]
+    operations: _containers.RepeatedCompositeFieldContainer[RealtimeOperation]
+    def __init__(self, operations: _Optional[_Iterable[_Union[RealtimeOperation, _Mapping]]] = ...) -> None: ...
+
+class DecideManyResponse(_message.Message):
+    __slots__ = ("answers",)
+    ANSWERS_FIELD_NUMBER: _ClassVar[int]
+    answers: _containers.RepeatedCompositeFieldContainer[DecideManyAnswer]
+    def __init__(self, answers: _Optional[_Iterable[_Union[DecideManyAnswer, _Mapping]]] = ...) -> None: ...
+
+class DecideManyAnswer(_message.Message):
+    __slots__ = ("decision", "code", "message")
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    decision: RealtimeDecision
+    code: int
+    message: str
+    def __init__(self, decision: _Optional[_Union[RealtimeDecision, _Mapping]] = ..., code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...

@@ -45,6 +45,11 @@ class RealtimeServiceStub:
                 request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.ReconcileRequest.SerializeToString,
                 response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.ReconcileResponse.FromString,
                 _registered_method=True)
+        self.DecideMany = channel.unary_unary(
+                '/ameide_core_proto.process.commerce.v1.RealtimeService/DecideMany',
+                request_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.DecideManyRequest.SerializeToString,
+                response_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.DecideManyResponse.FromString,
+                _registered_method=True)
 
 
 class RealtimeServiceServicer:
@@ -66,6 +71,15 @@ class RealtimeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DecideMany(self, request, context):
+        """Decides several operations in one call (those a store has waiting together), each as
+        Decide would alone; one answer per operation, in request order. A failure of the call
+        itself leaves every operation of it in doubt, as for Decide.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RealtimeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -78,6 +92,11 @@ def add_RealtimeServiceServicer_to_server(servicer, server):
                     servicer.Reconcile,
                     request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.ReconcileRequest.FromString,
                     response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.ReconcileResponse.SerializeToString,
+            ),
+            'DecideMany': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideMany,
+                    request_deserializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.DecideManyRequest.FromString,
+                    response_serializer=ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.DecideManyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -135,6 +154,33 @@ class RealtimeService:
             '/ameide_core_proto.process.commerce.v1.RealtimeService/Reconcile',
             ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.ReconcileRequest.SerializeToString,
             ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.ReconcileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ameide_core_proto.process.commerce.v1.RealtimeService/DecideMany',
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.DecideManyRequest.SerializeToString,
+            ameide__core__proto_dot_process_dot_commerce_dot_v1_dot_realtime__pb2.DecideManyResponse.FromString,
             options,
             channel_credentials,
             insecure,
