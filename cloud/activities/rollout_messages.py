@@ -68,11 +68,35 @@ class ObserveSites:
 
 
 @dataclass(frozen=True)
+class SiteSignals:
+    """What one site's agent last told the cloud about itself (times as ISO 8601 UTC, ''
+    when never; None: not reported)."""
+
+    status: str
+    last_seen_at: str = ""
+    # The last install the agent reported: its bundle and outcome ('installed',
+    # 'rolled_back', 'already_current', '' when none).
+    install_bundle: str = ""
+    install_outcome: str = ""
+    outbox_pending: int | None = None
+    replication_lag: int | None = None
+    # Streams whose rows did not add up to their checksum at the agent's last verification.
+    checksum_mismatches: list[str] = field(default_factory=list)
+    checksums_verified_at: str = ""
+    # Errors by kind ('pos', 'pull', 'push', 'control', 'install') since the agent started.
+    error_counts: dict[str, int] = field(default_factory=dict)
+    last_error: str = ""
+    health_reported_at: str = ""
+
+
+@dataclass(frozen=True)
 class ObservedSites:
     # site id -> why it is unhealthy; sites not named are healthy.
     unhealthy: dict[str, str] = field(default_factory=dict)
     # Sites that did not report during the window.
     offline: list[str] = field(default_factory=list)
+    # site id -> its signals as observed (every observed site that still exists).
+    signals: dict[str, SiteSignals] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
