@@ -37,28 +37,29 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf.duration_pb2 import Duration
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
-from ameide_core_proto.process.commerce.v1 import rollout_pb2
+from ameide_core_proto.process.commerce.v1 import rollout_pb2, store_site_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import RolloutWorkflowServiceClient
-from bench._agents import Fleet, fast_scratch
+from bench._agents import Agent, Fleet, fast_scratch
 from bench._bundles import agent_wheel, publish_bundles
-from bench._cloud_process import CHANNEL, CloudProcess, bench_config
+from bench._cloud_process import AWAITING, CHANNEL, CloudProcess, bench_config
 from bench._errors import BenchFailed
 from bench._installer import Failures
 from bench._machine import machine_info, raise_fd_limit, rss_mb
-from bench.provision import provision_many
 from cloud.adapters.store import CloudStore
 from cloud.assembly import open_ops
+from cloud.services import ProvisioningService
 from cloud.temporal.connect import TemporalSettings, connect_client
 from shared.logging import configure_logging
+from shared.version import package_version
 
 logger = logging.getLogger(__name__)
 
 BUNDLE_ID = "2026.11.1"
 HALT_BUNDLE_ID = "2026.11.2"
 MIN_FAILURES = 2
-PROVISION_CONCURRENCY = 200
+PROVISION_CONCURRENCY = 100
 TARGETS = (
     "1,000 sites through 4 rings in under 120 s",
     "no history over 10,000 events",
@@ -91,6 +92,42 @@ def _request(
         min_failures=MIN_FAILURES,
         observe_for=Duration(seconds=int(observe), nanos=int((observe % 1) * 1e9)),
     )
+
+
+async def _provision(provisioning: ProvisioningService, agent: Agent) -> None:
+    """Provision one site as ops would and let its agent enroll (setup: a wait that timed
+    out on a busy machine is asked again; starting again attaches to the running workflow)."""
+    request = store_site_pb2.ProvisionStoreSiteInput(
+        site_id=agent.site_id, sales_channel_id=CHANNEL, name=f"Bench {agent.site_id}",
+        timezone="Europe/Amsterdam", agent_version=package_version(),
+    )  # fmt: skip
+    for attempt in range(1, 11):
+        try:
+            run = await provisioning.start(request)
+            status = await provisioning.wait_for_step(run, AWAITING)
+            break
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            logger.info("%s: waiting for enrollment timed out (try %d)", agent.site_id, attempt)
+    else:
+        raise BenchFailed(f"{agent.site_id} never reached AWAITING_ENROLLMENT")
+    enrollment = await provisioning.enrollment(status)
+    if enrollment is None:
+        raise BenchFailed(f"{agent.site_id} stopped at {status.step}; see the cloud log")
+    await agent.enroll(enrollment)
+    await agent.start()
+    await run.result()
+
+
+async def _provision_all(provisioning: ProvisioningService, agents: list[Agent]) -> None:
+    gate = asyncio.Semaphore(PROVISION_CONCURRENCY)
+
+    async def one(agent: Agent) -> None:
+        async with gate:
+            await _provision(provisioning, agent)
+
+    async with asyncio.TaskGroup() as group:
+        for agent in agents:
+            group.create_task(one(agent))
 
 
 def _label(store: CloudStore, members: dict[str, list[str]]) -> None:
@@ -156,9 +193,7 @@ async def run_bench(opts: Options) -> dict[str, Any]:
         agents = [fleet.new_agent(i, f"bench-{i:05d}") for i in range(opts.sites)]
         real = {a.site_id for a in agents[: opts.real_agents]}
         setup_started = time.perf_counter()
-        await provision_many(
-            ops.provisioning_through(client), agents, concurrency=PROVISION_CONCURRENCY
-        )
+        await _provision_all(ops.provisioning_through(client), agents)
         rings = [f"ring-{n}" for n in range(1, opts.rings + 1)]
         members: dict[str, list[str]] = {ring: [] for ring in rings}
         for index, agent in enumerate(agents):
