@@ -25,6 +25,7 @@ class Agent(Protocol):
     """One store server's agent: enroll with the token, then keep the control stream."""
 
     site_id: str
+    data_dir: Path
 
     async def enroll(self, enrollment: Enrollment) -> None: ...
 

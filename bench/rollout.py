@@ -3,7 +3,8 @@
 The cloud runs as it does in production, in child processes (`bench._cloud_process`): the
 Temporal dev server and the worker (RolloutStoreFleet with the production
 `QueuedSiteInstaller` and health probe on the cloud store) and the edge gateway (mTLS on
-loopback). SITES sites (1,000) are provisioned and enrolled as ops do (setup, not measured):
+loopback). SITES sites (1,000) are created with bootstrap tokens in the cloud store and their agents
+enroll through the gateway (`bench._enrolled_fleet`; setup, not measured):
 the first `--real-agents` (3) are real `commerce-edge` processes that really download,
 verify, install and restart onto a signed bundle of this checkout's agent wheel; the others
 run in this process with the agent's own enrollment and `ControlClient` (one mTLS control
@@ -37,29 +38,27 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf.duration_pb2 import Duration
-from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import Client
 
-from ameide_core_proto.process.commerce.v1 import rollout_pb2, store_site_pb2
+from ameide_core_proto.process.commerce.v1 import rollout_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import RolloutWorkflowServiceClient
-from bench._agents import Agent, Fleet, fast_scratch
+from bench._agents import Fleet, fast_scratch
 from bench._bundles import agent_wheel, publish_bundles
-from bench._cloud_process import AWAITING, CHANNEL, CloudProcess, bench_config
+from bench._cloud_process import CHANNEL, CloudProcess, bench_config
+from bench._enrolled_fleet import enroll_fleet
 from bench._errors import BenchFailed
 from bench._installer import Failures
 from bench._machine import machine_info, raise_fd_limit, rss_mb
 from cloud.adapters.store import CloudStore
 from cloud.assembly import open_ops
-from cloud.services import ProvisioningService
 from cloud.temporal.connect import TemporalSettings, connect_client
 from shared.logging import configure_logging
-from shared.version import package_version
 
 logger = logging.getLogger(__name__)
 
 BUNDLE_ID = "2026.11.1"
 HALT_BUNDLE_ID = "2026.11.2"
 MIN_FAILURES = 2
-PROVISION_CONCURRENCY = 100
 TARGETS = (
     "1,000 sites through 4 rings in under 120 s",
     "no history over 10,000 events",
@@ -94,42 +93,6 @@ def _request(
     )
 
 
-async def _provision(provisioning: ProvisioningService, agent: Agent) -> None:
-    """Provision one site as ops would and let its agent enroll (setup: a wait that timed
-    out on a busy machine is asked again; starting again attaches to the running workflow)."""
-    request = store_site_pb2.ProvisionStoreSiteInput(
-        site_id=agent.site_id, sales_channel_id=CHANNEL, name=f"Bench {agent.site_id}",
-        timezone="Europe/Amsterdam", agent_version=package_version(),
-    )  # fmt: skip
-    for attempt in range(1, 11):
-        try:
-            run = await provisioning.start(request)
-            status = await provisioning.wait_for_step(run, AWAITING)
-            break
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
-            logger.info("%s: waiting for enrollment timed out (try %d)", agent.site_id, attempt)
-    else:
-        raise BenchFailed(f"{agent.site_id} never reached AWAITING_ENROLLMENT")
-    enrollment = await provisioning.enrollment(status)
-    if enrollment is None:
-        raise BenchFailed(f"{agent.site_id} stopped at {status.step}; see the cloud log")
-    await agent.enroll(enrollment)
-    await agent.start()
-    await run.result()
-
-
-async def _provision_all(provisioning: ProvisioningService, agents: list[Agent]) -> None:
-    gate = asyncio.Semaphore(PROVISION_CONCURRENCY)
-
-    async def one(agent: Agent) -> None:
-        async with gate:
-            await _provision(provisioning, agent)
-
-    async with asyncio.TaskGroup() as group:
-        for agent in agents:
-            group.create_task(one(agent))
-
-
 def _label(store: CloudStore, members: dict[str, list[str]]) -> None:
     for ring, site_ids in members.items():
         for site_id in site_ids:
@@ -137,10 +100,10 @@ def _label(store: CloudStore, members: dict[str, list[str]]) -> None:
 
 
 async def _largest_history(client: Client) -> tuple[int, int]:
-    """(events of the largest history, runs looked at) over every workflow run but the
-    provisioning ones: rollout runs, their continued runs and any child workflows."""
+    """(events of the largest history, runs looked at) over every workflow run: rollout
+    runs, their continued runs and any child workflows (no other workflow runs here)."""
     largest, runs = 0, 0
-    async for run in client.list_workflows("WorkflowType != 'ProvisionStoreSite'"):
+    async for run in client.list_workflows():
         history = await client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()
         largest = max(largest, len(history.events))
         runs += 1
@@ -193,7 +156,7 @@ async def run_bench(opts: Options) -> dict[str, Any]:
         agents = [fleet.new_agent(i, f"bench-{i:05d}") for i in range(opts.sites)]
         real = {a.site_id for a in agents[: opts.real_agents]}
         setup_started = time.perf_counter()
-        await _provision_all(ops.provisioning_through(client), agents)
+        await enroll_fleet(config, ops.store, ops.sites, CHANNEL, agents)
         rings = [f"ring-{n}" for n in range(1, opts.rings + 1)]
         members: dict[str, list[str]] = {ring: [] for ring in rings}
         for index, agent in enumerate(agents):
@@ -203,7 +166,7 @@ async def run_bench(opts: Options) -> dict[str, Any]:
         if connected < opts.sites:
             raise BenchFailed(f"only {connected} of {opts.sites} agents hold a control stream")
         setup_seconds = time.perf_counter() - setup_started
-        logger.info("%d sites provisioned and connected in %.0f s", opts.sites, setup_seconds)
+        logger.info("%d sites enrolled and connected in %.0f s", opts.sites, setup_seconds)
 
         rollouts = RolloutWorkflowServiceClient(client)
         cpu_before = _cpu_seconds()
