@@ -19,11 +19,14 @@ from cloud.adapters.store import CloudStore
 from cloud.compat_wiring import matrix_compatibility
 from cloud.config import CloudConfig
 from cloud.workflows.rollout import RolloutStoreFleetWorkflow
+from cloud.workflows.rollout_batch import RolloutSiteBatchWorkflow
 
 
 def rollout_workflows() -> list[type]:
     """The rollout workflow classes, checked against their proto declarations."""
-    return rollout_workflow_service_workflows(rollout_store_fleet=RolloutStoreFleetWorkflow)
+    return rollout_workflow_service_workflows(
+        rollout_store_fleet=RolloutStoreFleetWorkflow, rollout_site_batch=RolloutSiteBatchWorkflow
+    )
 
 
 def site_installer(store: CloudStore, config: CloudConfig | None = None) -> QueuedSiteInstaller:

@@ -1,5 +1,6 @@
 """Activities of RolloutStoreFleet: refuse before touching any site, install and roll back one
-site at a time through the installer port, read the sites' health, record facts.
+site at a time through the installer port (a site whose move from its current bundle the
+matrix refuses is skipped, untouched), read the sites' health, record facts.
 
 Activity room: talks to the cloud store (published bundles, sites, facts), the compatibility
 policy and the two site ports it is given; raises `ApplicationError` with a `type` for every
@@ -22,6 +23,7 @@ from cloud.activities.messages import RecordedFact
 from cloud.activities.rollout_messages import (
     INSTALLED,
     ROLLED_BACK,
+    SKIPPED,
     InstallSiteBundle,
     ObservedSites,
     ObserveSites,
@@ -51,9 +53,13 @@ REFUSALS = [UNKNOWN_BUNDLE, BUNDLE_REFUSED, EMPTY_RING, INVALID_RING]
 
 
 class BundlePolicy(Protocol):
-    """The compatibility matrix's verdict on a bundle for this cloud."""
+    """The compatibility matrix's verdict on a bundle for this cloud, and on a site's move."""
 
     def bundle_verdict(self, bundle: BundleVersions) -> Verdict: ...
+
+    def transition_verdict(
+        self, current: BundleVersions | None, target: BundleVersions
+    ) -> Verdict: ...
 
 
 class SiteLabels(Protocol):
@@ -203,8 +209,12 @@ class RolloutActivities:
 
     @activity.defn(name="InstallSiteBundle")
     async def install_site_bundle(self, req: InstallSiteBundle) -> SiteOutcome:
-        """Install on one site; an installed site gets a SiteBundleInstalled fact."""
+        """Install on one site; an installed site gets a SiteBundleInstalled fact. A site whose
+        move from its current bundle the matrix refuses is skipped before anything is sent."""
         bundle = await asyncio.to_thread(self._bundle, req.bundle_id)
+        refused = await asyncio.to_thread(self._refused_move, req.site_id, bundle)
+        if refused is not None:
+            return refused
         outcome = await self._installer.install(req.site_id, bundle)
         if outcome.state == INSTALLED:
             await self._fact(
@@ -216,6 +226,26 @@ class RolloutActivities:
                 ),
             )
         return outcome
+
+    def _refused_move(self, site_id: str, bundle: PublishedBundle) -> SiteOutcome | None:
+        """SKIPPED, naming the rule, when the matrix refuses this site's current -> target."""
+        release = self._store.site_releases.get(site_id)
+        current_id = release.current_bundle if release is not None else ""
+        if not current_id or current_id == bundle.bundle_id:
+            return None
+        current = self._store.bundles.get(current_id)
+        if current is None:  # a build not published here: nothing recorded to compare with
+            return None
+        verdict = self._policy.transition_verdict(_versions(current), _versions(bundle))
+        if verdict.allowed:
+            return None
+        return SiteOutcome(
+            site_id,
+            SKIPPED,
+            f"compatibility matrix version {verdict.matrix_version} refuses {current_id} -> "
+            f"{bundle.bundle_id}: {'; '.join(verdict.reasons())}",
+            current_id,
+        )
 
     @activity.defn(name="RollBackSiteBundle")
     async def roll_back_site_bundle(self, req: RollBackSiteBundle) -> SiteOutcome:

@@ -12,6 +12,8 @@ INSTALLED = "installed"
 FAILED = "failed"
 OFFLINE = "offline"
 ROLLED_BACK = "rolled_back"
+# The matrix refuses the site's move from its current bundle: not installed (reason names the rule).
+SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 `QueuedSiteInstaller` is the rollout activities' `SiteBundleInstaller`: it queues an
 `install_bundle` command (the agent downloads, verifies, waits for a store-closed window and
 no open basket, installs and passes its health gate) and follows the command in the store
-until the agent's answer, heartbeating while it waits:
+until the agent's answer, heartbeating while it waits (the command's id, status and last
+error in the details; a retry after a lost worker follows the same command):
 
 - succeeded (installed or already current): `installed`, with the bundle the site ran before;
 - failed for good (rolled back at a step or the health gate, bundle refused): `failed`, with
@@ -38,12 +39,24 @@ _DONE = (
 
 
 _WITHDRAWN = "withdrawn:"
+# Heartbeat at least this often (seconds), well inside the activities' heartbeat timeout.
+_HEARTBEAT_EVERY = 10.0
 _OFFLINE_REASON = "the site was offline when the rollout needed it"
 
 
 def _withdrawn(result: bytes | None, error: str | None) -> bool:
     """A command this installer withdrew (answered in the store, never by the agent)."""
     return not result and (error or "").startswith(_WITHDRAWN)
+
+
+def _resumed_command(first_id: str) -> str:
+    """The command a previous attempt of this activity followed (from its last heartbeat)."""
+    if not activity.in_activity():
+        return ""
+    details = activity.info().heartbeat_details
+    last = details[-1] if details else None
+    command_id = last.get("command_id", "") if isinstance(last, dict) else ""
+    return command_id if isinstance(command_id, str) and command_id.startswith(first_id) else ""
 
 
 class QueuedSiteInstaller:
@@ -93,6 +106,10 @@ class QueuedSiteInstaller:
                 command_id, site_id, "install_bundle", payload.SerializeToString(), b""
             )
 
+        resumed = _resumed_command(first_id)
+        if resumed:  # a retry after the worker died: follow the command it had queued
+            command_id = resumed
+            payload.command_id = command_id
         # A site asked again after it was offline: its withdrawn command stays answered, so
         # the new request goes under a new id.
         for again in range(1, 1000):
@@ -123,8 +140,16 @@ class QueuedSiteInstaller:
                 await asyncio.to_thread(enqueue)
                 queued_at = now
             if activity.in_activity():
-                activity.heartbeat(record.error or record.status)
-            await asyncio.sleep(self._poll)
+                activity.heartbeat(
+                    {
+                        "command_id": command_id,
+                        "site_id": site_id,
+                        "status": record.status,
+                        "error": record.error or "",
+                        "queued_at": queued_at.isoformat(),
+                    }
+                )
+            await asyncio.sleep(min(self._poll, _HEARTBEAT_EVERY))
 
     def _withdraw(self, command_id: str, site_id: str) -> None:
         self._commands.complete(

@@ -35,6 +35,7 @@ _ENDED = (
     Phase.ROLLOUT_PHASE_COMPLETED,
     Phase.ROLLOUT_PHASE_ROLLED_BACK,
     Phase.ROLLOUT_PHASE_ABORTED,
+    Phase.ROLLOUT_PHASE_NOT_REACHED,
 )
 
 
@@ -128,6 +129,17 @@ def rollouts() -> None:
 )
 @click.option("--min-failures", default=1, show_default=True, help="...and at least this many did.")
 @click.option("--require-approval", is_flag=True, help="Wait for `approve` before each step.")
+@click.option("--batch-size", default=0, help="Sites per batch of a step (0: 100).")
+@click.option(
+    "--observe-every", default="0s", help="Read health this often while observing (0s: a fifth)."
+)
+@click.option(
+    "--max-replication-lag", default=0, help="Changes a site may lag while observed (0: 10000)."
+)
+@click.option("--max-new-errors", default=0, help="Errors a site may add while observed (0: 10).")
+@click.option(
+    "--install-timeout", default="0s", help="Longest wait for one site's install (0s: 25h)."
+)
 @click.option("--wait/--no-wait", default=True, help="Follow the rollout until it ends.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
@@ -136,7 +148,8 @@ def rollouts_start(
     ctx: click.Context, bundle_id: str, ring: str, channel: str, label: str,
     sites: tuple[str, ...],
     canary: int, step_size: int, observe: str, max_failure_ratio: float, min_failures: int,
-    require_approval: bool, wait: bool, as_json: bool,
+    require_approval: bool, batch_size: int, observe_every: str, max_replication_lag: int,
+    max_new_errors: int, install_timeout: str, wait: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Start rolling BUNDLE_ID out to a ring (refused before any site is touched if the
     compatibility matrix does not allow it or the ring selects no site)."""
@@ -152,6 +165,11 @@ def rollouts_start(
         step_size=step_size,
         min_failures=min_failures,
         require_approval=require_approval,
+        batch_size=batch_size,
+        observe_every=_seconds(observe_every),
+        max_replication_lag=max_replication_lag,
+        max_new_errors=max_new_errors,
+        install_timeout=_seconds(install_timeout),
     )
     service = _service(ctx)
 

@@ -8,6 +8,7 @@ request live here so a bad one is refused before anything starts.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Protocol
 
 from ameide_core_proto.process.commerce.v1 import rollout_pb2
@@ -75,11 +76,27 @@ def check_rollout_request(request: rollout_pb2.RolloutStoreFleetInput) -> None:
         ("canary size", request.canary_size),
         ("step size", request.step_size),
         ("minimum failures", request.min_failures),
+        ("batch size (--batch-size)", request.batch_size),
+        ("maximum replication lag (--max-replication-lag)", request.max_replication_lag),
+        ("maximum new errors (--max-new-errors)", request.max_new_errors),
     ):
         if value < 0:
             raise InvalidInput(f"{name} {value} is negative")
-    if request.observe_for.seconds < 0 or request.observe_for.nanos < 0:
-        raise InvalidInput("the observation window is negative")
+    window = request.observe_for.ToTimedelta()
+    every = request.observe_every.ToTimedelta()
+    timeout = request.install_timeout.ToTimedelta()
+    if window < timedelta(0) or every < timedelta(0) or timeout < timedelta(0):
+        raise InvalidInput("the observation window, its interval and the install timeout are >= 0")
+    if window > timedelta(0) and every >= window:
+        raise InvalidInput(
+            f"--observe-every {every} is not shorter than the observation window {window}: "
+            "health must be read more than once per window (0s: a fifth of it)"
+        )
+    if timedelta(0) < timeout < timedelta(minutes=1):
+        raise InvalidInput(
+            f"--install-timeout {timeout} is shorter than a minute: an install waits for a "
+            "store-closed window and a health gate (0s: 25 h)"
+        )
 
 
 class RolloutService:

@@ -1,5 +1,7 @@
-"""Faults: the cloud SIGKILLed in the middle of a rollout. `commerce-cloud serve` runs as its
-own process; after the kill a new one takes the rollout up where its history left it.
+"""Faults: the cloud SIGKILLed in the middle of a rollout, while the canary's install waits for
+its agent. `commerce-cloud serve` runs as its own process; after the kill a new one takes the
+rollout up where its history left it (the install activity resumes after its heartbeat
+timeout, following the same command).
 
 The sites have no agent process here: a stand-in for the canary's agent (named as such)
 answers its install command in the cloud store the way an agent whose new build failed its
@@ -81,20 +83,23 @@ async def test_cloud_killed_mid_rollout_finishes_it_once(tmp_path: Path) -> None
                 "--channel", "web-eu", "--observe", "8s", "--no-wait",
             )  # fmt: skip
             assert code == 0, err
+
+            def canary_install_queued() -> bool:
+                return any(
+                    r.kind == "install_bundle"
+                    for r in ops.store.commands.pending_for_site("store-0001")
+                )
+
+            await eventually(canary_install_queued, timeout=60)
+            await _sigkill(proc, config)  # while the canary's install waits for its agent
+
+        async with serve_process(config, log):
+            # The agent answers only now: the install activity that followed the command died
+            # with the first cloud; its retry (after the heartbeat timeout) follows the same
+            # command and finds the answer.
             await eventually(
                 lambda: stand_in_agent_fails_installs(ops.store, "store-0001"), timeout=60
             )
-
-            async def observing() -> bool:
-                code, out, _ = await asyncio.to_thread(
-                    _cli, config, "rollouts", "status", "ring-1", "--json"
-                )
-                return code == 0 and json.loads(out)["phase"] == "ROLLOUT_PHASE_OBSERVING"
-
-            await eventually(observing, timeout=60)
-            await _sigkill(proc, config)  # in the canary's observation window
-
-        async with serve_process(config, log):
             seen: dict[str, Any] = {}
 
             async def rolled_back() -> bool:
@@ -105,7 +110,7 @@ async def test_cloud_killed_mid_rollout_finishes_it_once(tmp_path: Path) -> None
                 seen.update(json.loads(out))
                 return bool(seen["phase"] == "ROLLOUT_PHASE_ROLLED_BACK")
 
-            await eventually(rolled_back, timeout=90)
+            await eventually(rolled_back, timeout=150)
         status = seen
         states = {s["site_id"]: s["state"].removeprefix("SITE_ROLLOUT_STATE_")
                   for s in status["sites"]}  # fmt: skip
@@ -115,5 +120,10 @@ async def test_cloud_killed_mid_rollout_finishes_it_once(tmp_path: Path) -> None
         assert "step 0: 1 of 1 sites failed" in status["reason"]
         halted = [r for r in ops.store.facts.tail(0, 1000) if r.fact_type == "RolloutHalted"]
         assert len(halted) == 1  # recorded once, across the kill
+        # One install command for the canary, across the kill: its batch (a child workflow
+        # whose id is the rollout's, the step's and the batch's) was found, not started again.
+        first = "rollout-store-fleet/ring-1/step-0/batch-0/install-bundle/store-0001/2026.11.1"
+        assert ops.store.commands.get(first) is not None
+        assert ops.store.commands.get(f"{first}/1") is None
     finally:
         await asyncio.to_thread(ops.close)

@@ -1,5 +1,6 @@
 """`commerce-cloud rollouts` against a running cloud (real dev server, worker, store): what a
-rollout refuses, a second start for the same ring, the per-site table, abort.
+rollout refuses, a second start for the same ring, the per-site table, abort, and a rollout
+that reached no site (every one offline) ending NOT_REACHED rather than completed.
 
 The sites here have no agent: the worker's installer queues each install command, and a site
 whose agent does not take it within `rollout_site_offline_seconds` (2 s here) counts as
@@ -84,7 +85,7 @@ async def test_rollouts_from_the_cli(tmp_path: Path) -> None:
         assert "did not take the install command within" in sites["store-0001"]["reason"]
         # the queued command is withdrawn: the site does not install it later unasked
         withdrawn = stack.store.commands.get(
-            "rollout-store-fleet/ring-1/install-bundle/store-0001/2026.11.1"
+            "rollout-store-fleet/ring-1/step-0/batch-0/install-bundle/store-0001/2026.11.1"
         )
         assert withdrawn is not None and withdrawn.status == "failed"
         assert "withdrawn" in (withdrawn.error or "")
@@ -106,3 +107,22 @@ async def test_rollouts_from_the_cli(tmp_path: Path) -> None:
         described = await handle.describe()
         assert described.search_attributes["BundleId"] == ["2026.11.1"]
         assert described.search_attributes["RolloutRing"] == ["ring-1"]
+
+
+async def test_a_rollout_that_reaches_no_site_says_so(tmp_path: Path) -> None:
+    async with cloud_stack(tmp_path / "cloud", **QUICK_INSTALLS) as stack:
+        await asyncio.to_thread(publish_bundle, stack.store, tmp_path, config=stack.config)
+        await asyncio.to_thread(_ready_sites, stack, "store-0001", "store-0002")
+        code, out, err = await _cli(
+            stack, "rollouts", "start", "2026.11.1", "--ring", "ring-dark", "--channel", "web-eu",
+            "--observe", "0s",
+        )  # fmt: skip
+        assert code == 1, err  # not a success: nothing was installed
+        assert "not reached" in out
+        assert "installed on none of the 2 selected sites (2 offline)" in " ".join(out.split())
+        code, out, _ = await _cli(stack, "rollouts", "status", "ring-dark", "--json")
+        status = json.loads(out)
+        assert status["phase"] == "ROLLOUT_PHASE_NOT_REACHED"
+        assert {s["state"] for s in status["sites"]} == {"SITE_ROLLOUT_STATE_OFFLINE"}
+        facts = await asyncio.to_thread(stack.store.facts.tail, 0, 1000)
+        assert not [r for r in facts if r.fact_type == "RolloutCompleted"]

@@ -27,6 +27,7 @@ from cloud.activities.rollout_messages import (
     ROLLED_BACK,
     ObservedSites,
     SiteOutcome,
+    SiteSignals,
 )
 from cloud.adapters.store import CloudStore
 from cloud.config import CloudConfig
@@ -53,10 +54,15 @@ class StandInInstaller:
     rollbacks: list[str] = field(default_factory=list)
     # Set by a test to hold installs until it lets them go.
     gate: asyncio.Event | None = None
+    # Sites whose installs wait for `held_until` (the others answer at once).
+    held: set[str] = field(default_factory=set)
+    held_until: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def install(self, site_id: str, bundle: PublishedBundle) -> SiteOutcome:
         if self.gate is not None:
             await self.gate.wait()
+        if site_id in self.held:
+            await self.held_until.wait()
         self.installs.append(site_id)
         if site_id in self.offline or (
             site_id in self.returning and self.installs.count(site_id) == 1
@@ -78,9 +84,23 @@ class StandInHealth:
     """Stand-in for the sites' health signals after an install."""
 
     unhealthy: dict[str, str] = field(default_factory=dict)
+    # The agents' own signals, as the cloud store would report them.
+    signals: dict[str, SiteSignals] = field(default_factory=dict)
+    # Sites whose agents report this many more errors at every observation.
+    errors_per_observation: dict[str, int] = field(default_factory=dict)
+    observations: int = 0
 
     async def observe(self, site_ids: list[str], bundle_id: str) -> ObservedSites:
-        return ObservedSites(unhealthy={s: w for s, w in self.unhealthy.items() if s in site_ids})
+        self.observations += 1
+        signals = {s: v for s, v in self.signals.items() if s in site_ids}
+        for site_id, step in self.errors_per_observation.items():
+            if site_id in site_ids:
+                signals[site_id] = SiteSignals(
+                    "ready", error_counts={"pos": step * self.observations}, last_error="boom"
+                )
+        return ObservedSites(
+            unhealthy={s: w for s, w in self.unhealthy.items() if s in site_ids}, signals=signals
+        )
 
 
 @dataclass
@@ -119,20 +139,26 @@ class RolloutBench:
 
 
 def publish_bundle(
-    store: CloudStore, root: Path, pos_ui: str = "1.0.0", config: CloudConfig | None = None
+    store: CloudStore,
+    root: Path,
+    pos_ui: str = "1.0.0",
+    config: CloudConfig | None = None,
+    bundle_id: str = BUNDLE_ID,
+    undoable: bool = True,
 ) -> None:
     """Build, sign and publish a real bundle (the cloud trusts its publisher key)."""
     config = config or cloud_config(root / "cloud")
     keys = trusted_keys_dir(config)
     keys.mkdir(parents=True, exist_ok=True)
-    generate_key_pair(root / "publisher.key", keys / "publisher.pem")
-    ui = root / "pos-ui"
+    if not (root / "publisher.key").exists():
+        generate_key_pair(root / "publisher.key", keys / "publisher.pem")
+    ui = root / f"pos-ui-{bundle_id}"
     ui.mkdir()
     (ui / "index.html").write_text("<html>POS</html>\n")
-    archive = root / f"{BUNDLE_ID}.tar.gz"
+    archive = root / f"{bundle_id}.tar.gz"
     build_bundle(
-        BundleSpec(BUNDLE_ID, {"edge-agent": "0.1.0", "pos-ui": pos_ui}, {},
-                   (StepSource("pos-ui", "pos-ui", "static-site", True, ui),)),
+        BundleSpec(bundle_id, {"edge-agent": "0.1.0", "pos-ui": pos_ui}, {},
+                   (StepSource("pos-ui", "pos-ui", "static-site", undoable, ui),)),
         [load_signing_key(root / "publisher.key")],
         archive,
     )  # fmt: skip

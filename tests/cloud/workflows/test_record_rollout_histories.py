@@ -31,8 +31,13 @@ ROLLOUT_DIR = HISTORIES_DIR / "rollout"
 
 
 async def _save(bench: RolloutBench, workflow_id: str, scenario: str) -> None:
+    """Write a new scenario's history; a recorded one is kept (histories recorded before the
+    batches patch replay the old commands, and a new recording would take the new path)."""
+    path = ROLLOUT_DIR / f"{scenario}.json"
+    if path.exists():
+        return
     history = await bench.env.client.get_workflow_handle(workflow_id).fetch_history()
-    write_history(ROLLOUT_DIR / f"{scenario}.json", history.to_json())
+    write_history(path, history.to_json())
 
 
 async def test_record_rollout_histories(temporal_cli: Path, tmp_path: Path) -> None:
@@ -76,3 +81,39 @@ async def test_record_rollout_histories(temporal_cli: Path, tmp_path: Path) -> N
             aborted = await handle.result()
             assert aborted.phase == rollout_pb2.ROLLOUT_PHASE_ABORTED
             await _save(bench, "rollout-store-fleet/ring-ops", "approve_pause_abort")
+
+
+async def test_record_batched_rollout_histories(temporal_cli: Path, tmp_path: Path) -> None:
+    """Runs started with the `rollout-batch-children` patch: steps in RolloutSiteBatch
+    children, a halt as soon as failures pass the threshold, a rollout that reaches no site."""
+    async with dev_server(temporal_cli) as env:
+        async with rollout_bench(env, tmp_path / "a") as bench:
+            bench.add_sites(5)
+            done = await bench.rollouts.execute_rollout_store_fleet(
+                bench.request(
+                    "ring-batched", step_size=2, batch_size=1,
+                    observe_for=Duration(seconds=2), observe_every=Duration(seconds=1),
+                )
+            )  # fmt: skip
+            assert done.phase == rollout_pb2.ROLLOUT_PHASE_COMPLETED
+            await _save(bench, "rollout-store-fleet/ring-batched", "batched_completed")
+            await _save(bench, "rollout-store-fleet/ring-batched/step-1/batch-0", "batch_install")
+
+        async with rollout_bench(env, tmp_path / "b") as bench:
+            sites = bench.add_sites(6)
+            bench.installer.failing = {sites[1], sites[2], sites[3]}
+            halted = await bench.rollouts.execute_rollout_store_fleet(
+                bench.request("ring-batched-halt", step_size=5, batch_size=2, min_failures=2)
+            )
+            assert halted.phase == rollout_pb2.ROLLOUT_PHASE_ROLLED_BACK
+            await _save(bench, "rollout-store-fleet/ring-batched-halt", "batched_halted")
+            await _save(
+                bench, "rollout-store-fleet/ring-batched-halt/rollback/step-1/batch-0",
+                "batch_rollback",
+            )  # fmt: skip
+
+        async with rollout_bench(env, tmp_path / "c") as bench:
+            bench.installer.offline = set(bench.add_sites(2))
+            dark = await bench.rollouts.execute_rollout_store_fleet(bench.request("ring-dark"))
+            assert dark.phase == rollout_pb2.ROLLOUT_PHASE_NOT_REACHED
+            await _save(bench, "rollout-store-fleet/ring-dark", "not_reached")

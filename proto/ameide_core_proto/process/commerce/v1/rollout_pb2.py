@@ -27,7 +27,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3ameide_core_proto/process/commerce/v1/rollout.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x36\x61meide_core_proto/process/commerce/v1/conditions.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x02\n\rVersionBundle\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12X\n\ncomponents\x18\x02 \x03(\x0b\x32\x44.ameide_core_proto.process.commerce.v1.VersionBundle.ComponentsEntry\x12[\n\x0cproto_majors\x18\x03 \x03(\x0b\x32\x45.ameide_core_proto.process.commerce.v1.VersionBundle.ProtoMajorsEntry\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x1a\x31\n\x0f\x43omponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10ProtoMajorsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"\xd4\x03\n\x16RolloutStoreFleetInput\x12\x44\n\x06\x62undle\x18\x01 \x01(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.VersionBundle\x12\x0c\n\x04ring\x18\x02 \x01(\t\x12\x13\n\x0b\x63\x61nary_size\x18\x03 \x01(\x05\x12.\n\x0bobserve_for\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11max_failure_ratio\x18\x05 \x01(\x01\x12\x45\n\x08selector\x18\x06 \x01(\x0b\x32\x33.ameide_core_proto.process.commerce.v1.RingSelector\x12\x11\n\tstep_size\x18\x07 \x01(\x05\x12\x14\n\x0cmin_failures\x18\x08 \x01(\x05\x12\x18\n\x10require_approval\x18\t \x01(\x08\x12H\n\x08progress\x18\n \x01(\x0b\x32\x36.ameide_core_proto.process.commerce.v1.RolloutProgress\x12\x1a\n\x12max_history_events\x18\x0b \x01(\x05\x12\x16\n\x0eoffline_rounds\x18\x0c \x01(\x05\"I\n\x0cRingSelector\x12\x18\n\x10sales_channel_id\x18\x01 \x01(\t\x12\x10\n\x08site_ids\x18\x02 \x03(\t\x12\r\n\x05label\x18\x03 \x01(\t\"\xf0\x01\n\x11SiteRolloutStatus\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x46\n\x05state\x18\x02 \x01(\x0e\x32\x37.ameide_core_proto.process.commerce.v1.SiteRolloutState\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0c\n\x04step\x18\x04 \x01(\x05\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12previous_bundle_id\x18\x06 \x01(\t\x12\x18\n\x10\x62undle_installed\x18\x07 \x01(\x08\"\xcc\x01\n\x0fRolloutProgress\x12\x11\n\tnext_step\x18\x01 \x01(\x05\x12G\n\x05sites\x18\x02 \x03(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.SiteRolloutStatus\x12\x0e\n\x06paused\x18\x03 \x01(\x08\x12\x1d\n\x15\x61pproved_through_step\x18\x04 \x01(\x05\x12.\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x19\n\x17GetRolloutStatusRequest\"\x80\x02\n\rRolloutStatus\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12\x0c\n\x04ring\x18\x02 \x01(\t\x12\x42\n\x05phase\x18\x03 \x01(\x0e\x32\x33.ameide_core_proto.process.commerce.v1.RolloutPhase\x12\x0c\n\x04step\x18\x04 \x01(\x05\x12\x13\n\x0btotal_steps\x18\x05 \x01(\x05\x12\x0e\n\x06paused\x18\x06 \x01(\x08\x12G\n\x05sites\x18\x07 \x03(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.SiteRolloutStatus\x12\x0e\n\x06reason\x18\x08 \x01(\t\"\x1e\n\x0cPauseRollout\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x0f\n\rResumeRollout\"\"\n\x12\x41pproveRolloutStep\x12\x0c\n\x04step\x18\x01 \x01(\x05\"\x1e\n\x0c\x41\x62ortRollout\x12\x0e\n\x06reason\x18\x01 \x01(\t\"]\n\x15RolloutUpdateAccepted\x12\x44\n\x06status\x18\x01 \x01(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.RolloutStatus\"\xca\x03\n\x17RolloutStoreFleetResult\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12\x0c\n\x04ring\x18\x02 \x01(\t\x12\x42\n\x05phase\x18\x03 \x01(\x0e\x32\x33.ameide_core_proto.process.commerce.v1.RolloutPhase\x12\x16\n\x0esites_upgraded\x18\x04 \x01(\x05\x12\x14\n\x0csites_failed\x18\x05 \x01(\x05\x12\x19\n\x11sites_rolled_back\x18\x06 \x01(\x05\x12\x30\n\x0c\x63ompleted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x44\n\nconditions\x18\x08 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\x12\x15\n\rsites_offline\x18\t \x01(\x05\x12\x19\n\x11sites_not_reached\x18\n \x01(\x05\x12G\n\x05sites\x18\x0b \x03(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.SiteRolloutStatus\x12\x0e\n\x06reason\x18\x0c \x01(\t*\x9d\x02\n\x0cRolloutPhase\x12\x1d\n\x19ROLLOUT_PHASE_UNSPECIFIED\x10\x00\x12\x18\n\x14ROLLOUT_PHASE_CANARY\x10\x01\x12\x1b\n\x17ROLLOUT_PHASE_OBSERVING\x10\x02\x12\x1b\n\x17ROLLOUT_PHASE_ADVANCING\x10\x03\x12\x1b\n\x17ROLLOUT_PHASE_COMPLETED\x10\x04\x12\x1e\n\x1aROLLOUT_PHASE_ROLLING_BACK\x10\x05\x12\x1d\n\x19ROLLOUT_PHASE_ROLLED_BACK\x10\x06\x12\x19\n\x15ROLLOUT_PHASE_ABORTED\x10\x07\x12#\n\x1fROLLOUT_PHASE_AWAITING_APPROVAL\x10\x08*\xff\x01\n\x10SiteRolloutState\x12\"\n\x1eSITE_ROLLOUT_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSITE_ROLLOUT_STATE_PENDING\x10\x01\x12 \n\x1cSITE_ROLLOUT_STATE_INSTALLED\x10\x02\x12\x1d\n\x19SITE_ROLLOUT_STATE_FAILED\x10\x03\x12\x1e\n\x1aSITE_ROLLOUT_STATE_OFFLINE\x10\x04\x12\"\n\x1eSITE_ROLLOUT_STATE_ROLLED_BACK\x10\x05\x12\"\n\x1eSITE_ROLLOUT_STATE_NOT_REACHED\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3ameide_core_proto/process/commerce/v1/rollout.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x36\x61meide_core_proto/process/commerce/v1/conditions.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x02\n\rVersionBundle\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12X\n\ncomponents\x18\x02 \x03(\x0b\x32\x44.ameide_core_proto.process.commerce.v1.VersionBundle.ComponentsEntry\x12[\n\x0cproto_majors\x18\x03 \x03(\x0b\x32\x45.ameide_core_proto.process.commerce.v1.VersionBundle.ProtoMajorsEntry\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x1a\x31\n\x0f\x43omponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10ProtoMajorsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"\x83\x05\n\x16RolloutStoreFleetInput\x12\x44\n\x06\x62undle\x18\x01 \x01(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.VersionBundle\x12\x0c\n\x04ring\x18\x02 \x01(\t\x12\x13\n\x0b\x63\x61nary_size\x18\x03 \x01(\x05\x12.\n\x0bobserve_for\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11max_failure_ratio\x18\x05 \x01(\x01\x12\x45\n\x08selector\x18\x06 \x01(\x0b\x32\x33.ameide_core_proto.process.commerce.v1.RingSelector\x12\x11\n\tstep_size\x18\x07 \x01(\x05\x12\x14\n\x0cmin_failures\x18\x08 \x01(\x05\x12\x18\n\x10require_approval\x18\t \x01(\x08\x12H\n\x08progress\x18\n \x01(\x0b\x32\x36.ameide_core_proto.process.commerce.v1.RolloutProgress\x12\x1a\n\x12max_history_events\x18\x0b \x01(\x05\x12\x16\n\x0eoffline_rounds\x18\x0c \x01(\x05\x12\x12\n\nbatch_size\x18K \x01(\x05\x12\x30\n\robserve_every\x18L \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1b\n\x13max_replication_lag\x18M \x01(\x03\x12\x16\n\x0emax_new_errors\x18N \x01(\x05\x12\x32\n\x0finstall_timeout\x18O \x01(\x0b\x32\x19.google.protobuf.Duration\"I\n\x0cRingSelector\x12\x18\n\x10sales_channel_id\x18\x01 \x01(\t\x12\x10\n\x08site_ids\x18\x02 \x03(\t\x12\r\n\x05label\x18\x03 \x01(\t\"\xf0\x01\n\x11SiteRolloutStatus\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x46\n\x05state\x18\x02 \x01(\x0e\x32\x37.ameide_core_proto.process.commerce.v1.SiteRolloutState\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0c\n\x04step\x18\x04 \x01(\x05\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12previous_bundle_id\x18\x06 \x01(\t\x12\x18\n\x10\x62undle_installed\x18\x07 \x01(\x08\"\xcc\x01\n\x0fRolloutProgress\x12\x11\n\tnext_step\x18\x01 \x01(\x05\x12G\n\x05sites\x18\x02 \x03(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.SiteRolloutStatus\x12\x0e\n\x06paused\x18\x03 \x01(\x08\x12\x1d\n\x15\x61pproved_through_step\x18\x04 \x01(\x05\x12.\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x19\n\x17GetRolloutStatusRequest\"\x80\x02\n\rRolloutStatus\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12\x0c\n\x04ring\x18\x02 \x01(\t\x12\x42\n\x05phase\x18\x03 \x01(\x0e\x32\x33.ameide_core_proto.process.commerce.v1.RolloutPhase\x12\x0c\n\x04step\x18\x04 \x01(\x05\x12\x13\n\x0btotal_steps\x18\x05 \x01(\x05\x12\x0e\n\x06paused\x18\x06 \x01(\x08\x12G\n\x05sites\x18\x07 \x03(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.SiteRolloutStatus\x12\x0e\n\x06reason\x18\x08 \x01(\t\"\x1e\n\x0cPauseRollout\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x0f\n\rResumeRollout\"\"\n\x12\x41pproveRolloutStep\x12\x0c\n\x04step\x18\x01 \x01(\x05\"\x1e\n\x0c\x41\x62ortRollout\x12\x0e\n\x06reason\x18\x01 \x01(\t\"]\n\x15RolloutUpdateAccepted\x12\x44\n\x06status\x18\x01 \x01(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.RolloutStatus\"\xca\x03\n\x17RolloutStoreFleetResult\x12\x11\n\tbundle_id\x18\x01 \x01(\t\x12\x0c\n\x04ring\x18\x02 \x01(\t\x12\x42\n\x05phase\x18\x03 \x01(\x0e\x32\x33.ameide_core_proto.process.commerce.v1.RolloutPhase\x12\x16\n\x0esites_upgraded\x18\x04 \x01(\x05\x12\x14\n\x0csites_failed\x18\x05 \x01(\x05\x12\x19\n\x11sites_rolled_back\x18\x06 \x01(\x05\x12\x30\n\x0c\x63ompleted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x44\n\nconditions\x18\x08 \x03(\x0b\x32\x30.ameide_core_proto.process.commerce.v1.Condition\x12\x15\n\rsites_offline\x18\t \x01(\x05\x12\x19\n\x11sites_not_reached\x18\n \x01(\x05\x12G\n\x05sites\x18\x0b \x03(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.SiteRolloutStatus\x12\x0e\n\x06reason\x18\x0c \x01(\t\"\x94\x02\n\x15RolloutSiteBatchInput\x12\x0c\n\x04ring\x18\x01 \x01(\t\x12\r\n\x05\x62\x61tch\x18\x02 \x01(\t\x12\x11\n\tbundle_id\x18\x03 \x01(\t\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\x03\x12\x0c\n\x04step\x18\x06 \x01(\x05\x12\x11\n\troll_back\x18\x07 \x01(\x08\x12\x46\n\x05sites\x18\x08 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.RolloutBatchSite\x12\x13\n\x0b\x63oncurrency\x18\t \x01(\x05\x12/\n\x0csite_timeout\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\">\n\x10RolloutBatchSite\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x19\n\x11restore_bundle_id\x18\x02 \x01(\t\"\xc1\x01\n\x11RolloutSiteReport\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x46\n\x05state\x18\x02 \x01(\x0e\x32\x37.ameide_core_proto.process.commerce.v1.SiteRolloutState\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x1a\n\x12previous_bundle_id\x18\x04 \x01(\t\x12\x18\n\x10\x62undle_installed\x18\x05 \x01(\x08\x12\r\n\x05\x62\x61tch\x18\x06 \x01(\t\"a\n\x16RolloutSiteBatchResult\x12G\n\x05sites\x18\x01 \x03(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.RolloutSiteReport\"\"\n\x10StopRolloutBatch\x12\x0e\n\x06reason\x18\x01 \x01(\t*\xbc\x02\n\x0cRolloutPhase\x12\x1d\n\x19ROLLOUT_PHASE_UNSPECIFIED\x10\x00\x12\x18\n\x14ROLLOUT_PHASE_CANARY\x10\x01\x12\x1b\n\x17ROLLOUT_PHASE_OBSERVING\x10\x02\x12\x1b\n\x17ROLLOUT_PHASE_ADVANCING\x10\x03\x12\x1b\n\x17ROLLOUT_PHASE_COMPLETED\x10\x04\x12\x1e\n\x1aROLLOUT_PHASE_ROLLING_BACK\x10\x05\x12\x1d\n\x19ROLLOUT_PHASE_ROLLED_BACK\x10\x06\x12\x19\n\x15ROLLOUT_PHASE_ABORTED\x10\x07\x12#\n\x1fROLLOUT_PHASE_AWAITING_APPROVAL\x10\x08\x12\x1d\n\x19ROLLOUT_PHASE_NOT_REACHED\x10K*\x9f\x02\n\x10SiteRolloutState\x12\"\n\x1eSITE_ROLLOUT_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSITE_ROLLOUT_STATE_PENDING\x10\x01\x12 \n\x1cSITE_ROLLOUT_STATE_INSTALLED\x10\x02\x12\x1d\n\x19SITE_ROLLOUT_STATE_FAILED\x10\x03\x12\x1e\n\x1aSITE_ROLLOUT_STATE_OFFLINE\x10\x04\x12\"\n\x1eSITE_ROLLOUT_STATE_ROLLED_BACK\x10\x05\x12\"\n\x1eSITE_ROLLOUT_STATE_NOT_REACHED\x10\x06\x12\x1e\n\x1aSITE_ROLLOUT_STATE_SKIPPED\x10Kb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,10 +38,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VERSIONBUNDLE_COMPONENTSENTRY']._serialized_options = b'8\001'
   _globals['_VERSIONBUNDLE_PROTOMAJORSENTRY']._loaded_options = None
   _globals['_VERSIONBUNDLE_PROTOMAJORSENTRY']._serialized_options = b'8\001'
-  _globals['_ROLLOUTPHASE']._serialized_start=2510
-  _globals['_ROLLOUTPHASE']._serialized_end=2795
-  _globals['_SITEROLLOUTSTATE']._serialized_start=2798
-  _globals['_SITEROLLOUTSTATE']._serialized_end=3053
+  _globals['_ROLLOUTPHASE']._serialized_start=3359
+  _globals['_ROLLOUTPHASE']._serialized_end=3675
+  _globals['_SITEROLLOUTSTATE']._serialized_start=3678
+  _globals['_SITEROLLOUTSTATE']._serialized_end=3965
   _globals['_VERSIONBUNDLE']._serialized_start=216
   _globals['_VERSIONBUNDLE']._serialized_end=552
   _globals['_VERSIONBUNDLE_COMPONENTSENTRY']._serialized_start=451
@@ -49,27 +49,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VERSIONBUNDLE_PROTOMAJORSENTRY']._serialized_start=502
   _globals['_VERSIONBUNDLE_PROTOMAJORSENTRY']._serialized_end=552
   _globals['_ROLLOUTSTOREFLEETINPUT']._serialized_start=555
-  _globals['_ROLLOUTSTOREFLEETINPUT']._serialized_end=1023
-  _globals['_RINGSELECTOR']._serialized_start=1025
-  _globals['_RINGSELECTOR']._serialized_end=1098
-  _globals['_SITEROLLOUTSTATUS']._serialized_start=1101
-  _globals['_SITEROLLOUTSTATUS']._serialized_end=1341
-  _globals['_ROLLOUTPROGRESS']._serialized_start=1344
-  _globals['_ROLLOUTPROGRESS']._serialized_end=1548
-  _globals['_GETROLLOUTSTATUSREQUEST']._serialized_start=1550
-  _globals['_GETROLLOUTSTATUSREQUEST']._serialized_end=1575
-  _globals['_ROLLOUTSTATUS']._serialized_start=1578
-  _globals['_ROLLOUTSTATUS']._serialized_end=1834
-  _globals['_PAUSEROLLOUT']._serialized_start=1836
-  _globals['_PAUSEROLLOUT']._serialized_end=1866
-  _globals['_RESUMEROLLOUT']._serialized_start=1868
-  _globals['_RESUMEROLLOUT']._serialized_end=1883
-  _globals['_APPROVEROLLOUTSTEP']._serialized_start=1885
-  _globals['_APPROVEROLLOUTSTEP']._serialized_end=1919
-  _globals['_ABORTROLLOUT']._serialized_start=1921
-  _globals['_ABORTROLLOUT']._serialized_end=1951
-  _globals['_ROLLOUTUPDATEACCEPTED']._serialized_start=1953
-  _globals['_ROLLOUTUPDATEACCEPTED']._serialized_end=2046
-  _globals['_ROLLOUTSTOREFLEETRESULT']._serialized_start=2049
-  _globals['_ROLLOUTSTOREFLEETRESULT']._serialized_end=2507
+  _globals['_ROLLOUTSTOREFLEETINPUT']._serialized_end=1198
+  _globals['_RINGSELECTOR']._serialized_start=1200
+  _globals['_RINGSELECTOR']._serialized_end=1273
+  _globals['_SITEROLLOUTSTATUS']._serialized_start=1276
+  _globals['_SITEROLLOUTSTATUS']._serialized_end=1516
+  _globals['_ROLLOUTPROGRESS']._serialized_start=1519
+  _globals['_ROLLOUTPROGRESS']._serialized_end=1723
+  _globals['_GETROLLOUTSTATUSREQUEST']._serialized_start=1725
+  _globals['_GETROLLOUTSTATUSREQUEST']._serialized_end=1750
+  _globals['_ROLLOUTSTATUS']._serialized_start=1753
+  _globals['_ROLLOUTSTATUS']._serialized_end=2009
+  _globals['_PAUSEROLLOUT']._serialized_start=2011
+  _globals['_PAUSEROLLOUT']._serialized_end=2041
+  _globals['_RESUMEROLLOUT']._serialized_start=2043
+  _globals['_RESUMEROLLOUT']._serialized_end=2058
+  _globals['_APPROVEROLLOUTSTEP']._serialized_start=2060
+  _globals['_APPROVEROLLOUTSTEP']._serialized_end=2094
+  _globals['_ABORTROLLOUT']._serialized_start=2096
+  _globals['_ABORTROLLOUT']._serialized_end=2126
+  _globals['_ROLLOUTUPDATEACCEPTED']._serialized_start=2128
+  _globals['_ROLLOUTUPDATEACCEPTED']._serialized_end=2221
+  _globals['_ROLLOUTSTOREFLEETRESULT']._serialized_start=2224
+  _globals['_ROLLOUTSTOREFLEETRESULT']._serialized_end=2682
+  _globals['_ROLLOUTSITEBATCHINPUT']._serialized_start=2685
+  _globals['_ROLLOUTSITEBATCHINPUT']._serialized_end=2961
+  _globals['_ROLLOUTBATCHSITE']._serialized_start=2963
+  _globals['_ROLLOUTBATCHSITE']._serialized_end=3025
+  _globals['_ROLLOUTSITEREPORT']._serialized_start=3028
+  _globals['_ROLLOUTSITEREPORT']._serialized_end=3221
+  _globals['_ROLLOUTSITEBATCHRESULT']._serialized_start=3223
+  _globals['_ROLLOUTSITEBATCHRESULT']._serialized_end=3320
+  _globals['_STOPROLLOUTBATCH']._serialized_start=3322
+  _globals['_STOPROLLOUTBATCH']._serialized_end=3356
 # @@protoc_insertion_point(module_scope)

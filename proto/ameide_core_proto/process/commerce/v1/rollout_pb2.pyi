@@ -23,6 +23,7 @@ class RolloutPhase(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROLLOUT_PHASE_ROLLED_BACK: _ClassVar[RolloutPhase]
     ROLLOUT_PHASE_ABORTED: _ClassVar[RolloutPhase]
     ROLLOUT_PHASE_AWAITING_APPROVAL: _ClassVar[RolloutPhase]
+    ROLLOUT_PHASE_NOT_REACHED: _ClassVar[RolloutPhase]
 
 class SiteRolloutState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -33,6 +34,7 @@ class SiteRolloutState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SITE_ROLLOUT_STATE_OFFLINE: _ClassVar[SiteRolloutState]
     SITE_ROLLOUT_STATE_ROLLED_BACK: _ClassVar[SiteRolloutState]
     SITE_ROLLOUT_STATE_NOT_REACHED: _ClassVar[SiteRolloutState]
+    SITE_ROLLOUT_STATE_SKIPPED: _ClassVar[SiteRolloutState]
 ROLLOUT_PHASE_UNSPECIFIED: RolloutPhase
 ROLLOUT_PHASE_CANARY: RolloutPhase
 ROLLOUT_PHASE_OBSERVING: RolloutPhase
@@ -42,6 +44,7 @@ ROLLOUT_PHASE_ROLLING_BACK: RolloutPhase
 ROLLOUT_PHASE_ROLLED_BACK: RolloutPhase
 ROLLOUT_PHASE_ABORTED: RolloutPhase
 ROLLOUT_PHASE_AWAITING_APPROVAL: RolloutPhase
+ROLLOUT_PHASE_NOT_REACHED: RolloutPhase
 SITE_ROLLOUT_STATE_UNSPECIFIED: SiteRolloutState
 SITE_ROLLOUT_STATE_PENDING: SiteRolloutState
 SITE_ROLLOUT_STATE_INSTALLED: SiteRolloutState
@@ -49,6 +52,7 @@ SITE_ROLLOUT_STATE_FAILED: SiteRolloutState
 SITE_ROLLOUT_STATE_OFFLINE: SiteRolloutState
 SITE_ROLLOUT_STATE_ROLLED_BACK: SiteRolloutState
 SITE_ROLLOUT_STATE_NOT_REACHED: SiteRolloutState
+SITE_ROLLOUT_STATE_SKIPPED: SiteRolloutState
 
 class VersionBundle(_message.Message):
     __slots__ = ("bundle_id", "components", "proto_majors", "sha256")
@@ -77,7 +81,7 @@ class VersionBundle(_message.Message):
     def __init__(self, bundle_id: _Optional[str] = ..., components: _Optional[_Mapping[str, str]] = ..., proto_majors: _Optional[_Mapping[str, int]] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class RolloutStoreFleetInput(_message.Message):
-    __slots__ = ("bundle", "ring", "canary_size", "observe_for", "max_failure_ratio", "selector", "step_size", "min_failures", "require_approval", "progress", "max_history_events", "offline_rounds")
+    __slots__ = ("bundle", "ring", "canary_size", "observe_for", "max_failure_ratio", "selector", "step_size", "min_failures", "require_approval", "progress", "max_history_events", "offline_rounds", "batch_size", "observe_every", "max_replication_lag", "max_new_errors", "install_timeout")
     BUNDLE_FIELD_NUMBER: _ClassVar[int]
     RING_FIELD_NUMBER: _ClassVar[int]
     CANARY_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +94,11 @@ class RolloutStoreFleetInput(_message.Message):
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     MAX_HISTORY_EVENTS_FIELD_NUMBER: _ClassVar[int]
     OFFLINE_ROUNDS_FIELD_NUMBER: _ClassVar[int]
+    BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    OBSERVE_EVERY_FIELD_NUMBER: _ClassVar[int]
+    MAX_REPLICATION_LAG_FIELD_NUMBER: _ClassVar[int]
+    MAX_NEW_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    INSTALL_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     bundle: VersionBundle
     ring: str
     canary_size: int
@@ -102,7 +111,12 @@ class RolloutStoreFleetInput(_message.Message):
     progress: RolloutProgress
     max_history_events: int
     offline_rounds: int
-    def __init__(self, bundle: _Optional[_Union[VersionBundle, _Mapping]] = ..., ring: _Optional[str] = ..., canary_size: _Optional[int] = ..., observe_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_failure_ratio: _Optional[float] = ..., selector: _Optional[_Union[RingSelector, _Mapping]] = ..., step_size: _Optional[int] = ..., min_failures: _Optional[int] = ..., require_approval: _Optional[bool] = ..., progress: _Optional[_Union[RolloutProgress, _Mapping]] = ..., max_history_events: _Optional[int] = ..., offline_rounds: _Optional[int] = ...) -> None: ...
+    batch_size: int
+    observe_every: _duration_pb2.Duration
+    max_replication_lag: int
+    max_new_errors: int
+    install_timeout: _duration_pb2.Duration
+    def __init__(self, bundle: _Optional[_Union[VersionBundle, _Mapping]] = ..., ring: _Optional[str] = ..., canary_size: _Optional[int] = ..., observe_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_failure_ratio: _Optional[float] = ..., selector: _Optional[_Union[RingSelector, _Mapping]] = ..., step_size: _Optional[int] = ..., min_failures: _Optional[int] = ..., require_approval: _Optional[bool] = ..., progress: _Optional[_Union[RolloutProgress, _Mapping]] = ..., max_history_events: _Optional[int] = ..., offline_rounds: _Optional[int] = ..., batch_size: _Optional[int] = ..., observe_every: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_replication_lag: _Optional[int] = ..., max_new_errors: _Optional[int] = ..., install_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class RingSelector(_message.Message):
     __slots__ = ("sales_channel_id", "site_ids", "label")
@@ -225,3 +239,63 @@ class RolloutStoreFleetResult(_message.Message):
     sites: _containers.RepeatedCompositeFieldContainer[SiteRolloutStatus]
     reason: str
     def __init__(self, bundle_id: _Optional[str] = ..., ring: _Optional[str] = ..., phase: _Optional[_Union[RolloutPhase, str]] = ..., sites_upgraded: _Optional[int] = ..., sites_failed: _Optional[int] = ..., sites_rolled_back: _Optional[int] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conditions: _Optional[_Iterable[_Union[_conditions_pb2.Condition, _Mapping]]] = ..., sites_offline: _Optional[int] = ..., sites_not_reached: _Optional[int] = ..., sites: _Optional[_Iterable[_Union[SiteRolloutStatus, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RolloutSiteBatchInput(_message.Message):
+    __slots__ = ("ring", "batch", "bundle_id", "sha256", "size", "step", "roll_back", "sites", "concurrency", "site_timeout")
+    RING_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    ROLL_BACK_FIELD_NUMBER: _ClassVar[int]
+    SITES_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
+    SITE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    ring: str
+    batch: str
+    bundle_id: str
+    sha256: str
+    size: int
+    step: int
+    roll_back: bool
+    sites: _containers.RepeatedCompositeFieldContainer[RolloutBatchSite]
+    concurrency: int
+    site_timeout: _duration_pb2.Duration
+    def __init__(self, ring: _Optional[str] = ..., batch: _Optional[str] = ..., bundle_id: _Optional[str] = ..., sha256: _Optional[str] = ..., size: _Optional[int] = ..., step: _Optional[int] = ..., roll_back: _Optional[bool] = ..., sites: _Optional[_Iterable[_Union[RolloutBatchSite, _Mapping]]] = ..., concurrency: _Optional[int] = ..., site_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class RolloutBatchSite(_message.Message):
+    __slots__ = ("site_id", "restore_bundle_id")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    restore_bundle_id: str
+    def __init__(self, site_id: _Optional[str] = ..., restore_bundle_id: _Optional[str] = ...) -> None: ...
+
+class RolloutSiteReport(_message.Message):
+    __slots__ = ("site_id", "state", "reason", "previous_bundle_id", "bundle_installed", "batch")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_INSTALLED_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    state: SiteRolloutState
+    reason: str
+    previous_bundle_id: str
+    bundle_installed: bool
+    batch: str
+    def __init__(self, site_id: _Optional[str] = ..., state: _Optional[_Union[SiteRolloutState, str]] = ..., reason: _Optional[str] = ..., previous_bundle_id: _Optional[str] = ..., bundle_installed: _Optional[bool] = ..., batch: _Optional[str] = ...) -> None: ...
+
+class RolloutSiteBatchResult(_message.Message):
+    __slots__ = ("sites",)
+    SITES_FIELD_NUMBER: _ClassVar[int]
+    sites: _containers.RepeatedCompositeFieldContainer[RolloutSiteReport]
+    def __init__(self, sites: _Optional[_Iterable[_Union[RolloutSiteReport, _Mapping]]] = ...) -> None: ...
+
+class StopRolloutBatch(_message.Message):
+    __slots__ = ("reason",)
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...

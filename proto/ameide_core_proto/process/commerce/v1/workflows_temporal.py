@@ -42,6 +42,7 @@ __all__ = [
     "REPLICATION_WORKFLOW_SERVICE",
     "REPLICATION_WORKFLOW_SERVICE_TASK_QUEUE",
     "REVOKE_DOMAIN_MAPPING",
+    "ROLLOUT_SITE_BATCH",
     "ROLLOUT_STORE_FLEET",
     "ROLLOUT_WORKFLOW_SERVICE",
     "ROLLOUT_WORKFLOW_SERVICE_TASK_QUEUE",
@@ -60,6 +61,7 @@ __all__ = [
     "RenewDomainMappingHandle",
     "ReplicationWorkflowServiceClient",
     "RevokeDomainMappingHandle",
+    "RolloutSiteBatchHandle",
     "RolloutStoreFleetHandle",
     "RolloutWorkflowServiceClient",
     "RunDownsyncHandle",
@@ -1202,7 +1204,11 @@ ROLLOUT_STORE_FLEET: Final[WorkflowDeclaration] = WorkflowDeclaration(
     run_timeout=None,
     task_timeout=None,
     signals=MappingProxyType(
-        {"PauseRollout": rollout_pb2.PauseRollout, "ResumeRollout": rollout_pb2.ResumeRollout},
+        {
+            "PauseRollout": rollout_pb2.PauseRollout,
+            "ResumeRollout": rollout_pb2.ResumeRollout,
+            "ReportRolloutSite": rollout_pb2.RolloutSiteReport,
+        },
     ),
     queries=MappingProxyType(
         {"GetRolloutStatus": (rollout_pb2.GetRolloutStatusRequest, rollout_pb2.RolloutStatus)},
@@ -1222,7 +1228,29 @@ ROLLOUT_STORE_FLEET: Final[WorkflowDeclaration] = WorkflowDeclaration(
 Canary, observe, advance or roll back a bundle across a ring of sites.
 """
 
-ROLLOUT_WORKFLOW_SERVICE: Final[tuple[WorkflowDeclaration, ...]] = (ROLLOUT_STORE_FLEET,)
+
+ROLLOUT_SITE_BATCH: Final[WorkflowDeclaration] = WorkflowDeclaration(
+    name="RolloutSiteBatch",
+    task_queue=ROLLOUT_WORKFLOW_SERVICE_TASK_QUEUE,
+    id_template="rollout-store-fleet/{ring}/{batch}",
+    input_type=rollout_pb2.RolloutSiteBatchInput,
+    result_type=rollout_pb2.RolloutSiteBatchResult,
+    execution_timeout=timedelta(days=14),
+    run_timeout=None,
+    task_timeout=None,
+    signals=MappingProxyType({"StopRolloutBatch": rollout_pb2.StopRolloutBatch}),
+    queries=MappingProxyType({}),
+    updates=MappingProxyType({}),
+)
+"""Workflow RolloutSiteBatch.
+
+Installs on (or rolls back) one batch of a rollout's step: a child of RolloutStoreFleet.
+"""
+
+ROLLOUT_WORKFLOW_SERVICE: Final[tuple[WorkflowDeclaration, ...]] = (
+    ROLLOUT_STORE_FLEET,
+    ROLLOUT_SITE_BATCH,
+)
 """The workflows of RolloutWorkflowService."""
 
 
@@ -1268,6 +1296,13 @@ class RolloutStoreFleetHandle:
         Continue a paused rollout.
         """
         await self._handle.signal("ResumeRollout", arg)
+
+    async def report_rollout_site_signal(self, arg: rollout_pb2.RolloutSiteReport) -> None:
+        """Sends signal ReportRolloutSite.
+
+        A batch of a rollout reports one site's outcome as it happens.
+        """
+        await self._handle.signal("ReportRolloutSite", arg)
 
     async def get_rollout_status(
         self,
@@ -1325,6 +1360,43 @@ class RolloutStoreFleetHandle:
             value,
             "result of update 'AbortRollout'",
         )
+
+
+class RolloutSiteBatchHandle:
+    """Typed handle of a RolloutSiteBatch workflow execution."""
+
+    def __init__(self, handle: temporalio.client.WorkflowHandle[Any, Any]) -> None:
+        self._handle = handle
+
+    @property
+    def id(self) -> str:
+        """Workflow id."""
+        return self._handle.id
+
+    @property
+    def run_id(self) -> str | None:
+        """Run id this handle is bound to, if any."""
+        return self._handle.run_id
+
+    @property
+    def raw(self) -> temporalio.client.WorkflowHandle[Any, Any]:
+        """The untyped SDK handle, for cancel, terminate, describe and the like."""
+        return self._handle
+
+    async def result(self) -> rollout_pb2.RolloutSiteBatchResult:
+        """Waits for the workflow to close and returns its result."""
+        return expect_message(
+            rollout_pb2.RolloutSiteBatchResult,
+            await self._handle.result(),
+            "result of workflow 'RolloutSiteBatch'",
+        )
+
+    async def stop_rollout_batch_signal(self, arg: rollout_pb2.StopRolloutBatch) -> None:
+        """Sends signal StopRolloutBatch.
+
+        Start no further install in the batch (the rollout halted).
+        """
+        await self._handle.signal("StopRolloutBatch", arg)
 
 
 class RolloutWorkflowServiceClient:
@@ -1391,8 +1463,60 @@ class RolloutWorkflowServiceClient:
             ),
         )
 
+    async def start_rollout_site_batch(
+        self,
+        input: rollout_pb2.RolloutSiteBatchInput,
+        *,
+        id: str | None = None,
+        **options: Any,
+    ) -> RolloutSiteBatchHandle:
+        """Starts workflow RolloutSiteBatch and returns its typed handle.
 
-def rollout_workflow_service_workflows(*, rollout_store_fleet: type) -> list[type]:
+        `id` defaults to the declared id template filled from `input`. `options` go
+        to `Client.start_workflow` (id_conflict_policy, search_attributes, ...) and
+        override the declared timeouts.
+        """
+        handle = await start_workflow(
+            self._client,
+            ROLLOUT_SITE_BATCH,
+            input,
+            id=id,
+            task_queue=self._task_queue,
+            options=options,
+        )
+        return RolloutSiteBatchHandle(handle)
+
+    async def execute_rollout_site_batch(
+        self,
+        input: rollout_pb2.RolloutSiteBatchInput,
+        *,
+        id: str | None = None,
+        **options: Any,
+    ) -> rollout_pb2.RolloutSiteBatchResult:
+        """Starts workflow RolloutSiteBatch and waits for its result."""
+        handle = await self.start_rollout_site_batch(input, id=id, **options)
+        return await handle.result()
+
+    def get_rollout_site_batch_handle(
+        self,
+        workflow_id: str,
+        run_id: str | None = None,
+    ) -> RolloutSiteBatchHandle:
+        """A handle to an existing RolloutSiteBatch execution."""
+        return RolloutSiteBatchHandle(
+            self._client.get_workflow_handle(
+                workflow_id,
+                run_id=run_id,
+                result_type=rollout_pb2.RolloutSiteBatchResult,
+            ),
+        )
+
+
+def rollout_workflow_service_workflows(
+    *,
+    rollout_store_fleet: type,
+    rollout_site_batch: type,
+) -> list[type]:
     """Checks the workflow classes of RolloutWorkflowService against their declarations.
 
     Returns them as a list for `Worker(workflows=...)`.
@@ -1401,7 +1525,8 @@ def rollout_workflow_service_workflows(*, rollout_store_fleet: type) -> list[typ
         WorkflowRegistrationError: a class is not a workflow or differs from its declaration.
     """
     check_workflow_implementation(ROLLOUT_STORE_FLEET, rollout_store_fleet)
-    return [rollout_store_fleet]
+    check_workflow_implementation(ROLLOUT_SITE_BATCH, rollout_site_batch)
+    return [rollout_store_fleet, rollout_site_batch]
 
 
 # RealtimeWorkflowService --------------------------------------------------------------------------
