@@ -84,9 +84,7 @@ class StoreSiteHealth:
                 continue
             pending = self._reports.get(site_id).outbox_pending
             release = self._releases.get(site_id) if self._releases is not None else None
-            signals[site_id] = observed = site_signals(
-                site, pending, release, health.get(site_id)
-            )
+            signals[site_id] = observed = site_signals(site, pending, release, health.get(site_id))
             if site.status != "ready":
                 unhealthy[site_id] = f"site is {site.status}"
             elif site.last_seen_at is None or now - site.last_seen_at > self._online_within:
