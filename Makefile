@@ -156,7 +156,7 @@ bench-operator: setup kube-bins  ## Reconcile latency, Temporal-loss detection, 
 record-rollout-histories: setup  ## Record RolloutStoreFleet's replay histories (new scenarios only)
 	COMMERCE_RECORD_HISTORIES=1 $(PY) -m pytest -q tests/cloud/workflows/test_record_rollout_histories.py
 
-bench-rollout: setup  ## RolloutStoreFleet over SITES (1,000) simulated sites in RINGS (4) rings; writes bench/results/rollout.json
+bench-rollout: setup  ## RolloutStoreFleet over SITES (1,000) agents on the real protocol (3 real) in RINGS (4) rings; writes bench/results/rollout.json
 	$(PY) -m bench.rollout $(if $(SITES),--sites $(SITES),) $(if $(RINGS),--rings $(RINGS),)
 
 .PHONY: bench-rollout record-rollout-histories

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from bench._cloud_process import dying_with_us, script_path, stop_process
 from bench._errors import BenchFailed
+from bench._installer import AnsweringInstaller, Failures
 from cloud.services import Enrollment
 from edge_agent.control import ControlClient
 from edge_agent.identity import enroll
@@ -24,6 +25,7 @@ class Agent(Protocol):
     """One store server's agent: enroll with the token, then keep the control stream."""
 
     site_id: str
+    data_dir: Path
 
     async def enroll(self, enrollment: Enrollment) -> None: ...
 
@@ -35,9 +37,12 @@ class Agent(Protocol):
 class SimulatedAgent:
     """An agent in this process: the agent's own `enroll` and `ControlClient`, own data dir."""
 
-    def __init__(self, site_id: str, data_dir: Path) -> None:
+    def __init__(
+        self, site_id: str, data_dir: Path, installer: AnsweringInstaller | None = None
+    ) -> None:
         self.site_id = site_id
         self.data_dir = data_dir
+        self._installer = installer
         self._stopping = asyncio.Event()
         self._projection: Projection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -54,7 +59,11 @@ class SimulatedAgent:
     async def start(self) -> None:
         self._projection = await Projection.open(self.data_dir)
         client = ControlClient(
-            data_dir=self.data_dir, projection=self._projection, agent_version=package_version()
+            data_dir=self.data_dir,
+            projection=self._projection,
+            agent_version=package_version(),
+            installer=self._installer,
+            installed=self._installer.installed if self._installer is not None else None,
         )
         self._task = asyncio.create_task(client.run(self._stopping), name=f"agent-{self.site_id}")
 
@@ -131,18 +140,32 @@ class ProcessAgent:
 class Fleet:
     """The agents of every site, real processes first; stops them all at the end."""
 
-    def __init__(self, root: Path, real_agents: int) -> None:
+    def __init__(
+        self,
+        root: Path,
+        real_agents: int,
+        *,
+        process_env: dict[str, str] | None = None,
+        failures: Failures | None = None,
+    ) -> None:
+        """`process_env` goes to the real agents; with `failures`, the simulated ones answer
+        install commands (`AnsweringInstaller`)."""
         self._root = root
         self._real = real_agents
+        self._env = process_env
+        self._failures = failures
         self.agents: list[Agent] = []
 
     def new_agent(self, index: int, site_id: str) -> Agent:
         data_dir = self._root / site_id
-        agent: Agent = (
-            ProcessAgent(site_id, data_dir)
-            if index < self._real
-            else SimulatedAgent(site_id, data_dir)
-        )
+        agent: Agent
+        if index < self._real:
+            agent = ProcessAgent(site_id, data_dir, self._env)
+        else:
+            installer = (
+                AnsweringInstaller(site_id, self._failures) if self._failures is not None else None
+            )
+            agent = SimulatedAgent(site_id, data_dir, installer)
         self.agents.append(agent)
         return agent
 

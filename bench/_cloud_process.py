@@ -168,10 +168,12 @@ class CloudProcess:
     lines the gateway writes when a stream opens and closes.
     """
 
-    def __init__(self, config: CloudConfig, log_path: Path) -> None:
+    def __init__(
+        self, config: CloudConfig, log_path: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.config = config
         self.log_path = log_path
-        env = child_environment(config)
+        env = {**child_environment(config), **(extra_env or {})}
         self._worker = _CloudChild("worker", env, config, log_path.with_suffix(".worker.log"))
         gateway_env = {**env, "TEMPORAL_ADDRESS": f"127.0.0.1:{config.temporal_dev_port}"}
         self._gateway = _CloudChild("gateway", gateway_env, config, log_path)

@@ -7,7 +7,7 @@ hand in `CloudStore` (or a test double), which satisfies every protocol here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -35,6 +35,7 @@ from cloud.adapters.store.records import (
     TokenRecord,
 )
 from cloud.fleet_records import PublishedBundle
+from cloud.site_health import SiteHealthReport
 from shared.checksums import TableDigest
 
 __all__ = [
@@ -276,6 +277,9 @@ class StorePort(Protocol):
     def sync_reports(self) -> SyncReportsPort: ...
 
     @property
+    def site_health(self) -> SiteHealthPort: ...
+
+    @property
     def bundles(self) -> PublishedBundlesPort: ...
 
     @property
@@ -395,3 +399,13 @@ class SyncReportsPort(Protocol):
     def record_push(self, site_id: str, outbox_pending: int | None, at: datetime) -> None: ...
 
     def get(self, site_id: str) -> SyncReport: ...
+
+
+class SiteHealthPort(Protocol):
+    """The health each site's agent last reported (see `cloud.adapters.store.site_health`)."""
+
+    def record(self, site_id: str, report: SiteHealthReport) -> None: ...
+
+    def get(self, site_id: str) -> SiteHealthReport | None: ...
+
+    def get_many(self, site_ids: Iterable[str]) -> dict[str, SiteHealthReport]: ...

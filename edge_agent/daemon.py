@@ -21,6 +21,7 @@ from edge_agent.control import ControlClient
 from edge_agent.control.sync_channel import SyncChannel
 from edge_agent.errors import CloudUnreachable, DrainTimedOut
 from edge_agent.health import HealthServer, IdentitySummary, LiveStatus
+from edge_agent.health_signals import HealthSignals
 from edge_agent.identity import CertificateFacts, RenewalTask, load_identity
 from edge_agent.installer import BasketLeases, InstallerService, RunningRelease
 from edge_agent.installer.assembly import DaemonGateChecks, build_installer
@@ -55,6 +56,8 @@ class AgentDaemon:
         self.restart_requested = False
         self.installer: InstallerService | None = None
         self.leases = BasketLeases()
+        self.signals = HealthSignals()
+        """What the agent reports about its own health with its pulls."""
         self._sync_channel: SyncChannel | None = None
         self.stopping = asyncio.Event()
         self.health: HealthServer | None = None
@@ -164,6 +167,7 @@ class AgentDaemon:
             self.installer.installed,
             outbox.refused_now,
         )
+        signals = self.signals
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
         sync_channel: SyncChannel | None = None
@@ -180,7 +184,7 @@ class AgentDaemon:
                 self.health = HealthServer(host, port, live.report, self.installer.ui_dir())
                 await self.health.start()
             keepalive = Keepalive(cfg.keepalive_time_seconds, cfg.keepalive_timeout_seconds)
-            sync_channel = SyncChannel(cfg.data_dir, keepalive)
+            sync_channel = SyncChannel(cfg.data_dir, keepalive, signals=signals)
             self._sync_channel = sync_channel
             sync_channel.attach(None)  # shares the control stream's connection once it is up
             self.downsync = Downsync(
@@ -188,6 +192,7 @@ class AgentDaemon:
                 projection,
                 rpc_timeout_seconds=cfg.rpc_timeout_seconds,
                 outbox_pending=outbox.outbox_pending,
+                signals=signals,
             )
             self.upsync = Upsync(sync_channel, outbox, rpc_timeout_seconds=cfg.rpc_timeout_seconds)
             realtime = await RealtimeParts.open(
@@ -215,6 +220,7 @@ class AgentDaemon:
                     waking,
                     realtime=realtime.router,
                     leases=self.leases,
+                    signals=signals,
                 )
                 self.pos = PosServer(host, port, servicer)
                 await self.pos.start()
@@ -227,12 +233,15 @@ class AgentDaemon:
                 welcome_timeout_seconds=cfg.rpc_timeout_seconds,
                 silence_timeout_seconds=cfg.silence_timeout_seconds,
                 keepalive=keepalive,
-                replication=ReplicationCommands(self.downsync, self.upsync, projection, outbox),
+                replication=ReplicationCommands(
+                    self.downsync, self.upsync, projection, outbox, signals=signals
+                ),
                 on_changes=lambda _frame: self.downsync.poke() if self.downsync else None,
                 on_channel=lambda channel: _attach_all(channel, sync_channel, realtime),
                 compensations=realtime.journal,
                 installer=self.installer,
                 installed=self.installer.installed,
+                signals=signals,
             )
             control = self.control
             gate = DaemonGateChecks(

@@ -20,6 +20,7 @@ from cloud.cli.operator import operator as operator_commands
 from cloud.cli.output import console, emit_json, fail, jsonable, table, when
 from cloud.cli.rollouts import rollouts as rollout_commands
 from cloud.cli.site_calendar import calendar as site_calendar_command
+from cloud.cli.site_health import health_json, health_rows
 from cloud.cli.site_releases import last_install_cell, release_cell, release_rows, site_view
 from cloud.composition.assembly import OpsServices, open_ops
 from cloud.config import CloudConfig, load_cloud_config
@@ -454,8 +455,15 @@ def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
     record = service.get(site_id)
     release = service.release(site_id)
     calendar = service.trading_calendar(site_id)
+    health = service.health(site_id)
     if as_json:
-        emit_json({**site_view(record, release), "trading_calendar": jsonable(calendar)})
+        emit_json(
+            {
+                **site_view(record, release),
+                "trading_calendar": jsonable(calendar),
+                "health": health_json(health),
+            }
+        )
         return
     table(
         f"Site {record.site_id}",
@@ -472,6 +480,7 @@ def sites_show(ctx: click.Context, site_id: str, as_json: bool) -> None:
             ("created", when(record.created_at)),
             *release_rows(release),
             ("trading hours", "; ".join(render_hours(calendar)) if calendar else "-"),
+            *health_rows(health),
         ],
     )
     table(

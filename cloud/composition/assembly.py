@@ -156,6 +156,7 @@ def open_ops(config: CloudConfig, *, actor: str = "ops") -> OpsServices:
             enrollments,
             releases=opened.site_releases,
             calendars=opened.site_calendars,
+            health=opened.site_health,
         ),
         facts=FactService(opened.facts),
         sync_status=SyncStatusService(

@@ -42,6 +42,13 @@ def site_installer(store: CloudStore, config: CloudConfig | None = None) -> Queu
     )
 
 
+def store_site_health(store: CloudStore) -> StoreSiteHealth:
+    """The production health probe: sites, sync reports, health reports and releases."""
+    return StoreSiteHealth(
+        store.sites, store.sync_reports, site_health=store.site_health, releases=store.site_releases
+    )
+
+
 def rollout_activities(
     store: CloudStore,
     installer: SiteBundleInstaller | None = None,
@@ -54,7 +61,7 @@ def rollout_activities(
         store,
         matrix_compatibility(store.compat_matrices),
         installer or site_installer(store, config),
-        health or StoreSiteHealth(store.sites, store.sync_reports),
+        health or store_site_health(store),
         store.site_labels,
     )
     return [

@@ -3,7 +3,8 @@
 Gateway room: authenticates the site from its client certificate, decides from the site's
 replication bindings (`cloud.workflows.bindings`) what it may read, and talks to the change
 log, ingest and sync-report ports only (every store call runs in a thread, never on the
-event loop); what agents report (applied seqs, outbox depth, pushes) is recorded best-effort:
+event loop); what agents report (applied seqs, outbox depth, pushes, health signals) is
+recorded best-effort:
 a failed report write is logged and never fails the pull or push. The
 one place that maps the store's errors on this service to status codes: bad input is
 INVALID_ARGUMENT and another site's data PERMISSION_DENIED (retrying cannot help); an
@@ -31,6 +32,7 @@ from cloud.gateway.peer import SiteAuthenticator
 from cloud.gateway.snapshot_token import SnapshotResume, decode_token, encode_token
 from cloud.gateway.sync_reports import ReportThrottle
 from cloud.ports import StorePort
+from cloud.site_health import health_from_proto
 from cloud.workflows.bindings import derive_replication_bindings
 from shared.errors import InvalidInput
 from shared.grpc_status import IDENTITY_REFUSED
@@ -250,7 +252,8 @@ class SyncServicer:
     def _pull_report_due(self, site_id: str, request: sync_pb2.PullChangesRequest) -> bool:
         applied = tuple(sorted((c.stream, c.applied_seq) for c in request.checkpoints))
         outbox = request.outbox_pending if request.HasField("outbox_pending") else None
-        return self._throttle.due(site_id, (applied, outbox), time.monotonic())
+        health = request.health.SerializeToString(deterministic=True)
+        return self._throttle.due(site_id, (applied, outbox, health), time.monotonic())
 
     def _record_pull(self, site_id: str, request: sync_pb2.PullChangesRequest) -> None:
         """Blocking; best-effort (see the module docstring)."""
@@ -261,6 +264,10 @@ class SyncServicer:
                 request.outbox_pending if request.HasField("outbox_pending") else None,
                 datetime.now(UTC),
             )
+            if request.HasField("health"):
+                self._store.site_health.record(
+                    site_id, health_from_proto(request.health, datetime.now(UTC))
+                )
         except (StoreError, InvalidInput) as exc:
             self._throttle.forget(site_id)
             logger.warning("could not record the sync report of site %s: %s", site_id, exc)

@@ -11,8 +11,15 @@ from datetime import UTC, datetime
 
 from ameide_core_proto.process.commerce.v1 import facts_pb2, store_site_pb2
 from cloud.adapters.store.records import NewFact, SiteRecord, SiteRelease
-from cloud.ports import SiteCalendarsPort, SiteReleasesPort, SitesPort, TokensPort
+from cloud.ports import (
+    SiteCalendarsPort,
+    SiteHealthPort,
+    SiteReleasesPort,
+    SitesPort,
+    TokensPort,
+)
 from cloud.services.enrollment import Enrollment, EnrollmentIssuer
+from cloud.site_health import SiteHealthReport
 from shared.errors import NotFound
 from shared.naming import validate_site_id
 from shared.timestamps import to_timestamp
@@ -51,6 +58,7 @@ class SiteService:
         *,
         releases: SiteReleasesPort | None = None,
         calendars: SiteCalendarsPort | None = None,
+        health: SiteHealthPort | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sites = sites
@@ -58,6 +66,7 @@ class SiteService:
         self._enrollments = enrollments
         self._releases = releases
         self._calendars = calendars
+        self._health = health
         self._clock = clock
 
     def get(self, site_id: str) -> SiteRecord:
@@ -74,6 +83,10 @@ class SiteService:
     def release(self, site_id: str) -> SiteRelease | None:
         """What the site's agent last said it runs (None: it never reported a release)."""
         return None if self._releases is None else self._releases.get(site_id)
+
+    def health(self, site_id: str) -> SiteHealthReport | None:
+        """The health the site's agent last reported (None: it never reported health)."""
+        return None if self._health is None else self._health.get(site_id)
 
     def trading_calendar(self, site_id: str) -> store_site_pb2.TradingCalendar | None:
         """The site's trading calendar (None: it has none)."""

@@ -287,5 +287,6 @@ site_sync_reports = sa.Table(
 from cloud.store import domain_certificate_tables as _domain_certificate_tables  # noqa: E402, F401
 from cloud.store import domain_tables as _domain_tables  # noqa: E402, F401
 from cloud.store import fleet_tables as _fleet_tables  # noqa: E402, F401
+from cloud.store import health_tables as _health_tables  # noqa: E402, F401
 from cloud.store import realtime_tables as realtime_tables  # noqa: E402
 from cloud.store import site_tables as _site_tables  # noqa: E402, F401

@@ -124,7 +124,10 @@ def signal_failures(
         )
     if signals.replication_lag is not None and signals.replication_lag > max_lag:
         return f"replication lags {signals.replication_lag} changes behind (more than {max_lag})"
-    new_errors = sum(signals.error_counts.values()) - errors_before
+    # The agent counts errors since its process started: a total below the first reading
+    # means it restarted since, and every error of the new process is new.
+    total = sum(signals.error_counts.values())
+    new_errors = total - errors_before if total >= errors_before else total
     if new_errors > max_new_errors:
         last = f"; last: {signals.last_error}" if signals.last_error else ""
         return f"{new_errors} new errors while observed (more than {max_new_errors}){last}"

@@ -13,6 +13,7 @@ from typing import Protocol
 from ameide_core_proto.process.commerce.v1 import edge_pb2, realtime_pb2, store_site_pb2, sync_pb2
 from edge_agent.control import outcomes
 from edge_agent.errors import (
+    InstallDeferred,
     InstallRolledBack,
     MalformedCommand,
     MissingCommandId,
@@ -21,6 +22,7 @@ from edge_agent.errors import (
     UnsupportedStream,
     WrongSite,
 )
+from edge_agent.health_signals import INSTALL, HealthSignals
 from edge_agent.installer import CalendarError, calendar_from_proto
 from edge_agent.replication import unsupported_bindings
 
@@ -91,7 +93,9 @@ class CommandDispatcher:
         replication: ReplicationHandlers | None = None,
         compensations: CompensationNotices | None = None,
         installer: InstallHandler | None = None,
+        signals: HealthSignals | None = None,
     ) -> None:
+        self._signals = signals
         self._store = store
         self._site_id = site_id
         self._replication = replication
@@ -105,6 +109,12 @@ class CommandDispatcher:
             return await self._handle(command)
         except Exception as exc:
             result = outcomes.failed(command.command_id, exc)
+            if (
+                self._signals is not None
+                and command.WhichOneof("action") == "install_bundle"
+                and not isinstance(exc, InstallDeferred)
+            ):
+                self._signals.error(INSTALL, result.message)
             logger.log(
                 logging.WARNING if result.outcome == outcomes.FAILED_RETRYABLE else logging.ERROR,
                 "command %s failed (%s, %s): %s",
@@ -231,6 +241,8 @@ class CommandDispatcher:
                 ),
             )
             result.bundle_install.CopyFrom(report)
+            if self._signals is not None:
+                self._signals.error(INSTALL, result.message)
         else:
             result = outcomes.succeeded(command_id, bundle_install=report)
         logger.info(

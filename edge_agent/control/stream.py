@@ -29,6 +29,7 @@ from edge_agent.control.commands import (
     ReplicationHandlers,
 )
 from edge_agent.errors import AgentError
+from edge_agent.health_signals import CONTROL, HealthSignals
 from edge_agent.identity.current import load_identity
 from edge_agent.projection import Projection
 from edge_agent.transport import Keepalive, control_stub, tls_channel
@@ -94,7 +95,9 @@ class ControlClient:
         on_channel: Callable[[grpc.aio.Channel | None], None] | None = None,
         installer: InstallHandler | None = None,
         installed: Callable[[], edge_pb2.InstalledBundles] | None = None,
+        signals: HealthSignals | None = None,
     ) -> None:
+        self._signals = signals
         self._installer = installer
         self._installed = installed
         self._data_dir = data_dir
@@ -162,6 +165,8 @@ class ControlClient:
         logger.info("dialling the control stream again in %.1f s", seconds)
 
     def _record_failure(self, exc: StreamFailure) -> None:
+        if self._signals is not None:
+            self._signals.error(CONTROL, str(exc))
         if isinstance(exc, IdentityRejected):
             logger.error(
                 "THE CLOUD REJECTED THIS SITE'S CERTIFICATE: %s. The store is cut off from the "
@@ -206,6 +211,7 @@ class ControlClient:
                 self._replication,
                 compensations=self._compensations,
                 installer=self._installer,
+                signals=self._signals,
             ),
             installed=self._installed,
             site_id=identity.site_id,

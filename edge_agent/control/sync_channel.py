@@ -22,6 +22,7 @@ import grpc
 
 from ameide_core_proto.process.commerce.v1 import sync_pb2, sync_pb2_grpc
 from edge_agent.errors import AgentError, BatchTooLarge, CloudUnreachable
+from edge_agent.health_signals import PULL, PUSH, HealthSignals
 from edge_agent.identity.current import load_identity
 from edge_agent.replication.waiting import wait_any
 from edge_agent.transport import Keepalive, tls_channel
@@ -49,8 +50,15 @@ class SyncChannel:
     """Where sync calls go: the control stream's own channel once `attach` gave it one (one
     connection per agent), else (standalone tools and tests) an mTLS channel of its own."""
 
-    def __init__(self, data_dir: Path, keepalive: Keepalive | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        keepalive: Keepalive | None = None,
+        *,
+        signals: HealthSignals | None = None,
+    ) -> None:
         self._data_dir = data_dir
+        self._signals = signals
         self._keepalive = keepalive or Keepalive()
         self._channel: grpc.aio.Channel | None = None
         self._stub: Any = None
@@ -121,7 +129,10 @@ class SyncChannel:
             )
         except grpc.aio.AioRpcError as exc:
             await self.reset()
-            raise sync_failure(exc, "PullChanges") from exc
+            failure = sync_failure(exc, "PullChanges")
+            if self._signals is not None:
+                self._signals.error(PULL, str(failure))
+            raise failure from exc
         except asyncio.CancelledError:
             raise _closed_under("PullChanges") from None
         return response
@@ -137,7 +148,10 @@ class SyncChannel:
             )
         except grpc.aio.AioRpcError as exc:
             await self.reset()
-            raise sync_failure(exc, f"PushRecords of batch {request.batch_id}", push=True) from exc
+            failure = sync_failure(exc, f"PushRecords of batch {request.batch_id}", push=True)
+            if self._signals is not None:
+                self._signals.error(PUSH, str(failure))
+            raise failure from exc
         except asyncio.CancelledError:
             raise _closed_under(f"PushRecords of batch {request.batch_id}") from None
         return response

@@ -22,6 +22,7 @@ from ameide_core_proto.process.commerce.v1 import (
     records_pb2,
     sync_pb2,
 )
+from edge_agent.health_signals import POS, HealthSignals
 from edge_agent.outbox import Recorded
 from edge_agent.pos import leases, validation
 from edge_agent.pos._errors import status_of
@@ -88,7 +89,9 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
         *,
         realtime: OperationRouter | None = None,
         leases: BasketLeasePort | None = None,
+        signals: HealthSignals | None = None,
     ) -> None:
+        self._signals = signals
         self._site_id = site_id
         self._projection = projection
         self._outbox = outbox
@@ -270,6 +273,8 @@ class PosServicer(pos_pb2_grpc.PosServiceServicer):
         code, message = status_of(error)
         if code not in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
             logger.warning("POS call failed: %s", message)
+            if self._signals is not None:
+                self._signals.error(POS, message)
         await context.abort(code, message)
         raise AssertionError("abort returned") from error  # pragma: no cover
 

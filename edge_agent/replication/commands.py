@@ -15,6 +15,7 @@ from typing import Protocol
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2, sync_pb2
 from edge_agent.errors import UnsupportedStream
+from edge_agent.health_signals import HealthSignals
 from edge_agent.replication.downsync import Downsync, ReplicaStore, bound_down_streams
 from edge_agent.replication.status import replication_status
 from edge_agent.replication.upsync import Upsync
@@ -44,7 +45,10 @@ class ReplicationCommands:
         upsync: Upsync,
         projection: VerifiableReplica,
         outbox: OutboxStatus,
+        *,
+        signals: HealthSignals | None = None,
     ) -> None:
+        self._signals = signals
         self._downsync = downsync
         self._upsync = upsync
         self._projection = projection
@@ -70,9 +74,23 @@ class ReplicationCommands:
         status = await self.status(streams=streams, totals=False)
         # The checksums are recomputed from the rows themselves: the report proves the file
         # holds what the cloud has, not only what the agent meant to write.
+        mismatched: list[str] = []
         for checksum in status.checksums:
             scanned = await self._projection.scan_digest(checksum.table)
+            if (scanned.rows, scanned.hex) != (checksum.rows, checksum.digest):
+                logger.error(
+                    "stream %s: its rows add up to %d rows / %s, its running checksum says "
+                    "%d rows / %s: the projection file was changed behind the agent's back",
+                    checksum.table,
+                    scanned.rows,
+                    scanned.hex,
+                    checksum.rows,
+                    checksum.digest,
+                )
+                mismatched.append(checksum.table)
             checksum.rows, checksum.digest = scanned.rows, scanned.hex
+        if self._signals is not None:
+            self._signals.checksums_verified(mismatched)
         return status
 
     async def run_downsync(

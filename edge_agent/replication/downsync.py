@@ -22,6 +22,7 @@ from typing import Protocol
 
 from ameide_core_proto.process.commerce.v1 import store_site_pb2, sync_pb2
 from edge_agent.errors import AgentError, PageOutOfOrder
+from edge_agent.health_signals import HealthSignals
 from edge_agent.projection import AppliedPage, PreparedPage, StoredSiteConfig, StreamState
 from edge_agent.replication.ports import SyncCalls
 from edge_agent.replication.waiting import wait_any
@@ -115,8 +116,10 @@ class Downsync:
         retry_initial_seconds: float = 0.2,
         retry_max_seconds: float = 10.0,
         outbox_pending: Callable[[], Awaitable[int]] | None = None,
+        signals: HealthSignals | None = None,
     ) -> None:
         self._channel = channel
+        self._signals = signals
         self._store = store
         self._outbox_pending = outbox_pending
         self._timeout = rpc_timeout_seconds
@@ -234,7 +237,15 @@ class Downsync:
         )
         if self._outbox_pending is not None:
             request.outbox_pending = await self._outbox_pending()
-        return await self._channel.pull_changes(request, self._timeout)
+        if self._signals is None:
+            return await self._channel.pull_changes(request, self._timeout)
+        request.health.CopyFrom(self._signals.to_proto())
+        response = await self._channel.pull_changes(request, self._timeout)
+        for page in response.pages:
+            self._signals.stream_lag(page.stream, page.head_seq, page.through_seq)
+        if not response.more:
+            self._signals.caught_up(set(cursors) - {p.stream for p in response.pages})
+        return response
 
     async def pull_until(self, heads: Mapping[str, int], *, attempts: int = 20) -> None:
         """Pull until every stream in `heads` is applied at least that far."""

@@ -29,6 +29,7 @@ from cloud.adapters.store.fleet_versions import (
 )
 from cloud.adapters.store.ingest import IngestRepository
 from cloud.adapters.store.realtime import RealtimeCases, RealtimeLedger, RealtimePolicies
+from cloud.adapters.store.site_health import SiteHealthRepository
 from cloud.adapters.store.site_releases import SiteCalendarRepository, SiteReleaseRepository
 from cloud.adapters.store.sites import SiteRepository
 from cloud.adapters.store.sync_reports import SyncReportRepository
@@ -56,6 +57,7 @@ class CloudStore:
         self.changes = ChangeLog(db)
         self.ingest = IngestRepository(db)
         self.sync_reports = SyncReportRepository(db)
+        self.site_health = SiteHealthRepository(db)
         self.domain_claims = DomainClaimRepository(db)
         self.realtime = RealtimeLedger(db)
         self.realtime_cases = RealtimeCases(db)

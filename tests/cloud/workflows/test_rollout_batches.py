@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2, rollout_pb2
 from cloud.activities.rollout_messages import SiteSignals
+from cloud.workflows.rollout import signal_failures
 from tests.support.rollouts import RolloutBench, dev_server, publish_bundle, rollout_bench
 from tests.support.stack import eventually
 
@@ -167,3 +168,19 @@ async def test_a_site_the_matrix_may_not_move_to_the_bundle_is_skipped(
     assert "not-undoable-downgrade" in skipped.reason and "2026.12.1 -> 2026.11.1" in skipped.reason
     assert sites[1] not in bench.installer.installs  # nothing was sent to it
     assert (result.sites_upgraded, result.sites_failed) == (2, 0)
+
+
+@pytest.mark.parametrize(
+    ("before", "counts", "failed"),
+    [
+        (5, {"pos": 12}, False),  # 7 new: within 10
+        (5, {"pos": 16, "push": 1}, True),  # 12 new
+        (40, {"control": 11}, True),  # the agent restarted: all 11 of its new process are new
+        (40, {"control": 3}, False),
+    ],
+)
+def test_new_errors_count_from_the_first_reading_or_from_a_restart(
+    before: int, counts: dict[str, int], failed: bool
+) -> None:
+    signals = SiteSignals(status="ready", error_counts=counts)
+    assert bool(signal_failures(signals, before, max_lag=10_000, max_new_errors=10)) is failed

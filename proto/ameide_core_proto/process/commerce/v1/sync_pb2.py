@@ -27,39 +27,45 @@ from ameide_core_proto.process.commerce.v1 import replication_pb2 as ameide__cor
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0ameide_core_proto/process/commerce/v1/sync.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x33\x61meide_core_proto/process/commerce/v1/records.proto\x1a\x37\x61meide_core_proto/process/commerce/v1/replication.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"m\n\x10StreamCheckpoint\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x13\n\x0b\x61pplied_seq\x18\x02 \x01(\x03\x12\x15\n\rwant_snapshot\x18\x03 \x01(\x08\x12\x1d\n\x15snapshot_resume_token\x18\x04 \x01(\x0c\"\xec\x01\n\x12PullChangesRequest\x12L\n\x0b\x63heckpoints\x18\x01 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\x12\x13\n\x0bmax_changes\x18\x02 \x01(\x05\x12\x43\n\x06\x61\x63\x63\x65pt\x18\x03 \x03(\x0e\x32\x33.ameide_core_proto.process.commerce.v1.PageEncoding\x12\x1b\n\x0eoutbox_pending\x18\x04 \x01(\x03H\x00\x88\x01\x01\x42\x11\n\x0f_outbox_pending\"\x9f\x02\n\nChangePage\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x03\x12\x13\n\x0bthrough_seq\x18\x03 \x01(\x03\x12\x10\n\x08head_seq\x18\x04 \x01(\x03\x12\x14\n\x0c\x63hange_count\x18\x05 \x01(\x05\x12\x45\n\x08\x65ncoding\x18\x06 \x01(\x0e\x32\x33.ameide_core_proto.process.commerce.v1.PageEncoding\x12\x0f\n\x07payload\x18\x07 \x01(\x0c\x12\x10\n\x08snapshot\x18\x08 \x01(\x08\x12\x19\n\x11snapshot_complete\x18\t \x01(\x08\x12\x14\n\x0cresume_token\x18\n \x01(\x0c\x12\x16\n\x0esnapshot_first\x18\x0b \x01(\x08\"e\n\x13PullChangesResponse\x12@\n\x05pages\x18\x01 \x03(\x0b\x32\x31.ameide_core_proto.process.commerce.v1.ChangePage\x12\x0c\n\x04more\x18\x02 \x01(\x08\"\xb1\x02\n\x0eUpstreamRecord\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12T\n\x11sales_transaction\x18\x02 \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.SalesTransactionH\x00\x12J\n\x0csales_return\x18\x03 \x01(\x0b\x32\x32.ameide_core_proto.process.commerce.v1.SalesReturnH\x00\x12Z\n\x14inventory_adjustment\x18\x04 \x01(\x0b\x32:.ameide_core_proto.process.commerce.v1.InventoryAdjustmentH\x00\x42\x08\n\x06record\"\x9e\x01\n\x12PushRecordsRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x46\n\x07records\x18\x02 \x03(\x0b\x32\x35.ameide_core_proto.process.commerce.v1.UpstreamRecord\x12\x1b\n\x0eoutbox_pending\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x11\n\x0f_outbox_pending\"M\n\x13PushRecordsResponse\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x10\n\x08ingested\x18\x02 \x01(\x05\x12\x12\n\nduplicates\x18\x03 \x01(\x05\"\x90\x01\n\x11RegisterDayTotals\x12\x13\n\x0bregister_id\x18\x01 \x01(\t\x12\x14\n\x0c\x62usiness_day\x18\x02 \x01(\t\x12\x14\n\x0ctransactions\x18\x03 \x01(\x03\x12\x0f\n\x07returns\x18\x04 \x01(\x03\x12\x17\n\x0fnet_minor_units\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\"\xdd\x02\n\x11ReplicationStatus\x12L\n\x0b\x63heckpoints\x18\x01 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\x12G\n\tchecksums\x18\x02 \x03(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.TableChecksum\x12\x16\n\x0eoutbox_pending\x18\x03 \x01(\x03\x12O\n\rregister_days\x18\x04 \x03(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.RegisterDayTotals\x12/\n\x0breported_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x63hanges_applied\x18\x06 \x01(\x03\"d\n\x0ePublishRequest\x12>\n\x07\x63hanges\x18\x01 \x03(\x0b\x32-.ameide_core_proto.process.commerce.v1.Change\x12\x12\n\npublish_id\x18\x02 \x01(\t\"k\n\x0fPublishResponse\x12\x10\n\x08\x61ppended\x18\x01 \x01(\x05\x12\x46\n\x05heads\x18\x02 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint*^\n\x0cPageEncoding\x12\x1d\n\x19PAGE_ENCODING_UNSPECIFIED\x10\x00\x12\x17\n\x13PAGE_ENCODING_PLAIN\x10\x01\x12\x16\n\x12PAGE_ENCODING_ZLIB\x10\x02\x32\x9f\x02\n\x0f\x45\x64geSyncService\x12\x84\x01\n\x0bPullChanges\x12\x39.ameide_core_proto.process.commerce.v1.PullChangesRequest\x1a:.ameide_core_proto.process.commerce.v1.PullChangesResponse\x12\x84\x01\n\x0bPushRecords\x12\x39.ameide_core_proto.process.commerce.v1.PushRecordsRequest\x1a:.ameide_core_proto.process.commerce.v1.PushRecordsResponse2\x90\x01\n\x14\x43hangePublishService\x12x\n\x07Publish\x12\x35.ameide_core_proto.process.commerce.v1.PublishRequest\x1a\x36.ameide_core_proto.process.commerce.v1.PublishResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0ameide_core_proto/process/commerce/v1/sync.proto\x12%ameide_core_proto.process.commerce.v1\x1a\x33\x61meide_core_proto/process/commerce/v1/records.proto\x1a\x37\x61meide_core_proto/process/commerce/v1/replication.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"m\n\x10StreamCheckpoint\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x13\n\x0b\x61pplied_seq\x18\x02 \x01(\x03\x12\x15\n\rwant_snapshot\x18\x03 \x01(\x08\x12\x1d\n\x15snapshot_resume_token\x18\x04 \x01(\x0c\"\xb0\x02\n\x12PullChangesRequest\x12L\n\x0b\x63heckpoints\x18\x01 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\x12\x13\n\x0bmax_changes\x18\x02 \x01(\x05\x12\x43\n\x06\x61\x63\x63\x65pt\x18\x03 \x03(\x0e\x32\x33.ameide_core_proto.process.commerce.v1.PageEncoding\x12\x1b\n\x0eoutbox_pending\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x42\n\x06health\x18P \x01(\x0b\x32\x32.ameide_core_proto.process.commerce.v1.AgentHealthB\x11\n\x0f_outbox_pending\"\x9f\x02\n\nChangePage\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x03\x12\x13\n\x0bthrough_seq\x18\x03 \x01(\x03\x12\x10\n\x08head_seq\x18\x04 \x01(\x03\x12\x14\n\x0c\x63hange_count\x18\x05 \x01(\x05\x12\x45\n\x08\x65ncoding\x18\x06 \x01(\x0e\x32\x33.ameide_core_proto.process.commerce.v1.PageEncoding\x12\x0f\n\x07payload\x18\x07 \x01(\x0c\x12\x10\n\x08snapshot\x18\x08 \x01(\x08\x12\x19\n\x11snapshot_complete\x18\t \x01(\x08\x12\x14\n\x0cresume_token\x18\n \x01(\x0c\x12\x16\n\x0esnapshot_first\x18\x0b \x01(\x08\"e\n\x13PullChangesResponse\x12@\n\x05pages\x18\x01 \x03(\x0b\x32\x31.ameide_core_proto.process.commerce.v1.ChangePage\x12\x0c\n\x04more\x18\x02 \x01(\x08\"\xb1\x02\n\x0eUpstreamRecord\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12T\n\x11sales_transaction\x18\x02 \x01(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.SalesTransactionH\x00\x12J\n\x0csales_return\x18\x03 \x01(\x0b\x32\x32.ameide_core_proto.process.commerce.v1.SalesReturnH\x00\x12Z\n\x14inventory_adjustment\x18\x04 \x01(\x0b\x32:.ameide_core_proto.process.commerce.v1.InventoryAdjustmentH\x00\x42\x08\n\x06record\"\x9e\x01\n\x12PushRecordsRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x46\n\x07records\x18\x02 \x03(\x0b\x32\x35.ameide_core_proto.process.commerce.v1.UpstreamRecord\x12\x1b\n\x0eoutbox_pending\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x11\n\x0f_outbox_pending\"M\n\x13PushRecordsResponse\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x10\n\x08ingested\x18\x02 \x01(\x05\x12\x12\n\nduplicates\x18\x03 \x01(\x05\"\x90\x01\n\x11RegisterDayTotals\x12\x13\n\x0bregister_id\x18\x01 \x01(\t\x12\x14\n\x0c\x62usiness_day\x18\x02 \x01(\t\x12\x14\n\x0ctransactions\x18\x03 \x01(\x03\x12\x0f\n\x07returns\x18\x04 \x01(\x03\x12\x17\n\x0fnet_minor_units\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\"\xdd\x02\n\x11ReplicationStatus\x12L\n\x0b\x63heckpoints\x18\x01 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\x12G\n\tchecksums\x18\x02 \x03(\x0b\x32\x34.ameide_core_proto.process.commerce.v1.TableChecksum\x12\x16\n\x0eoutbox_pending\x18\x03 \x01(\x03\x12O\n\rregister_days\x18\x04 \x03(\x0b\x32\x38.ameide_core_proto.process.commerce.v1.RegisterDayTotals\x12/\n\x0breported_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x63hanges_applied\x18\x06 \x01(\x03\"d\n\x0ePublishRequest\x12>\n\x07\x63hanges\x18\x01 \x03(\x0b\x32-.ameide_core_proto.process.commerce.v1.Change\x12\x12\n\npublish_id\x18\x02 \x01(\t\"k\n\x0fPublishResponse\x12\x10\n\x08\x61ppended\x18\x01 \x01(\x05\x12\x46\n\x05heads\x18\x02 \x03(\x0b\x32\x37.ameide_core_proto.process.commerce.v1.StreamCheckpoint\"\xa1\x02\n\x0b\x41gentHealth\x12\x17\n\x0freplication_lag\x18P \x01(\x03\x12\x1b\n\x13\x63hecksum_mismatches\x18Q \x03(\t\x12\x39\n\x15\x63hecksums_verified_at\x18R \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12Y\n\x0c\x65rror_counts\x18S \x03(\x0b\x32\x43.ameide_core_proto.process.commerce.v1.AgentHealth.ErrorCountsEntry\x12\x12\n\nlast_error\x18T \x01(\t\x1a\x32\n\x10\x45rrorCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01*^\n\x0cPageEncoding\x12\x1d\n\x19PAGE_ENCODING_UNSPECIFIED\x10\x00\x12\x17\n\x13PAGE_ENCODING_PLAIN\x10\x01\x12\x16\n\x12PAGE_ENCODING_ZLIB\x10\x02\x32\x9f\x02\n\x0f\x45\x64geSyncService\x12\x84\x01\n\x0bPullChanges\x12\x39.ameide_core_proto.process.commerce.v1.PullChangesRequest\x1a:.ameide_core_proto.process.commerce.v1.PullChangesResponse\x12\x84\x01\n\x0bPushRecords\x12\x39.ameide_core_proto.process.commerce.v1.PushRecordsRequest\x1a:.ameide_core_proto.process.commerce.v1.PushRecordsResponse2\x90\x01\n\x14\x43hangePublishService\x12x\n\x07Publish\x12\x35.ameide_core_proto.process.commerce.v1.PublishRequest\x1a\x36.ameide_core_proto.process.commerce.v1.PublishResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ameide_core_proto.process.commerce.v1.sync_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PAGEENCODING']._serialized_start=2235
-  _globals['_PAGEENCODING']._serialized_end=2329
+  _globals['_AGENTHEALTH_ERRORCOUNTSENTRY']._loaded_options = None
+  _globals['_AGENTHEALTH_ERRORCOUNTSENTRY']._serialized_options = b'8\001'
+  _globals['_PAGEENCODING']._serialized_start=2595
+  _globals['_PAGEENCODING']._serialized_end=2689
   _globals['_STREAMCHECKPOINT']._serialized_start=234
   _globals['_STREAMCHECKPOINT']._serialized_end=343
   _globals['_PULLCHANGESREQUEST']._serialized_start=346
-  _globals['_PULLCHANGESREQUEST']._serialized_end=582
-  _globals['_CHANGEPAGE']._serialized_start=585
-  _globals['_CHANGEPAGE']._serialized_end=872
-  _globals['_PULLCHANGESRESPONSE']._serialized_start=874
-  _globals['_PULLCHANGESRESPONSE']._serialized_end=975
-  _globals['_UPSTREAMRECORD']._serialized_start=978
-  _globals['_UPSTREAMRECORD']._serialized_end=1283
-  _globals['_PUSHRECORDSREQUEST']._serialized_start=1286
-  _globals['_PUSHRECORDSREQUEST']._serialized_end=1444
-  _globals['_PUSHRECORDSRESPONSE']._serialized_start=1446
-  _globals['_PUSHRECORDSRESPONSE']._serialized_end=1523
-  _globals['_REGISTERDAYTOTALS']._serialized_start=1526
-  _globals['_REGISTERDAYTOTALS']._serialized_end=1670
-  _globals['_REPLICATIONSTATUS']._serialized_start=1673
-  _globals['_REPLICATIONSTATUS']._serialized_end=2022
-  _globals['_PUBLISHREQUEST']._serialized_start=2024
-  _globals['_PUBLISHREQUEST']._serialized_end=2124
-  _globals['_PUBLISHRESPONSE']._serialized_start=2126
-  _globals['_PUBLISHRESPONSE']._serialized_end=2233
-  _globals['_EDGESYNCSERVICE']._serialized_start=2332
-  _globals['_EDGESYNCSERVICE']._serialized_end=2619
-  _globals['_CHANGEPUBLISHSERVICE']._serialized_start=2622
-  _globals['_CHANGEPUBLISHSERVICE']._serialized_end=2766
+  _globals['_PULLCHANGESREQUEST']._serialized_end=650
+  _globals['_CHANGEPAGE']._serialized_start=653
+  _globals['_CHANGEPAGE']._serialized_end=940
+  _globals['_PULLCHANGESRESPONSE']._serialized_start=942
+  _globals['_PULLCHANGESRESPONSE']._serialized_end=1043
+  _globals['_UPSTREAMRECORD']._serialized_start=1046
+  _globals['_UPSTREAMRECORD']._serialized_end=1351
+  _globals['_PUSHRECORDSREQUEST']._serialized_start=1354
+  _globals['_PUSHRECORDSREQUEST']._serialized_end=1512
+  _globals['_PUSHRECORDSRESPONSE']._serialized_start=1514
+  _globals['_PUSHRECORDSRESPONSE']._serialized_end=1591
+  _globals['_REGISTERDAYTOTALS']._serialized_start=1594
+  _globals['_REGISTERDAYTOTALS']._serialized_end=1738
+  _globals['_REPLICATIONSTATUS']._serialized_start=1741
+  _globals['_REPLICATIONSTATUS']._serialized_end=2090
+  _globals['_PUBLISHREQUEST']._serialized_start=2092
+  _globals['_PUBLISHREQUEST']._serialized_end=2192
+  _globals['_PUBLISHRESPONSE']._serialized_start=2194
+  _globals['_PUBLISHRESPONSE']._serialized_end=2301
+  _globals['_AGENTHEALTH']._serialized_start=2304
+  _globals['_AGENTHEALTH']._serialized_end=2593
+  _globals['_AGENTHEALTH_ERRORCOUNTSENTRY']._serialized_start=2543
+  _globals['_AGENTHEALTH_ERRORCOUNTSENTRY']._serialized_end=2593
+  _globals['_EDGESYNCSERVICE']._serialized_start=2692
+  _globals['_EDGESYNCSERVICE']._serialized_end=2979
+  _globals['_CHANGEPUBLISHSERVICE']._serialized_start=2982
+  _globals['_CHANGEPUBLISHSERVICE']._serialized_end=3126
 # @@protoc_insertion_point(module_scope)

@@ -34,16 +34,18 @@ class StreamCheckpoint(_message.Message):
     def __init__(self, stream: _Optional[str] = ..., applied_seq: _Optional[int] = ..., want_snapshot: _Optional[bool] = ..., snapshot_resume_token: _Optional[bytes] = ...) -> None: ...
 
 class PullChangesRequest(_message.Message):
-    __slots__ = ("checkpoints", "max_changes", "accept", "outbox_pending")
+    __slots__ = ("checkpoints", "max_changes", "accept", "outbox_pending", "health")
     CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
     MAX_CHANGES_FIELD_NUMBER: _ClassVar[int]
     ACCEPT_FIELD_NUMBER: _ClassVar[int]
     OUTBOX_PENDING_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_FIELD_NUMBER: _ClassVar[int]
     checkpoints: _containers.RepeatedCompositeFieldContainer[StreamCheckpoint]
     max_changes: int
     accept: _containers.RepeatedScalarFieldContainer[PageEncoding]
     outbox_pending: int
-    def __init__(self, checkpoints: _Optional[_Iterable[_Union[StreamCheckpoint, _Mapping]]] = ..., max_changes: _Optional[int] = ..., accept: _Optional[_Iterable[_Union[PageEncoding, str]]] = ..., outbox_pending: _Optional[int] = ...) -> None: ...
+    health: AgentHealth
+    def __init__(self, checkpoints: _Optional[_Iterable[_Union[StreamCheckpoint, _Mapping]]] = ..., max_changes: _Optional[int] = ..., accept: _Optional[_Iterable[_Union[PageEncoding, str]]] = ..., outbox_pending: _Optional[int] = ..., health: _Optional[_Union[AgentHealth, _Mapping]] = ...) -> None: ...
 
 class ChangePage(_message.Message):
     __slots__ = ("stream", "after_seq", "through_seq", "head_seq", "change_count", "encoding", "payload", "snapshot", "snapshot_complete", "resume_token", "snapshot_first")
@@ -158,3 +160,24 @@ class PublishResponse(_message.Message):
     appended: int
     heads: _containers.RepeatedCompositeFieldContainer[StreamCheckpoint]
     def __init__(self, appended: _Optional[int] = ..., heads: _Optional[_Iterable[_Union[StreamCheckpoint, _Mapping]]] = ...) -> None: ...
+
+class AgentHealth(_message.Message):
+    __slots__ = ("replication_lag", "checksum_mismatches", "checksums_verified_at", "error_counts", "last_error")
+    class ErrorCountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    REPLICATION_LAG_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_MISMATCHES_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUMS_VERIFIED_AT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    replication_lag: int
+    checksum_mismatches: _containers.RepeatedScalarFieldContainer[str]
+    checksums_verified_at: _timestamp_pb2.Timestamp
+    error_counts: _containers.ScalarMap[str, int]
+    last_error: str
+    def __init__(self, replication_lag: _Optional[int] = ..., checksum_mismatches: _Optional[_Iterable[str]] = ..., checksums_verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error_counts: _Optional[_Mapping[str, int]] = ..., last_error: _Optional[str] = ...) -> None: ...
