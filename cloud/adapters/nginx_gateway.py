@@ -125,18 +125,32 @@ class NginxGateway:
 
     # Batching ---------------------------------------------------------------------------------
     async def _flush(self) -> None:
-        while self._pending:
-            if self._settings.batch_window_seconds > 0:
-                await asyncio.sleep(self._settings.batch_window_seconds)
-            batch, self._pending = self._pending, []
-            error = await self._apply_in_thread(batch)
-            if isinstance(error, GatewayConfigRejected) and len(batch) > 1:
-                # One change may be bad: apply each alone so the good ones still go live.
-                for change in batch:
-                    _settle(change, await self._apply_in_thread([change]))
-                continue
-            for change in batch:
-                _settle(change, error)
+        batch: list[_Change] = []
+        try:
+            while self._pending:
+                if self._settings.batch_window_seconds > 0:
+                    await asyncio.sleep(self._settings.batch_window_seconds)
+                batch, self._pending = self._pending, []
+                error = await self._apply_in_thread(batch)
+                if isinstance(error, GatewayConfigRejected) and len(batch) > 1:
+                    # One change may be bad: apply each alone so the good ones still go live.
+                    for change in batch:
+                        _settle(change, await self._apply_in_thread([change]))
+                else:
+                    for change in batch:
+                        _settle(change, error)
+                batch = []
+        except BaseException as error:
+            # Cancelled (the worker stops) or a fault here: every waiting caller still gets an
+            # answer, a retryable one, instead of waiting for its activity's timeout.
+            interrupted = GatewayUnavailable(
+                f"the gateway change was interrupted ({type(error).__name__}); files are "
+                "restored by the next change; the change is retried"
+            )
+            waiting, self._pending = [*batch, *self._pending], []
+            for change in waiting:
+                _settle(change, interrupted)
+            raise
 
     async def _apply_in_thread(self, batch: Sequence[_Change]) -> GatewayError | None:
         try:
@@ -146,6 +160,12 @@ class NginxGateway:
         except OSError as error:
             return GatewayUnavailable(
                 f"could not write the gateway's files: {error}; nothing was changed"
+            )
+        except Exception as error:  # a fault in this adapter: answer, never leave callers waiting
+            logger.exception("unexpected error applying a gateway change")
+            return GatewayUnavailable(
+                f"unexpected error applying the gateway change ({type(error).__name__}: {error}); "
+                "the previous files were put back; the change is retried"
             )
         return None
 
