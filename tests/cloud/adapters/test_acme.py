@@ -25,6 +25,7 @@ from cloud.adapters.acme import (
     AcmeSettings,
     new_account_key,
     new_certificate_key,
+    poll_waits,
 )
 from cloud.adapters.challenge_solvers import (
     CHALLENGE_PATH,
@@ -234,3 +235,15 @@ async def test_revoke_at_the_ca_and_no_ari_on_this_ca(
         await asyncio.to_thread(issuer.revoke, issued.fullchain_pem)
     assert again.value.problem_type == "alreadyRevoked"
     assert not again.value.retryable
+
+
+def test_polls_start_short_and_grow_to_a_ceiling() -> None:
+    settings = AcmeSettings(
+        directory_url="https://ca.test/dir",
+        poll_first_seconds=0.1,
+        poll_backoff=2.0,
+        poll_max_seconds=1.0,
+    )
+    waits = poll_waits(settings)
+
+    assert [round(next(waits), 3) for _ in range(6)] == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
