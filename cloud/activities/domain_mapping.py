@@ -43,6 +43,7 @@ from cloud.activities.domain_mapping_messages import (
     WireGateway,
 )
 from cloud.activities.facts import append_fact
+from cloud.activities.heartbeats import heartbeating
 from cloud.adapters.acme import new_certificate_key
 from cloud.domains.caa import check_caa
 from cloud.domains.certificates import CERT_ISSUED, CERT_SERVING, DomainCertificate, renew_at
@@ -173,7 +174,9 @@ class DomainMappingActivities:
             on_order=remember,
         )
         try:
-            issued = await asyncio.get_running_loop().run_in_executor(self._acme_threads, order)
+            issued = await heartbeating(
+                asyncio.get_running_loop().run_in_executor(self._acme_threads, order)
+            )
         except ACMEFailure as failure:
             raise acme_application_error(failure, self._clock()) from failure
         stored = await asyncio.to_thread(
@@ -200,7 +203,7 @@ class DomainMappingActivities:
             upstream_url=req.upstream_url,
         )
         try:
-            await self._gateway.change(upserts=[route])
+            await heartbeating(self._gateway.change(upserts=[route]))
         except GatewayError as error:
             raise gateway_application_error(error) from error
 
@@ -208,6 +211,9 @@ class DomainMappingActivities:
     async def verify_domain_serving(self, req: VerifyServing) -> ServingVerified:
         """From outside: the gateway presents this certificate for the hostname and the
         storefront answers; then the certificate is the one serving."""
+        return await heartbeating(self._verify_serving(req))
+
+    async def _verify_serving(self, req: VerifyServing) -> ServingVerified:
         mapping = self._mapping
         try:
             seen = await self._probe(req.hostname, mapping.probe_host, mapping.probe_port)
