@@ -18,6 +18,7 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     RENEW_DOMAIN_MAPPING,
     REVOKE_DOMAIN_MAPPING,
 )
+from cloud.activities.blocking import BlockingPools
 from cloud.activities.domain_mapping import DomainMappingActivities
 from cloud.adapters.acme import (
     DNS_01,
@@ -91,7 +92,9 @@ def _publisher(mapping: DomainMappingConfig) -> Dns01Publisher:
     )
 
 
-def mapping_activities(config: CloudConfig, store: CloudStore) -> list[Callable[..., Any]]:
+def mapping_activities(
+    config: CloudConfig, store: CloudStore, pools: BlockingPools | None = None
+) -> list[Callable[..., Any]]:
     """The activities of the mapping workflows over real adapters (one gateway per worker,
     so concurrent mappings share nginx reloads)."""
     mapping = config.domain_mapping
@@ -123,6 +126,10 @@ def mapping_activities(config: CloudConfig, store: CloudStore) -> list[Callable[
         facts=store.facts,
         domains=domains,
         mapping=mapping,
+        pools=pools
+        or BlockingPools.sized(
+            store_threads=mapping.store_threads, acme_threads=mapping.acme_threads
+        ),
     )
     return [
         activities.preflight_domain_mapping,

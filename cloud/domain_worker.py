@@ -16,6 +16,7 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     DOMAIN_WORKFLOW_SERVICE_TASK_QUEUE,
     VERIFY_DOMAIN_CLAIM,
 )
+from cloud.activities.blocking import BlockingPools
 from cloud.activities.domains import DomainClaimActivities
 from cloud.adapters.dns import dns_resolver
 from cloud.adapters.store import CloudStore
@@ -46,7 +47,11 @@ def build_domain_worker(
     """The worker of the commerce-domains task queue."""
     settings = config.domains
     dns = dns_resolver(settings)
-    activities = DomainClaimActivities(store.domain_claims, store.facts, dns, settings)
+    pools = BlockingPools.sized(
+        store_threads=config.domain_mapping.store_threads,
+        acme_threads=config.domain_mapping.acme_threads,
+    )
+    activities = DomainClaimActivities(store.domain_claims, store.facts, dns, settings, pools=pools)
     return Worker(
         client,
         task_queue=DOMAIN_WORKFLOW_SERVICE_TASK_QUEUE,
@@ -55,7 +60,7 @@ def build_domain_worker(
             activities.check_domain_claim,
             activities.record_domain_verified,
             activities.fail_domain_claim,
-            *mapping_activities(config, store),
+            *mapping_activities(config, store, pools),
         ],
         workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(_WORKFLOW_POLLS),
         nonsticky_to_sticky_poll_ratio=_NONSTICKY_RATIO,

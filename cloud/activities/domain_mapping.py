@@ -1,18 +1,17 @@
 """Activities of ProvisionDomainMapping and RevokeDomainMapping.
 
 Activity room: methods on a class given its ports (claims, certificate store, ACME issuer, key
-sealer, storefront gateway, HTTPS probe, DNS for CAA, facts). Blocking ports run in threads.
+sealer, storefront gateway, HTTPS probe, DNS for CAA, facts). Blocking ports run in the named
+thread pools of `cloud.activities.blocking` (store, CA).
 Failures leave through `cloud.activities.acme_retries`, the one place that maps them to
 Temporal retries.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
@@ -25,6 +24,7 @@ from cloud.activities.acme_retries import (
     acme_application_error,
     gateway_application_error,
 )
+from cloud.activities.blocking import BlockingPools
 from cloud.activities.domain_mapping_messages import (
     CertificateIssued,
     CertificatesRemoved,
@@ -87,7 +87,7 @@ class DomainMappingActivities:
         domains: DomainConfig,
         mapping: DomainMappingConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        acme_threads: int = 64,
+        pools: BlockingPools | None = None,
     ) -> None:
         self._claims = claims
         self._certs = certificates
@@ -100,16 +100,13 @@ class DomainMappingActivities:
         self._domains = domains
         self._mapping = mapping
         self._clock = clock
-        # ACME orders mostly wait on the CA (polling with sleeps): a pool of their own keeps
-        # many concurrent orders from queueing behind the loop's small default pool.
-        self._acme_threads = ThreadPoolExecutor(
-            max_workers=acme_threads, thread_name_prefix="acme-order"
-        )
+        # Store calls and CA calls each run in a pool of their own, sized in [domain_mapping].
+        self._pools = pools or BlockingPools.sized()
 
     @activity.defn(name="PreflightDomainMapping")
     async def preflight_domain_mapping(self, req: PreflightMapping) -> PreflightOutcome:
         """The claim must be verified for this tenant; CAA must allow the CA (RFC 8659)."""
-        claim = await asyncio.to_thread(self._claims.current, req.hostname)
+        claim = await self._pools.store(self._claims.current, req.hostname)
         if claim is None or claim.state != CLAIM_VERIFIED or claim.tenant_id != req.tenant_id:
             seen = "no claim" if claim is None else f"{claim.state} claim of {claim.tenant_id}"
             raise ApplicationError(
@@ -147,7 +144,7 @@ class DomainMappingActivities:
                 non_retryable=True,
             )
         now = self._clock()
-        row = await asyncio.to_thread(self._certs.get, req.order_key)
+        row = await self._pools.store(self._certs.get, req.order_key)
         if row is not None and row.state in (CERT_ISSUED, CERT_SERVING):
             logger.info(
                 "%s: certificate of %s already issued; not ordering again",
@@ -157,7 +154,7 @@ class DomainMappingActivities:
             return _issued(row, newly_ordered=False)
         if row is None:
             sealed = self._sealer.seal(new_certificate_key())
-            row = await asyncio.to_thread(
+            row = await self._pools.store(
                 self._certs.start_order, req.order_key, req.hostname, req.tenant_id, sealed, now
             )
         key_pem = self._sealer.open(row.key_sealed)
@@ -174,12 +171,10 @@ class DomainMappingActivities:
             on_order=remember,
         )
         try:
-            issued = await heartbeating(
-                asyncio.get_running_loop().run_in_executor(self._acme_threads, order)
-            )
+            issued = await heartbeating(self._pools.acme(order))
         except ACMEFailure as failure:
             raise acme_application_error(failure, self._clock()) from failure
-        stored = await asyncio.to_thread(
+        stored = await self._pools.store(
             lambda: self._certs.mark_issued(
                 req.order_key,
                 fullchain_pem=issued.fullchain_pem,
@@ -227,10 +222,10 @@ class DomainMappingActivities:
                     "answer (retrying while the gateway reloads)"
                 )
             )
-        row = await asyncio.to_thread(self._certs.mark_serving, req.order_key, self._clock(), ACTOR)
+        row = await self._pools.store(self._certs.mark_serving, req.order_key, self._clock(), ACTOR)
         ari: datetime | None = None
         try:
-            ari = await asyncio.to_thread(
+            ari = await self._pools.store(
                 self._issuer.renewal_window_start, row.fullchain_pem or ""
             )
         except ACMEFailure as failure:
@@ -245,8 +240,8 @@ class DomainMappingActivities:
     @activity.defn(name="PlanDomainRenewal")
     async def plan_domain_renewal(self, req: PlanRenewal) -> RenewalPlan:
         """When the served certificate of a still-held hostname is due (ARI, else 2/3)."""
-        claim = await asyncio.to_thread(self._claims.current, req.hostname)
-        row = await asyncio.to_thread(self._certs.serving, req.hostname)
+        claim = await self._pools.store(self._claims.current, req.hostname)
+        row = await self._pools.store(self._certs.serving, req.hostname)
         if (
             claim is None
             or claim.state != CLAIM_VERIFIED
@@ -260,7 +255,7 @@ class DomainMappingActivities:
         ari: datetime | None = None
         if self._mapping.acme_directory_url:
             try:
-                ari = await asyncio.to_thread(self._issuer.renewal_window_start, row.fullchain_pem)
+                ari = await self._pools.acme(self._issuer.renewal_window_start, row.fullchain_pem)
             except ACMEFailure as failure:
                 logger.warning("%s: no renewal info (%s)", req.hostname, failure)
         return RenewalPlan(
@@ -284,16 +279,16 @@ class DomainMappingActivities:
         """Mark the hostname's certificates removed; revoke the served one at the CA if asked."""
         revoked = False
         if req.revoke_at_ca or self._mapping.revoke_at_ca:
-            serving = await asyncio.to_thread(self._certs.serving, req.hostname)
+            serving = await self._pools.store(self._certs.serving, req.hostname)
             if serving is not None and serving.fullchain_pem:
                 try:
-                    await asyncio.to_thread(self._issuer.revoke, serving.fullchain_pem)
+                    await self._pools.acme(self._issuer.revoke, serving.fullchain_pem)
                     revoked = True
                 except ACMEFailure as failure:
                     if failure.problem_type != "alreadyRevoked":
                         raise acme_application_error(failure, self._clock()) from failure
                     revoked = True
-        removed = await asyncio.to_thread(
+        removed = await self._pools.store(
             lambda: self._certs.mark_removed(
                 req.hostname, self._clock(), req.actor, revoked_at_ca=revoked, reason=req.reason
             )
@@ -307,12 +302,12 @@ class DomainMappingActivities:
         """Release the tenant's claim into its cooldown (only that tenant may claim it again)."""
         now = self._clock()
         cooldown_until = now + timedelta(days=self._domains.cooldown_days)
-        claim = await asyncio.to_thread(self._claims.current, req.hostname)
+        claim = await self._pools.store(self._claims.current, req.hostname)
         if claim is None or claim.tenant_id != req.tenant_id:
             # Already released (a retry) or never held: the cooldown stands as stored.
             logger.info("%s: no active claim of %s to release", req.hostname, req.tenant_id)
             return HostnameReleased(cooldown_until=cooldown_until)
-        released = await asyncio.to_thread(
+        released = await self._pools.store(
             lambda: self._claims.release(
                 claim.claim_id, now, cooldown_until, actor=req.actor, reason=req.reason
             )
@@ -321,10 +316,10 @@ class DomainMappingActivities:
 
     @activity.defn(name="RecordDomainMappingFact")
     async def record_domain_mapping_fact(self, req: RecordMappingFact) -> None:
-        await asyncio.to_thread(append_fact, self._facts, req.fact)
+        await self._pools.store(append_fact, self._facts, req.fact)
 
     async def _issued_row(self, order_key: str) -> DomainCertificate:
-        row = await asyncio.to_thread(self._certs.get, order_key)
+        row = await self._pools.store(self._certs.get, order_key)
         if row is None or row.fullchain_pem is None:
             raise ApplicationError(
                 f"certificate order {order_key!r} has no issued certificate in the store",

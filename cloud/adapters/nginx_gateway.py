@@ -2,7 +2,7 @@
 
 Adapter room: writes files under its own `sites_dir` (included by the operator's main nginx
 config) and `certs_dir`, runs `nginx -t` and `nginx -s reload`; touches nothing else. Disk and
-process work runs in a thread, never on the event loop.
+process work runs in the gateway's own thread, never on the event loop.
 
 A change is all-or-nothing: the files it touches are snapshotted, written, checked with
 `nginx -t` and reloaded; if the check fails (`GatewayConfigRejected`, quoting nginx) or nginx is
@@ -20,6 +20,7 @@ import logging
 import os
 import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +104,9 @@ class NginxGateway:
         self._settings = settings
         self._pending: list[_Change] = []
         self._flusher: asyncio.Task[None] | None = None
+        # One thread of its own: changes are applied one batch at a time, and nginx -t/reload
+        # never waits behind (or holds up) other blocking work in the process.
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="nginx-gateway")
         self.reloads = 0
 
     # Port -------------------------------------------------------------------------------------
@@ -154,7 +158,7 @@ class NginxGateway:
 
     async def _apply_in_thread(self, batch: Sequence[_Change]) -> GatewayError | None:
         try:
-            await asyncio.to_thread(self._apply, batch)
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._apply, batch)
         except GatewayError as error:
             return error
         except OSError as error:
