@@ -22,12 +22,14 @@ T = TypeVar("T")
 async def heartbeating(work: Awaitable[T], *, every_seconds: float = 2.0) -> T:
     """The result of `work`, heartbeating every `every_seconds` until it is done."""
     task = asyncio.ensure_future(work)
+    local = activity.info().is_local  # a local activity is timed by its workflow task
     try:
         while True:
             done, _ = await asyncio.wait({task}, timeout=every_seconds)
             if done:
                 return task.result()
-            activity.heartbeat()
+            if not local:
+                activity.heartbeat()
     finally:
         if not task.done():
             task.cancel()

@@ -192,3 +192,25 @@ async def test_record_quick_steps_served_renewed_and_refused(
                 result = await provision(stack, refused)
                 assert not result.certificate_serial
                 await _save(stack, f"provision-domain-mapping/{refused}", "quick_steps_refused")
+
+
+async def test_record_local_serving_served(
+    tmp_path: Path, challtestsrv: ChallTestSrv, dns_records: ChallTestSrvClient
+) -> None:
+    # Wiring and the outside check as local activities (patch 2026-11-local-serving). Recorded
+    # on its own (-k local_serving) so the older histories stay as they were recorded.
+    with (
+        running_nginx() as nginx,
+        running_pebble(dns_server=challtestsrv.dns_server, http01_port=nginx.http_port) as pebble,
+    ):
+        async with running_storefront() as storefront:
+            overrides = {
+                "domains": domains_overrides(challtestsrv),
+                "domain_mapping": mapping_overrides(challtestsrv, pebble, nginx, storefront),
+            }
+            async with cloud_stack(tmp_path / "cloud", **overrides) as stack:
+                hostname = "local-serving.recorded.example"
+                await verified_claim(stack, dns_records, hostname)
+                result = await provision(stack, hostname)
+                assert result.certificate_serial
+                await _save(stack, f"provision-domain-mapping/{hostname}", "local_serving_served")
