@@ -163,6 +163,12 @@ async def test_a_hostname_pointing_elsewhere_fails_validation_without_half_state
     assert failure.value.problem_type in {"connection", "unauthorized"}
     assert list((nginx.webroot / CHALLENGE_PATH).iterdir()) == []
 
+    # The same issuer orders again afterwards (it asks the CA for its account anew).
+    fixed = "shop-fixed.example.test"
+    await dns_records.set_a(fixed, ["127.0.0.1"])
+    issued = await asyncio.to_thread(issuer.issue, fixed, key_pem=new_certificate_key())
+    assert _names(issued.fullchain_pem) == [fixed]
+
 
 async def test_rate_limit_waits_until_the_cas_retry_after(
     pebble: Pebble, nginx: NginxHome, challtestsrv: ChallTestSrv, dns_records: ChallTestSrvClient
