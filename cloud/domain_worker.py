@@ -33,6 +33,12 @@ __all__ = ["build_domain_worker", "domain_workflows"]
 _WORKFLOW_POLLS = 20
 _NONSTICKY_RATIO = 0.5
 _ACTIVITY_POLLS = 10
+# A workflow task holds its slot while its local activities run (claim checks, pre-flight,
+# wiring, the outside check: mostly waiting on DNS, nginx or the store). With the SDK's 100
+# slots a burst of claims and mappings filled them and the pollers stopped; the slots cost a
+# little memory each, the threads that do blocking work are bounded by the pools.
+_WORKFLOW_TASK_SLOTS = 400
+_LOCAL_ACTIVITY_SLOTS = 400
 
 
 def domain_workflows() -> list[type]:
@@ -65,5 +71,7 @@ def build_domain_worker(
         workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(_WORKFLOW_POLLS),
         nonsticky_to_sticky_poll_ratio=_NONSTICKY_RATIO,
         activity_task_poller_behavior=PollerBehaviorSimpleMaximum(_ACTIVITY_POLLS),
+        max_concurrent_workflow_tasks=_WORKFLOW_TASK_SLOTS,
+        max_concurrent_local_activities=_LOCAL_ACTIVITY_SLOTS,
         **common,
     )
