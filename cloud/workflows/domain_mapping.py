@@ -93,6 +93,9 @@ _QUICK_STEPS = "2026-11-quick-steps"
 _LOCAL_SERVING = "2026-11-local-serving"
 _HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 _LOCAL_TIMEOUT = timedelta(seconds=30)
+# Wiring waits for a shared nginx test-and-reload; the outside check may also ask the CA for
+# renewal info (its own network timeout is 30 s).
+_LOCAL_SERVING_TIMEOUT = timedelta(seconds=90)
 
 _Arg = TypeVar("_Arg")
 _Out = TypeVar("_Out")
@@ -105,12 +108,13 @@ async def _step(
     quick: bool,
     local: bool = False,
     timeout: timedelta = _STEP_TIMEOUT,
+    local_timeout: timedelta = _LOCAL_TIMEOUT,
     retry: RetryPolicy,
 ) -> _Out:
     """One activity: local when `quick` and `local`; heartbeat-checked when `quick` only."""
     if quick and local:
         return await workflow.execute_local_activity_method(
-            method, arg, start_to_close_timeout=_LOCAL_TIMEOUT, retry_policy=retry
+            method, arg, start_to_close_timeout=local_timeout, retry_policy=retry
         )
     return await workflow.execute_activity_method(
         method,
@@ -245,6 +249,7 @@ async def _issue_and_serve(
         WireGateway(order_key, upstream_url),
         quick=quick,
         local=local_serving,
+        local_timeout=_LOCAL_SERVING_TIMEOUT,
         retry=_GATEWAY_RETRY,
     )
     serving = await _step(
@@ -252,6 +257,7 @@ async def _issue_and_serve(
         VerifyServing(order_key, hostname, issued.serial_hex),
         quick=quick,
         local=local_serving,
+        local_timeout=_LOCAL_SERVING_TIMEOUT,
         retry=_VERIFY_RETRY,
     )
     fact = facts_pb2.ProcessFact(
