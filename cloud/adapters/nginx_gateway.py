@@ -176,6 +176,9 @@ class NginxGateway:
     # One test-and-reload (in a thread) --------------------------------------------------------
     def _apply(self, batch: Sequence[_Change]) -> None:
         settings = self._settings
+        # nginx down: refuse before touching a file, so a worker killed while it waits for
+        # nginx never leaves a route on disk that the next reload would pick up.
+        self._require_running()
         settings.sites_dir.mkdir(parents=True, exist_ok=True)
         settings.certs_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(settings.certs_dir, 0o700)
@@ -262,12 +265,15 @@ class NginxGateway:
             return None
         return pid
 
-    def _reload(self) -> None:
+    def _require_running(self) -> None:
         if self._settings.pid_file is not None and self._running_pid() is None:
             raise GatewayUnavailable(
                 f"nginx is not running (no live process in {self._settings.pid_file}); "
                 "nothing was changed; start nginx and the change is retried"
             )
+
+    def _reload(self) -> None:
+        self._require_running()
         done = self._nginx("-s", "reload")
         if done.returncode != 0:
             raise GatewayUnavailable(
