@@ -2,7 +2,8 @@
 
 Composition room: builds the ACME issuer (account key and challenge solvers), the key sealer,
 the nginx gateway, the HTTPS probe and the DNS resolver from `[domain_mapping]` and `[domains]`
-settings; `cloud.domain_worker` adds what `mapping_workflows` and `mapping_activities` return.
+settings; `cloud.domain_worker` adds what `mapping_workflows` and `mapping_activities` return
+(and hands in the renewal starter over its Temporal client).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from cloud.adapters.sealed_keys import KeySealer
 from cloud.adapters.store import CloudStore
 from cloud.config import CloudConfig
 from cloud.domains.mapping_config import DomainMappingConfig
+from cloud.domains.mapping_ports import RenewalRunsPort
 from cloud.workflows.domain_mapping import (
     ProvisionDomainMappingWorkflow,
     RenewDomainMappingWorkflow,
@@ -93,7 +95,10 @@ def _publisher(mapping: DomainMappingConfig) -> Dns01Publisher:
 
 
 def mapping_activities(
-    config: CloudConfig, store: CloudStore, pools: BlockingPools | None = None
+    config: CloudConfig,
+    store: CloudStore,
+    pools: BlockingPools | None = None,
+    renewals: RenewalRunsPort | None = None,
 ) -> list[Callable[..., Any]]:
     """The activities of the mapping workflows over real adapters (one gateway per worker,
     so concurrent mappings share nginx reloads)."""
@@ -130,6 +135,7 @@ def mapping_activities(
         or BlockingPools.sized(
             store_threads=mapping.store_threads, acme_threads=mapping.acme_threads
         ),
+        renewals=renewals,
     )
     return [
         activities.preflight_domain_mapping,
@@ -141,4 +147,5 @@ def mapping_activities(
         activities.remove_domain_certificates,
         activities.release_domain_hostname,
         activities.record_domain_mapping_fact,
+        activities.start_domain_renewal,
     ]

@@ -6,6 +6,7 @@ the store; `cloud.worker` calls `domain_workflows` and `build_domain_worker`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio.client import Client
@@ -20,6 +21,7 @@ from cloud.activities.blocking import BlockingPools
 from cloud.activities.domains import DomainClaimActivities
 from cloud.adapters.dns import dns_resolver
 from cloud.adapters.store import CloudStore
+from cloud.adapters.temporal_domain_mapping import TemporalDomainMappingRuns
 from cloud.config import CloudConfig
 from cloud.domain_mapping_worker import mapping_activities, mapping_workflows
 from cloud.workflows.domains import VerifyDomainClaimWorkflow
@@ -39,6 +41,13 @@ _ACTIVITY_POLLS = 10
 # little memory each, the threads that do blocking work are bounded by the pools.
 _WORKFLOW_TASK_SLOTS = 400
 _LOCAL_ACTIVITY_SLOTS = 400
+
+
+def _given(client: Client) -> Callable[[], Awaitable[Client]]:
+    async def connected() -> Client:
+        return client
+
+    return connected
 
 
 def domain_workflows() -> list[type]:
@@ -66,7 +75,7 @@ def build_domain_worker(
             activities.check_domain_claim,
             activities.record_domain_verified,
             activities.fail_domain_claim,
-            *mapping_activities(config, store, pools),
+            *mapping_activities(config, store, pools, TemporalDomainMappingRuns(_given(client))),
         ],
         workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(_WORKFLOW_POLLS),
         nonsticky_to_sticky_poll_ratio=_NONSTICKY_RATIO,

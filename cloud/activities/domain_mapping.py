@@ -37,7 +37,9 @@ from cloud.activities.domain_mapping_messages import (
     ReleaseHostname,
     RemoveCertificates,
     RenewalPlan,
+    RenewalStarted,
     ServingVerified,
+    StartRenewal,
     UnwireGateway,
     VerifyServing,
     WireGateway,
@@ -60,6 +62,7 @@ from cloud.domains.mapping_ports import (
     DomainCertificatesPort,
     HttpsProbePort,
     KeySealerPort,
+    RenewalRunsPort,
 )
 from cloud.domains.ports import DnsLookupPort, DomainClaimsPort
 from cloud.domains.records import CLAIM_VERIFIED
@@ -88,6 +91,7 @@ class DomainMappingActivities:
         mapping: DomainMappingConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         pools: BlockingPools | None = None,
+        renewals: RenewalRunsPort | None = None,
     ) -> None:
         self._claims = claims
         self._certs = certificates
@@ -102,6 +106,7 @@ class DomainMappingActivities:
         self._clock = clock
         # Store calls and CA calls each run in a pool of their own, sized in [domain_mapping].
         self._pools = pools or BlockingPools.sized()
+        self._renewals = renewals
 
     @activity.defn(name="PreflightDomainMapping")
     async def preflight_domain_mapping(self, req: PreflightMapping) -> PreflightOutcome:
@@ -236,6 +241,23 @@ class DomainMappingActivities:
         return ServingVerified(
             status=seen.status, renew_at=renew_at(row.not_before, row.not_after, ari)
         )
+
+    @activity.defn(name="StartDomainRenewal")
+    async def start_domain_renewal(self, req: StartRenewal) -> RenewalStarted:
+        """Start the mapping's RenewDomainMapping, or leave the running one be."""
+        if self._renewals is None:
+            raise ApplicationError(
+                "this worker has no Temporal client for starting renewals; run the domain "
+                "activities in `commerce-cloud worker`",
+                type=NOT_CONFIGURED,
+                non_retryable=True,
+            )
+        started = await self._renewals.start_renewal(
+            req.tenant_id, req.storefront_id, req.hostname
+        )
+        if not started:
+            logger.info("renewal of %s already runs", req.hostname)
+        return RenewalStarted(started=started)
 
     @activity.defn(name="PlanDomainRenewal")
     async def plan_domain_renewal(self, req: PlanRenewal) -> RenewalPlan:

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         RemoveCertificates,
         RenewalPlan,
         ServingVerified,
+        StartRenewal,
         UnwireGateway,
         VerifyServing,
         WireGateway,
@@ -91,6 +92,10 @@ _QUICK_STEPS = "2026-11-quick-steps"
 # local activities too, in the workflow task that follows the order, with the fact: one task
 # dispatch and one workflow task per step fewer on the way to serving.
 _LOCAL_SERVING = "2026-11-local-serving"
+# Since `_RENEWAL_BY_ACTIVITY` (with `_QUICK_STEPS`): the renewal workflow is started by a local
+# activity instead of as a child, so provisioning ends without a workflow task that only waits
+# for the child to start. The renewal was abandoned by its parent anyway.
+_RENEWAL_BY_ACTIVITY = "2026-11-renewal-by-activity"
 _HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 _LOCAL_TIMEOUT = timedelta(seconds=30)
 # Wiring waits for a shared nginx test-and-reload; the outside check may also ask the CA for
@@ -219,7 +224,16 @@ class ProvisionDomainMappingWorkflow:
             )
         )
         if workflow.patched("2026-11-renewal-child"):
-            await _start_renewal(input)
+            if quick and workflow.patched(_RENEWAL_BY_ACTIVITY):
+                await _step(
+                    DomainMappingActivities.start_domain_renewal,
+                    StartRenewal(input.tenant_id, input.storefront_id, input.hostname),
+                    quick=quick,
+                    local=True,
+                    retry=_STORE_RETRY,
+                )
+            else:
+                await _start_renewal(input)
         return result
 
 

@@ -214,3 +214,31 @@ async def test_record_local_serving_served(
                 result = await provision(stack, hostname)
                 assert result.certificate_serial
                 await _save(stack, f"provision-domain-mapping/{hostname}", "local_serving_served")
+
+
+async def test_record_renewal_by_activity_served(
+    tmp_path: Path, challtestsrv: ChallTestSrv, dns_records: ChallTestSrvClient
+) -> None:
+    # The renewal started by a local activity (patch 2026-11-renewal-by-activity). Recorded on
+    # its own (-k renewal_by_activity) so the older histories stay as they were recorded.
+    with (
+        running_nginx() as nginx,
+        running_pebble(dns_server=challtestsrv.dns_server, http01_port=nginx.http_port) as pebble,
+    ):
+        async with running_storefront() as storefront:
+            overrides = {
+                "domains": domains_overrides(challtestsrv),
+                "domain_mapping": mapping_overrides(challtestsrv, pebble, nginx, storefront),
+            }
+            async with cloud_stack(tmp_path / "cloud", **overrides) as stack:
+                hostname = "renewal-activity.recorded.example"
+                await verified_claim(stack, dns_records, hostname)
+                result = await provision(stack, hostname)
+                assert result.certificate_serial
+                renewal = await stack.client.get_workflow_handle(
+                    f"renew-domain-mapping/{hostname}"
+                ).describe()
+                assert renewal.status == WorkflowExecutionStatus.RUNNING
+                await _save(
+                    stack, f"provision-domain-mapping/{hostname}", "renewal_by_activity_served"
+                )
