@@ -84,11 +84,17 @@ def _nginx_rss_mb(home: NginxHome) -> float:
     return total
 
 
-def _keep_worker_log(log: Path) -> None:
-    """Copy the worker's log out of the run's directory (removed at the end) for a look."""
-    kept = Path(tempfile.gettempdir()) / f"commerce-bench-domains-worker-{os.getpid()}.log"
-    shutil.copyfile(log, kept)
-    logger.warning("not every hostname served; the worker's log is kept in %s", kept)
+def _keep_logs(run_dir: Path) -> None:
+    """Copy the worker's and the dev server's logs out of the run's directory (removed at the
+    end) for a look."""
+    for log, name in (
+        (run_dir / "worker.log", "worker"),
+        (run_dir / "cloud" / "temporal" / "temporal.log", "temporal"),
+    ):
+        if log.exists():
+            kept = Path(tempfile.gettempdir()) / f"commerce-bench-domains-{name}-{os.getpid()}.log"
+            shutil.copyfile(log, kept)
+            logger.warning("not every hostname served; the %s log is kept in %s", name, kept)
 
 
 def _load_average() -> list[float]:
@@ -216,7 +222,13 @@ async def run(domains: int) -> dict[str, Any]:
         tempfile.TemporaryDirectory(prefix="commerce-bench-domains-") as tmp,
         running_challtestsrv() as challtestsrv,
         running_nginx() as nginx,
-        running_pebble(dns_server=challtestsrv.dns_server, http01_port=nginx.http_port) as pebble,
+        running_pebble(
+            dns_server=challtestsrv.dns_server,
+            http01_port=nginx.http_port,
+            # Pebble rejects 5% of nonces by default to test clients; a production CA rarely
+            # does, and tests/cloud/adapters/test_acme.py drives that path.
+            environment={"PEBBLE_WFE_NONCEREJECT": "0"},
+        ) as pebble,
     ):
         dns = ChallTestSrvClient(challtestsrv.client.management_url)
         await dns.set_default_ipv4("")
@@ -237,7 +249,7 @@ async def run(domains: int) -> dict[str, Any]:
                 reloads = _reloads(nginx) - reloads_before
                 phases = await _phases(stack, outcomes)
                 if len(times) < domains:
-                    _keep_worker_log(Path(tmp) / "worker.log")
+                    _keep_logs(Path(tmp))
                 return {
                     "domains": domains,
                     "serving": len(times),

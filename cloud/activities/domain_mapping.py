@@ -1,18 +1,17 @@
 """Activities of ProvisionDomainMapping and RevokeDomainMapping.
 
 Activity room: methods on a class given its ports (claims, certificate store, ACME issuer, key
-sealer, storefront gateway, HTTPS probe, DNS for CAA, facts). Blocking ports run in threads.
+sealer, storefront gateway, HTTPS probe, DNS for CAA, facts). Blocking ports run in the named
+thread pools of `cloud.activities.blocking` (store, CA).
 Failures leave through `cloud.activities.acme_retries`, the one place that maps them to
 Temporal retries.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
@@ -25,6 +24,7 @@ from cloud.activities.acme_retries import (
     acme_application_error,
     gateway_application_error,
 )
+from cloud.activities.blocking import BlockingPools
 from cloud.activities.domain_mapping_messages import (
     CertificateIssued,
     CertificatesRemoved,
@@ -37,12 +37,15 @@ from cloud.activities.domain_mapping_messages import (
     ReleaseHostname,
     RemoveCertificates,
     RenewalPlan,
+    RenewalStarted,
     ServingVerified,
+    StartRenewal,
     UnwireGateway,
     VerifyServing,
     WireGateway,
 )
 from cloud.activities.facts import append_fact
+from cloud.activities.heartbeats import heartbeating
 from cloud.adapters.acme import new_certificate_key
 from cloud.domains.caa import check_caa
 from cloud.domains.certificates import CERT_ISSUED, CERT_SERVING, DomainCertificate, renew_at
@@ -59,6 +62,7 @@ from cloud.domains.mapping_ports import (
     DomainCertificatesPort,
     HttpsProbePort,
     KeySealerPort,
+    RenewalRunsPort,
 )
 from cloud.domains.ports import DnsLookupPort, DomainClaimsPort
 from cloud.domains.records import CLAIM_VERIFIED
@@ -86,7 +90,8 @@ class DomainMappingActivities:
         domains: DomainConfig,
         mapping: DomainMappingConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        acme_threads: int = 64,
+        pools: BlockingPools | None = None,
+        renewals: RenewalRunsPort | None = None,
     ) -> None:
         self._claims = claims
         self._certs = certificates
@@ -99,16 +104,14 @@ class DomainMappingActivities:
         self._domains = domains
         self._mapping = mapping
         self._clock = clock
-        # ACME orders mostly wait on the CA (polling with sleeps): a pool of their own keeps
-        # many concurrent orders from queueing behind the loop's small default pool.
-        self._acme_threads = ThreadPoolExecutor(
-            max_workers=acme_threads, thread_name_prefix="acme-order"
-        )
+        # Store calls and CA calls each run in a pool of their own, sized in [domain_mapping].
+        self._pools = pools or BlockingPools.sized()
+        self._renewals = renewals
 
     @activity.defn(name="PreflightDomainMapping")
     async def preflight_domain_mapping(self, req: PreflightMapping) -> PreflightOutcome:
         """The claim must be verified for this tenant; CAA must allow the CA (RFC 8659)."""
-        claim = await asyncio.to_thread(self._claims.current, req.hostname)
+        claim = await self._pools.store(self._claims.current, req.hostname)
         if claim is None or claim.state != CLAIM_VERIFIED or claim.tenant_id != req.tenant_id:
             seen = "no claim" if claim is None else f"{claim.state} claim of {claim.tenant_id}"
             raise ApplicationError(
@@ -146,7 +149,7 @@ class DomainMappingActivities:
                 non_retryable=True,
             )
         now = self._clock()
-        row = await asyncio.to_thread(self._certs.get, req.order_key)
+        row = await self._pools.store(self._certs.get, req.order_key)
         if row is not None and row.state in (CERT_ISSUED, CERT_SERVING):
             logger.info(
                 "%s: certificate of %s already issued; not ordering again",
@@ -156,7 +159,7 @@ class DomainMappingActivities:
             return _issued(row, newly_ordered=False)
         if row is None:
             sealed = self._sealer.seal(new_certificate_key())
-            row = await asyncio.to_thread(
+            row = await self._pools.store(
                 self._certs.start_order, req.order_key, req.hostname, req.tenant_id, sealed, now
             )
         key_pem = self._sealer.open(row.key_sealed)
@@ -173,10 +176,10 @@ class DomainMappingActivities:
             on_order=remember,
         )
         try:
-            issued = await asyncio.get_running_loop().run_in_executor(self._acme_threads, order)
+            issued = await heartbeating(self._pools.acme(order))
         except ACMEFailure as failure:
             raise acme_application_error(failure, self._clock()) from failure
-        stored = await asyncio.to_thread(
+        stored = await self._pools.store(
             lambda: self._certs.mark_issued(
                 req.order_key,
                 fullchain_pem=issued.fullchain_pem,
@@ -200,7 +203,7 @@ class DomainMappingActivities:
             upstream_url=req.upstream_url,
         )
         try:
-            await self._gateway.change(upserts=[route])
+            await heartbeating(self._gateway.change(upserts=[route]))
         except GatewayError as error:
             raise gateway_application_error(error) from error
 
@@ -208,6 +211,9 @@ class DomainMappingActivities:
     async def verify_domain_serving(self, req: VerifyServing) -> ServingVerified:
         """From outside: the gateway presents this certificate for the hostname and the
         storefront answers; then the certificate is the one serving."""
+        return await heartbeating(self._verify_serving(req))
+
+    async def _verify_serving(self, req: VerifyServing) -> ServingVerified:
         mapping = self._mapping
         try:
             seen = await self._probe(req.hostname, mapping.probe_host, mapping.probe_port)
@@ -221,10 +227,10 @@ class DomainMappingActivities:
                     "answer (retrying while the gateway reloads)"
                 )
             )
-        row = await asyncio.to_thread(self._certs.mark_serving, req.order_key, self._clock(), ACTOR)
+        row = await self._pools.store(self._certs.mark_serving, req.order_key, self._clock(), ACTOR)
         ari: datetime | None = None
         try:
-            ari = await asyncio.to_thread(
+            ari = await self._pools.store(
                 self._issuer.renewal_window_start, row.fullchain_pem or ""
             )
         except ACMEFailure as failure:
@@ -236,11 +242,28 @@ class DomainMappingActivities:
             status=seen.status, renew_at=renew_at(row.not_before, row.not_after, ari)
         )
 
+    @activity.defn(name="StartDomainRenewal")
+    async def start_domain_renewal(self, req: StartRenewal) -> RenewalStarted:
+        """Start the mapping's RenewDomainMapping, or leave the running one be."""
+        if self._renewals is None:
+            raise ApplicationError(
+                "this worker has no Temporal client for starting renewals; run the domain "
+                "activities in `commerce-cloud worker`",
+                type=NOT_CONFIGURED,
+                non_retryable=True,
+            )
+        started = await self._renewals.start_renewal(
+            req.tenant_id, req.storefront_id, req.hostname
+        )
+        if not started:
+            logger.info("renewal of %s already runs", req.hostname)
+        return RenewalStarted(started=started)
+
     @activity.defn(name="PlanDomainRenewal")
     async def plan_domain_renewal(self, req: PlanRenewal) -> RenewalPlan:
         """When the served certificate of a still-held hostname is due (ARI, else 2/3)."""
-        claim = await asyncio.to_thread(self._claims.current, req.hostname)
-        row = await asyncio.to_thread(self._certs.serving, req.hostname)
+        claim = await self._pools.store(self._claims.current, req.hostname)
+        row = await self._pools.store(self._certs.serving, req.hostname)
         if (
             claim is None
             or claim.state != CLAIM_VERIFIED
@@ -254,7 +277,7 @@ class DomainMappingActivities:
         ari: datetime | None = None
         if self._mapping.acme_directory_url:
             try:
-                ari = await asyncio.to_thread(self._issuer.renewal_window_start, row.fullchain_pem)
+                ari = await self._pools.acme(self._issuer.renewal_window_start, row.fullchain_pem)
             except ACMEFailure as failure:
                 logger.warning("%s: no renewal info (%s)", req.hostname, failure)
         return RenewalPlan(
@@ -278,16 +301,16 @@ class DomainMappingActivities:
         """Mark the hostname's certificates removed; revoke the served one at the CA if asked."""
         revoked = False
         if req.revoke_at_ca or self._mapping.revoke_at_ca:
-            serving = await asyncio.to_thread(self._certs.serving, req.hostname)
+            serving = await self._pools.store(self._certs.serving, req.hostname)
             if serving is not None and serving.fullchain_pem:
                 try:
-                    await asyncio.to_thread(self._issuer.revoke, serving.fullchain_pem)
+                    await self._pools.acme(self._issuer.revoke, serving.fullchain_pem)
                     revoked = True
                 except ACMEFailure as failure:
                     if failure.problem_type != "alreadyRevoked":
                         raise acme_application_error(failure, self._clock()) from failure
                     revoked = True
-        removed = await asyncio.to_thread(
+        removed = await self._pools.store(
             lambda: self._certs.mark_removed(
                 req.hostname, self._clock(), req.actor, revoked_at_ca=revoked, reason=req.reason
             )
@@ -301,12 +324,12 @@ class DomainMappingActivities:
         """Release the tenant's claim into its cooldown (only that tenant may claim it again)."""
         now = self._clock()
         cooldown_until = now + timedelta(days=self._domains.cooldown_days)
-        claim = await asyncio.to_thread(self._claims.current, req.hostname)
+        claim = await self._pools.store(self._claims.current, req.hostname)
         if claim is None or claim.tenant_id != req.tenant_id:
             # Already released (a retry) or never held: the cooldown stands as stored.
             logger.info("%s: no active claim of %s to release", req.hostname, req.tenant_id)
             return HostnameReleased(cooldown_until=cooldown_until)
-        released = await asyncio.to_thread(
+        released = await self._pools.store(
             lambda: self._claims.release(
                 claim.claim_id, now, cooldown_until, actor=req.actor, reason=req.reason
             )
@@ -315,10 +338,10 @@ class DomainMappingActivities:
 
     @activity.defn(name="RecordDomainMappingFact")
     async def record_domain_mapping_fact(self, req: RecordMappingFact) -> None:
-        await asyncio.to_thread(append_fact, self._facts, req.fact)
+        await self._pools.store(append_fact, self._facts, req.fact)
 
     async def _issued_row(self, order_key: str) -> DomainCertificate:
-        row = await asyncio.to_thread(self._certs.get, order_key)
+        row = await self._pools.store(self._certs.get, order_key)
         if row is None or row.fullchain_pem is None:
             raise ApplicationError(
                 f"certificate order {order_key!r} has no issued certificate in the store",

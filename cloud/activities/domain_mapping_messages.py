@@ -106,6 +106,19 @@ class RecordMappingFact:
 
 
 @dataclass(frozen=True)
+class StartRenewal:
+    tenant_id: str
+    storefront_id: str
+    hostname: str
+
+
+@dataclass(frozen=True)
+class RenewalStarted:
+    # False: the hostname's RenewDomainMapping already ran.
+    started: bool
+
+
+@dataclass(frozen=True)
 class PlanRenewal:
     tenant_id: str
     hostname: str

@@ -10,7 +10,6 @@ conditions report.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from cloud.activities.blocking import BlockingPools
 from cloud.activities.domain_messages import (
     CheckDomainClaim,
     DomainCheckOutcome,
@@ -86,7 +86,9 @@ class DomainClaimActivities:
         config: DomainConfig,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        pools: BlockingPools | None = None,
     ) -> None:
+        self._pools = pools or BlockingPools.sized()
         self._claims = claims
         self._facts = facts
         self._dns = dns
@@ -94,7 +96,7 @@ class DomainClaimActivities:
         self._clock = clock
 
     async def _claim(self, claim_id: str) -> DomainClaim:
-        claim = await asyncio.to_thread(self._claims.get, claim_id)
+        claim = await self._pools.store(self._claims.get, claim_id)
         if claim is None:
             raise ApplicationError(
                 f"domain claim {claim_id!r} does not exist in the cloud store; claim the "
@@ -117,7 +119,7 @@ class DomainClaimActivities:
             else _with_schedule(evaluation.conditions, req.next_check_at)
         )
         try:
-            stored = await asyncio.to_thread(
+            stored = await self._pools.store(
                 self._claims.record_check,
                 claim.claim_id,
                 observation.answers(),
@@ -150,7 +152,7 @@ class DomainClaimActivities:
     async def record_domain_verified(self, req: RecordDomainVerified) -> RecordedFact:
         """Mark the claim verified (audited) and append its DomainVerified fact once."""
         await self._claim(req.claim_id)
-        claim = await asyncio.to_thread(self._claims.mark_verified, req.claim_id, self._clock())
+        claim = await self._pools.store(self._claims.mark_verified, req.claim_id, self._clock())
         if claim.state != CLAIM_VERIFIED:
             raise ApplicationError(
                 f"the claim {claim.claim_id} of {claim.hostname} became {claim.state} before it "
@@ -158,13 +160,13 @@ class DomainClaimActivities:
                 type=CLAIM_NO_LONGER_PENDING,
                 non_retryable=True,
             )
-        return await asyncio.to_thread(append_fact, self._facts, req.fact)
+        return await self._pools.store(append_fact, self._facts, req.fact)
 
     @activity.defn(name="FailDomainClaim")
     async def fail_domain_claim(self, req: FailDomainClaim) -> DomainClaimEnded:
         """The deadline passed: the claim fails (audited) and the hostname is free again."""
         await self._claim(req.claim_id)
-        claim = await asyncio.to_thread(
+        claim = await self._pools.store(
             self._claims.mark_failed, req.claim_id, req.conditions, self._clock(), req.reason
         )
         return DomainClaimEnded(claim_id=claim.claim_id, state=claim.state)

@@ -2,7 +2,7 @@
 
 Adapter room: writes files under its own `sites_dir` (included by the operator's main nginx
 config) and `certs_dir`, runs `nginx -t` and `nginx -s reload`; touches nothing else. Disk and
-process work runs in a thread, never on the event loop.
+process work runs in the gateway's own thread, never on the event loop.
 
 A change is all-or-nothing: the files it touches are snapshotted, written, checked with
 `nginx -t` and reloaded; if the check fails (`GatewayConfigRejected`, quoting nginx) or nginx is
@@ -20,6 +20,7 @@ import logging
 import os
 import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +104,9 @@ class NginxGateway:
         self._settings = settings
         self._pending: list[_Change] = []
         self._flusher: asyncio.Task[None] | None = None
+        # One thread of its own: changes are applied one batch at a time, and nginx -t/reload
+        # never waits behind (or holds up) other blocking work in the process.
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="nginx-gateway")
         self.reloads = 0
 
     # Port -------------------------------------------------------------------------------------
@@ -125,33 +129,56 @@ class NginxGateway:
 
     # Batching ---------------------------------------------------------------------------------
     async def _flush(self) -> None:
-        while self._pending:
-            if self._settings.batch_window_seconds > 0:
-                await asyncio.sleep(self._settings.batch_window_seconds)
-            batch, self._pending = self._pending, []
-            error = await self._apply_in_thread(batch)
-            if isinstance(error, GatewayConfigRejected) and len(batch) > 1:
-                # One change may be bad: apply each alone so the good ones still go live.
-                for change in batch:
-                    _settle(change, await self._apply_in_thread([change]))
-                continue
-            for change in batch:
-                _settle(change, error)
+        batch: list[_Change] = []
+        try:
+            while self._pending:
+                if self._settings.batch_window_seconds > 0:
+                    await asyncio.sleep(self._settings.batch_window_seconds)
+                batch, self._pending = self._pending, []
+                error = await self._apply_in_thread(batch)
+                if isinstance(error, GatewayConfigRejected) and len(batch) > 1:
+                    # One change may be bad: apply each alone so the good ones still go live.
+                    for change in batch:
+                        _settle(change, await self._apply_in_thread([change]))
+                else:
+                    for change in batch:
+                        _settle(change, error)
+                batch = []
+        except BaseException as error:
+            # Cancelled (the worker stops) or a fault here: every waiting caller still gets an
+            # answer, a retryable one, instead of waiting for its activity's timeout.
+            interrupted = GatewayUnavailable(
+                f"the gateway change was interrupted ({type(error).__name__}); files are "
+                "restored by the next change; the change is retried"
+            )
+            waiting, self._pending = [*batch, *self._pending], []
+            for change in waiting:
+                _settle(change, interrupted)
+            raise
 
     async def _apply_in_thread(self, batch: Sequence[_Change]) -> GatewayError | None:
         try:
-            await asyncio.to_thread(self._apply, batch)
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._apply, batch)
         except GatewayError as error:
             return error
         except OSError as error:
             return GatewayUnavailable(
                 f"could not write the gateway's files: {error}; nothing was changed"
             )
+        except Exception as error:  # a fault in this adapter: answer, never leave callers waiting
+            logger.exception("unexpected error applying a gateway change")
+            return GatewayUnavailable(
+                f"unexpected error applying the gateway change ({type(error).__name__}: {error}); "
+                "the previous files were put back; the change is retried"
+            )
         return None
 
     # One test-and-reload (in a thread) --------------------------------------------------------
     def _apply(self, batch: Sequence[_Change]) -> None:
         settings = self._settings
+        # nginx down: refuse before touching a file, so a worker killed while it waits for
+        # nginx never leaves a route on disk that the next reload would pick up.
+        self._require_running()
         settings.sites_dir.mkdir(parents=True, exist_ok=True)
         settings.certs_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(settings.certs_dir, 0o700)
@@ -238,12 +265,15 @@ class NginxGateway:
             return None
         return pid
 
-    def _reload(self) -> None:
+    def _require_running(self) -> None:
         if self._settings.pid_file is not None and self._running_pid() is None:
             raise GatewayUnavailable(
                 f"nginx is not running (no live process in {self._settings.pid_file}); "
                 "nothing was changed; start nginx and the change is retried"
             )
+
+    def _reload(self) -> None:
+        self._require_running()
         done = self._nginx("-s", "reload")
         if done.returncode != 0:
             raise GatewayUnavailable(

@@ -1,5 +1,5 @@
 """Temporal adapter of the mapping service: starts ProvisionDomainMapping and
-RevokeDomainMapping and waits for their results.
+RevokeDomainMapping and waits for their results; starts a mapping's RenewDomainMapping.
 
 Adapter room: talks to Temporal through the generated typed client; nothing else.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from ameide_core_proto.process.commerce.v1 import domains_pb2
 from ameide_core_proto.process.commerce.v1.workflows_temporal import DomainWorkflowServiceClient
@@ -33,3 +34,17 @@ class TemporalDomainMappingRuns:
         client = DomainWorkflowServiceClient(await self._connect())
         handle = await client.start_revoke_domain_mapping(request)
         return await handle.result()
+
+    async def start_renewal(self, tenant_id: str, storefront_id: str, hostname: str) -> bool:
+        """Start the hostname's RenewDomainMapping (its id comes from the hostname); False
+        when one already runs."""
+        client = DomainWorkflowServiceClient(await self._connect())
+        try:
+            await client.start_renew_domain_mapping(
+                domains_pb2.RenewDomainMappingInput(
+                    tenant_id=tenant_id, storefront_id=storefront_id, hostname=hostname
+                )
+            )
+        except WorkflowAlreadyStartedError:
+            return False
+        return True

@@ -3,7 +3,7 @@
 Composition room: builds the ACME issuer (account key and challenge solvers), the key sealer,
 the nginx gateway, the HTTPS probe and the DNS resolver from `[domain_mapping]` and `[domains]`
 settings; `cloud.composition.domain_worker` adds what `mapping_workflows` and
-`mapping_activities` return.
+`mapping_activities` return (and hands in the renewal starter over its Temporal client).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ameide_core_proto.process.commerce.v1.workflows_temporal import (
     RENEW_DOMAIN_MAPPING,
     REVOKE_DOMAIN_MAPPING,
 )
+from cloud.activities.blocking import BlockingPools
 from cloud.activities.domain_mapping import DomainMappingActivities
 from cloud.adapters.acme import (
     DNS_01,
@@ -41,6 +42,7 @@ from cloud.adapters.sealed_keys import KeySealer
 from cloud.adapters.store import CloudStore
 from cloud.config import CloudConfig
 from cloud.domains.mapping_config import DomainMappingConfig
+from cloud.domains.mapping_ports import RenewalRunsPort
 from cloud.workflows.domain_mapping import (
     ProvisionDomainMappingWorkflow,
     RenewDomainMappingWorkflow,
@@ -92,7 +94,12 @@ def _publisher(mapping: DomainMappingConfig) -> Dns01Publisher:
     )
 
 
-def mapping_activities(config: CloudConfig, store: CloudStore) -> list[Callable[..., Any]]:
+def mapping_activities(
+    config: CloudConfig,
+    store: CloudStore,
+    pools: BlockingPools | None = None,
+    renewals: RenewalRunsPort | None = None,
+) -> list[Callable[..., Any]]:
     """The activities of the mapping workflows over real adapters (one gateway per worker,
     so concurrent mappings share nginx reloads)."""
     mapping = config.domain_mapping
@@ -124,6 +131,11 @@ def mapping_activities(config: CloudConfig, store: CloudStore) -> list[Callable[
         facts=store.facts,
         domains=domains,
         mapping=mapping,
+        pools=pools
+        or BlockingPools.sized(
+            store_threads=mapping.store_threads, acme_threads=mapping.acme_threads
+        ),
+        renewals=renewals,
     )
     return [
         activities.preflight_domain_mapping,
@@ -135,4 +147,5 @@ def mapping_activities(config: CloudConfig, store: CloudStore) -> list[Callable[
         activities.remove_domain_certificates,
         activities.release_domain_hostname,
         activities.record_domain_mapping_fact,
+        activities.start_domain_renewal,
     ]

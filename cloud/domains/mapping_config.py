@@ -76,6 +76,21 @@ class DomainMappingConfig(BaseModel):
         description="How long a gateway change waits for others to share one nginx reload.",
     )
     https_listen: str = Field(default="443", description="What each server block listens on.")
+    acme_threads: int = Field(
+        default=32,
+        ge=1,
+        le=512,
+        description="Threads that talk to the CA (orders, renewal info, revocations): how many "
+        "certificate orders one worker runs at once; they mostly wait on the CA.",
+    )
+    store_threads: int = Field(
+        default=8,
+        ge=1,
+        le=128,
+        description="Threads for the domain activities' cloud store reads and writes (claims, "
+        "certificates, facts); short calls, apart from the CA and nginx threads so those "
+        "never hold them up.",
+    )
     probe_host: str = Field(
         default="127.0.0.1", description="Address the outside HTTPS check connects to."
     )

@@ -2,8 +2,9 @@
 
 Port room: `typing.Protocol`s only. The composition root
 (`cloud.composition.domain_mapping_worker`) hands in `CloudStore.domain_certificates`,
-`cloud.adapters.acme.AcmeIssuer`, `cloud.adapters.sealed_keys.KeySealer`
-and `cloud.adapters.https_probe.probe_https`.
+`cloud.adapters.acme.AcmeIssuer`, `cloud.adapters.sealed_keys.KeySealer`,
+`cloud.adapters.https_probe.probe_https` and
+`cloud.adapters.temporal_domain_mapping.TemporalDomainMappingRuns` (renewal starts).
 """
 
 from __future__ import annotations
@@ -84,3 +85,9 @@ class KeySealerPort(Protocol):
 
 class HttpsProbePort(Protocol):
     async def __call__(self, hostname: str, host: str, port: int) -> ProbeResult: ...
+
+
+class RenewalRunsPort(Protocol):
+    async def start_renewal(self, tenant_id: str, storefront_id: str, hostname: str) -> bool:
+        """Start the hostname's RenewDomainMapping; False when one already runs."""
+        ...

@@ -15,7 +15,9 @@ Patching convention: a change that alters the commands a workflow emits is wrapp
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -41,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         RemoveCertificates,
         RenewalPlan,
         ServingVerified,
+        StartRenewal,
         UnwireGateway,
         VerifyServing,
         WireGateway,
@@ -79,6 +82,53 @@ _STORE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 _ORDER_TIMEOUT = timedelta(minutes=5)
 _STEP_TIMEOUT = timedelta(minutes=2)
 
+# Since 2026-11 (`_QUICK_STEPS`): cheap store reads and writes (pre-flight, renewal plan, the
+# fact) run as local activities inside the workflow task, which saves the server a task
+# dispatch and two workflow tasks each; the steps that wait on the CA, nginx or the outside
+# probe heartbeat, so an attempt the server marked started but that never reached a worker (an
+# overloaded server can lose one) is retried after `_HEARTBEAT_TIMEOUT`, not after minutes.
+_QUICK_STEPS = "2026-11-quick-steps"
+# Since `_LOCAL_SERVING` (with `_QUICK_STEPS`): wiring the gateway and the outside check run as
+# local activities too, in the workflow task that follows the order, with the fact: one task
+# dispatch and one workflow task per step fewer on the way to serving.
+_LOCAL_SERVING = "2026-11-local-serving"
+# Since `_RENEWAL_BY_ACTIVITY` (with `_QUICK_STEPS`): the renewal workflow is started by a local
+# activity instead of as a child, so provisioning ends without a workflow task that only waits
+# for the child to start. The renewal was abandoned by its parent anyway.
+_RENEWAL_BY_ACTIVITY = "2026-11-renewal-by-activity"
+_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+_LOCAL_TIMEOUT = timedelta(seconds=30)
+# Wiring waits for a shared nginx test-and-reload; the outside check may also ask the CA for
+# renewal info (its own network timeout is 30 s).
+_LOCAL_SERVING_TIMEOUT = timedelta(seconds=90)
+
+_Arg = TypeVar("_Arg")
+_Out = TypeVar("_Out")
+
+
+async def _step(
+    method: Callable[[Any, _Arg], Awaitable[_Out]],
+    arg: _Arg,
+    *,
+    quick: bool,
+    local: bool = False,
+    timeout: timedelta = _STEP_TIMEOUT,
+    local_timeout: timedelta = _LOCAL_TIMEOUT,
+    retry: RetryPolicy,
+) -> _Out:
+    """One activity: local when `quick` and `local`; heartbeat-checked when `quick` only."""
+    if quick and local:
+        return await workflow.execute_local_activity_method(
+            method, arg, start_to_close_timeout=local_timeout, retry_policy=retry
+        )
+    return await workflow.execute_activity_method(
+        method,
+        arg,
+        start_to_close_timeout=timeout,
+        heartbeat_timeout=_HEARTBEAT_TIMEOUT if quick else None,
+        retry_policy=retry,
+    )
+
 
 def _condition(type_: str, status: str, reason: str, message: str) -> conditions_pb2.Condition:
     return conditions_pb2.Condition(
@@ -94,8 +144,10 @@ def _from_record(record: ConditionRecord) -> conditions_pb2.Condition:
     return _condition(record.type, record.status, record.reason, record.message)
 
 
-def _stopped_by(error: ActivityError) -> ApplicationError | None:
-    cause = error.cause
+def _stopped_by(error: ActivityError | ApplicationError) -> ApplicationError | None:
+    # A failed activity arrives as ActivityError(cause=ApplicationError); a failed local
+    # activity as the ApplicationError itself.
+    cause = error.cause if isinstance(error, ActivityError) else error
     if isinstance(cause, ApplicationError) and cause.type in _STOP_TYPES:
         return cause
     return None
@@ -112,7 +164,7 @@ class ProvisionDomainMappingWorkflow:
         result = domains_pb2.ProvisionDomainMappingResult(hostname=input.hostname)
         try:
             return await self._provision(input, result)
-        except ActivityError as error:
+        except (ActivityError, ApplicationError) as error:
             stop = _stopped_by(error)
             if stop is None:
                 raise
@@ -126,11 +178,13 @@ class ProvisionDomainMappingWorkflow:
         input: domains_pb2.ProvisionDomainMappingInput,
         result: domains_pb2.ProvisionDomainMappingResult,
     ) -> domains_pb2.ProvisionDomainMappingResult:
-        preflight = await workflow.execute_activity_method(
+        quick = workflow.patched(_QUICK_STEPS)
+        preflight = await _step(
             DomainMappingActivities.preflight_domain_mapping,
             PreflightMapping(input.tenant_id, input.hostname, input.storefront_id),
-            start_to_close_timeout=_STEP_TIMEOUT,
-            retry_policy=_GATEWAY_RETRY,
+            quick=quick,
+            local=True,
+            retry=_GATEWAY_RETRY,
         )
         result.conditions.extend(_from_record(c) for c in preflight.conditions)
         if not preflight.may_order:
@@ -147,6 +201,7 @@ class ProvisionDomainMappingWorkflow:
             preflight.upstream_url,
             preflight.challenge_method,
             renewal=False,
+            quick=quick,
         )
         result.certificate_serial = issued.serial_hex
         result.certificate_not_after.CopyFrom(to_timestamp(issued.not_after))
@@ -169,7 +224,16 @@ class ProvisionDomainMappingWorkflow:
             )
         )
         if workflow.patched("2026-11-renewal-child"):
-            await _start_renewal(input)
+            if quick and workflow.patched(_RENEWAL_BY_ACTIVITY):
+                await _step(
+                    DomainMappingActivities.start_domain_renewal,
+                    StartRenewal(input.tenant_id, input.storefront_id, input.hostname),
+                    quick=quick,
+                    local=True,
+                    retry=_STORE_RETRY,
+                )
+            else:
+                await _start_renewal(input)
         return result
 
 
@@ -181,27 +245,34 @@ async def _issue_and_serve(
     challenge_method: str,
     *,
     renewal: bool,
+    quick: bool,
 ) -> tuple[CertificateIssued, ServingVerified]:
     """Order (keyed by this run), wire, check from outside, record the fact."""
     info = workflow.info()
     order_key = f"{info.workflow_id}/{info.run_id}"
-    issued = await workflow.execute_activity_method(
+    issued = await _step(
         DomainMappingActivities.order_domain_certificate,
         OrderCertificate(order_key, tenant_id, hostname, challenge_method),
-        start_to_close_timeout=_ORDER_TIMEOUT,
-        retry_policy=_ACME_RETRY,
+        quick=quick,
+        timeout=_ORDER_TIMEOUT,
+        retry=_ACME_RETRY,
     )
-    await workflow.execute_activity_method(
+    local_serving = quick and workflow.patched(_LOCAL_SERVING)
+    await _step(
         DomainMappingActivities.wire_domain_gateway,
         WireGateway(order_key, upstream_url),
-        start_to_close_timeout=_STEP_TIMEOUT,
-        retry_policy=_GATEWAY_RETRY,
+        quick=quick,
+        local=local_serving,
+        local_timeout=_LOCAL_SERVING_TIMEOUT,
+        retry=_GATEWAY_RETRY,
     )
-    serving = await workflow.execute_activity_method(
+    serving = await _step(
         DomainMappingActivities.verify_domain_serving,
         VerifyServing(order_key, hostname, issued.serial_hex),
-        start_to_close_timeout=_STEP_TIMEOUT,
-        retry_policy=_VERIFY_RETRY,
+        quick=quick,
+        local=local_serving,
+        local_timeout=_LOCAL_SERVING_TIMEOUT,
+        retry=_VERIFY_RETRY,
     )
     fact = facts_pb2.ProcessFact(
         fact_id=f"{info.workflow_id}/{info.run_id}/DomainMappingProvisioned",
@@ -219,11 +290,12 @@ async def _issue_and_serve(
             renewal=renewal,
         ),
     )
-    await workflow.execute_activity_method(
+    await _step(
         DomainMappingActivities.record_domain_mapping_fact,
         RecordMappingFact(fact.SerializeToString(deterministic=True)),
-        start_to_close_timeout=_STEP_TIMEOUT,
-        retry_policy=_STORE_RETRY,
+        quick=quick,
+        local=True,
+        retry=_STORE_RETRY,
     )
     return issued, serving
 
@@ -259,14 +331,15 @@ class RenewDomainMappingWorkflow:
         self, input: domains_pb2.RenewDomainMappingInput
     ) -> domains_pb2.RenewDomainMappingResult:
         result = domains_pb2.RenewDomainMappingResult(hostname=input.hostname)
-        plan = await self._plan(input)
+        quick = workflow.patched(_QUICK_STEPS)
+        plan = await self._plan(input, quick)
         if not plan.serving:
             return self._gone(result)
         if not input.renew_now and plan.renew_at is not None:
             wait = plan.renew_at - workflow.now()
             if wait > timedelta(0):
                 await workflow.sleep(wait)
-            plan = await self._plan(input)
+            plan = await self._plan(input, quick)
             if not plan.serving:
                 return self._gone(result)
         try:
@@ -277,8 +350,9 @@ class RenewDomainMappingWorkflow:
                 plan.upstream_url,
                 plan.challenge_method,
                 renewal=True,
+                quick=quick,
             )
-        except ActivityError as error:
+        except (ActivityError, ApplicationError) as error:
             stop = _stopped_by(error)
             if stop is None:
                 raise
@@ -294,12 +368,13 @@ class RenewDomainMappingWorkflow:
             )
         )
 
-    async def _plan(self, input: domains_pb2.RenewDomainMappingInput) -> RenewalPlan:
-        return await workflow.execute_activity_method(
+    async def _plan(self, input: domains_pb2.RenewDomainMappingInput, quick: bool) -> RenewalPlan:
+        return await _step(
             DomainMappingActivities.plan_domain_renewal,
             PlanRenewal(input.tenant_id, input.hostname, input.storefront_id),
-            start_to_close_timeout=_STEP_TIMEOUT,
-            retry_policy=_STORE_RETRY,
+            quick=quick,
+            local=True,
+            retry=_STORE_RETRY,
         )
 
     @staticmethod

@@ -25,6 +25,7 @@ from cloud.adapters.acme import (
     AcmeSettings,
     new_account_key,
     new_certificate_key,
+    poll_waits,
 )
 from cloud.adapters.challenge_solvers import (
     CHALLENGE_PATH,
@@ -162,6 +163,12 @@ async def test_a_hostname_pointing_elsewhere_fails_validation_without_half_state
     assert failure.value.problem_type in {"connection", "unauthorized"}
     assert list((nginx.webroot / CHALLENGE_PATH).iterdir()) == []
 
+    # The same issuer orders again afterwards (it asks the CA for its account anew).
+    fixed = "shop-fixed.example.test"
+    await dns_records.set_a(fixed, ["127.0.0.1"])
+    issued = await asyncio.to_thread(issuer.issue, fixed, key_pem=new_certificate_key())
+    assert _names(issued.fullchain_pem) == [fixed]
+
 
 async def test_rate_limit_waits_until_the_cas_retry_after(
     pebble: Pebble, nginx: NginxHome, challtestsrv: ChallTestSrv, dns_records: ChallTestSrvClient
@@ -234,3 +241,15 @@ async def test_revoke_at_the_ca_and_no_ari_on_this_ca(
         await asyncio.to_thread(issuer.revoke, issued.fullchain_pem)
     assert again.value.problem_type == "alreadyRevoked"
     assert not again.value.retryable
+
+
+def test_polls_start_short_and_grow_to_a_ceiling() -> None:
+    settings = AcmeSettings(
+        directory_url="https://ca.test/dir",
+        poll_first_seconds=0.1,
+        poll_backoff=2.0,
+        poll_max_seconds=1.0,
+    )
+    waits = poll_waits(settings)
+
+    assert [round(next(waits), 3) for _ in range(6)] == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]

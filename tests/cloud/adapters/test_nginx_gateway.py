@@ -192,6 +192,35 @@ async def test_nginx_not_running_is_retryable_and_heals_when_it_is_back(
     assert await serving(nginx, shop.hostname, serial) == storefront.answer_for(shop.hostname)
 
 
+async def test_a_fault_while_applying_answers_every_caller_and_changes_nothing(
+    nginx: NginxHome, storefront: Storefront
+) -> None:
+    gateway = gateway_for(nginx)
+    good, serial = route("good.fault.test", storefront)
+    await gateway.change(upserts=[good])
+    # A caller's bug: the key as text. Writing it fails inside the gateway's thread with an
+    # error that is neither a gateway error nor an OSError.
+    faulty = GatewayRoute("faulty.fault.test", good.fullchain_pem, "key as text", storefront.url)  # type: ignore[arg-type]
+    other, other_serial = route("other.fault.test", storefront)
+
+    results = await asyncio.wait_for(
+        asyncio.gather(
+            gateway.change(upserts=[faulty]),
+            gateway.change(upserts=[other]),
+            return_exceptions=True,
+        ),
+        timeout=30,
+    )
+
+    assert all(isinstance(r, GatewayUnavailable) for r in results), results
+    assert "TypeError" in str(results[0]) and "retried" in str(results[0])
+    assert gateway.served_hostnames() == ["good.fault.test"], "nothing half-written"
+    assert not (nginx.certs_dir / "faulty.fault.test.crt").exists()
+    await gateway.change(upserts=[other])
+    assert await serving(nginx, other.hostname, other_serial)
+    assert await serving(nginx, good.hostname, serial) == storefront.answer_for(good.hostname)
+
+
 @pytest.mark.parametrize(
     ("hostname", "upstream"),
     [

@@ -98,3 +98,39 @@ def _connected(stack: Stack) -> Any:
         return stack.client
 
     return connect
+
+
+async def test_record_local_steps_verified_after_late_records_and_deadline_passed(
+    tmp_path: Path, challtestsrv: ChallTestSrv, dns_records: ChallTestSrvClient
+) -> None:
+    # The checks as local activities (patch 2026-11-local-claim-steps). Recorded on its own
+    # (-k local_steps) so the older histories stay as they were recorded.
+    async with cloud_stack(tmp_path / "cloud", domains=_domains(challtestsrv)) as stack:
+        service = domain_service(stack.config, stack.store, _connected(stack), actor="ops:record")
+        hostname = "late.local.recorded.example"
+        claim = await service.claim("tenant-a", hostname, "web")
+        runs = DomainWorkflowServiceClient(stack.client)
+        handle = runs.get_verify_domain_claim_handle(verify_workflow_id(hostname))
+
+        async def checked_twice() -> bool:
+            return (await handle.get_domain_claim_status()).checks >= 2
+
+        await eventually(checked_twice, timeout=60)
+        await dns_records.set_txt(claim.challenge_name, claim.challenge_value)
+        await dns_records.set_cname(hostname, TARGET)
+        await service.recheck(hostname)
+        result = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        assert result.verified
+        await _save(stack, hostname, "local_steps_verified_after_late_records")
+
+    domains = _domains(challtestsrv, verify_deadline_seconds=4)
+    async with cloud_stack(tmp_path / "cloud-deadline", domains=domains) as stack:
+        service = domain_service(stack.config, stack.store, _connected(stack), actor="ops:record")
+        hostname = "never.local.recorded.example"
+        await dns_records.set_cname(hostname, "somewhere-else.example")
+        await service.claim("tenant-a", hostname, "web")
+        runs = DomainWorkflowServiceClient(stack.client)
+        handle = runs.get_verify_domain_claim_handle(verify_workflow_id(hostname))
+        result = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+        assert not result.verified
+        await _save(stack, hostname, "local_steps_deadline_passed")
