@@ -100,6 +100,13 @@ def _log_tail(path: Path, lines: int = 20) -> str:
     return "\n".join(text.strip().splitlines()[-lines:]) or "(log is empty)"
 
 
+# The dev server's SQLite otherwise journals in rollback mode with a full sync per commit: every
+# workflow task and activity completion waits on the disk, and under CPU pressure the server
+# loses task dispatches to timeouts. WAL with a sync at checkpoints keeps a committed history
+# across a process crash (not across power loss, where the last commits may go).
+SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
+
+
 class DevServer:
     """The embedded Temporal dev server as an async context manager.
 
@@ -234,6 +241,8 @@ class DevServer:
             "--namespace", self.namespace,
             "--log-level", self.log_level,
         ]  # fmt: skip
+        for pragma in SQLITE_PRAGMAS:
+            args += ["--sqlite-pragma", pragma]
         args += ["--ui-port", str(self.ui_port)] if self.ui else ["--headless"]
         for name, kind in self.search_attributes.items():
             args += ["--search-attribute", f"{name}={kind}"]
