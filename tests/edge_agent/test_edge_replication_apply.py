@@ -344,7 +344,7 @@ async def test_keys_and_text_of_any_unicode_keep_their_exact_bytes_and_checksum(
     # joined): quotes, backslashes, control characters, non-BMP text and a record with
     # nothing but its key must come out exactly as they went in.
     odd = ['A"quote\\back', "tab\tnew\nline", "Käse-Ω", "emoji-😀-\u2028", "plain"]
-    items = [item(sku, f"{n}😀\"{n}", description=sku * 3) for n, sku in enumerate(odd)]
+    items = [item(sku, f'{n}😀"{n}', description=sku * 3) for n, sku in enumerate(odd)]
     bare = records_pb2.CatalogItem(sku="x")
     prices = [price(f"P-{sku}", sku, 100 + n, channel="ch-ü") for n, sku in enumerate(odd)]
     await projection.apply_page(page("catalog", 0, changes([*items, bare], 1)))
