@@ -30,7 +30,7 @@ from edge_agent.projection import Projection
 from edge_agent.realtime.parts import RealtimeParts
 from edge_agent.replication.commands import ReplicationCommands
 from edge_agent.replication.downsync import Downsync
-from edge_agent.replication.file_watch import watch_projection_file
+from edge_agent.replication.file_watch import rebuild_after_start, watch_projection_file
 from edge_agent.replication.upsync import Upsync, WakingOutbox
 from edge_agent.transport import Keepalive
 
@@ -156,6 +156,7 @@ class AgentDaemon:
             rpc_timeout_seconds=cfg.rpc_timeout_seconds,
         )
         await self.installer.refresh()
+        rebuilt = projection.rebuilt_at_start
         live = LiveStatus(
             IdentitySummary.of(identity),
             projection.connection_state,
@@ -163,6 +164,7 @@ class AgentDaemon:
             outbox.pending_now,
             self.installer.installed,
             outbox.refused_now,
+            rebuilt.describe() if rebuilt is not None else "",
         )
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
@@ -189,6 +191,8 @@ class AgentDaemon:
                 rpc_timeout_seconds=cfg.rpc_timeout_seconds,
                 outbox_pending=outbox.outbox_pending,
             )
+            if rebuilt is not None:
+                await rebuild_after_start(projection, self.downsync, rebuilt.describe())
             self.upsync = Upsync(sync_channel, outbox, rpc_timeout_seconds=cfg.rpc_timeout_seconds)
             realtime = await RealtimeParts.open(
                 cfg.data_dir,
