@@ -31,7 +31,7 @@ from edge_agent.projection import Projection
 from edge_agent.realtime.parts import RealtimeParts
 from edge_agent.replication.commands import ReplicationCommands
 from edge_agent.replication.downsync import Downsync
-from edge_agent.replication.file_watch import watch_projection_file
+from edge_agent.replication.file_watch import rebuild_after_start, watch_projection_file
 from edge_agent.replication.upsync import Upsync, WakingOutbox
 from edge_agent.transport import Keepalive
 
@@ -159,6 +159,7 @@ class AgentDaemon:
             rpc_timeout_seconds=cfg.rpc_timeout_seconds,
         )
         await self.installer.refresh()
+        rebuilt = projection.rebuilt_at_start
         live = LiveStatus(
             IdentitySummary.of(identity),
             projection.connection_state,
@@ -166,6 +167,7 @@ class AgentDaemon:
             outbox.pending_now,
             self.installer.installed,
             outbox.refused_now,
+            rebuilt.describe() if rebuilt is not None else "",
         )
         signals = self.signals
         loop = asyncio.get_running_loop()
@@ -194,6 +196,8 @@ class AgentDaemon:
                 outbox_pending=outbox.outbox_pending,
                 signals=signals,
             )
+            if rebuilt is not None:
+                await rebuild_after_start(projection, self.downsync, rebuilt.describe())
             self.upsync = Upsync(sync_channel, outbox, rpc_timeout_seconds=cfg.rpc_timeout_seconds)
             realtime = await RealtimeParts.open(
                 cfg.data_dir,

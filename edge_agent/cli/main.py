@@ -232,6 +232,8 @@ def _status_table(report: StatusReport) -> Table:
         ("Outbox pending", "-" if report.outbox_pending is None else str(report.outbox_pending))
     )
     rows += [("Outbox refused", f"[red]{rich_escape(why)}[/red]") for why in report.outbox_refused]
+    if report.projection_rebuilt:
+        rows.append(("Local database", rich_escape(report.projection_rebuilt)))
     rows += [
         (
             f"Stream {s.stream}",

@@ -28,7 +28,9 @@ class LiveStatus:
         outbox_pending: Callable[[], int | None] = lambda: None,
         installed: Callable[[], edge_pb2.InstalledBundles | None] = lambda: None,
         outbox_refused: Callable[[], list[RefusedRecord]] = list,
+        projection_rebuilt: str = "",
     ) -> None:
+        self._projection_rebuilt = projection_rebuilt
         self._installed = installed
         self._identity = identity
         self._connection = connection
@@ -53,4 +55,5 @@ class LiveStatus:
             realtime=self._realtime(),
             installed=self._installed(),
             outbox_refused=self._outbox_refused(),
+            projection_rebuilt=self._projection_rebuilt,
         )

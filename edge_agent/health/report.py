@@ -23,6 +23,7 @@ from edge_agent.projection import (
     ConnectionState,
     StreamState,
     read_connection_state,
+    read_start_rebuild,
     read_stream_states,
 )
 from edge_agent.realtime.journal import read_journal
@@ -86,6 +87,8 @@ class StatusReport:
     last_install: str = ""
     # Records never to be sent (too large to push), each "<stream>/<id>: why"; oldest 20.
     outbox_refused: tuple[str, ...] = ()
+    # The last start that found the projection file missing or damaged and rebuilt it.
+    projection_rebuilt: str = ""
 
     @property
     def healthy(self) -> bool:
@@ -120,6 +123,7 @@ def build_report(
     realtime: RealtimeStatus | None = None,
     installed: edge_pb2.InstalledBundles | None = None,
     outbox_refused: list[RefusedRecord] | None = None,
+    projection_rebuilt: str = "",
 ) -> StatusReport:
     """The report for what is known; `problem` names what stops the agent from working."""
     now = now or datetime.now(UTC)
@@ -150,6 +154,7 @@ def build_report(
         realtime=realtime,
         **_release_fields(installed),
         outbox_refused=tuple(r.reason for r in outbox_refused or ()),
+        projection_rebuilt=projection_rebuilt,
     )
 
 
@@ -218,4 +223,10 @@ def gather_status(data_dir: Path, now: datetime | None = None) -> StatusReport:
         realtime=realtime,
         installed=installed,
         outbox_refused=outbox_refused,
+        projection_rebuilt=_rebuild_note(data_dir),
     )
+
+
+def _rebuild_note(data_dir: Path) -> str:
+    rebuilt = read_start_rebuild(data_dir)
+    return rebuilt.describe() if rebuilt is not None else ""

@@ -167,6 +167,8 @@ def render_html(report: StatusReport) -> str:
         ),
     ]
     rows += [("Refused, never sent to the cloud", reason) for reason in report.outbox_refused]
+    if report.projection_rebuilt:
+        rows.append(("Local database", report.projection_rebuilt))
     rows += [
         (
             f"Stream {s.stream}",

@@ -8,11 +8,13 @@ from __future__ import annotations
 from edge_agent.projection._apply import AppliedPage, PreparedPage
 from edge_agent.projection._records import ConnectionState, StoredSiteConfig
 from edge_agent.projection._schema import database_path
+from edge_agent.projection._start_check import StartRebuild
 from edge_agent.projection._streams_state import StreamState
 from edge_agent.projection.store import (
     DEFAULT_BUSY_TIMEOUT_SECONDS,
     Projection,
     read_connection_state,
+    read_start_rebuild,
     read_stream_states,
 )
 
@@ -22,9 +24,11 @@ __all__ = [
     "ConnectionState",
     "PreparedPage",
     "Projection",
+    "StartRebuild",
     "StoredSiteConfig",
     "StreamState",
     "database_path",
     "read_connection_state",
+    "read_start_rebuild",
     "read_stream_states",
 ]

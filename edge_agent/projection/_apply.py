@@ -20,6 +20,7 @@ import sqlite3
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from operator import attrgetter
 from typing import Any
 
@@ -67,8 +68,10 @@ class PreparedPage:
     changes: int
     keys_json: str  # every key the page touches, for one lookup of the rows it replaces
     deleted: frozenset[str]
-    upserts: list[tuple[Any, ...]]
-    barcodes: list[tuple[str, str]]
+    upserts: int  # rows written
+    upsert_json: str  # the rows, as `StreamTable.upsert_sql` takes them
+    records_blob: bytes  # every written record's bytes, one after the other
+    barcodes_json: str  # barcode -> sku rows (catalog), a JSON array of pairs
     added_digest: int  # the checksum share of the rows it writes
 
 
@@ -108,17 +111,25 @@ def prepare_page(page: sync_pb2.ChangePage) -> PreparedPage:
             messages.append(value[1])
     sha256 = hashlib.sha256
     from_bytes = int.from_bytes
+    # Each record's place in the joined bytes (1-based, as SQLite's substr counts).
+    lengths = list(map(len, records))
+    spans = list(zip(accumulate(lengths, initial=1), lengths, strict=False))  # one start extra
     return PreparedPage(
         page=page,
         spec=spec,
         changes=len(changes),
         keys_json=json.dumps(list(final)),
         deleted=frozenset(deleted),
-        upserts=spec.rows(keys, messages, records),
-        barcodes=(
-            [(barcode, k) for k, m in zip(keys, messages, strict=True) for barcode in m.barcodes]
+        upserts=len(keys),
+        upsert_json=json.dumps(spec.rows(keys, messages, spans), ensure_ascii=False),
+        records_blob=b"".join(records),
+        barcodes_json=(
+            json.dumps(
+                [(b, k) for k, m in zip(keys, messages, strict=True) for b in m.barcodes],
+                ensure_ascii=False,
+            )
             if spec.has_barcodes
-            else []
+            else "[]"
         ),
         added_digest=sum(
             from_bytes(sha256(k.encode() + b"\0" + r).digest(), "big")
@@ -305,13 +316,15 @@ def _write(
             conn.executemany(f"DELETE FROM {table} WHERE {spec.key_column} = ?", deleted)
         if spec.has_barcodes and existing:
             conn.executemany(f"DELETE FROM {prefix}catalog_barcodes WHERE sku = ?", existing)
-    conn.executemany(spec.upsert_sql(prefix), prepared.upserts)
-    if prepared.barcodes:
-        conn.executemany(
-            f"INSERT OR REPLACE INTO {prefix}catalog_barcodes (barcode, sku) VALUES (?, ?)",
-            prepared.barcodes,
+    # One statement per table, not `executemany`: see `StreamTable.upsert_sql`.
+    conn.execute(spec.upsert_sql(prefix), (prepared.upsert_json, prepared.records_blob))
+    if spec.has_barcodes:
+        conn.execute(
+            f"INSERT OR REPLACE INTO {prefix}catalog_barcodes (barcode, sku) "
+            "SELECT value ->> 0, value ->> 1 FROM json_each(?)",
+            (prepared.barcodes_json,),
         )
-    return rows + len(prepared.upserts), (digest + prepared.added_digest) % _MODULUS
+    return rows + prepared.upserts, (digest + prepared.added_digest) % _MODULUS
 
 
 def _final_state(

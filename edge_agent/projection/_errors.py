@@ -53,8 +53,8 @@ def translate(exc: sqlite3.Error | OSError, path: Path, busy_timeout: float) -> 
         )
     if primary in _DAMAGED:
         return DatabaseDamaged(
-            f"local state database {path} is damaged ({exc}); stop the agent, move the file "
-            "aside (keep it for support) and start the agent again"
+            f"local state database {path} is damaged ({exc}); restart the agent: at start it "
+            "moves a damaged file aside (kept for support) and rebuilds it from the cloud"
         )
     if primary in _NOT_WRITABLE:
         return DatabaseNotWritable(

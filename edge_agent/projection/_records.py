@@ -99,25 +99,37 @@ def apply_site_config(
             row[0],
         )
     else:
-        conn.execute("DELETE FROM site_config")
-        conn.execute(
-            "INSERT INTO site_config (site_id, generation, sales_channel_id, name, "
-            "timezone, bindings_json, config_pb, command_id, applied_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                config.site_id,
-                config.generation,
-                config.sales_channel_id,
-                config.name,
-                config.timezone,
-                json.dumps([json_format.MessageToDict(b) for b in config.bindings], sort_keys=True),
-                config.SerializeToString(),
-                command_id,
-                now_text(),
-            ),
-        )
+        _store_site_config(conn, config, command_id)
     applied = edge_pb2.SiteConfigApplied(site_id=config.site_id, generation=kept_generation)
     return record_result(conn, result_of(applied)), kept_generation
+
+
+def restore_site_config(conn: sqlite3.Connection, stored: StoredSiteConfig) -> None:
+    """Put back a configuration applied before (a database rebuilt at start); the command
+    that carried it is not recorded again, so the cloud sending it again applies it again."""
+    _store_site_config(conn, stored.config, stored.command_id)
+
+
+def _store_site_config(
+    conn: sqlite3.Connection, config: store_site_pb2.SiteConfig, command_id: str
+) -> None:
+    conn.execute("DELETE FROM site_config")
+    conn.execute(
+        "INSERT INTO site_config (site_id, generation, sales_channel_id, name, "
+        "timezone, bindings_json, config_pb, command_id, applied_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            config.site_id,
+            config.generation,
+            config.sales_channel_id,
+            config.name,
+            config.timezone,
+            json.dumps([json_format.MessageToDict(b) for b in config.bindings], sort_keys=True),
+            config.SerializeToString(),
+            command_id,
+            now_text(),
+        ),
+    )
 
 
 def applied_command_count(conn: sqlite3.Connection) -> int:

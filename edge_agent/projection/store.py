@@ -18,12 +18,20 @@ from pathlib import Path
 
 from ameide_core_proto.process.commerce.v1 import edge_pb2, records_pb2, store_site_pb2, sync_pb2
 from edge_agent.errors import ProjectionError
-from edge_agent.projection import _apply, _lookups, _records, _streams_state
+from edge_agent.projection import (
+    _apply,
+    _config_copy,
+    _lookups,
+    _records,
+    _start_check,
+    _streams_state,
+)
 from edge_agent.projection._apply import AppliedPage
 from edge_agent.projection._errors import translate
 from edge_agent.projection._readers import ReaderPool
 from edge_agent.projection._records import ConnectionState, StoredSiteConfig
 from edge_agent.projection._schema import connect_reader, database_path
+from edge_agent.projection._start_check import StartRebuild
 from edge_agent.projection._status import StatusBoard
 from edge_agent.projection._streams_state import StreamState
 from edge_agent.projection._writer import WriterThread
@@ -64,6 +72,9 @@ class Projection:
         self._config_cached: tuple[int, StoredSiteConfig | None] | None = None
         self._closed = False
         self._streams: dict[str, StreamState] = {}
+        self._copy_lock = asyncio.Lock()
+        self.rebuilt_at_start: StartRebuild | None = None
+        """Set when this start found the file missing or damaged and made a new one."""
 
     @classmethod
     async def open(
@@ -71,10 +82,12 @@ class Projection:
     ) -> Projection:
         """Open (creating if needed) the database under `data_dir`; `ProjectionError` if not."""
         path = database_path(data_dir)
+        rebuilt = await asyncio.to_thread(_start_check.check_database, path)
         writer = WriterThread(path, busy_timeout_seconds)
         await writer.start()
         readers = ReaderPool(path, busy_timeout_seconds)
         try:
+            await _keep_site_config(writer, readers, path, rebuilt)
             initial = await readers.run(_records.connection_state)
             streams = await readers.run(_streams_state.stream_states)
         except BaseException:
@@ -83,6 +96,7 @@ class Projection:
             raise
         projection = cls(path, writer=writer, readers=readers, board=StatusBoard(initial))
         projection._streams = {s.stream: s for s in streams}
+        projection.rebuilt_at_start = rebuilt
         return projection
 
     async def restore_if_gone(self) -> bool:
@@ -139,7 +153,21 @@ class Projection:
             self._config_version += 1
             self._config_cached = None
         self._board.set_generation(generation)
+        await self._refresh_config_copy()
         return result
+
+    async def _refresh_config_copy(self) -> None:
+        """Keep the copy beside the file in step with the applied configuration (a failure
+        only means a lost file could not be rebuilt without the cloud: said in the log)."""
+        async with self._copy_lock:
+            stored = await self._readers.run(_records.site_config)
+            if stored is None:
+                return
+            copy = _config_copy.config_copy_path(self.path)
+            try:
+                await asyncio.to_thread(_config_copy.write_config_copy, copy, stored)
+            except OSError as exc:
+                logger.warning("could not keep a copy of the site configuration: %s", exc)
 
     async def site_config(self) -> StoredSiteConfig | None:
         cached = self._config_cached
@@ -330,6 +358,31 @@ class Projection:
         urgent, self._urgent_waiting = self._urgent_waiting and error is None, False
         if self._board.unpersisted() is not None:
             self._schedule_flush(urgent=urgent)
+
+
+async def _keep_site_config(
+    writer: WriterThread, readers: ReaderPool, path: Path, rebuilt: StartRebuild | None
+) -> None:
+    """On a rebuilt file, put back the configuration kept beside it; otherwise make sure a
+    configured database has that copy (databases from before copies were kept)."""
+    copy = _config_copy.config_copy_path(path)
+    if rebuilt is not None:
+        kept = await asyncio.to_thread(_config_copy.read_config_copy, copy)
+        if kept is not None:
+            await writer.run(lambda conn: _records.restore_site_config(conn, kept))
+        return
+    if not await asyncio.to_thread(copy.exists):
+        stored = await readers.run(_records.site_config)
+        if stored is not None:
+            try:
+                await asyncio.to_thread(_config_copy.write_config_copy, copy, stored)
+            except OSError as exc:
+                logger.warning("could not keep a copy of the site configuration: %s", exc)
+
+
+def read_start_rebuild(data_dir: Path) -> StartRebuild | None:
+    """For `commerce-edge status`: the last time a start rebuilt the file, and why."""
+    return _start_check.read_note(database_path(data_dir))
 
 
 def read_connection_state(

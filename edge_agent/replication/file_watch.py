@@ -24,6 +24,19 @@ logger = logging.getLogger(__name__)
 DEFAULT_CHECK_SECONDS = 5.0
 
 
+async def rebuild_after_start(store: ReplicaStore, downsync: Downsync, why: str) -> None:
+    """The projection file was missing or damaged at start and made anew (its site
+    configuration put back from the copy kept beside it): have the downsync client fill
+    every bound stream from the cloud's snapshot."""
+    streams = await bound_down_streams(store)
+    logger.error(
+        "%s; rebuilding %s from the cloud's snapshot",
+        why,
+        ", ".join(streams) or "nothing yet (no site configuration kept: the cloud sends it)",
+    )
+    downsync.request_rebuild(streams)
+
+
 class RestorableStore(ReplicaStore, Protocol):
     async def restore_if_gone(self) -> bool: ...
 

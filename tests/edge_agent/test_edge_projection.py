@@ -15,7 +15,6 @@ from edge_agent.config import load_agent_config
 from edge_agent.control import outcomes
 from edge_agent.errors import (
     DatabaseBusy,
-    DatabaseDamaged,
     DatabaseNotWritable,
     DiskFull,
     ProjectionError,
@@ -117,13 +116,19 @@ async def test_applied_generation_is_remembered_across_restarts(tmp_path: Path) 
         await reopened.close()
 
 
-async def test_a_damaged_file_fails_open_saying_what_to_do(tmp_path: Path) -> None:
+async def test_a_damaged_file_is_moved_aside_at_open_and_a_new_one_made(tmp_path: Path) -> None:
     path = database_path(tmp_path)
     path.parent.mkdir(parents=True)
-    path.write_bytes(b"this is not a database, just some bytes " * 200)
-    with pytest.raises(DatabaseDamaged, match="move the file aside") as failure:
-        await Projection.open(tmp_path)
-    assert str(path) in str(failure.value)
+    damaged = b"this is not a database, just some bytes " * 200
+    path.write_bytes(damaged)
+    projection = await Projection.open(tmp_path)
+    try:
+        rebuilt = projection.rebuilt_at_start
+        assert rebuilt is not None and "file is not a database" in rebuilt.reason
+        assert rebuilt.moved_to is not None and Path(rebuilt.moved_to).read_bytes() == damaged
+        assert await projection.site_config() is None  # nothing kept to put back
+    finally:
+        await projection.close()
 
 
 async def test_closed_projection_refuses_work(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ameide_core_proto.process.commerce.v1 import records_pb2
 from edge_agent.errors import PageOutOfOrder, PageRefused, SchemaTooNew
 from edge_agent.projection import Projection, database_path
 from edge_agent.projection._migrations import MIGRATIONS, SCHEMA_VERSION, Migration, migrate
@@ -334,3 +335,38 @@ async def test_prices_keep_their_bytes_as_sent_and_the_checksum_uses_the_shared_
             p2.SerializeToString(deterministic=True),
         ),
     ]
+
+
+async def test_keys_and_text_of_any_unicode_keep_their_exact_bytes_and_checksum(
+    projection: Projection, tmp_path: Path
+) -> None:
+    # A page is written in one statement per table (its rows as JSON, its records' bytes
+    # joined): quotes, backslashes, control characters, non-BMP text and a record with
+    # nothing but its key must come out exactly as they went in.
+    odd = ['A"quote\\back', "tab\tnew\nline", "Käse-Ω", "emoji-😀-\u2028", "plain"]
+    items = [item(sku, f'{n}😀"{n}', description=sku * 3) for n, sku in enumerate(odd)]
+    bare = records_pb2.CatalogItem(sku="x")
+    prices = [price(f"P-{sku}", sku, 100 + n, channel="ch-ü") for n, sku in enumerate(odd)]
+    await projection.apply_page(page("catalog", 0, changes([*items, bare], 1)))
+    await projection.apply_page(page("prices", 0, changes(prices, 1)))
+    for i in items:
+        assert await projection.item_by_sku(i.sku) == i
+        assert await projection.item_by_barcode(i.barcodes[0]) == i
+    assert await projection.item_by_sku("x") == bare
+    assert (await _state(projection, "catalog")).digest == _expected(*items, bare)
+    assert (await _state(projection, "catalog")).digest == await projection.scan_digest("catalog")
+    assert (await _state(projection, "prices")).digest == TableDigest.of(
+        (p.price_id, p.SerializeToString(deterministic=True)) for p in prices
+    )
+    assert (await _state(projection, "prices")).digest == await projection.scan_digest("prices")
+    conn = sqlite3.connect(database_path(tmp_path))
+    try:
+        stored = conn.execute(
+            "SELECT price_id, sku, sales_channel_id, typeof(effective_from), record FROM prices"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert sorted(stored) == sorted(
+        (p.price_id, p.sku, "ch-ü", "integer", p.SerializeToString(deterministic=True))
+        for p in prices
+    )
