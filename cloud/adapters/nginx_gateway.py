@@ -287,7 +287,8 @@ class NginxGateway:
                 f"nginx did not reload ({done.stderr.strip() or done.returncode}); nothing was "
                 "changed; the change is retried when nginx runs again"
             )
-        if master is not None and before is not None:
+        # No workers visible before (no /proc, or hidden from this user): nothing to wait for.
+        if master is not None and before:
             self._await_takeover(master, before)
 
     def _await_takeover(self, master: int, before: dict[int, bool]) -> None:
