@@ -1,7 +1,8 @@
 """The embedded storefront gateway: nginx, one SNI server block per hostname.
 
 Adapter room: writes files under its own `sites_dir` (included by the operator's main nginx
-config) and `certs_dir`, runs `nginx -t` and `nginx -s reload`; touches nothing else. Disk and
+config) and `certs_dir`, runs `nginx -t` and `nginx -s reload`, and reads /proc to see the
+reloaded workers take over (a change answers once they serve it); touches nothing else. Disk and
 process work runs in the gateway's own thread, never on the event loop.
 
 A change is all-or-nothing: the files it touches are snapshotted, written, checked with
