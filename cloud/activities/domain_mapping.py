@@ -230,7 +230,8 @@ class DomainMappingActivities:
         row = await self._pools.store(self._certs.mark_serving, req.order_key, self._clock(), ACTOR)
         ari: datetime | None = None
         try:
-            ari = await self._pools.store(
+            # A request to the CA: in the CA pool, never holding a store thread.
+            ari = await self._pools.acme(
                 self._issuer.renewal_window_start, row.fullchain_pem or ""
             )
         except ACMEFailure as failure:

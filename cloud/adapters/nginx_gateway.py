@@ -1,7 +1,8 @@
 """The embedded storefront gateway: nginx, one SNI server block per hostname.
 
 Adapter room: writes files under its own `sites_dir` (included by the operator's main nginx
-config) and `certs_dir`, runs `nginx -t` and `nginx -s reload`; touches nothing else. Disk and
+config) and `certs_dir`, runs `nginx -t` and `nginx -s reload`, and reads /proc to see the
+reloaded workers take over (a change answers once they serve it); touches nothing else. Disk and
 process work runs in the gateway's own thread, never on the event loop.
 
 A change is all-or-nothing: the files it touches are snapshotted, written, checked with
@@ -19,6 +20,7 @@ import asyncio
 import logging
 import os
 import subprocess
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +37,10 @@ from cloud.domains.gateway import (
 logger = logging.getLogger(__name__)
 
 _COMMAND_TIMEOUT_SECONDS = 60
+# `nginx -s reload` only signals the master; how long a change waits for the master's new
+# workers (the new config) to take over before it answers anyway, and how often it looks.
+_TAKEOVER_SECONDS = 10.0
+_TAKEOVER_POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -274,12 +280,60 @@ class NginxGateway:
 
     def _reload(self) -> None:
         self._require_running()
+        master = self._running_pid()
+        before = _workers(master) if master is not None else None
         done = self._nginx("-s", "reload")
         if done.returncode != 0:
             raise GatewayUnavailable(
                 f"nginx did not reload ({done.stderr.strip() or done.returncode}); nothing was "
                 "changed; the change is retried when nginx runs again"
             )
+        # No workers visible before (no /proc, or hidden from this user): nothing to wait for.
+        if master is not None and before:
+            self._await_takeover(master, before)
+
+    def _await_takeover(self, master: int, before: dict[int, bool]) -> None:
+        """Wait until only workers started after the reload accept connections, so a change
+        answers once its routes are served (a probe right after it sees them), not when the
+        master was merely signalled. Gives up quietly after `_TAKEOVER_SECONDS`: the caller's
+        own check retries."""
+        deadline = time.monotonic() + _TAKEOVER_SECONDS
+        while time.monotonic() < deadline:
+            now = _workers(master)
+            accepting = [pid for pid, shutting_down in now.items() if not shutting_down]
+            if accepting and not any(pid in before for pid in accepting):
+                return
+            time.sleep(_TAKEOVER_POLL_SECONDS)
+        logger.warning(
+            "nginx (master %d) did not show new workers within %.0f s of the reload",
+            master,
+            _TAKEOVER_SECONDS,
+        )
+
+
+def _workers(master: int) -> dict[int, bool]:
+    """The worker processes of nginx `master`: pid -> shutting down (an old config's worker
+    finishing its connections). Read from /proc; empty where there is none."""
+    found: dict[int, bool] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            if int(fields[1]) != master:
+                continue
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                title = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile, or not ours to read
+        if "worker process" in title:
+            found[int(entry)] = "shutting down" in title
+    return found
 
 
 def _settle(change: _Change, error: GatewayError | None) -> None:

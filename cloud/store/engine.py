@@ -7,6 +7,8 @@ its own besides the SQLite pragmas.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,24 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option for connections that only read: on SQLite they open a deferred
 # transaction (a WAL snapshot) instead of taking the write lock.
 READ_ONLY_OPTION = "cloud_store_read_only"
+
+# One lock per SQLite engine that its write transactions take in this process (see
+# `writer_lock`).
+_WRITER_LOCKS: weakref.WeakKeyDictionary[sa.Engine, threading.RLock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def writer_lock(engine: sa.Engine) -> threading.RLock | None:
+    """The lock a write transaction on `engine` holds in this process, or None (PostgreSQL).
+
+    SQLite lets one writer in at a time; a thread that finds the write lock taken sleeps in
+    SQLite's busy handler (up to 100 ms a try) and only then tries again, so with many threads
+    writing, most of a write's time was that sleep, not the write. Threads of one process
+    queue on this lock instead and each starts the moment the previous one commits; SQLite's
+    busy timeout still arbitrates between processes.
+    """
+    return _WRITER_LOCKS.get(engine)
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -79,5 +99,6 @@ def _sqlite_engine(url: URL) -> sa.Engine:
         read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+    _WRITER_LOCKS[engine] = threading.RLock()
     logger.debug("cloud store on SQLite file %s", database)
     return engine

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from cloud.adapters.store.errors import StoreError, StoreUnavailable
-from cloud.store.engine import READ_ONLY_OPTION
+from cloud.store.engine import READ_ONLY_OPTION, SQLITE_BUSY_TIMEOUT_MS, writer_lock
 from shared.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -109,6 +109,20 @@ class Database:
         once more in a fresh transaction, where the winner's row is visible and `work`
         decides again; a second loss is a `StoreError`.
         """
+        lock = writer_lock(self.engine)
+        if lock is None:
+            return self._write(work)
+        if not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise StoreUnavailable(
+                f"cloud store {self.engine.url.render_as_string()} is locked: other writes of "
+                f"this process held it for {SQLITE_BUSY_TIMEOUT_MS / 1000:.0f} s; retry"
+            )
+        try:
+            return self._write(work)
+        finally:
+            lock.release()
+
+    def _write(self, work: Callable[[sa.Connection], T]) -> T:
         with self._translated():
             for attempt in (1, 2):
                 try:

@@ -234,3 +234,16 @@ def test_routes_that_would_inject_config_are_refused(hostname: str, upstream: st
     cert, key, _ = self_signed("shop.example.test")
     with pytest.raises(InvalidInput):
         GatewayRoute(hostname, cert, key, upstream)
+
+
+async def test_a_change_answers_once_its_route_is_served(
+    nginx: NginxHome, storefront: Storefront
+) -> None:
+    """`change` returns after the reloaded workers took over: the very first request after it
+    gets the new route, with no retry."""
+    gateway = gateway_for(nginx)
+    for round_ in range(3):
+        shop, serial = route(f"shop{round_}.takeover.test", storefront)
+        await gateway.change(upserts=[shop])
+        seen = await probe_https(shop.hostname, "127.0.0.1", nginx.https_port)
+        assert (seen.certificate_serial_hex, seen.status) == (serial, 200)
