@@ -39,7 +39,7 @@ class BundleStepFailed(Exception):
 
 def project_root() -> Path | None:
     """The checkout this package runs from, or None when it was installed without one."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     return root if (root / "pyproject.toml").is_file() else None
 
 

@@ -15,10 +15,12 @@ def test_projection_exports() -> None:
         "DEFAULT_BUSY_TIMEOUT_SECONDS",
         "PreparedPage",
         "Projection",
+        "StartRebuild",
         "StoredSiteConfig",
         "StreamState",
         "database_path",
         "read_connection_state",
+        "read_start_rebuild",
         "read_stream_states",
     ]
     assert all(hasattr(edge_agent.projection, name) for name in edge_agent.projection.__all__)

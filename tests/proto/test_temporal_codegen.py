@@ -252,7 +252,10 @@ def test_every_service_lists_its_workflows() -> None:
         "RebuildStoreSiteProjection",
         "ReconcileFleet",
     ]
-    assert [d.task_queue for d in wiring.ROLLOUT_WORKFLOW_SERVICE] == ["commerce-rollouts"]
+    assert [(d.name, d.task_queue) for d in wiring.ROLLOUT_WORKFLOW_SERVICE] == [
+        ("RolloutStoreFleet", "commerce-rollouts"),
+        ("RolloutSiteBatch", "commerce-rollouts"),
+    ]
     assert wiring.ROLLOUT_STORE_FLEET.execution_timeout == timedelta(days=14)
     assert [d.name for d in wiring.REALTIME_WORKFLOW_SERVICE] == ["CompensateOfflineOperation"]
 
