@@ -73,7 +73,7 @@ TARGETS = {
 class BenchOptions:
     ops: int = 5_000
     offline_ops: int = 300
-    concurrency: int = 32
+    concurrency: int = 16
     deadline_seconds: float = 1.0
     few_callers: int = 8
     timeout_seconds: float = 900.0

@@ -31,6 +31,11 @@ from shared.realtime import KindPolicy, kind_name, validate_operation
 
 logger = logging.getLogger(__name__)
 
+# When the lookup took (nearly) the whole deadline, the cloud still gets this long to answer.
+_LEAST_CLOUD_WAIT_SECONDS = 0.01
+# Kept from the deadline for recording the store's own decision when the cloud does not answer.
+_OWN_DECISION_SECONDS = 0.05
+
 
 class CloudDecisions(Protocol):
     connected: asyncio.Event
@@ -141,14 +146,21 @@ class RealtimeRouter:
 
     async def decide(self, op: realtime_pb2.RealtimeOperation) -> realtime_pb2.RealtimeDecision:
         """The decision on `op`; `InvalidInput` naming the field for a bad operation."""
+        # The deadline is the POS's budget for the whole call: the cloud gets what is left of
+        # it after the journal's lookup, less the time the store's own decision takes to be
+        # recorded, so a busy journal never stretches the POS's wait past it.
+        started = asyncio.get_running_loop().time()
         validate_operation(op)
         earlier = await self._journal.earlier(op)
         if earlier is not None:
             return earlier
         config = await self.site_config()
         day = business_day(config, datetime.now(UTC))
+        left = (
+            self._deadline - _OWN_DECISION_SECONDS - (asyncio.get_running_loop().time() - started)
+        )
         try:
-            decision = await self._cloud.decide(op, self._deadline)
+            decision = await self._cloud.decide(op, max(left, _LEAST_CLOUD_WAIT_SECONDS))
         except CloudDidNotAnswer as exc:
             policies = policies_in_force(config.offline_policies if config is not None else [])
             why = (
