@@ -29,7 +29,7 @@ from edge_agent.replication.waiting import wait_any
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_CHANGES = 5_000
+DEFAULT_MAX_CHANGES = 10_000
 MAX_RESTARTS = 3
 """Pages out of order in one pull before it gives up (the error is retryable: next trigger)."""
 ACCEPT = [sync_pb2.PAGE_ENCODING_ZLIB, sync_pb2.PAGE_ENCODING_PLAIN]
