@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 from pathlib import Path
 
 from bench._errors import BenchFailed
 from cloud.adapters.store import CloudStore
 from cloud.composition.fleet_assembly import fleet_versions, trusted_keys_dir
 from cloud.config import CloudConfig
+from cloud.demo.bundles import BundleStepFailed, build_agent_wheel
 from shared.bundles import BundleSpec, StepSource, build_bundle, generate_key_pair, load_signing_key
 from shared.version import package_version
 
@@ -25,22 +25,12 @@ PROTO_MAJORS = {"ameide_core_proto.process.commerce": 1}
 
 
 async def agent_wheel(out: Path) -> Path:
-    """A wheel of this checkout (the edge agent's build)."""
+    """A wheel of this checkout (the edge agent's build), as the demo builds it."""
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-        "--no-index", "--wheel-dir", str(out), str(PROJECT),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    output, _ = await process.communicate()
-    pattern = f"ameide_commerce_process-{package_version()}-*.whl"
-    wheels = await asyncio.to_thread(lambda: sorted(out.glob(pattern)))
-    if process.returncode != 0 or not wheels:
-        raise BenchFailed(
-            f"building the agent wheel from {PROJECT} failed (pip exit {process.returncode}): "
-            f"{output.decode(errors='replace')[-1000:]}"
-        )
-    return wheels[-1]
+    try:
+        return await build_agent_wheel(PROJECT, out)
+    except BundleStepFailed as exc:
+        raise BenchFailed(str(exc)) from exc
 
 
 def publish_bundles(

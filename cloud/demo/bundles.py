@@ -43,7 +43,7 @@ def project_root() -> Path | None:
     return root if (root / "pyproject.toml").is_file() else None
 
 
-async def _agent_wheel(root: Path, out: Path) -> Path:
+async def build_agent_wheel(root: Path, out: Path) -> Path:
     """A wheel of this project (the edge agent's build), made without asking any index."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
@@ -95,7 +95,7 @@ async def show_bundles(config: CloudConfig, store: CloudStore, home: Path, site_
         return
     private, public, pos_ui = await asyncio.to_thread(_prepare, home)
     await asyncio.to_thread(_trust, config, public)
-    wheel = await _agent_wheel(root, home / "wheel")
+    wheel = await build_agent_wheel(root, home / "wheel")
     bundle_id = f"demo-{datetime.now(UTC):%Y%m%d%H%M%S}"
     archive = home / f"{bundle_id}.tar.gz"
     spec = BundleSpec(

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ameide_core_proto.process.commerce.v1 import options_pb2, realtime_pb2
 from edge_agent.errors import OutboxConflict
@@ -288,21 +288,7 @@ class Journal:
     async def _flush_hot(self) -> None:
         while self._queued:
             group, self._queued = self._queued, []
-            jobs = [job for job, _ in group]
-            try:
-                outcomes = await self._run(functools.partial(self._hot_group, jobs))
-            except Exception as exc:  # the group's transaction failed: every job with it
-                for _, future in group:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), outcome in zip(group, outcomes, strict=True):
-                if future.done():
-                    continue
-                if isinstance(outcome, Exception):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
+            await self._answer(group, self._hot_group)
 
     def _hot_group(
         self, jobs: list[_Lookup | _Record]
@@ -373,21 +359,28 @@ class Journal:
     async def _flush_offline(self) -> None:
         while self._offline:
             batch, self._offline = self._offline, []
-            jobs = [job for job, _ in batch]
-            try:
-                outcomes = await self._run(functools.partial(self._decide_batch, jobs))
-            except Exception as exc:  # the whole transaction failed: every job with it
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+            await self._answer(batch, self._decide_batch)
+
+    async def _answer(
+        self, group: list[tuple[Any, asyncio.Future[Any]]], work: Callable[[list[Any]], list[Any]]
+    ) -> None:
+        """Run `work` over the group's jobs in the journal's thread, in one go, and answer each
+        job's future with its outcome (an exception for the jobs whose own part failed, for
+        all of them when the whole transaction did)."""
+        try:
+            outcomes = await self._run(functools.partial(work, [job for job, _ in group]))
+        except Exception as exc:  # the group's transaction failed: every job with it
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), outcome in zip(group, outcomes, strict=True):
+            if future.done():
                 continue
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                if future.done():
-                    continue
-                if isinstance(outcome, Exception):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
 
     def _decide_batch(
         self, jobs: list[_OfflineJob]
